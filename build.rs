@@ -1,0 +1,19 @@
+//! Embeds the migration catalog (`migrations/*.sql`, `migrations/releases.tsv`) into the binary, so
+//! the product never reads files at run time.
+use std::{env, fs, path::Path};
+
+fn main() {
+    let root = env::var("CARGO_MANIFEST_DIR").unwrap();
+    let dir = Path::new(&root).join("migrations");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".sql")).collect())
+        .unwrap_or_default();
+    names.sort();
+    let mut out = String::from("/// (file name, contents) of every catalog file, in name order.\npub static FILES: &[(&str, &str)] = &[\n");
+    for n in &names {
+        out += &format!("    ({n:?}, include_str!({:?})),\n", dir.join(n).display().to_string());
+    }
+    out += "];\n";
+    fs::write(Path::new(&env::var("OUT_DIR").unwrap()).join("catalog_files.rs"), out).unwrap();
+}

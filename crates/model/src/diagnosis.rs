@@ -1,0 +1,156 @@
+use serde::{Deserialize, Serialize};
+
+/// The result of one read-only diagnosis pass. Its JSON form is documented in the README and stable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Diagnosis {
+    pub server: ServerInfo,
+    pub dawarich: DawarichState,
+    pub lock: LockReport,
+    /// Advisory locks that are not the Rails migration lock (never touched by us).
+    pub other_advisory_locks: Vec<AdvisoryLock>,
+    pub checks: Vec<Check>,
+    /// Milliseconds the whole pass took.
+    pub elapsed_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerInfo {
+    /// e.g. `15.18`
+    pub version: String,
+    pub version_num: i32,
+    /// `None` when the extension is not installed in this database.
+    pub postgis_version: Option<String>,
+    /// Whether the server could install PostGIS (`pg_available_extensions`).
+    pub postgis_available: bool,
+    pub database: String,
+    pub database_size_bytes: i64,
+    pub user: String,
+    pub privileges: Privileges,
+    pub in_recovery: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Privileges {
+    pub superuser: bool,
+    /// Member of `pg_signal_backend` (may end other roles' sessions, except superusers').
+    pub signal_backend: bool,
+    /// Owns the Dawarich tables (`points`, `users`, …).
+    pub owns_tables: bool,
+    /// May create extensions (superuser or database owner on PG 13+ for trusted ones).
+    pub can_create_extension: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DawarichState {
+    /// The newest Dawarich release whose migrations are all applied; `None` when none matches.
+    pub release: Option<String>,
+    /// Every release with exactly this set of applied versions (first and last).
+    pub release_range: Option<(String, String)>,
+    pub schema_versions: Vec<String>,
+    pub data_versions: Vec<String>,
+    /// Applied versions that no Dawarich release (in our catalog) has a file for.
+    pub stray_versions: Vec<String>,
+    /// Versions newer than the newest the catalog knows: a newer Dawarich ran here.
+    pub unknown_newer_versions: Vec<String>,
+    /// Catalog versions of the newest release that are not applied yet.
+    pub pending_schema: Vec<String>,
+    pub pending_data: Vec<String>,
+    /// `ar_internal_metadata.environment`
+    pub environment: Option<String>,
+    pub newest_known_release: String,
+}
+
+/// The Rails migration advisory lock of this database.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LockReport {
+    /// `2053462845 × CRC-32(current_database())`
+    pub key: i64,
+    pub classid: u32,
+    pub objid: u32,
+    pub held: bool,
+    pub holders: Vec<LockHolder>,
+}
+
+/// A session holding the migration lock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LockHolder {
+    pub pid: i32,
+    pub state: Option<String>,
+    pub client_addr: Option<String>,
+    pub application_name: Option<String>,
+    pub user: Option<String>,
+    pub backend_start: Option<String>,
+    /// Seconds since the session's state last changed.
+    pub state_age_secs: Option<f64>,
+    /// The running or last query, truncated.
+    pub query: Option<String>,
+    pub verdict: HolderVerdict,
+    /// True when the holder is the session running this diagnosis.
+    pub is_self: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HolderVerdict {
+    /// Running a statement right now: a migration is (or was, for a dead client) in progress.
+    ActiveMigration,
+    /// Idle or idle in transaction for longer than the threshold: nothing is being done.
+    Stale,
+    /// Neither (e.g. idle for a short time).
+    Unknown,
+}
+
+impl HolderVerdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HolderVerdict::ActiveMigration => "active-migration",
+            HolderVerdict::Stale => "stale",
+            HolderVerdict::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdvisoryLock {
+    pub pid: i32,
+    pub classid: u32,
+    pub objid: u32,
+    pub objsubid: i16,
+    pub granted: bool,
+    pub application_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckStatus {
+    /// Nothing wrong.
+    Ok,
+    /// Rows or objects that will make a migration fail.
+    Problem,
+    /// Worth knowing, does not block.
+    Warning,
+    /// The schema does not have what the check looks at (e.g. no `lonlat` before 0.25).
+    NotApplicable,
+    /// Not run (e.g. `--quick` skipped a whole-table scan).
+    Skipped,
+}
+
+/// One blocker check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    pub id: String,
+    pub title: String,
+    pub status: CheckStatus,
+    /// Rows or objects found; `None` when not applicable or skipped.
+    pub count: Option<i64>,
+    /// True when `count` is an estimate from catalog statistics.
+    pub estimated: bool,
+    /// A few examples (ids, names), already rendered.
+    pub sample: Vec<String>,
+    /// Migration versions this blocks (pending ones first).
+    pub blocks: Vec<String>,
+    pub detail: String,
+    pub elapsed_ms: u64,
+    /// True when the check had to scan a whole table.
+    pub full_scan: bool,
+}

@@ -1,0 +1,33 @@
+use serde::{Deserialize, Serialize};
+
+/// What went wrong, as a category the UI can react to (each has its own message and fix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    InvalidInput,
+    DnsFailure,
+    ConnectionRefused,
+    Timeout,
+    Tls,
+    AuthenticationFailed,
+    DatabaseMissing,
+    NotDawarich,
+    PostgisMissing,
+    ReadOnlyReplica,
+    PermissionDenied,
+    LockHeld,
+    Refused,
+    Cancelled,
+    UnknownVersions,
+    Precondition,
+    Database,
+    Io,
+}
+
+/// An error as shown to the user: what happened and what fixes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorReport {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub fix: String,
+}

@@ -1,0 +1,15 @@
+//! Types that cross every boundary of Dawarich Doctor: the core library produces them, the CLI prints
+//! them, the desktop shell sends them over IPC and the WebAssembly UI renders them.
+//! No IO, no async runtime: this crate must build for `wasm32-unknown-unknown`.
+
+mod diagnosis;
+mod error;
+mod plan;
+mod profile;
+mod progress;
+
+pub use diagnosis::*;
+pub use error::*;
+pub use plan::*;
+pub use profile::*;
+pub use progress::*;

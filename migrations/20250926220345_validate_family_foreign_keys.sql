@@ -1,0 +1,7 @@
+-- version: 20250926220345
+-- name: validate_family_foreign_keys
+-- kind: schema
+-- release: 0.34.0
+-- transaction: true
+-- changes-data: false
+-- note: No statements: the body of the Ruby migration at 1.7.5 is all comments (the foreign keys are validated when created); only the version is recorded.

@@ -1,0 +1,236 @@
+//! The Dawarich migration catalog, embedded: every migration as data (header + SQL statements) and the
+//! release map (which versions each release ships). See docs/CATALOG.md for the file format.
+
+mod split;
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use dawarich_doctor_model::MigrationKind;
+pub use split::split_statements;
+
+include!(concat!(env!("OUT_DIR"), "/catalog_files.rs"));
+static RELEASES_TSV: &str = include_str!("../../migrations/releases.tsv");
+
+/// One backfill statement run in primary-key ranges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    pub table: String,
+    pub pk: String,
+    pub size: i64,
+}
+
+/// One SQL statement of a migration, with its directives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub sql: String,
+    pub batch: Option<Batch>,
+}
+
+/// A migration from the catalog.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    pub version: String,
+    pub name: String,
+    pub kind: MigrationKind,
+    /// First stable release that shipped it.
+    pub release: String,
+    pub removed_in: Option<String>,
+    /// False for Rails' `disable_ddl_transaction!`.
+    pub transaction: bool,
+    pub changes_data: bool,
+    pub job: Vec<String>,
+    pub follow_up: Vec<String>,
+    pub env: Vec<String>,
+    pub notes: Vec<String>,
+    pub statements: Vec<Statement>,
+}
+
+impl Migration {
+    /// `20240815174852 add_owntracks_points_data`
+    pub fn label(&self) -> String {
+        format!("{} {}", self.version, self.name)
+    }
+}
+
+/// One stable Dawarich release.
+#[derive(Debug, Clone)]
+pub struct Release {
+    pub tag: String,
+    pub date: String,
+    pub rails: String,
+    /// The `schemas/` file holding the schema.rb of this release.
+    pub schema: String,
+    /// `ActiveRecord::Schema.define(version:)` of its schema.rb.
+    pub define_version: String,
+}
+
+/// The whole catalog.
+#[derive(Debug)]
+pub struct Catalog {
+    pub migrations: Vec<Migration>,
+    pub releases: Vec<Release>,
+}
+
+/// A catalog file that does not follow docs/CATALOG.md (a build-time bug, caught by the tests).
+#[derive(Debug, thiserror::Error)]
+#[error("catalog file {file}: {problem}")]
+pub struct CatalogError {
+    pub file: String,
+    pub problem: String,
+}
+
+/// The embedded catalog, parsed once.
+pub fn catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| Catalog::parse(FILES, RELEASES_TSV).expect("embedded catalog is valid (checked by tests)"))
+}
+
+impl Catalog {
+    /// Parses catalog files and the release table.
+    pub fn parse(files: &[(&str, &str)], releases_tsv: &str) -> Result<Catalog, CatalogError> {
+        let mut migrations = files.iter().map(|(n, t)| parse_migration(n, t)).collect::<Result<Vec<_>, _>>()?;
+        migrations.sort_by(|a, b| (a.kind, &a.version).cmp(&(b.kind, &b.version)));
+        let releases = releases_tsv
+            .lines()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                Release {
+                    tag: f[0].into(),
+                    date: f.get(1).unwrap_or(&"").to_string(),
+                    rails: f.get(2).unwrap_or(&"").to_string(),
+                    schema: f.get(3).unwrap_or(&"").to_string(),
+                    define_version: f.get(4).unwrap_or(&"").replace('_', ""),
+                }
+            })
+            .collect();
+        Ok(Catalog { migrations, releases })
+    }
+
+    /// The release with this tag.
+    pub fn release(&self, tag: &str) -> Option<&Release> {
+        self.releases.iter().find(|r| r.tag == tag)
+    }
+
+    /// The newest release.
+    pub fn newest(&self) -> &Release {
+        self.releases.last().expect("release table is not empty")
+    }
+
+    fn index_of(&self, tag: &str) -> Option<usize> {
+        self.releases.iter().position(|r| r.tag == tag)
+    }
+
+    /// Whether migration `m` is shipped by release `tag`.
+    pub fn ships(&self, m: &Migration, tag: &str) -> bool {
+        let (Some(at), Some(first)) = (self.index_of(tag), self.index_of(&m.release)) else { return false };
+        let gone = m.removed_in.as_deref().and_then(|r| self.index_of(r)).is_some_and(|r| r <= at);
+        first <= at && !gone
+    }
+
+    /// The migrations of one kind that release `tag` ships, in version order.
+    pub fn shipped(&self, tag: &str, kind: MigrationKind) -> Vec<&Migration> {
+        self.migrations.iter().filter(|m| m.kind == kind && self.ships(m, tag)).collect()
+    }
+
+    /// The versions of one kind that release `tag` ships.
+    pub fn versions(&self, tag: &str, kind: MigrationKind) -> BTreeSet<String> {
+        self.shipped(tag, kind).into_iter().map(|m| m.version.clone()).collect()
+    }
+
+    /// A migration by kind and version.
+    pub fn get(&self, kind: MigrationKind, version: &str) -> Option<&Migration> {
+        self.migrations.iter().find(|m| m.kind == kind && m.version == version)
+    }
+
+    /// Every version the catalog has a file for, of one kind.
+    pub fn all_versions(&self, kind: MigrationKind) -> BTreeSet<String> {
+        self.migrations.iter().filter(|m| m.kind == kind).map(|m| m.version.clone()).collect()
+    }
+}
+
+fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
+    let err = |problem: String| CatalogError { file: file.into(), problem };
+    let mut header: Vec<(String, String)> = Vec::new();
+    let mut body_start = 0;
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("-- ") else { break };
+        let Some((k, v)) = rest.split_once(':') else { break };
+        if k.is_empty() || !k.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+            break;
+        }
+        header.push((k.to_string(), v.trim().to_string()));
+        body_start += line.len() + 1;
+    }
+    let one = |key: &str| header.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let many = |key: &str| header.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    let need = |key: &str| one(key).ok_or_else(|| err(format!("missing header `{key}`")));
+    let flag = |key: &str| match need(key)?.as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        v => Err(err(format!("`{key}` must be true or false, not {v:?}"))),
+    };
+    let version = need("version")?;
+    if !file.starts_with(&format!("{version}_")) {
+        return Err(err(format!("version {version} does not match the file name")));
+    }
+    let kind = match need("kind")?.as_str() {
+        "schema" => MigrationKind::Schema,
+        "data" => MigrationKind::Data,
+        k => return Err(err(format!("unknown kind {k:?}"))),
+    };
+    let body = &text[body_start.min(text.len())..];
+    let statements = split_statements(body)
+        .into_iter()
+        .map(|(directives, sql)| {
+            let mut batch = None;
+            let mut size = 10_000;
+            for (k, v) in directives {
+                match k.as_str() {
+                    "batch" => {
+                        let (t, pk) = v.split_once('.').ok_or_else(|| err(format!("batch directive {v:?} is not TABLE.PK")))?;
+                        batch = Some((t.to_string(), pk.to_string()));
+                    }
+                    "batch-size" => size = v.parse().map_err(|_| err(format!("bad batch-size {v:?}")))?,
+                    _ => {}
+                }
+            }
+            Ok(Statement { sql, batch: batch.map(|(table, pk)| Batch { table, pk, size }) })
+        })
+        .collect::<Result<Vec<_>, CatalogError>>()?;
+    Ok(Migration {
+        name: need("name")?,
+        release: need("release")?,
+        removed_in: one("removed-in"),
+        transaction: flag("transaction")?,
+        changes_data: flag("changes-data")?,
+        job: many("job"),
+        follow_up: many("follow-up"),
+        env: many("env"),
+        notes: many("note"),
+        statements,
+        version,
+        kind,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_catalog_parses_and_is_consistent() {
+        let files: Vec<_> = FILES.to_vec();
+        let c = Catalog::parse(&files, RELEASES_TSV).unwrap();
+        for m in &c.migrations {
+            assert!(c.release(&m.release).is_some(), "{}: release {} is not in releases.tsv", m.label(), m.release);
+            for s in &m.statements {
+                if s.batch.is_some() {
+                    assert!(s.sql.contains("$1") && s.sql.contains("$2"), "{}: batch statement without $1/$2", m.label());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Dawarich Doctor's core: connect to a Dawarich database, diagnose why its upgrade fails, clear the
+//! stale Rails migration lock, repair blocking data, and apply pending migrations with Rails'
+//! bookkeeping. No UI and no Tauri here: the CLI and the desktop shell both call this crate.
+
+pub mod connect;
+pub mod profile;
+pub mod catalog;
+pub mod cluster;
+pub mod locks;

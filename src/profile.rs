@@ -1,0 +1,184 @@
+//! Building a connection profile from what a self-hoster has at hand: a `postgres://` URL or the
+//! Dawarich docker `.env` / compose environment.
+
+use dawarich_doctor_model::{PasswordSource, Profile, SslMode, APPLICATION_NAME};
+use percent_encoding::percent_decode_str;
+use thiserror::Error;
+
+/// A profile plus the password found next to it (URL or `.env`), which is never stored in the profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    pub profile: Profile,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ProfileError {
+    #[error("not a PostgreSQL URL: {0} (expected postgres://user:password@host:port/database)")]
+    NotAUrl(String),
+    #[error("invalid port {0:?} in the URL (expected a number from 1 to 65535)")]
+    BadPort(String),
+    #[error("unknown sslmode {0:?} (use disable, prefer, require, verify-ca or verify-full)")]
+    BadSslMode(String),
+    #[error("the .env text has no DATABASE_URL and no DATABASE_HOST: paste the environment of the dawarich_app service")]
+    NoDatabaseVars,
+}
+
+/// Parses `postgres://` or `postgresql://` URLs: percent-encoded user and password, bracketed IPv6
+/// hosts, and the query parameters `sslmode`, `sslrootcert`, `application_name`, `host`, `port`.
+pub fn parse_url(input: &str) -> Result<Parsed, ProfileError> {
+    let input = input.trim();
+    let url = url::Url::parse(input).map_err(|_| ProfileError::NotAUrl(redact(input)))?;
+    if url.scheme() != "postgres" && url.scheme() != "postgresql" {
+        return Err(ProfileError::NotAUrl(redact(input)));
+    }
+    let mut profile = Profile::default();
+    let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+    if let Some(host) = url.host_str() {
+        profile.host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    }
+    if let Some(port) = url.port() {
+        profile.port = port;
+    }
+    if !url.username().is_empty() {
+        profile.user = decode(url.username());
+    }
+    let password = url.password().map(decode);
+    let db = url.path().trim_start_matches('/');
+    if !db.is_empty() {
+        profile.database = decode(db);
+    }
+    for (k, v) in url.query_pairs() {
+        match k.as_ref() {
+            "sslmode" => profile.sslmode = SslMode::parse(&v).ok_or_else(|| ProfileError::BadSslMode(v.to_string()))?,
+            "sslrootcert" => profile.ca_file = Some(v.to_string()),
+            "application_name" => profile.application_name = v.to_string(),
+            "host" => profile.host = v.to_string(),
+            "port" => profile.port = v.parse().map_err(|_| ProfileError::BadPort(v.to_string()))?,
+            "user" => profile.user = v.to_string(),
+            "password" => return Ok(finish(profile, Some(v.to_string()))),
+            _ => {}
+        }
+    }
+    Ok(finish(profile, password))
+}
+
+fn finish(mut profile: Profile, password: Option<String>) -> Parsed {
+    profile.password = if password.is_some() { PasswordSource::Ask } else { PasswordSource::None };
+    if profile.name.is_empty() {
+        profile.name = format!("{}@{}", profile.database, profile.host);
+    }
+    if profile.application_name.is_empty() {
+        profile.application_name = APPLICATION_NAME.into();
+    }
+    Parsed { profile, password }
+}
+
+/// Parses the Dawarich docker `.env` file or compose `environment:` block: `KEY=value` or `KEY: value`
+/// lines (quotes, `export` and `- ` list prefixes allowed). `DATABASE_URL` wins over the parts.
+pub fn parse_env(text: &str) -> Result<Parsed, ProfileError> {
+    let mut vars = std::collections::HashMap::new();
+    for line in text.lines() {
+        let line = line.trim().trim_start_matches("- ").trim_start_matches("export ").trim();
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        let Some(pos) = line.find(['=', ':']) else { continue };
+        let (key, value) = (line[..pos].trim(), line[pos + 1..].trim());
+        let value = value.trim_matches('"').trim_matches('\'');
+        if key.starts_with("DATABASE_") {
+            vars.insert(key.to_string(), value.to_string());
+        }
+    }
+    if let Some(url) = vars.get("DATABASE_URL").filter(|u| !u.is_empty()) {
+        return parse_url(url);
+    }
+    let host = vars.get("DATABASE_HOST").ok_or(ProfileError::NoDatabaseVars)?;
+    let mut profile = Profile { host: host.clone(), ..Profile::default() };
+    if let Some(p) = vars.get("DATABASE_PORT") {
+        profile.port = p.parse().map_err(|_| ProfileError::BadPort(p.clone()))?;
+    }
+    if let Some(u) = vars.get("DATABASE_USERNAME") {
+        profile.user = u.clone();
+    }
+    if let Some(d) = vars.get("DATABASE_NAME") {
+        profile.database = d.clone();
+    }
+    Ok(finish(profile, vars.get("DATABASE_PASSWORD").cloned()))
+}
+
+/// Parses either a URL or `.env` text, whichever it is.
+pub fn parse_any(text: &str) -> Result<Parsed, ProfileError> {
+    let t = text.trim();
+    if t.starts_with("postgres://") || t.starts_with("postgresql://") {
+        parse_url(t)
+    } else {
+        parse_env(t)
+    }
+}
+
+/// The URL with any password replaced by `***`, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => match (url.find("://"), url.rfind('@')) {
+            (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
+            _ => url.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_with_encoded_password_ipv6_and_sslmode() {
+        let p = parse_url("postgresql://dawa%40rich:p%40ss%3Aw%2Fd@[::1]:6543/dawarich_production?sslmode=verify-full&sslrootcert=/ca.pem").unwrap();
+        assert_eq!(p.profile.user, "dawa@rich");
+        assert_eq!(p.password.as_deref(), Some("p@ss:w/d"));
+        assert_eq!(p.profile.host, "::1");
+        assert_eq!(p.profile.port, 6543);
+        assert_eq!(p.profile.database, "dawarich_production");
+        assert_eq!(p.profile.sslmode, SslMode::VerifyFull);
+        assert_eq!(p.profile.ca_file.as_deref(), Some("/ca.pem"));
+    }
+
+    #[test]
+    fn url_defaults() {
+        let p = parse_url("postgres://db.example").unwrap();
+        assert_eq!((p.profile.port, p.profile.user.as_str(), p.profile.database.as_str()), (5432, "postgres", "dawarich_development"));
+        assert_eq!(p.password, None);
+        assert_eq!(p.profile.password, PasswordSource::None);
+    }
+
+    #[test]
+    fn bad_inputs_are_named() {
+        assert!(matches!(parse_url("mysql://x/y"), Err(ProfileError::NotAUrl(_))));
+        assert!(matches!(parse_url("postgres://h/d?sslmode=sometimes"), Err(ProfileError::BadSslMode(_))));
+        assert_eq!(parse_env("FOO=1"), Err(ProfileError::NoDatabaseVars));
+    }
+
+    #[test]
+    fn env_file_and_compose_block() {
+        let env = "# dawarich\nDATABASE_HOST=dawarich_db\nDATABASE_PORT=5433\nDATABASE_USERNAME=postgres\nDATABASE_PASSWORD=\"password\"\nDATABASE_NAME=dawarich_development\n";
+        let p = parse_env(env).unwrap();
+        assert_eq!((p.profile.host.as_str(), p.profile.port), ("dawarich_db", 5433));
+        assert_eq!(p.password.as_deref(), Some("password"));
+        let compose = "    environment:\n      RAILS_ENV: development\n      DATABASE_HOST: dawarich_db\n      DATABASE_USERNAME: postgres\n      DATABASE_PASSWORD: password\n      DATABASE_NAME: dawarich_development\n";
+        let p = parse_env(compose).unwrap();
+        assert_eq!(p.profile.database, "dawarich_development");
+        let with_url = "DATABASE_URL=postgres://u:pw@h:1/d\nDATABASE_HOST=ignored";
+        assert_eq!(parse_any(with_url).unwrap().profile.host, "h");
+    }
+
+    #[test]
+    fn redaction_hides_passwords() {
+        assert_eq!(redact("postgres://u:secret@h/d"), "postgres://u:***@h/d");
+        assert!(!redact("postgres://u:se cret@h/d").contains("se cret"));
+    }
+}
