@@ -7,3 +7,9 @@ pub mod profile;
 pub mod catalog;
 pub mod cluster;
 pub mod locks;
+pub mod diagnose;
+pub mod error;
+pub mod progress;
+pub mod state;
+
+pub use error::{Error, Result};

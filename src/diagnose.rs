@@ -1,0 +1,589 @@
+//! One read-only pass over a Dawarich database: server, bookkeeping, the migration lock and every
+//! known blocker of Dawarich's migrations. Nothing here writes; every count uses indexes or runs in
+//! primary-key ranges with progress, and no rows are loaded into the app beyond a short sample.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Instant;
+
+use dawarich_doctor_model::{Check, CheckStatus, Diagnosis, Privileges, ProgressEvent, ServerInfo};
+use tokio_postgres::Client;
+
+use crate::connect::Db;
+use crate::error::Result;
+use crate::locks;
+use crate::progress::Progress;
+use crate::state;
+
+/// How thorough the pass is.
+#[derive(Debug, Clone)]
+pub struct DiagnoseOptions {
+    /// Skip checks that must scan a whole table (they are reported as `skipped`).
+    pub quick: bool,
+    /// A lock holder idle for this long is `stale`.
+    pub stale_after_secs: f64,
+    /// Sessions idle in transaction (or running) for this long are reported as blocking DDL.
+    pub long_session_secs: f64,
+}
+
+impl Default for DiagnoseOptions {
+    fn default() -> Self {
+        DiagnoseOptions { quick: false, stale_after_secs: locks::STALE_AFTER_SECS, long_session_secs: 300.0 }
+    }
+}
+
+/// Runs the diagnosis. Fails only when the database cannot be read or is not Dawarich's.
+pub async fn diagnose(db: &Db, opts: &DiagnoseOptions, progress: &dyn Progress) -> Result<Diagnosis> {
+    let started = Instant::now();
+    let client = &db.client;
+    client.batch_execute("SET statement_timeout = 0; SET default_transaction_read_only = on").await?;
+    let server = server_info(client).await?;
+    let applied = state::read_applied(client, &db.database).await?;
+    let dawarich = state::describe(&applied, None)?;
+    let lock = locks::lock_report(client, &db.database, opts.stale_after_secs).await?;
+    let other_advisory_locks = locks::other_advisory_locks(client, &db.database).await?;
+    let schema = Schema::read(client).await?;
+    let pending: HashSet<&str> = dawarich.pending_schema.iter().chain(dawarich.pending_data.iter()).map(String::as_str).collect();
+    let ctx = Ctx { client, schema: &schema, opts, progress, pending: &pending, server: &server };
+    let mut checks = Vec::new();
+    for (i, def) in CHECKS.iter().enumerate() {
+        progress.emit(ProgressEvent::StepStarted { step: i, title: def.title.into() });
+        let t = Instant::now();
+        let mut check = (def.run)(&ctx).await?;
+        check.elapsed_ms = t.elapsed().as_millis() as u64;
+        check.blocks = blocks(def.blocks, &pending);
+        progress.emit(ProgressEvent::StepFinished { step: i, elapsed_ms: check.elapsed_ms, rows: check.count.map(|c| c.max(0) as u64) });
+        checks.push(check);
+    }
+    Ok(Diagnosis { server, dawarich, lock, other_advisory_locks, checks, elapsed_ms: started.elapsed().as_millis() as u64 })
+}
+
+/// Related versions, the pending ones first.
+fn blocks(related: &[&str], pending: &HashSet<&str>) -> Vec<String> {
+    let mut v: Vec<&str> = related.to_vec();
+    v.sort_by_key(|r| (!pending.contains(r), *r));
+    v.into_iter().map(String::from).collect()
+}
+
+async fn server_info(client: &Client) -> Result<ServerInfo> {
+    let r = client
+        .query_one(
+            "SELECT current_setting('server_version'), current_setting('server_version_num')::int,
+                    (SELECT extversion::text FROM pg_extension WHERE extname = 'postgis'),
+                    EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'),
+                    current_database()::text, pg_database_size(current_database()), current_user::text,
+                    (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
+                    pg_has_role(current_user, 'pg_signal_backend', 'MEMBER'),
+                    coalesce((SELECT bool_and(pg_has_role(current_user, c.relowner, 'USAGE')) FROM pg_class c
+                              WHERE c.oid IN (to_regclass('points'), to_regclass('users'))), false),
+                    pg_is_in_recovery()",
+            &[],
+        )
+        .await?;
+    let superuser: bool = r.get(7);
+    Ok(ServerInfo {
+        version: r.get::<_, String>(0).split_whitespace().next().unwrap_or_default().to_string(),
+        version_num: r.get(1),
+        postgis_version: r.get(2),
+        postgis_available: r.get(3),
+        database: r.get(4),
+        database_size_bytes: r.get(5),
+        user: r.get(6),
+        privileges: Privileges { superuser, signal_backend: r.get(8), owns_tables: r.get(9), can_create_extension: superuser },
+        in_recovery: r.get(10),
+    })
+}
+
+/// The columns and indexes present, so checks adapt to the release instead of failing.
+pub struct Schema {
+    columns: HashSet<(String, String)>,
+    /// index name → (table, valid, unique, leading column, all columns)
+    indexes: BTreeMap<String, IndexInfo>,
+    estimates: HashMap<String, i64>,
+}
+
+#[derive(Debug, Clone)]
+struct IndexInfo {
+    table: String,
+    valid: bool,
+    unique: bool,
+    columns: Vec<String>,
+}
+
+impl Schema {
+    async fn read(client: &Client) -> Result<Schema> {
+        let columns = client
+            .query("SELECT table_name::text, column_name::text FROM information_schema.columns WHERE table_schema = current_schema()", &[])
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let indexes = client
+            .query(
+                "SELECT ic.relname::text, t.relname::text, i.indisvalid, i.indisunique,
+                        array(SELECT coalesce(a.attname::text, '(expr)') FROM unnest(i.indkey) WITH ORDINALITY k(attnum, n)
+                              LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.n)
+                 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+                 WHERE t.relnamespace = current_schema()::regnamespace",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| (r.get(0), IndexInfo { table: r.get(1), valid: r.get(2), unique: r.get(3), columns: r.get(4) }))
+            .collect();
+        let estimates = client
+            .query("SELECT relname::text, greatest(reltuples, 0)::bigint FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r'", &[])
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        Ok(Schema { columns, indexes, estimates })
+    }
+
+    pub fn has(&self, table: &str, cols: &[&str]) -> bool {
+        cols.iter().all(|c| self.columns.contains(&(table.to_string(), c.to_string())))
+    }
+
+    fn has_table(&self, table: &str) -> bool {
+        self.columns.iter().any(|(t, _)| t == table)
+    }
+
+    /// A valid unique index on exactly these columns (in any order).
+    fn unique_on(&self, table: &str, cols: &[&str]) -> Option<&str> {
+        let want: HashSet<&str> = cols.iter().copied().collect();
+        self.indexes
+            .iter()
+            .find(|(_, i)| i.table == table && i.valid && i.unique && i.columns.len() == cols.len() && i.columns.iter().all(|c| want.contains(c.as_str())))
+            .map(|(n, _)| n.as_str())
+    }
+
+    /// Whether a valid index starts with this column (so lookups by it are cheap).
+    fn leading_index(&self, table: &str, col: &str) -> bool {
+        self.indexes.values().any(|i| i.table == table && i.valid && i.columns.first().is_some_and(|c| c == col))
+    }
+
+    fn estimate(&self, table: &str) -> i64 {
+        self.estimates.get(table).copied().unwrap_or(0)
+    }
+}
+
+struct Ctx<'a> {
+    client: &'a Client,
+    schema: &'a Schema,
+    opts: &'a DiagnoseOptions,
+    progress: &'a dyn Progress,
+    pending: &'a HashSet<&'a str>,
+    server: &'a ServerInfo,
+}
+
+type CheckFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Check>> + Send + 'a>>;
+
+struct CheckDef {
+    title: &'static str,
+    /// Migrations this problem makes fail.
+    blocks: &'static [&'static str],
+    run: for<'a> fn(&'a Ctx<'a>) -> CheckFuture<'a>,
+}
+
+/// Data migrations that call `point.update!` or depend on every point having a live owner.
+const NEEDS_POINT_OWNER: &[&str] = &["20240815174852", "20250222213848", "20250516180933", "20260113230537"];
+/// Data migrations that merge into `users.settings` with Ruby (crash on NULL).
+const NEEDS_SETTINGS: &[&str] = &["20240625201842", "20240724141417", "20240730130922", "20241022100309", "20241107112451", "20250518174305"];
+
+static CHECKS: &[CheckDef] = &[
+    CheckDef { title: "Points without a user", blocks: NEEDS_POINT_OWNER, run: |c| Box::pin(points_owner(c, OwnerProblem::Null)) },
+    CheckDef { title: "Points whose user no longer exists", blocks: NEEDS_POINT_OWNER, run: |c| Box::pin(points_owner(c, OwnerProblem::Missing)) },
+    CheckDef { title: "Points whose user is soft-deleted", blocks: NEEDS_POINT_OWNER, run: |c| Box::pin(points_owner(c, OwnerProblem::SoftDeleted)) },
+    CheckDef { title: "Points with coordinates but no lonlat", blocks: &["20250222213848", "20250516180933"], run: |c| Box::pin(lonlat_missing(c)) },
+    CheckDef { title: "Points whose lonlat backfill would collide", blocks: &["20250222213848"], run: |c| Box::pin(lonlat_conflicts(c)) },
+    CheckDef { title: "Points without a timestamp", blocks: &["20260113230537"], run: |c| Box::pin(null_timestamp(c)) },
+    CheckDef { title: "Duplicate points (latitude, longitude, timestamp, user)", blocks: &["20250120154555"], run: |c| Box::pin(dup(c, &DUPS[0])) },
+    CheckDef { title: "Duplicate points (lonlat, timestamp, user)", blocks: &["20250221194509", "20250222213848"], run: |c| Box::pin(dup(c, &DUPS[1])) },
+    CheckDef { title: "Duplicate stats (user, year, month)", blocks: &["20251208210410"], run: |c| Box::pin(dup(c, &DUPS[2])) },
+    CheckDef { title: "Duplicate place visits (visit, place)", blocks: &["20260310000003"], run: |c| Box::pin(dup(c, &DUPS[3])) },
+    CheckDef { title: "Duplicate raw-data archives (user, year, month, chunk)", blocks: &["20260216190000"], run: |c| Box::pin(dup(c, &DUPS[4])) },
+    CheckDef { title: "Users with NULL settings", blocks: NEEDS_SETTINGS, run: |c| Box::pin(null_settings(c)) },
+    CheckDef { title: "INVALID indexes", blocks: &[], run: |c| Box::pin(invalid_indexes(c)) },
+    CheckDef { title: "Sessions that would block DDL", blocks: &[], run: |c| Box::pin(long_sessions(c)) },
+    CheckDef { title: "PostGIS available for the upgrade", blocks: &["20250123145155"], run: |c| Box::pin(postgis(c)) },
+];
+
+fn check(id: &str, title: &str) -> Check {
+    Check {
+        id: id.into(),
+        title: title.into(),
+        status: CheckStatus::Ok,
+        count: Some(0),
+        estimated: false,
+        sample: vec![],
+        blocks: vec![],
+        detail: String::new(),
+        elapsed_ms: 0,
+        full_scan: false,
+    }
+}
+
+fn not_applicable(mut c: Check, why: &str) -> Check {
+    c.status = CheckStatus::NotApplicable;
+    c.count = None;
+    c.detail = why.into();
+    c
+}
+
+fn found(mut c: Check, count: i64, problem: CheckStatus, detail: String) -> Check {
+    c.count = Some(count);
+    c.status = if count > 0 { problem } else { CheckStatus::Ok };
+    if count > 0 {
+        c.detail = detail;
+    }
+    c
+}
+
+async fn sample_ids(client: &Client, sql: &str) -> Result<Vec<String>> {
+    Ok(client.query(sql, &[]).await?.iter().map(|r| format!("id {}", r.get::<_, i64>(0))).collect())
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum OwnerProblem {
+    Null,
+    Missing,
+    SoftDeleted,
+}
+
+/// Distinct `points.user_id` values by a loose index scan (one index probe per user), when an index
+/// leads with `user_id`; otherwise one grouped scan.
+async fn point_owner_ids(ctx: &Ctx<'_>) -> Result<(Vec<i64>, bool)> {
+    if ctx.schema.leading_index("points", "user_id") {
+        let rows = ctx
+            .client
+            .query(
+                "WITH RECURSIVE u AS (
+                   (SELECT user_id FROM points WHERE user_id IS NOT NULL ORDER BY user_id LIMIT 1)
+                   UNION ALL
+                   SELECT (SELECT p.user_id FROM points p WHERE p.user_id > u.user_id ORDER BY p.user_id LIMIT 1) FROM u WHERE u.user_id IS NOT NULL)
+                 SELECT user_id FROM u WHERE user_id IS NOT NULL",
+                &[],
+            )
+            .await?;
+        Ok((rows.iter().map(|r| r.get(0)).collect(), false))
+    } else {
+        let rows = ctx.client.query("SELECT DISTINCT user_id FROM points WHERE user_id IS NOT NULL", &[]).await?;
+        Ok((rows.iter().map(|r| r.get(0)).collect(), true))
+    }
+}
+
+async fn points_owner(ctx: &Ctx<'_>, which: OwnerProblem) -> Result<Check> {
+    let (id, title) = match which {
+        OwnerProblem::Null => ("points-without-user", "Points without a user"),
+        OwnerProblem::Missing => ("points-user-missing", "Points whose user no longer exists"),
+        OwnerProblem::SoftDeleted => ("points-user-soft-deleted", "Points whose user is soft-deleted"),
+    };
+    let c = check(id, title);
+    if !ctx.schema.has("points", &["user_id"]) {
+        return Ok(not_applicable(c, "points has no user_id column (before 0.4.0)"));
+    }
+    if which == OwnerProblem::SoftDeleted && !ctx.schema.has("users", &["deleted_at"]) {
+        return Ok(not_applicable(c, "users has no deleted_at column (before 1.3.1)"));
+    }
+    if which == OwnerProblem::Null {
+        let mut c = c;
+        c.full_scan = !ctx.schema.leading_index("points", "user_id");
+        if c.full_scan && ctx.opts.quick {
+            return Ok(skipped(c));
+        }
+        let n: i64 = ctx.client.query_one("SELECT count(*) FROM points WHERE user_id IS NULL", &[]).await?.get(0);
+        let mut c = found(c, n, CheckStatus::Problem, format!("{n} points have no user: Dawarich's data migrations fail on them with \"Validation failed: User must exist\"."));
+        if n > 0 {
+            c.sample = sample_ids(ctx.client, "SELECT id FROM points WHERE user_id IS NULL ORDER BY id LIMIT 5").await?;
+        }
+        return Ok(c);
+    }
+    let (owners, full_scan) = point_owner_ids(ctx).await?;
+    let mut c = c;
+    c.full_scan = full_scan;
+    let bad: Vec<i64> = if which == OwnerProblem::Missing {
+        let rows = ctx.client.query("SELECT o FROM unnest($1::bigint[]) o WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = o)", &[&owners]).await?;
+        rows.iter().map(|r| r.get(0)).collect()
+    } else {
+        let rows = ctx.client.query("SELECT id FROM users WHERE id = ANY($1) AND deleted_at IS NOT NULL", &[&owners]).await?;
+        rows.iter().map(|r| r.get(0)).collect()
+    };
+    if bad.is_empty() {
+        return Ok(c);
+    }
+    let n: i64 = ctx.client.query_one("SELECT count(*) FROM points WHERE user_id = ANY($1)", &[&bad]).await?.get(0);
+    let users = bad.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let detail = match which {
+        OwnerProblem::Missing => format!("{n} points belong to user ids that do not exist ({users}): \"User must exist\" in data migrations."),
+        _ => format!("{n} points belong to soft-deleted users ({users}): Dawarich's User scope hides them, so \"User must exist\"."),
+    };
+    let mut c = found(c, n, CheckStatus::Problem, detail);
+    c.sample = ctx
+        .client
+        .query("SELECT id FROM points WHERE user_id = ANY($1) ORDER BY id LIMIT 5", &[&bad])
+        .await?
+        .iter()
+        .map(|r| format!("id {}", r.get::<_, i64>(0)))
+        .collect();
+    Ok(c)
+}
+
+fn skipped(mut c: Check) -> Check {
+    c.status = CheckStatus::Skipped;
+    c.count = None;
+    c.detail = "skipped: needs a scan of the whole table (run without --quick)".into();
+    c
+}
+
+/// Counts `condition` over `table` in primary-key ranges, emitting progress; for tables without a
+/// usable index this is the whole-table scan, done in pieces so the user sees it move.
+async fn count_in_ranges(ctx: &Ctx<'_>, table: &str, condition: &str, step: usize) -> Result<i64> {
+    let r = ctx.client.query_one(&format!("SELECT min(id), max(id) FROM {table}"), &[]).await?;
+    let (Some(lo), Some(hi)): (Option<i64>, Option<i64>) = (r.get(0), r.get(1)) else { return Ok(0) };
+    let chunk = 1_000_000i64;
+    let total = (hi - lo + 1) as u64;
+    let started = Instant::now();
+    let sql = format!("SELECT count(*) FROM {table} WHERE id >= $1 AND id < $2 AND ({condition})");
+    let stmt = ctx.client.prepare(&sql).await?;
+    let mut n = 0i64;
+    let mut at = lo;
+    while at <= hi {
+        let end = at.saturating_add(chunk);
+        n += ctx.client.query_one(&stmt, &[&at, &end]).await?.get::<_, i64>(0);
+        at = end;
+        let done = ((at - lo) as u64).min(total);
+        let secs = started.elapsed().as_secs_f64().max(1e-6);
+        let rate = done as f64 / secs;
+        ctx.progress.emit(ProgressEvent::StepProgress {
+            step,
+            done,
+            total: Some(total),
+            rows_per_sec: rate,
+            eta_secs: Some((total - done) as f64 / rate.max(1.0)),
+            statement: None,
+        });
+    }
+    Ok(n)
+}
+
+/// Counts rows matching `condition`: through an index when the planner has one, else in ranges.
+async fn count_rows(ctx: &Ctx<'_>, table: &str, condition: &str, c: &mut Check) -> Result<Option<i64>> {
+    let plan: String = ctx
+        .client
+        .query(&format!("EXPLAIN SELECT count(*) FROM {table} WHERE {condition}"), &[])
+        .await?
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect::<Vec<_>>()
+        .join("\n");
+    c.full_scan = plan.contains("Seq Scan") && ctx.schema.estimate(table) > 100_000;
+    if !c.full_scan {
+        return Ok(Some(ctx.client.query_one(&format!("SELECT count(*) FROM {table} WHERE {condition}"), &[]).await?.get(0)));
+    }
+    if ctx.opts.quick {
+        return Ok(None);
+    }
+    let step = CHECKS.iter().position(|d| d.title == c.title).unwrap_or(0);
+    Ok(Some(count_in_ranges(ctx, table, condition, step).await?))
+}
+
+async fn lonlat_missing(ctx: &Ctx<'_>) -> Result<Check> {
+    let mut c = check("points-lonlat-missing", "Points with coordinates but no lonlat");
+    if !ctx.schema.has("points", &["lonlat", "latitude", "longitude"]) {
+        return Ok(not_applicable(c, "points has no lonlat column yet (before 0.25.0) or no latitude/longitude any more"));
+    }
+    let cond = "lonlat IS NULL AND latitude IS NOT NULL AND longitude IS NOT NULL";
+    let Some(n) = count_rows(ctx, "points", cond, &mut c).await? else { return Ok(skipped(c)) };
+    let mut c = found(c, n, CheckStatus::Problem, format!("{n} points have latitude/longitude but no lonlat: the map fails on them (#949) and the lonlat data migration has not finished."));
+    if n > 0 {
+        c.sample = sample_ids(ctx.client, &format!("SELECT id FROM points WHERE {cond} ORDER BY id LIMIT 5")).await?;
+    }
+    Ok(c)
+}
+
+async fn lonlat_conflicts(ctx: &Ctx<'_>) -> Result<Check> {
+    let mut c = check("points-lonlat-conflict", "Points whose lonlat backfill would collide");
+    if !ctx.schema.has("points", &["lonlat", "latitude", "longitude", "timestamp", "user_id"]) {
+        return Ok(not_applicable(c, "points has no lonlat column yet (before 0.25.0)"));
+    }
+    let cond = "p.lonlat IS NULL AND p.latitude IS NOT NULL AND p.longitude IS NOT NULL AND EXISTS (
+        SELECT 1 FROM points q WHERE q.user_id = p.user_id AND q.timestamp = p.timestamp AND q.id <> p.id
+          AND q.lonlat = ST_SetSRID(ST_MakePoint(p.longitude, p.latitude), 4326)::geography)";
+    let n: i64 = match count_rows(ctx, "points p", cond, &mut c).await? {
+        Some(n) => n,
+        None => return Ok(skipped(c)),
+    };
+    let mut c = found(c, n, CheckStatus::Problem, format!("{n} points without lonlat have a twin (same user, time and place) that already has one: filling lonlat would violate index_points_on_lonlat_timestamp_user_id (#949, #3200)."));
+    if n > 0 {
+        c.sample = sample_ids(ctx.client, &format!("SELECT p.id FROM points p WHERE {cond} ORDER BY p.id LIMIT 5")).await?;
+    }
+    Ok(c)
+}
+
+async fn null_timestamp(ctx: &Ctx<'_>) -> Result<Check> {
+    let mut c = check("points-without-timestamp", "Points without a timestamp");
+    if !ctx.schema.has("points", &["timestamp"]) {
+        return Ok(not_applicable(c, "points has no timestamp column"));
+    }
+    let Some(n) = count_rows(ctx, "points", "timestamp IS NULL", &mut c).await? else { return Ok(skipped(c)) };
+    let mut c = found(c, n, CheckStatus::Warning, format!("{n} points have no timestamp: migration 20260113230537 takes it from raw_data; rows without a date there stay invalid."));
+    if n > 0 {
+        c.sample = sample_ids(ctx.client, "SELECT id FROM points WHERE timestamp IS NULL ORDER BY id LIMIT 5").await?;
+    }
+    Ok(c)
+}
+
+/// A unique index Dawarich builds, whose duplicates make its migration fail (or get deleted by it).
+pub struct DupSpec {
+    pub id: &'static str,
+    pub table: &'static str,
+    pub columns: &'static [&'static str],
+    pub index: &'static str,
+    /// Whether Dawarich's own migration removes the duplicates first (we quarantine them instead).
+    pub migration_dedupes: bool,
+}
+
+/// Every unique index Dawarich creates over user data (facts.md §3, §9).
+pub static DUPS: [DupSpec; 5] = [
+    DupSpec { id: "duplicate-points-latlon", table: "points", columns: &["latitude", "longitude", "timestamp", "user_id"], index: "unique_points_lat_long_timestamp_user_id_index", migration_dedupes: true },
+    DupSpec { id: "duplicate-points-lonlat", table: "points", columns: &["lonlat", "timestamp", "user_id"], index: "index_points_on_lonlat_timestamp_user_id", migration_dedupes: false },
+    DupSpec { id: "duplicate-stats", table: "stats", columns: &["user_id", "year", "month"], index: "index_stats_on_user_id_year_month", migration_dedupes: true },
+    DupSpec { id: "duplicate-place-visits", table: "place_visits", columns: &["visit_id", "place_id"], index: "idx_place_visits_visit_id_place_id", migration_dedupes: true },
+    DupSpec { id: "duplicate-raw-data-archives", table: "points_raw_data_archives", columns: &["user_id", "year", "month", "chunk_number"], index: "index_raw_data_archives_uniqueness", migration_dedupes: false },
+];
+
+impl DupSpec {
+    /// SQL condition on alias `p` that is true for every row that has an equal twin with a lower id
+    /// (the rows a dedupe keeping the lowest id would remove).
+    pub fn excess_condition(&self) -> String {
+        let eq = self.columns.iter().map(|c| format!("q.\"{c}\" = p.\"{c}\"")).collect::<Vec<_>>().join(" AND ");
+        let nn = self.columns.iter().map(|c| format!("p.\"{c}\" IS NOT NULL")).collect::<Vec<_>>().join(" AND ");
+        format!("{nn} AND EXISTS (SELECT 1 FROM {} q WHERE {eq} AND q.id < p.id)", self.table)
+    }
+}
+
+async fn dup(ctx: &Ctx<'_>, spec: &DupSpec) -> Result<Check> {
+    let mut c = check(spec.id, &format!("Duplicates under {} ({})", spec.index, spec.columns.join(", ")));
+    c.title = CHECKS.iter().map(|d| d.title).find(|t| t.starts_with("Duplicate") && spec_matches(t, spec)).unwrap_or(&c.title).to_string();
+    if !ctx.schema.has_table(spec.table) || !ctx.schema.has(spec.table, spec.columns) {
+        return Ok(not_applicable(c, &format!("{} does not have these columns in this release", spec.table)));
+    }
+    if let Some(index) = ctx.schema.unique_on(spec.table, spec.columns) {
+        c.detail = format!("guaranteed by the valid unique index {index}");
+        return Ok(c);
+    }
+    // Pre-0.25 databases: the lat/lon index is only built by 20250120154555; after 0.25 it is gone
+    // for good, so its absence there is not a problem.
+    if spec.id == "duplicate-points-latlon" && !ctx.pending.contains("20250120154555") {
+        return Ok(not_applicable(c, "the unique index on latitude/longitude is no longer part of Dawarich (dropped in 0.25.0)"));
+    }
+    let cond = spec.excess_condition();
+    let table = format!("{} p", spec.table);
+    let n = if ctx.schema.leading_index(spec.table, spec.columns[0]) || ctx.schema.leading_index(spec.table, "user_id") || ctx.schema.estimate(spec.table) < 100_000 {
+        match count_rows(ctx, &table, &cond, &mut c).await? {
+            Some(n) => n,
+            None => return Ok(skipped(c)),
+        }
+    } else {
+        c.full_scan = true;
+        if ctx.opts.quick {
+            return Ok(skipped(c));
+        }
+        let cols = spec.columns.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
+        let nn = spec.columns.iter().map(|c| format!("\"{c}\" IS NOT NULL")).collect::<Vec<_>>().join(" AND ");
+        ctx.client
+            .query_one(&format!("SELECT coalesce(sum(n - 1), 0)::bigint FROM (SELECT count(*) n FROM {} WHERE {nn} GROUP BY {cols} HAVING count(*) > 1) g", spec.table), &[])
+            .await?
+            .get(0)
+    };
+    let (status, what) = if spec.migration_dedupes {
+        (CheckStatus::Warning, "Dawarich's migration deletes them; Dawarich Doctor quarantines them instead (restorable)")
+    } else {
+        (CheckStatus::Problem, "building the unique index fails on them")
+    };
+    let mut c = found(c, n, status, format!("{n} {} rows duplicate another row on ({}) and no unique index {} exists yet: {what}.", spec.table, spec.columns.join(", "), spec.index));
+    if n > 0 {
+        c.sample = sample_ids(ctx.client, &format!("SELECT p.id FROM {table} WHERE {cond} ORDER BY p.id LIMIT 5")).await?;
+    }
+    Ok(c)
+}
+
+fn spec_matches(title: &str, spec: &DupSpec) -> bool {
+    match spec.id {
+        "duplicate-points-latlon" => title.contains("latitude"),
+        "duplicate-points-lonlat" => title.contains("(lonlat"),
+        "duplicate-stats" => title.contains("stats"),
+        "duplicate-place-visits" => title.contains("place visits"),
+        _ => title.contains("archives"),
+    }
+}
+
+async fn null_settings(ctx: &Ctx<'_>) -> Result<Check> {
+    let c = check("users-null-settings", "Users with NULL settings");
+    if !ctx.schema.has("users", &["settings"]) {
+        return Ok(not_applicable(c, "users has no settings column (before 0.7.1)"));
+    }
+    let n: i64 = ctx.client.query_one("SELECT count(*) FROM users WHERE settings IS NULL", &[]).await?.get(0);
+    let mut c = found(c, n, CheckStatus::Problem, format!("{n} users have NULL settings: the settings data migrations crash on them (undefined method for nil, #1212)."));
+    if n > 0 {
+        c.sample = sample_ids(ctx.client, "SELECT id FROM users WHERE settings IS NULL ORDER BY id LIMIT 5").await?;
+    }
+    Ok(c)
+}
+
+async fn invalid_indexes(ctx: &Ctx<'_>) -> Result<Check> {
+    let c = check("invalid-indexes", "INVALID indexes");
+    let bad: Vec<String> = ctx.schema.indexes.iter().filter(|(_, i)| !i.valid).map(|(n, i)| format!("{n} on {}", i.table)).collect();
+    let n = bad.len() as i64;
+    let mut c = found(c, n, CheckStatus::Problem, format!("{n} indexes are INVALID (left by an interrupted CREATE INDEX CONCURRENTLY): `IF NOT EXISTS` keeps them, so the index never works; they must be rebuilt."));
+    c.sample = bad.into_iter().take(10).collect();
+    Ok(c)
+}
+
+async fn long_sessions(ctx: &Ctx<'_>) -> Result<Check> {
+    let c = check("blocking-sessions", "Sessions that would block DDL");
+    let rows = ctx
+        .client
+        .query(
+            "SELECT pid, state, extract(epoch FROM clock_timestamp() - coalesce(xact_start, state_change))::float8, left(coalesce(query, ''), 120), coalesce(application_name, '')
+             FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+               AND ((state LIKE 'idle in transaction%' AND clock_timestamp() - state_change > make_interval(secs => $1))
+                    OR (state = 'active' AND clock_timestamp() - xact_start > make_interval(secs => $1)))
+             ORDER BY 3 DESC",
+            &[&ctx.opts.long_session_secs],
+        )
+        .await?;
+    let n = rows.len() as i64;
+    let mut c = found(c, n, CheckStatus::Warning, format!("{n} sessions hold a transaction open for a long time: ALTER TABLE and CREATE INDEX wait behind them."));
+    c.sample = rows
+        .iter()
+        .map(|r| format!("pid {} {} for {:.0} s ({}): {}", r.get::<_, i32>(0), r.get::<_, Option<String>>(1).unwrap_or_default(), r.get::<_, Option<f64>>(2).unwrap_or(0.0), r.get::<_, String>(4), r.get::<_, String>(3)))
+        .collect();
+    Ok(c)
+}
+
+async fn postgis(ctx: &Ctx<'_>) -> Result<Check> {
+    let c = check("postgis", "PostGIS available for the upgrade");
+    let s = ctx.server;
+    if s.postgis_version.is_some() {
+        let mut c = c;
+        c.detail = format!("PostGIS {} is installed", s.postgis_version.as_deref().unwrap_or(""));
+        return Ok(c);
+    }
+    if !ctx.pending.contains("20250123145155") {
+        return Ok(not_applicable(c, "no pending migration needs PostGIS"));
+    }
+    let mut c = c;
+    c.count = Some(1);
+    c.status = CheckStatus::Problem;
+    c.detail = if !s.postgis_available {
+        "Migration 20250123145155 enables PostGIS, but this server has no PostGIS (\"could not open extension control file … postgis.control\", #828). Switch the dawarich_db image to postgis/postgis:17-3.5-alpine (or 14-3.5 for a PostgreSQL 14 data directory).".into()
+    } else if !s.privileges.superuser {
+        format!("Migration 20250123145155 runs CREATE EXTENSION postgis, which needs a superuser; {} is not one. Run it once as a superuser, or connect as one.", s.user)
+    } else {
+        c.count = Some(0);
+        c.status = CheckStatus::Ok;
+        "PostGIS is available and will be enabled by the upgrade".into()
+    };
+    Ok(c)
+}

@@ -1,0 +1,66 @@
+//! The library's error type at its public boundary; every variant knows its user-facing fix.
+
+use dawarich_doctor_model::{ErrorKind, ErrorReport};
+use thiserror::Error;
+
+use crate::connect::ConnectError;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error("database {database:?} is not a Dawarich database: {detail}")]
+    NotDawarich { database: String, detail: String },
+    #[error("the database has migration versions newer than this Dawarich Doctor knows ({versions}): a newer Dawarich ({newest_known} is the newest known) already ran here")]
+    UnknownVersions { versions: String, newest_known: String },
+    #[error("unknown Dawarich release {0:?}")]
+    UnknownRelease(String),
+    #[error("the Rails migration lock is held by {holders}")]
+    LockHeld { holders: String },
+    #[error("refused: {0}")]
+    Refused(String),
+    #[error("permission denied: {message}")]
+    Permission { message: String, fix: String },
+    #[error("cannot start: {message}")]
+    Precondition { message: String, fix: String },
+    #[error("cancelled: {0}")]
+    Cancelled(String),
+    #[error("database error: {0}")]
+    Db(#[from] tokio_postgres::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// The error as shown to the user, with the fix.
+    pub fn report(&self) -> ErrorReport {
+        let (kind, fix) = match self {
+            Error::Connect(c) => return c.report(),
+            Error::NotDawarich { .. } => (ErrorKind::NotDawarich, "Use the database named by DATABASE_NAME in Dawarich's .env (stock: dawarich_development). If Dawarich has never started on this database, start it once first.".to_string()),
+            Error::UnknownVersions { .. } => (ErrorKind::UnknownVersions, "Update Dawarich Doctor; it must not migrate a database that is newer than its catalog.".into()),
+            Error::UnknownRelease(_) => (ErrorKind::InvalidInput, "Use a release tag such as 1.7.5 (see `dawarich-doctor releases`).".into()),
+            Error::LockHeld { .. } => (ErrorKind::LockHeld, "Stop the Dawarich containers, or end a stale holder with `dawarich-doctor locks --release PID --yes`.".into()),
+            Error::Refused(_) => (ErrorKind::Refused, "See the message: nothing was changed.".into()),
+            Error::Permission { fix, .. } => (ErrorKind::PermissionDenied, fix.clone()),
+            Error::Precondition { fix, .. } => (ErrorKind::Precondition, fix.clone()),
+            Error::Cancelled(_) => (ErrorKind::Cancelled, "Run the same command again to continue: every finished step is kept.".into()),
+            Error::Db(e) => (ErrorKind::Database, db_fix(e)),
+            Error::Io(_) => (ErrorKind::Io, "Check the path and permissions.".into()),
+        };
+        ErrorReport { kind, message: self.to_string(), fix }
+    }
+}
+
+fn db_fix(e: &tokio_postgres::Error) -> String {
+    if e.is_closed() {
+        return "The connection was lost (server restart, network, or our session was terminated). Everything committed so far is kept; run the command again.".into();
+    }
+    match e.as_db_error().map(|d| d.code().code()) {
+        Some("42501") => "The role lacks a privilege: connect as the database owner or a superuser (the stock compose's postgres user is one).".into(),
+        Some("25006") => "The server is read-only: connect to the primary.".into(),
+        _ => "See the server's message above.".into(),
+    }
+}
+
+/// Result with the library's error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
