@@ -1,4 +1,5 @@
-//! Embeds the migration catalog (`migrations/*.sql`, `migrations/releases.tsv`) into the binary, so
+//! Embeds the migration catalog (`migrations/*.sql`, `migrations/releases.tsv`) and the per-release
+//! schemas (`schemas/`) into the binary, so
 //! the product never reads files at run time.
 use std::{env, fs, path::Path};
 
@@ -16,4 +17,18 @@ fn main() {
     }
     out += "];\n";
     fs::write(Path::new(&env::var("OUT_DIR").unwrap()).join("catalog_files.rs"), out).unwrap();
+
+    // schemas/*.sql: each release's schema.rb as SQL (fresh-install fixtures, sandbox, expected schema).
+    let sdir = Path::new(&root).join("schemas");
+    println!("cargo:rerun-if-changed={}", sdir.display());
+    let mut names: Vec<String> = fs::read_dir(&sdir)
+        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".sql") || n.ends_with(".json")).collect())
+        .unwrap_or_default();
+    names.sort();
+    let mut out = String::from("/// (file name, contents) of every schemas/ file.\npub static SCHEMA_FILES: &[(&str, &str)] = &[\n");
+    for n in &names {
+        out += &format!("    ({n:?}, include_str!({:?})),\n", sdir.join(n).display().to_string());
+    }
+    out += "];\n";
+    fs::write(Path::new(&env::var("OUT_DIR").unwrap()).join("schema_files.rs"), out).unwrap();
 }

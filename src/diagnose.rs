@@ -33,9 +33,16 @@ impl Default for DiagnoseOptions {
 
 /// Runs the diagnosis. Fails only when the database cannot be read or is not Dawarich's.
 pub async fn diagnose(db: &Db, opts: &DiagnoseOptions, progress: &dyn Progress) -> Result<Diagnosis> {
+    // Every statement of the pass runs read-only: a write would fail instead of happening.
+    db.client.batch_execute("SET SESSION default_transaction_read_only = on").await?;
+    let result = diagnose_read_only(db, opts, progress).await;
+    db.client.batch_execute("RESET default_transaction_read_only").await?;
+    result
+}
+
+async fn diagnose_read_only(db: &Db, opts: &DiagnoseOptions, progress: &dyn Progress) -> Result<Diagnosis> {
     let started = Instant::now();
     let client = &db.client;
-    client.batch_execute("SET statement_timeout = 0; SET default_transaction_read_only = on").await?;
     let server = server_info(client).await?;
     let applied = state::read_applied(client, &db.database).await?;
     let dawarich = state::describe(&applied, None)?;

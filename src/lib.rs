@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod locks;
 pub mod diagnose;
 pub mod error;
+pub mod fixtures;
 pub mod progress;
 pub mod state;
 

@@ -1,0 +1,161 @@
+//! Human-readable output of the CLI (colour optional).
+
+use std::fmt::Write;
+use std::io::IsTerminal;
+
+use dawarich_doctor::catalog::catalog;
+use dawarich_doctor::progress::ProgressEvent;
+use dawarich_doctor_model::{CheckStatus, Diagnosis, HolderVerdict};
+
+pub struct Painter {
+    pub color: bool,
+}
+
+impl Painter {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    pub fn red(&self, s: &str) -> String {
+        self.paint("31;1", s)
+    }
+    pub fn green(&self, s: &str) -> String {
+        self.paint("32", s)
+    }
+    pub fn yellow(&self, s: &str) -> String {
+        self.paint("33", s)
+    }
+    pub fn dim(&self, s: &str) -> String {
+        self.paint("2", s)
+    }
+    pub fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+}
+
+fn size(bytes: i64) -> String {
+    let mut v = bytes as f64;
+    for unit in ["B", "KiB", "MiB", "GiB", "TiB"] {
+        if v < 1024.0 {
+            return format!("{v:.1} {unit}");
+        }
+        v /= 1024.0;
+    }
+    format!("{v:.1} PiB")
+}
+
+/// The diagnosis as a summary a self-hoster can act on.
+pub fn diagnosis(d: &Diagnosis, p: &Painter) -> String {
+    let mut o = String::new();
+    let s = &d.server;
+    let _ = writeln!(o, "{}", p.bold(&format!("Server  PostgreSQL {}  PostGIS {}  database {} ({})", s.version, s.postgis_version.as_deref().unwrap_or("not installed"), s.database, size(s.database_size_bytes))));
+    let pr = &s.privileges;
+    let _ = writeln!(o, "        user {}: superuser {}, pg_signal_backend {}, owns Dawarich tables {}", s.user, yn(pr.superuser), yn(pr.signal_backend), yn(pr.owns_tables));
+    let w = &d.dawarich;
+    let release = match (&w.release, &w.release_range) {
+        (Some(r), Some((a, b))) if a != b => format!("{r} (matches {a} – {b})"),
+        (Some(r), _) => r.clone(),
+        _ => "unknown".into(),
+    };
+    let _ = writeln!(o, "{}", p.bold(&format!("Dawarich  release {release}  environment {}", w.environment.as_deref().unwrap_or("-"))));
+    let _ = writeln!(o, "        {} schema + {} data versions applied; pending for {}: {} schema, {} data", w.schema_versions.len(), w.data_versions.len(), w.newest_known_release, w.pending_schema.len(), w.pending_data.len());
+    if !w.unknown_newer_versions.is_empty() {
+        let _ = writeln!(o, "        {}", p.red(&format!("versions newer than this tool knows: {}", w.unknown_newer_versions.join(", "))));
+    }
+    let stray: Vec<&String> = w.stray_versions.iter().filter(|v| !w.unknown_newer_versions.contains(v)).collect();
+    if !stray.is_empty() {
+        let _ = writeln!(o, "        {}", p.dim(&format!("stray versions with no file (harmless): {}", stray.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))));
+    }
+    let l = &d.lock;
+    if !l.held {
+        let _ = writeln!(o, "{} {}", p.bold("Migration lock"), p.green(&format!("free (key {})", l.key)));
+    } else {
+        let _ = writeln!(o, "{} {}", p.bold("Migration lock"), p.red(&format!("HELD (key {})", l.key)));
+        for h in &l.holders {
+            let verdict = match h.verdict {
+                HolderVerdict::Stale => p.red("stale"),
+                HolderVerdict::ActiveMigration => p.yellow("active-migration"),
+                HolderVerdict::Unknown => p.dim("unknown"),
+            };
+            let _ = writeln!(
+                o,
+                "        pid {} [{}] {} for {:.0} s, from {} ({}), started {}{}",
+                h.pid,
+                verdict,
+                h.state.as_deref().unwrap_or("?"),
+                h.state_age_secs.unwrap_or(0.0),
+                h.client_addr.as_deref().unwrap_or("local socket"),
+                h.application_name.as_deref().filter(|a| !a.is_empty()).unwrap_or("no application name"),
+                h.backend_start.as_deref().unwrap_or("?"),
+                if h.is_self { " (this session)" } else { "" }
+            );
+            if let Some(q) = &h.query {
+                let _ = writeln!(o, "          query: {}", p.dim(&q.replace('\n', " ")));
+            }
+        }
+    }
+    if !d.other_advisory_locks.is_empty() {
+        let _ = writeln!(o, "        {}", p.dim(&format!("{} other advisory locks (Dawarich jobs; never touched)", d.other_advisory_locks.len())));
+    }
+    let _ = writeln!(o, "{}", p.bold("Checks"));
+    for c in &d.checks {
+        let mark = match c.status {
+            CheckStatus::Ok => p.green("ok     "),
+            CheckStatus::Problem => p.red("PROBLEM"),
+            CheckStatus::Warning => p.yellow("warning"),
+            CheckStatus::NotApplicable => p.dim("n/a    "),
+            CheckStatus::Skipped => p.dim("skipped"),
+        };
+        let count = c.count.map(|n| format!("{n}{}", if c.estimated { "~" } else { "" })).unwrap_or_else(|| "-".into());
+        let scan = if c.full_scan { format!(" (full scan, {} ms)", c.elapsed_ms) } else { String::new() };
+        let _ = writeln!(o, "  {mark} {:<58} {count:>8}{}", c.title, p.dim(&scan));
+        if matches!(c.status, CheckStatus::Problem | CheckStatus::Warning) {
+            let _ = writeln!(o, "          {}", c.detail);
+            if !c.sample.is_empty() {
+                let _ = writeln!(o, "          e.g. {}", c.sample.join("; "));
+            }
+            if !c.blocks.is_empty() {
+                let _ = writeln!(o, "          blocks {}", c.blocks.join(", "));
+            }
+        }
+    }
+    let _ = writeln!(o, "{}", p.dim(&format!("diagnosed in {} ms", d.elapsed_ms)));
+    o
+}
+
+fn yn(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// The release table.
+pub fn releases() -> String {
+    let c = catalog();
+    let mut o = String::new();
+    for r in &c.releases {
+        let _ = writeln!(o, "{:<10} {}  rails {:<8} schema {}", r.tag, r.date, r.rails, r.define_version);
+    }
+    o
+}
+
+/// Progress lines on stderr while long checks run (only on a terminal, never in JSON mode).
+pub fn stderr_progress(enabled: bool) -> impl Fn(ProgressEvent) + Send + Sync {
+    let on = enabled && std::io::stderr().is_terminal();
+    move |e| {
+        if !on {
+            return;
+        }
+        if let ProgressEvent::StepProgress { done, total: Some(total), rows_per_sec, .. } = e {
+            eprint!("\r  scanning {done}/{total} ids ({rows_per_sec:.0}/s)   ");
+            if done >= total {
+                eprintln!();
+            }
+        }
+    }
+}
