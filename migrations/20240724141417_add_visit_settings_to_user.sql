@@ -8,7 +8,7 @@
 -- note: The Rails hash merge overwrites an existing key (the symbol key serialises to the same JSON key and the later one wins), so this is settings || '{"time_threshold_minutes": 30, "merge_threshold_minutes": 15}', with exactly these JSON types.
 -- note: Saving also runs the User before_save input sanitising, reproduced here: trailing slashes removed from settings.immich_url / settings.photoprism_url, whitespace stripped from settings.maps.url.
 -- note: updated_at (UTC) changes only for users whose settings actually change, as with Rails partial writes.
--- note: Precondition (Ruby raises and the whole migration rolls back): settings NULL or not a JSON object (skipped here), immich_url/photoprism_url neither string nor null (left as is here), invalid or duplicate email (Devise validatable; not checked here).
+-- note: Precondition (Ruby raises and the whole migration rolls back): settings NULL or not a JSON object (skipped here), immich_url/photoprism_url neither string nor null (left as is here), blank email (presence validation; not checked here; Devise format and uniqueness checks only run when the email changes).
 
 -- settings.merge(...) then sanitize_input, for every non-deleted user; rows already equal are skipped.
 UPDATE users AS u

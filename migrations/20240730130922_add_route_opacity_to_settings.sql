@@ -8,16 +8,16 @@
 -- note: The Rails hash merge overwrites an existing key (the symbol key serialises to the same JSON key and the later one wins), so this is settings || '{"route_opacity": 20}', with exactly these JSON types.
 -- note: Saving also runs the User before_save input sanitising, reproduced here: trailing slashes removed from settings.immich_url / settings.photoprism_url, whitespace stripped from settings.maps.url.
 -- note: updated_at (UTC) changes only for users whose settings actually change, as with Rails partial writes.
--- note: Precondition (Ruby raises and the whole migration rolls back): settings NULL or not a JSON object (skipped here), immich_url/photoprism_url neither string nor null (left as is here), invalid or duplicate email (Devise validatable; not checked here).
--- note: Deviation (second statement): the Ruby leaves route_opacity = 20 (a percentage). When this data migration is pending, schema migration 20260314000001 was pending in the same upgrade, and the DataMigrations::FixRouteOpacityJob it enqueues runs in Sidekiq only after data:migrate, turning every value > 1 into value / 100 (20 -> 0.2). If that job's work was done in SQL at schema-migration time it would run before this file and the 20 would stay; so this file replays the job's UPDATE right after (idempotent: 0.2 is not > 1).
--- note: The replay skips non-numeric route_opacity strings, on which the job's ::float cast would raise.
+-- note: Precondition (Ruby raises and the whole migration rolls back): settings NULL or not a JSON object (skipped here), immich_url/photoprism_url neither string nor null (left as is here), blank email (presence validation; not checked here; Devise format and uniqueness checks only run when the email changes).
+-- note: Deviation: the Ruby leaves route_opacity = 20 (a percentage). When this data migration is pending, schema migration 20260314000001 was pending in the same upgrade, and the DataMigrations::FixRouteOpacityJob it enqueues runs in Sidekiq only after data:migrate, turning every value above 1 into value / 100. Done at schema-migration time in SQL it would run before this file and leave the 20, so this file writes the job's result directly: route_opacity = 0.2 (a JSON number, as the job's float division gives). updated_at still moves only for users whose settings the Rails save itself would change.
 
--- settings.merge(...) then sanitize_input, for every non-deleted user; rows already equal are skipped.
+-- Merge then sanitize (what the Rails save writes), then the FixRouteOpacityJob replay (see note).
+-- updated_at moves only when the Rails save itself changes settings; rows already final are skipped.
 UPDATE users AS u
 SET settings = n.settings,
-    updated_at = (now() AT TIME ZONE 'UTC')
+    updated_at = CASE WHEN n.saved IS DISTINCT FROM u.settings THEN (now() AT TIME ZONE 'UTC') ELSE u.updated_at END
 FROM (
-  SELECT u0.id, s3.v AS settings
+  SELECT u0.id, s3.v AS saved, s4.v AS settings
   FROM users AS u0
   CROSS JOIN LATERAL (SELECT u0.settings || '{"route_opacity": 20}'::jsonb AS v) AS s0
   -- before_save User#sanitize_input: strip trailing slashes from immich_url and photoprism_url,
@@ -31,19 +31,12 @@ FROM (
   CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(s2.v -> 'maps' -> 'url') = 'string'
                                   THEN jsonb_set(s2.v, '{maps,url}', to_jsonb(btrim(s2.v -> 'maps' ->> 'url', E' \t\n\x0B\f\r')))
                                   ELSE s2.v END AS v) AS s3
+  -- FixRouteOpacityJob: a route_opacity above 1 is a percentage and becomes value / 100 (20 -> 0.2)
+  CROSS JOIN LATERAL (SELECT CASE WHEN (s3.v ->> 'route_opacity')::float > 1
+                                  THEN jsonb_set(s3.v, '{route_opacity}', to_jsonb((s3.v ->> 'route_opacity')::float / 100.0))
+                                  ELSE s3.v END AS v) AS s4
   WHERE u0.deleted_at IS NULL
     AND jsonb_typeof(u0.settings) = 'object'
 ) AS n
 WHERE u.id = n.id
   AND u.settings IS DISTINCT FROM n.settings;
-
--- Replay of DataMigrations::FixRouteOpacityJob (enqueued by schema migration 20260314000001; in
--- Dawarich it runs after data:migrate): default scope, update_all, so no updated_at change.
-UPDATE users
-SET settings = jsonb_set(settings, '{route_opacity}', to_jsonb((settings ->> 'route_opacity')::float / 100.0))
-WHERE deleted_at IS NULL
-  AND jsonb_typeof(settings) = 'object'
-  AND CASE WHEN jsonb_typeof(settings -> 'route_opacity') IN ('number', 'string')
-            AND (settings ->> 'route_opacity') ~ '^[[:space:]]*[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?[[:space:]]*$'
-           THEN (settings ->> 'route_opacity')::float > 1
-           ELSE false END;

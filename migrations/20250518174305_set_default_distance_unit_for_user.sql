@@ -6,7 +6,7 @@
 -- changes-data: true
 -- note: Rails, for every user of the default scope (deleted_at IS NULL): skipped when settings.maps.distance_unit is already the string 'km' or 'mi'; otherwise, when settings.maps is blank (missing, null, false, empty object or blank string) it becomes {"distance_unit": "km"}, else distance_unit is set to "km" inside the existing maps object; then the user is saved with validations.
 -- note: Saving also runs the User before_save input sanitising, reproduced here for the saved users only: trailing slashes removed from settings.immich_url / settings.photoprism_url, whitespace stripped from settings.maps.url. updated_at (UTC) is set for them.
--- note: Precondition (Ruby raises, migration rolls back): settings NULL or not a JSON object; settings.maps a number, true, an array or a non-blank string (skipped here); invalid or duplicate email (not checked here).
+-- note: Precondition (Ruby raises, migration rolls back): settings NULL or not a JSON object; settings.maps a number, true, an array or a non-blank string (skipped here); blank email (presence validation; not checked here).
 
 UPDATE users AS u
 SET settings = n.settings,
@@ -40,8 +40,8 @@ FROM (
          OR m.maps = 'false'::jsonb
          OR (jsonb_typeof(m.maps) = 'string' AND (m.maps #>> '{}') ~ '^[[:space:]]*$'))
     -- already km or mi: skipped (not saved)
-    AND NOT (jsonb_typeof(m.maps -> 'distance_unit') = 'string'
-             AND (m.maps ->> 'distance_unit') IN ('km', 'mi'))
+    AND NOT coalesce(jsonb_typeof(m.maps -> 'distance_unit') = 'string'
+                     AND (m.maps ->> 'distance_unit') IN ('km', 'mi'), false)
 ) AS n
 WHERE u.id = n.id
   AND u.settings IS DISTINCT FROM n.settings;

@@ -9,6 +9,7 @@
 -- note: Here it is one set-based UPDATE of the rows that would pass: date read as ISO-8601 (YYYY-MM-DD, optional T/space time hh:mm[:ss[.fraction]], optional Z/UTC/+hh[:mm] offset), seconds since the epoch rounded down like Time#to_i, updated_at set as update! does.
 -- note: Rows Ruby would have tried but that are left with timestamp NULL are not skipped silently: each reason is reported with RAISE WARNING (count and first ids) and the rows stay untouched for the user or the repair step: date not a string; date not in an ISO-8601 form this reads, or not a real calendar date (Ruby's parser also accepts other free-form dates; Ruby skips impossible dates); owner missing or soft-deleted; lonlat missing; epoch out of the integer column's range; another point of the same user already has that lonlat and timestamp (within this batch the lowest id wins, as in Ruby's id order).
 -- note: raw_data or properties that are not JSON objects are left alone (Ruby would skip most and raise on an array).
+-- note: The work table is a TEMP table dropped at commit, so the file relies on transaction: true; the warnings are PostgreSQL notices the runner has to surface.
 CREATE TEMP TABLE dawarich_doctor_geojson_dates ON COMMIT DROP AS
 WITH src AS (
   SELECT p.id, p.user_id, p.lonlat, p.raw_data->'properties'->'date' AS d

@@ -152,6 +152,25 @@ impl Cluster {
         Err(last.map(|e| ClusterError::Step { step: "pg_ctl start", detail: format!("{e}\n{log}") }).unwrap())
     }
 
+    /// Starts a streaming replica of this cluster (read-only, `pg_is_in_recovery()` true).
+    pub fn start_standby(&self) -> Result<Cluster, ClusterError> {
+        let dir = tempfile::Builder::new().prefix("dawarich-doctor-standby-").tempdir()?.keep();
+        chown(&dir)?;
+        let data = dir.join("data");
+        let mut c = command(&self.bin, "pg_basebackup");
+        c.arg("-D").arg(&data).args(["-R", "-X", "stream", "--checkpoint=fast", "-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"]);
+        c.env("PGPASSWORD", &self.superuser_password);
+        run("pg_basebackup", c)?;
+        let conf = format!("\nunix_socket_directories = '{}'\n", dir.display());
+        std::fs::OpenOptions::new().append(true).open(data.join("postgresql.auto.conf"))?.write_all(conf.as_bytes())?;
+        let port = free_port()?;
+        let mut c = command(&self.bin, "pg_ctl");
+        c.arg("-D").arg(&data).arg("-l").arg(dir.join("server.log")).args(["-w", "-t", "60", "-o"]).arg(format!("-p {port}")).arg("start");
+        run("pg_ctl start (standby)", c)?;
+        let watchdog = spawn_watchdog(&self.bin, &dir)?;
+        Ok(Cluster { dir, port, bin: self.bin.clone(), superuser_password: self.superuser_password.clone(), watchdog: Some(watchdog) })
+    }
+
     /// `postgres://postgres:PASSWORD@127.0.0.1:PORT/DB`
     pub fn url(&self, database: &str) -> String {
         self.url_as("postgres", &self.superuser_password, database)

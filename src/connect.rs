@@ -214,7 +214,12 @@ async fn classify(e: tokio_postgres::Error, p: &Profile, secs: u64, opts: &Conne
         }
         src = s.source();
     }
-    let msg = e.to_string();
+    let mut msg = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        msg = format!("{msg}: {c}");
+        cause = c.source();
+    }
     if msg.contains("does not support TLS") {
         return ConnectError::Tls {
             detail: format!("the server does not offer TLS but sslmode is {}", p.sslmode.as_str()),
