@@ -36,13 +36,18 @@ pub async fn fresh_install(client: &Client, tag: &str, environment: &str) -> Res
         .batch_execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version character varying NOT NULL PRIMARY KEY);
              CREATE TABLE IF NOT EXISTS ar_internal_metadata (key character varying NOT NULL PRIMARY KEY, value character varying,
-               created_at timestamp(6) without time zone NOT NULL, updated_at timestamp(6) without time zone NOT NULL);
-             CREATE TABLE IF NOT EXISTS data_migrations (version character varying NOT NULL PRIMARY KEY);",
+               created_at timestamp(6) without time zone NOT NULL, updated_at timestamp(6) without time zone NOT NULL);",
         )
         .await?;
     let (schema, data) = fresh_install_versions(tag)?;
+    if !data.is_empty() {
+        // data:migrate creates its table on first boot when schema.rb lacks it
+        client.batch_execute("CREATE TABLE IF NOT EXISTS data_migrations (version character varying NOT NULL PRIMARY KEY)").await?;
+    }
     client.execute("INSERT INTO schema_migrations (version) SELECT unnest($1::text[])", &[&schema]).await?;
-    client.execute("INSERT INTO data_migrations (version) SELECT unnest($1::text[])", &[&data]).await?;
+    if !data.is_empty() {
+        client.execute("INSERT INTO data_migrations (version) SELECT unnest($1::text[])", &[&data]).await?;
+    }
     client
         .execute(
             "INSERT INTO ar_internal_metadata (key, value, created_at, updated_at) VALUES ('environment', $1, now(), now())",

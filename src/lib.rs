@@ -4,13 +4,19 @@
 
 pub mod connect;
 pub mod profile;
+pub mod audit;
 pub mod catalog;
 pub mod cluster;
 pub mod locks;
+pub mod migrate;
 pub mod diagnose;
 pub mod error;
 pub mod fixtures;
+pub mod probe;
+pub mod profiles;
 pub mod progress;
+pub mod secrets;
+pub mod schema;
 pub mod state;
 
 pub use error::{Error, Result};

@@ -98,6 +98,28 @@ pub async fn other_advisory_locks(client: &tokio_postgres::Client, database: &st
         .collect())
 }
 
+/// One line per holder: pid, verdict, state, client, application, query.
+pub fn describe_holders(report: &LockReport) -> String {
+    report
+        .holders
+        .iter()
+        .filter(|h| !h.is_self)
+        .map(|h| {
+            format!(
+                "pid {} ({}, {} for {:.0} s, from {}, {}): {}",
+                h.pid,
+                h.verdict.as_str(),
+                h.state.as_deref().unwrap_or("?"),
+                h.state_age_secs.unwrap_or(0.0),
+                h.client_addr.as_deref().unwrap_or("local socket"),
+                h.application_name.as_deref().filter(|a| !a.is_empty()).unwrap_or("no application name"),
+                h.query.as_deref().unwrap_or("").replace('\n', " ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

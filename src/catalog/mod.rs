@@ -151,6 +151,12 @@ impl Catalog {
     }
 }
 
+/// Whether release `a` is `b` or newer (unknown tags count as older).
+pub fn release_at_least(a: &str, b: &str) -> bool {
+    let c = catalog();
+    matches!((c.index_of(a), c.index_of(b)), (Some(x), Some(y)) if x >= y)
+}
+
 fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
     let err = |problem: String| CatalogError { file: file.into(), problem };
     let mut header: Vec<(String, String)> = Vec::new();

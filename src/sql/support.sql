@@ -43,3 +43,13 @@ BEGIN
   RETURN n;
 END
 $fn$;
+
+-- Resume points of batched backfills: the next primary key to do, committed with each batch.
+CREATE TABLE IF NOT EXISTS dawarich_doctor.backfill_checkpoint (
+  kind text NOT NULL,
+  version text NOT NULL,
+  statement int NOT NULL,
+  next_id bigint NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (kind, version, statement)
+);

@@ -2,12 +2,14 @@
 //! them, the desktop shell sends them over IPC and the WebAssembly UI renders them.
 //! No IO, no async runtime: this crate must build for `wasm32-unknown-unknown`.
 
+mod app;
 mod diagnosis;
 mod error;
 mod plan;
 mod profile;
 mod progress;
 
+pub use app::*;
 pub use diagnosis::*;
 pub use error::*;
 pub use plan::*;

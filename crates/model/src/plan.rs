@@ -9,3 +9,86 @@ pub enum MigrationKind {
     /// `db/data`, recorded in `data_migrations`.
     Data,
 }
+
+/// What an upgrade would do, in order, before anything is changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    /// Release detected now (if any) and the target.
+    pub from_release: Option<String>,
+    pub to_release: String,
+    pub steps: Vec<PlanStep>,
+    /// Reasons the upgrade cannot start; each names its fix. Empty = ready.
+    pub blockers: Vec<Blocker>,
+    /// Things Dawarich must still do itself afterwards (jobs that are not SQL).
+    pub follow_ups: Vec<FollowUp>,
+    /// Objects the target release does not have (reported, never dropped).
+    pub extras: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanStep {
+    pub step: usize,
+    pub kind: StepKind,
+    /// Rails version, for migrations.
+    pub version: Option<String>,
+    pub title: String,
+    /// Runs statement by statement outside a transaction (Rails' disable_ddl_transaction!).
+    pub no_transaction: bool,
+    pub changes_data: bool,
+    /// The SQL, for the dry-run preview.
+    pub sql: Vec<String>,
+    /// Tables touched with their estimated row counts (catalog statistics).
+    pub tables: Vec<(String, i64)>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepKind {
+    /// Re-creates an object a recorded migration should have made (schema drift).
+    DriftRepair,
+    SchemaMigration,
+    DataMigration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Blocker {
+    pub id: String,
+    pub message: String,
+    pub fix: String,
+    /// Migration versions that would fail.
+    pub versions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FollowUp {
+    pub version: String,
+    pub text: String,
+}
+
+/// The end of an upgrade.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpgradeOutcome {
+    pub run_id: String,
+    pub applied: Vec<String>,
+    pub follow_ups: Vec<FollowUp>,
+    pub elapsed_ms: u64,
+}
+
+/// One difference between the live schema and a release's expected schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SchemaDifference {
+    /// `missing`, `extra` or `different`.
+    pub change: String,
+    /// `table`, `column`, `index`, `constraint`, `extension`.
+    pub object: String,
+    pub name: String,
+    pub expected: Option<String>,
+    pub actual: Option<String>,
+}

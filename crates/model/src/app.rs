@@ -1,0 +1,174 @@
+//! Types of the desktop app's own commands: the step-by-step connection test, the profile list and
+//! what a save did with the password. Like the rest of this crate: data only, no IO.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ErrorReport, Profile};
+
+/// One step of "Test connection", in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProbeStepId {
+    /// Resolve the host and open a TCP connection (or the Unix socket).
+    Tcp,
+    /// Negotiate TLS as the sslmode asks.
+    Tls,
+    /// Log in with the user and password to the database.
+    Authentication,
+    /// The PostGIS extension (installed, or at least installable).
+    Postgis,
+    /// The Dawarich bookkeeping tables and the release they match.
+    Dawarich,
+}
+
+impl ProbeStepId {
+    pub const ALL: [ProbeStepId; 5] = [ProbeStepId::Tcp, ProbeStepId::Tls, ProbeStepId::Authentication, ProbeStepId::Postgis, ProbeStepId::Dawarich];
+
+    /// What the step is called on screen.
+    pub fn title(self) -> &'static str {
+        match self {
+            ProbeStepId::Tcp => "TCP connection",
+            ProbeStepId::Tls => "TLS",
+            ProbeStepId::Authentication => "Authentication",
+            ProbeStepId::Postgis => "PostGIS",
+            ProbeStepId::Dawarich => "Dawarich detected",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProbeStatus {
+    Ok,
+    /// Works, but worth knowing (e.g. no TLS under `prefer`, PostGIS installable but not installed).
+    Warning,
+    Failed,
+    /// Not run because an earlier step failed, or not relevant (TLS under `disable`).
+    Skipped,
+}
+
+/// The result of one step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProbeStep {
+    pub id: ProbeStepId,
+    pub status: ProbeStatus,
+    /// What was found, e.g. `TLSv1.3 (TLS_AES_256_GCM_SHA384), certificate not verified (sslmode=require)`.
+    pub detail: String,
+    /// For `Failed` (and some warnings): what happened and what fixes it.
+    pub error: Option<ErrorReport>,
+    pub elapsed_ms: u64,
+}
+
+/// Every step of a connection test; `ok` when none failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProbeReport {
+    pub steps: Vec<ProbeStep>,
+    pub ok: bool,
+}
+
+/// What pasting a URL or a `.env` produced: a profile to edit, and the password found in the text
+/// (kept only in the form; it goes to the keychain on save).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParsedConnection {
+    pub profile: Profile,
+    pub password: Option<String>,
+}
+
+/// Where a saved profile's password ended up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum PasswordOutcome {
+    /// No password given: the profile keeps what it had.
+    Unchanged,
+    /// Stored in the OS keychain.
+    Keychain,
+    /// No keychain is available: the password is held in memory until the app quits and asked for
+    /// again on the next run.
+    MemoryOnly { reason: String },
+    /// The profile needs no password.
+    None,
+}
+
+/// The answer to a save.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedProfile {
+    pub profile: Profile,
+    pub password: PasswordOutcome,
+}
+
+/// A saved profile as listed, with whether a password is at hand for it right now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileEntry {
+    pub profile: Profile,
+    /// False when the app must ask for the password before connecting.
+    pub password_ready: bool,
+}
+
+/// A problem with one field of a profile, for the form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The profile field's name as serialised (`host`, `port`, `caFile`, …).
+    pub field: String,
+    pub message: String,
+}
+
+/// Checks what a profile needs before anyone tries to connect with it.
+pub fn validate_profile(p: &Profile) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let mut err = |field: &str, message: &str| errors.push(FieldError { field: field.into(), message: message.into() });
+    if p.name.trim().is_empty() {
+        err("name", "Give the connection a name.");
+    }
+    if p.host.trim().is_empty() {
+        err("host", "Give the server's host name, IP address or socket directory.");
+    } else if p.host.trim().contains(char::is_whitespace) {
+        err("host", "A host name has no spaces.");
+    }
+    if p.port == 0 {
+        err("port", "The port is a number from 1 to 65535 (PostgreSQL's default is 5432).");
+    }
+    if p.database.trim().is_empty() {
+        err("database", "Give the database name (DATABASE_NAME in Dawarich's .env, stock: dawarich_development).");
+    }
+    if p.user.trim().is_empty() {
+        err("user", "Give the user name (DATABASE_USERNAME, stock: postgres).");
+    }
+    if matches!(p.sslmode, crate::SslMode::VerifyCa) && p.ca_file.as_deref().is_none_or(|c| c.trim().is_empty()) {
+        err("caFile", "verify-ca needs the CA certificate file of the server.");
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_profile_only_lacks_a_name() {
+        let e = validate_profile(&Profile::default());
+        assert_eq!(e.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["name"]);
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        let p = Profile { name: "x".into(), host: "a b".into(), port: 0, database: " ".into(), sslmode: crate::SslMode::VerifyCa, ..Profile::default() };
+        let fields: Vec<_> = validate_profile(&p).into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["host", "port", "database", "caFile"]);
+    }
+
+    #[test]
+    fn probe_steps_serialise_in_kebab_case() {
+        let s = ProbeStep { id: ProbeStepId::Authentication, status: ProbeStatus::Failed, detail: String::new(), error: None, elapsed_ms: 3 };
+        let j = serde_json::to_value(&s).unwrap();
+        assert_eq!(j["id"], "authentication");
+        assert_eq!(j["status"], "failed");
+        assert_eq!(j["elapsedMs"], 3);
+        let o = serde_json::to_value(PasswordOutcome::MemoryOnly { reason: "no".into() }).unwrap();
+        assert_eq!(o["kind"], "memory-only");
+    }
+}

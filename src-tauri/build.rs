@@ -1,0 +1,26 @@
+fn main() {
+    // The UI is embedded at compile time from ui/dist (ui/build.sh makes it). Say so plainly
+    // instead of failing deep inside tauri's macros.
+    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/dist/index.html");
+    println!("cargo:rerun-if-changed=../ui/dist");
+    if !dist.exists() {
+        panic!("ui/dist/index.html is missing: build the UI first with `ui/build.sh` (scripts/run and scripts/test do)");
+    }
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(dawarich_doctor_app_commands())))
+        .expect("tauri build step");
+}
+
+/// Every command the shell exposes; the capability file allows exactly these.
+fn dawarich_doctor_app_commands() -> &'static [&'static str] {
+    &[
+        "app_info",
+        "list_profiles",
+        "parse_connection",
+        "save_profile",
+        "duplicate_profile",
+        "delete_profile",
+        "remember_password",
+        "test_connection",
+        "diagnose",
+    ]
+}

@@ -1,0 +1,45 @@
+//! The desktop shell: a thin Tauri layer. Each command hands its arguments to the core library
+//! (`dawarich_doctor`) in a few lines; long operations stream the core's progress events through a
+//! `tauri::ipc::Channel`. The UI (ui/, Rust → WebAssembly) is embedded from ui/dist.
+
+mod commands;
+mod store;
+
+use tauri_plugin_log::{RotationStrategy, Target, TargetKind};
+
+/// File name (without `.log`) of the log in the app's log folder.
+pub const LOG_FILE: &str = "dawarich-doctor";
+
+pub fn run() {
+    tauri::Builder::default()
+        .plugin(
+            tauri_plugin_log::Builder::new()
+                .targets([Target::new(TargetKind::LogDir { file_name: Some(LOG_FILE.into()) }), Target::new(TargetKind::Stderr)])
+                .level(log::LevelFilter::Info)
+                .level_for("tao", log::LevelFilter::Warn)
+                .level_for("tokio_postgres", log::LevelFilter::Warn)
+                .max_file_size(1_000_000)
+                .rotation_strategy(RotationStrategy::KeepSome(5))
+                .build(),
+        )
+        .plugin(tauri_plugin_store::Builder::default().build())
+        .setup(|app| {
+            use tauri::Manager;
+            app.manage(commands::AppState::new());
+            log::info!("Dawarich Doctor {} started; log folder {:?}", env!("CARGO_PKG_VERSION"), app.path().app_log_dir().ok());
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::list_profiles,
+            commands::parse_connection,
+            commands::save_profile,
+            commands::duplicate_profile,
+            commands::delete_profile,
+            commands::remember_password,
+            commands::test_connection,
+            commands::diagnose,
+        ])
+        .run(tauri::generate_context!())
+        .expect("error while running Dawarich Doctor");
+}

@@ -1,0 +1,316 @@
+//! Executing one migration: transactional or statement by statement, batched backfills in
+//! primary-key ranges with checkpoints, lock_timeout with retries (reporting who blocks us), and the
+//! version recorded only at the very end.
+
+use std::time::{Duration, Instant};
+
+use dawarich_doctor_model::{MigrationKind, ProgressEvent};
+use tokio_postgres::types::Type;
+
+use super::UpgradeOptions;
+use crate::audit::Audit;
+use crate::catalog::{Batch, Migration, Statement};
+use crate::connect::Db;
+use crate::error::{Error, Result};
+use crate::progress::{Cancel, Progress};
+use crate::schema;
+
+pub(super) struct Executor<'a> {
+    pub db: &'a Db,
+    pub monitor: &'a Db,
+    pub opts: &'a UpgradeOptions,
+    pub audit: &'a Audit,
+    pub progress: &'a dyn Progress,
+    pub cancel: &'a Cancel,
+}
+
+fn is_lock_timeout(e: &Error) -> bool {
+    matches!(e, Error::Db(d) if d.code().map(|c| c.code()) == Some("55P03"))
+}
+
+fn table_name(kind: MigrationKind) -> &'static str {
+    match kind {
+        MigrationKind::Schema => "schema_migrations",
+        MigrationKind::Data => "data_migrations",
+    }
+}
+
+fn kind_str(kind: MigrationKind) -> &'static str {
+    match kind {
+        MigrationKind::Schema => "schema",
+        MigrationKind::Data => "data",
+    }
+}
+
+/// `CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS <name>` → name.
+fn concurrent_index_name(sql: &str) -> Option<String> {
+    let up = sql.to_ascii_uppercase();
+    let rest = up.strip_prefix("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ").or_else(|| up.strip_prefix("CREATE INDEX CONCURRENTLY IF NOT EXISTS "))?;
+    let start = sql.len() - rest.len();
+    Some(sql[start..].split_whitespace().next()?.trim_matches('"').to_string())
+}
+
+impl Executor<'_> {
+    fn lock_timeout(&self, attempt: u32) -> u64 {
+        if attempt >= self.opts.lock_retries {
+            0
+        } else {
+            self.opts.lock_timeout_ms.saturating_mul(1 << attempt.min(16))
+        }
+    }
+
+    /// Runs `fut` while watching, from the monitor session, who blocks our backend.
+    async fn watched<T>(&self, step: usize, attempt: u32, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        tokio::pin!(fut);
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                r = &mut fut => return r,
+                _ = tick.tick() => {
+                    if let Ok(rows) = self.monitor.query("SELECT pid, left(query, 200) FROM pg_stat_activity WHERE pid = ANY(pg_blocking_pids($1))", &[&self.db.backend_pid]).await {
+                        for r in rows {
+                            self.progress.emit(ProgressEvent::Waiting { step, blocker_pid: r.get(0), blocker_query: r.get(1), attempt });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Retries `attempt_fn` on lock timeouts with a growing `lock_timeout`, the last attempt unlimited.
+    async fn with_lock_retries<T, F, Fut>(&self, step: usize, mut attempt_fn: F) -> Result<T>
+    where
+        F: FnMut(u64) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let mut attempt = 0;
+        loop {
+            let timeout = self.lock_timeout(attempt);
+            match self.watched(step, attempt, attempt_fn(timeout)).await {
+                Err(e) if is_lock_timeout(&e) && attempt < self.opts.lock_retries => {
+                    self.progress.emit(ProgressEvent::Warning { step: Some(step), message: format!("lock wait exceeded {timeout} ms; retrying") });
+                    if self.cancel.is_cancelled() {
+                        return Err(Error::Cancelled("while waiting for a lock; nothing of this step was kept".into()));
+                    }
+                    tokio::time::sleep(Duration::from_millis(200 * (1 << attempt.min(6)))).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Runs one migration and (when `record`) inserts its version once everything is done.
+    /// Returns the rows affected.
+    pub async fn run_migration(&mut self, m: &Migration, step: usize, record: bool) -> Result<u64> {
+        let mut rows = 0u64;
+        let record_sql = format!("INSERT INTO \"{}\" (\"version\") VALUES ('{}')", table_name(m.kind), m.version);
+        if !m.transaction {
+            for s in &m.statements {
+                rows += self.statement_alone(m, step, s).await?;
+            }
+            if record {
+                let t = Instant::now();
+                self.db.batch_execute(&record_sql).await?;
+                self.audit.record(self.db, "migrate", &record_sql, Some(1), t.elapsed(), "ok").await?;
+            }
+            return Ok(rows);
+        }
+        // Transactional: runs of plain statements share a transaction; each batch range commits on
+        // its own; the version goes in with the last run.
+        let mut group: Vec<&Statement> = Vec::new();
+        for (i, s) in m.statements.iter().enumerate() {
+            match &s.batch {
+                None => group.push(s),
+                Some(b) => {
+                    rows += self.transaction(m, step, &group, None).await?;
+                    group.clear();
+                    rows += self.backfill(m, step, i, s, b).await?;
+                }
+            }
+        }
+        rows += self.transaction(m, step, &group, record.then_some(record_sql.as_str())).await?;
+        Ok(rows)
+    }
+
+    async fn transaction(&self, m: &Migration, step: usize, stmts: &[&Statement], record: Option<&str>) -> Result<u64> {
+        if stmts.is_empty() && record.is_none() {
+            return Ok(0);
+        }
+        let t = Instant::now();
+        let counts = self
+            .with_lock_retries(step, |timeout| async move {
+                self.db.batch_execute("BEGIN").await?;
+                let body = async {
+                    self.db.batch_execute(&format!("SET LOCAL lock_timeout = {timeout}")).await?;
+                    let mut counts = Vec::new();
+                    for s in stmts {
+                        self.progress.emit(ProgressEvent::StepProgress { step, done: 0, total: None, rows_per_sec: 0.0, eta_secs: None, statement: Some(s.sql.clone()) });
+                        counts.push(self.db.execute(s.sql.as_str(), &[]).await?);
+                    }
+                    if let Some(r) = record {
+                        self.db.batch_execute(r).await?;
+                        self.db.execute("DELETE FROM dawarich_doctor.backfill_checkpoint WHERE kind = $1 AND version = $2", &[&kind_str(m.kind), &m.version]).await?;
+                    }
+                    self.db.batch_execute("COMMIT").await?;
+                    Ok::<_, Error>(counts)
+                }
+                .await;
+                if body.is_err() && !self.db.is_closed() {
+                    let _ = self.db.batch_execute("ROLLBACK").await;
+                }
+                body
+            })
+            .await;
+        let counts = match counts {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = self.audit.record(self.db, "migrate", &format!("-- {} failed and was rolled back: {e}", m.label()), None, t.elapsed(), "failed").await;
+                return Err(e);
+            }
+        };
+        let took = t.elapsed() / (stmts.len().max(1) as u32);
+        for (s, n) in stmts.iter().zip(&counts) {
+            self.audit.record(self.db, "migrate", &s.sql, Some(*n), took, "ok").await?;
+        }
+        if let Some(r) = record {
+            self.audit.record(self.db, "migrate", r, Some(1), Duration::ZERO, "ok").await?;
+        }
+        Ok(counts.iter().sum())
+    }
+
+    /// One statement in autocommit (no-transaction migrations); concurrent index builds first drop an
+    /// INVALID leftover of an earlier failed attempt, which `IF NOT EXISTS` would otherwise keep.
+    async fn statement_alone(&self, m: &Migration, step: usize, s: &Statement) -> Result<u64> {
+        if let Some(b) = &s.batch {
+            let i = m.statements.iter().position(|x| std::ptr::eq(x, s)).unwrap_or(0);
+            return self.backfill(m, step, i, s, b).await;
+        }
+        if let Some(name) = concurrent_index_name(&s.sql) {
+            let invalid: bool = self
+                .db
+                .query_one("SELECT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND NOT indisvalid)", &[&name])
+                .await?
+                .get(0);
+            if invalid {
+                let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS \"{name}\"");
+                self.progress.emit(ProgressEvent::Warning { step: Some(step), message: format!("rebuilding INVALID index {name} left by an earlier attempt") });
+                let t = Instant::now();
+                self.with_lock_retries(step, |timeout| {
+                    let drop = drop.clone();
+                    async move {
+                        self.db.batch_execute(&format!("SET lock_timeout = {timeout}")).await?;
+                        Ok(self.db.batch_execute(&drop).await?)
+                    }
+                })
+                .await?;
+                self.audit.record(self.db, "migrate", &drop, None, t.elapsed(), "ok").await?;
+            }
+        }
+        self.progress.emit(ProgressEvent::StepProgress { step, done: 0, total: None, rows_per_sec: 0.0, eta_secs: None, statement: Some(s.sql.clone()) });
+        let t = Instant::now();
+        let n = self
+            .with_lock_retries(step, |timeout| async move {
+                self.db.batch_execute(&format!("SET lock_timeout = {timeout}")).await?;
+                let r = self.db.execute(s.sql.as_str(), &[]).await;
+                self.db.batch_execute("SET lock_timeout = 0").await?;
+                Ok(r?)
+            })
+            .await;
+        match n {
+            Ok(n) => {
+                self.audit.record(self.db, "migrate", &s.sql, Some(n), t.elapsed(), "ok").await?;
+                Ok(n)
+            }
+            Err(e) => {
+                let _ = self.audit.record(self.db, "migrate", &s.sql, None, t.elapsed(), "failed").await;
+                Err(e)
+            }
+        }
+    }
+
+    /// A batched backfill: primary-key ranges, each committed with its checkpoint, resumable.
+    async fn backfill(&self, m: &Migration, step: usize, index: usize, s: &Statement, b: &Batch) -> Result<u64> {
+        let r = self.db.query_one(&format!("SELECT min(\"{pk}\")::bigint, max(\"{pk}\")::bigint FROM \"{t}\"", pk = b.pk, t = b.table), &[]).await?;
+        let (Some(min), Some(max)): (Option<i64>, Option<i64>) = (r.get(0), r.get(1)) else { return Ok(0) };
+        let kind = kind_str(m.kind);
+        let idx = index as i32;
+        let resume: Option<i64> = self
+            .db
+            .query_opt("SELECT next_id FROM dawarich_doctor.backfill_checkpoint WHERE kind = $1 AND version = $2 AND statement = $3", &[&kind, &m.version, &idx])
+            .await?
+            .map(|r| r.get(0));
+        let start = resume.unwrap_or(min).max(min);
+        let stmt = self.db.prepare_typed(&s.sql, &[Type::INT8, Type::INT8]).await?;
+        let total = (max - min + 1) as u64;
+        let t0 = Instant::now();
+        let mut rows = 0u64;
+        let mut lo = start;
+        while lo <= max {
+            if self.cancel.is_cancelled() {
+                return Err(Error::Cancelled(format!(
+                    "in {} after id {}; every finished batch is committed and the next run resumes there (the version is not recorded yet)",
+                    m.label(),
+                    lo - 1
+                )));
+            }
+            let hi = lo.saturating_add(b.size);
+            let n = self
+                .with_lock_retries(step, |timeout| {
+                    let stmt = stmt.clone();
+                    async move {
+                        self.db.batch_execute(&format!("BEGIN; SET LOCAL lock_timeout = {timeout}")).await?;
+                        let body = async {
+                            let n = self.db.execute(&stmt, &[&lo, &hi]).await?;
+                            self.db
+                                .execute(
+                                    "INSERT INTO dawarich_doctor.backfill_checkpoint (kind, version, statement, next_id) VALUES ($1, $2, $3, $4)
+                                     ON CONFLICT (kind, version, statement) DO UPDATE SET next_id = excluded.next_id, updated_at = now()",
+                                    &[&kind, &m.version, &idx, &hi],
+                                )
+                                .await?;
+                            self.db.batch_execute("COMMIT").await?;
+                            Ok::<_, Error>(n)
+                        }
+                        .await;
+                        if body.is_err() && !self.db.is_closed() {
+                            let _ = self.db.batch_execute("ROLLBACK").await;
+                        }
+                        body
+                    }
+                })
+                .await?;
+            rows += n;
+            lo = hi;
+            let done = ((lo - min) as u64).min(total);
+            let secs = t0.elapsed().as_secs_f64().max(1e-6);
+            let rate = (done - (start - min) as u64) as f64 / secs;
+            self.progress.emit(ProgressEvent::StepProgress {
+                step,
+                done,
+                total: Some(total),
+                rows_per_sec: rate,
+                eta_secs: Some((total - done) as f64 / rate.max(1.0)),
+                statement: Some(s.sql.clone()),
+            });
+        }
+        self.audit.record(self.db, "migrate", &format!("-- batched by {}.{} in ranges of {}\n{}", b.table, b.pk, b.size, s.sql), Some(rows), t0.elapsed(), "ok").await?;
+        Ok(rows)
+    }
+
+    /// Creates whatever the target release has and the database still lacks (extras are reported).
+    pub async fn repair_drift(&self, target: &str, step: usize) -> Result<u64> {
+        let diffs = schema::verify(self.db, target).await?;
+        let missing: Vec<_> = diffs.into_iter().filter(|d| d.change == "missing" && d.object != "extension").collect();
+        let mut n = 0;
+        for sql in schema::repair_statements(target, &missing)? {
+            self.progress.emit(ProgressEvent::Warning { step: Some(step), message: format!("schema drift: {sql}") });
+            let t = Instant::now();
+            self.db.batch_execute(&sql).await?;
+            self.audit.record(self.db, "drift-repair", &sql, None, t.elapsed(), "ok").await?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}

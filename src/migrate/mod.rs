@@ -1,0 +1,158 @@
+//! Applying Dawarich's pending migrations ourselves, with exactly Rails' bookkeeping: the same advisory
+//! lock, `ar_internal_metadata.environment`, one `schema_migrations` / `data_migrations` row per
+//! migration, recorded only once its effects are complete. The runner knows nothing about any one
+//! migration: everything it needs is in the catalog.
+
+mod exec;
+mod plan;
+
+use std::time::Instant;
+
+use dawarich_doctor_model::{MigrationKind, ProgressEvent, StepKind, StepInfo, UpgradeOutcome};
+
+use crate::audit::{install_support, new_run_id, Audit};
+use crate::catalog::{catalog, Migration};
+use crate::connect::{connect, ConnectOptions, Db};
+use crate::error::{Error, Result};
+use crate::locks::migration_lock_key;
+use crate::progress::{Cancel, Progress};
+use crate::schema;
+
+pub use plan::plan;
+
+/// How an upgrade runs.
+#[derive(Debug, Clone)]
+pub struct UpgradeOptions {
+    /// Target release (default: the newest in the catalog).
+    pub target: Option<String>,
+    /// Dawarich's `SELF_HOSTED` (default true).
+    pub self_hosted: bool,
+    /// Dawarich's `TIME_ZONE` (default Europe/Berlin), for dates without an offset.
+    pub time_zone: String,
+    /// First `lock_timeout`; doubled on every retry.
+    pub lock_timeout_ms: u64,
+    /// Attempts with a lock timeout before a last attempt that waits as long as it takes.
+    pub lock_retries: u32,
+    /// Where the local audit file goes (`None`: no file).
+    pub audit_file: Option<std::path::PathBuf>,
+}
+
+impl Default for UpgradeOptions {
+    fn default() -> Self {
+        UpgradeOptions {
+            target: None,
+            self_hosted: true,
+            time_zone: "Europe/Berlin".into(),
+            lock_timeout_ms: 2000,
+            lock_retries: 5,
+            audit_file: crate::audit::default_file(),
+        }
+    }
+}
+
+/// Runs the upgrade. Refuses before changing anything when the plan has blockers or the Rails lock is
+/// held; stops at the next safe point when `cancel` is set. Safe to run again after any interruption.
+pub async fn upgrade(conn: &ConnectOptions, opts: &UpgradeOptions, progress: &dyn Progress, cancel: &Cancel) -> Result<UpgradeOutcome> {
+    let started = Instant::now();
+    let db = connect(conn).await?;
+    let plan = plan(&db, opts.target.as_deref()).await?;
+    if let Some(b) = plan.blockers.first() {
+        let all = plan.blockers.iter().map(|b| format!("{} ({})", b.message, b.fix)).collect::<Vec<_>>().join("; ");
+        return Err(if b.id == "lock-held" {
+            Error::LockHeld { holders: b.message.clone() }
+        } else {
+            Error::Precondition { message: all, fix: b.fix.clone() }
+        });
+    }
+    progress.emit(ProgressEvent::Plan { steps: plan.steps.iter().map(|s| StepInfo { step: s.step, title: s.title.clone() }).collect() });
+    let monitor = connect(conn).await?;
+    let run_id = new_run_id();
+    let audit = Audit::new(run_id.clone(), opts.audit_file.clone());
+    install_support(&db).await?;
+    let key = migration_lock_key(&db.database);
+    // Rails: pg_try_advisory_lock on the migrating connection; a concurrent migrator fails fast.
+    if !db.query_one("SELECT pg_try_advisory_lock($1)", &[&key]).await?.get::<_, bool>(0) {
+        let report = crate::locks::lock_report(&db, &db.database, crate::locks::STALE_AFTER_SECS).await?;
+        return Err(Error::LockHeld { holders: crate::locks::describe_holders(&report) });
+    }
+    audit.record(&db, "lock", &format!("SELECT pg_try_advisory_lock({key})"), None, started.elapsed(), "ok").await?;
+    let result = run_steps(&db, &monitor, &plan, opts, &audit, progress, cancel).await;
+    // Released on every path; if our session died, the server released it already.
+    if !db.is_closed() {
+        let _ = db.query_one("SELECT pg_advisory_unlock($1)", &[&key]).await;
+        let _ = audit.record(&db, "unlock", &format!("SELECT pg_advisory_unlock({key})"), None, std::time::Duration::ZERO, "ok").await;
+    }
+    let applied = result?;
+    let outcome = UpgradeOutcome { run_id, applied, follow_ups: plan.follow_ups.clone(), elapsed_ms: started.elapsed().as_millis() as u64 };
+    progress.emit(ProgressEvent::Done { ok: true, message: format!("{} migrations applied", outcome.applied.len()) });
+    Ok(outcome)
+}
+
+async fn run_steps(
+    db: &Db,
+    monitor: &Db,
+    plan: &dawarich_doctor_model::Plan,
+    opts: &UpgradeOptions,
+    audit: &Audit,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<Vec<String>> {
+    let c = catalog();
+    db.execute("SELECT set_config('dawarich_doctor.self_hosted', $1, false)", &[&opts.self_hosted.to_string()]).await?;
+    db.execute("SELECT set_config('dawarich_doctor.run_id', $1, false)", &[&audit.run_id]).await?;
+    db.execute("SELECT set_config('dawarich_doctor.time_zone', $1, false)", &[&opts.time_zone]).await?;
+    db.batch_execute("SET statement_timeout = 0").await?;
+    record_environment(db, audit, &plan.to_release).await?;
+    let mut ex = exec::Executor { db, monitor, opts, audit, progress, cancel };
+    let mut applied = Vec::new();
+    for step in &plan.steps {
+        if cancel.is_cancelled() {
+            return Err(Error::Cancelled(format!("before step {} ({}); {} migrations were applied and recorded, nothing else was started", step.step + 1, step.title, applied.len())));
+        }
+        progress.emit(ProgressEvent::StepStarted { step: step.step, title: step.title.clone() });
+        let t = Instant::now();
+        let rows = match step.kind {
+            StepKind::DriftRepair if step.version.is_some() => {
+                let m = c.get(MigrationKind::Schema, step.version.as_deref().unwrap()).expect("planned from the catalog");
+                ex.run_migration(m, step.step, false).await?
+            }
+            StepKind::DriftRepair => ex.repair_drift(&plan.to_release, step.step).await?,
+            StepKind::SchemaMigration | StepKind::DataMigration => {
+                let kind = if step.kind == StepKind::SchemaMigration { MigrationKind::Schema } else { MigrationKind::Data };
+                let m: &Migration = c.get(kind, step.version.as_deref().unwrap()).expect("planned from the catalog");
+                if kind == MigrationKind::Data {
+                    db.batch_execute("CREATE TABLE IF NOT EXISTS data_migrations (version character varying NOT NULL PRIMARY KEY)").await?;
+                }
+                let rows = ex.run_migration(m, step.step, true).await?;
+                applied.push(m.version.clone());
+                rows
+            }
+        };
+        progress.emit(ProgressEvent::StepFinished { step: step.step, elapsed_ms: t.elapsed().as_millis() as u64, rows: Some(rows) });
+    }
+    let left = schema::verify(db, &plan.to_release).await?;
+    for d in left.iter().filter(|d| d.change != "extra") {
+        progress.emit(ProgressEvent::Warning { step: None, message: format!("{} {} {} remains different from {}", d.change, d.object, d.name, plan.to_release) });
+    }
+    Ok(applied)
+}
+
+/// Rails writes `ar_internal_metadata.environment` before running anything; we keep the value that
+/// is there (the container's RAILS_ENV wrote it) and only create it when missing.
+async fn record_environment(db: &Db, audit: &Audit, target: &str) -> Result<()> {
+    let t = Instant::now();
+    db.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version character varying NOT NULL PRIMARY KEY);
+         CREATE TABLE IF NOT EXISTS ar_internal_metadata (key character varying NOT NULL PRIMARY KEY, value character varying,
+           created_at timestamp(6) without time zone NOT NULL, updated_at timestamp(6) without time zone NOT NULL);",
+    )
+    .await?;
+    // The stock compose defaults RAILS_ENV to production from 1.3.0, development before.
+    let default_env = if crate::catalog::release_at_least(target, "1.3.0") { "production" } else { "development" };
+    let sql = "INSERT INTO ar_internal_metadata (key, value, created_at, updated_at) VALUES ('environment', $1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC') ON CONFLICT (key) DO NOTHING";
+    let n = db.execute(sql, &[&default_env]).await?;
+    if n > 0 {
+        audit.record(db, "migrate", &sql.replace("$1", &format!("'{default_env}'")), Some(n), t.elapsed(), "ok").await?;
+    }
+    Ok(())
+}

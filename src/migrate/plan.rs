@@ -1,0 +1,170 @@
+//! The plan of an upgrade: what would run, in order, with SQL, row estimates and the blockers that
+//! must be fixed first. Read-only.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use dawarich_doctor_model::{Blocker, CheckStatus, FollowUp, MigrationKind, Plan, PlanStep, StepKind};
+
+use crate::catalog::{catalog, Migration};
+use crate::connect::Db;
+use crate::diagnose::{diagnose, DiagnoseOptions};
+use crate::error::{Error, Result};
+use crate::progress::Silent;
+use crate::state;
+
+/// Builds the plan of an upgrade to `target` (default: the newest release in the catalog).
+pub async fn plan(db: &Db, target: Option<&str>) -> Result<Plan> {
+    let c = catalog();
+    let applied = state::read_applied(db, &db.database).await?;
+    let st = state::describe(&applied, target)?;
+    if !st.unknown_newer_versions.is_empty() {
+        return Err(Error::UnknownVersions { versions: st.unknown_newer_versions.join(", "), newest_known: st.newest_known_release });
+    }
+    let to = target.map(String::from).unwrap_or_else(|| c.newest().tag.clone());
+    let estimates: HashMap<String, i64> = db
+        .query("SELECT relname::text, greatest(reltuples, 0)::bigint FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r'", &[])
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let tables: HashSet<String> = estimates.keys().cloned().collect();
+    let mut steps = Vec::new();
+    let mut push = |kind: StepKind, m: Option<&Migration>, title: String, sql: Vec<String>, notes: Vec<String>| {
+        let touched = m.map(|m| touched_tables(m, &estimates)).unwrap_or_default();
+        steps.push(PlanStep {
+            step: steps.len(),
+            kind,
+            version: m.map(|m| m.version.clone()),
+            title,
+            no_transaction: m.is_some_and(|m| !m.transaction),
+            changes_data: m.is_some_and(|m| m.changes_data),
+            sql,
+            tables: touched,
+            notes,
+        });
+    };
+    // Drift: a recorded migration whose table never got created (e.g. place_visits on installs made
+    // from the 0.9.12–0.11.1 schema.rb, #263) is run again, without recording it twice.
+    for m in recorded_but_missing(c, &applied.schema, &tables, &to) {
+        push(StepKind::DriftRepair, Some(m), format!("Re-create what {} should have made (recorded, but missing)", m.label()), sql_of(m), vec![]);
+    }
+    let pending = |kind| st_pending(&st, kind);
+    for v in pending(MigrationKind::Schema) {
+        let m = c.get(MigrationKind::Schema, &v).expect("pending versions come from the catalog");
+        push(StepKind::SchemaMigration, Some(m), format!("Schema migration {}", m.label()), sql_of(m), m.notes.clone());
+    }
+    for v in pending(MigrationKind::Data) {
+        let m = c.get(MigrationKind::Data, &v).expect("pending versions come from the catalog");
+        push(StepKind::DataMigration, Some(m), format!("Data migration {}", m.label()), sql_of(m), m.notes.clone());
+    }
+    push(StepKind::DriftRepair, None, format!("Verify against {to}; create anything still missing"), vec![], vec![]);
+    let follow_ups = st
+        .pending_schema
+        .iter()
+        .map(|v| (MigrationKind::Schema, v))
+        .chain(st.pending_data.iter().map(|v| (MigrationKind::Data, v)))
+        .filter_map(|(k, v)| c.get(k, v))
+        .flat_map(|m| m.follow_up.iter().map(move |t| FollowUp { version: m.version.clone(), text: t.clone() }))
+        .collect();
+    let pending_all: BTreeSet<String> = st.pending_schema.iter().chain(st.pending_data.iter()).cloned().collect();
+    let blockers = blockers(db, &pending_all).await?;
+    let expected = crate::schema::expected(db, &to).await.ok();
+    let extras = match expected {
+        Some(e) => {
+            let live = crate::schema::live(db).await?;
+            crate::schema::diff(&e, &live).into_iter().filter(|d| d.change == "extra" && d.object == "table").map(|d| d.name).collect()
+        }
+        None => vec![],
+    };
+    Ok(Plan { from_release: st.release, to_release: to, steps, blockers, follow_ups, extras })
+}
+
+fn st_pending(st: &dawarich_doctor_model::DawarichState, kind: MigrationKind) -> Vec<String> {
+    let mut v = if kind == MigrationKind::Schema { st.pending_schema.clone() } else { st.pending_data.clone() };
+    v.sort();
+    v
+}
+
+fn sql_of(m: &Migration) -> Vec<String> {
+    m.statements.iter().map(|s| s.sql.clone()).collect()
+}
+
+/// Recorded schema migrations that create a table which does not exist, is not dropped by a later
+/// recorded migration, and is part of the target release.
+fn recorded_but_missing<'a>(c: &'a crate::catalog::Catalog, recorded: &BTreeSet<String>, tables: &HashSet<String>, target: &str) -> Vec<&'a Migration> {
+    let target_sql = crate::fixtures::schema_sql(target).unwrap_or("");
+    c.migrations
+        .iter()
+        .filter(|m| m.kind == MigrationKind::Schema && recorded.contains(&m.version))
+        .filter(|m| {
+            created_tables(m).iter().any(|t| {
+                !tables.contains(t)
+                    && target_sql.contains(&format!("CREATE TABLE \"{t}\""))
+                    && !c.migrations.iter().any(|later| later.kind == MigrationKind::Schema && later.version > m.version && recorded.contains(&later.version) && drops_table(later, t))
+            })
+        })
+        .collect()
+}
+
+fn created_tables(m: &Migration) -> Vec<String> {
+    m.statements
+        .iter()
+        .filter_map(|s| {
+            let rest = s.sql.strip_prefix("CREATE TABLE ")?;
+            let rest = rest.strip_prefix("IF NOT EXISTS ").unwrap_or(rest);
+            Some(rest.split(|c: char| c.is_whitespace() || c == '(').next()?.trim_matches('"').to_string())
+        })
+        .collect()
+}
+
+fn drops_table(m: &Migration, t: &str) -> bool {
+    m.statements.iter().any(|s| s.sql.starts_with("DROP TABLE") && s.sql.split(|c: char| c.is_whitespace() || c == ',').any(|w| w.trim_matches('"') == t))
+}
+
+/// Tables a migration's SQL mentions, with their estimated rows.
+fn touched_tables(m: &Migration, estimates: &HashMap<String, i64>) -> Vec<(String, i64)> {
+    let mut seen = BTreeSet::new();
+    for s in &m.statements {
+        for w in s.sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+            if estimates.contains_key(w) {
+                seen.insert(w.to_string());
+            }
+        }
+        if let Some(b) = &s.batch {
+            seen.insert(b.table.clone());
+        }
+    }
+    seen.into_iter().map(|t| (t.clone(), estimates.get(&t).copied().unwrap_or(0))).collect()
+}
+
+/// What must be fixed before anything runs: the lock, PostGIS, and data that would make a pending
+/// migration fail (from a read-only diagnosis).
+async fn blockers(db: &Db, pending: &BTreeSet<String>) -> Result<Vec<Blocker>> {
+    let d = diagnose(db, &DiagnoseOptions::default(), &Silent).await?;
+    let mut out = Vec::new();
+    let others: Vec<_> = d.lock.holders.iter().filter(|h| !h.is_self).collect();
+    if !others.is_empty() {
+        out.push(Blocker {
+            id: "lock-held".into(),
+            message: crate::locks::describe_holders(&d.lock),
+            fix: "Stop the Dawarich containers (docker compose stop dawarich_app dawarich_sidekiq), or end a stale holder with `dawarich-doctor locks --release PID --yes`.".into(),
+            versions: vec![],
+        });
+    }
+    for c in &d.checks {
+        let hits: Vec<String> = c.blocks.iter().filter(|v| pending.contains(*v)).cloned().collect();
+        if c.status != CheckStatus::Problem || (hits.is_empty() && c.id != "invalid-indexes") {
+            continue;
+        }
+        if c.id == "invalid-indexes" {
+            continue; // rebuilt by the runner when a pending migration creates it; otherwise reported by verify
+        }
+        out.push(Blocker {
+            id: c.id.clone(),
+            message: c.detail.clone(),
+            fix: if c.id == "postgis" { c.detail.clone() } else { format!("Run `dawarich-doctor repair --check {}` first (nothing is lost: removed rows are quarantined).", c.id) },
+            versions: hits,
+        });
+    }
+    Ok(out)
+}

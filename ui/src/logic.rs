@@ -1,0 +1,520 @@
+//! Everything the screens decide that does not need a browser: the profile form, the state of a
+//! connection test, the "why does my upgrade fail" summary of a diagnosis, formatting. Plain Rust,
+//! tested on the host (`cargo test -p dawarich-doctor-ui`) and in the browser (wasm-bindgen-test).
+
+use dawarich_doctor_model::{
+    validate_profile, Check, CheckStatus, Diagnosis, ErrorReport, FieldError, HolderVerdict, LockHolder, ParsedConnection, PasswordSource,
+    ProbeStatus, ProbeStep, ProbeStepId, Profile, ProgressEvent, SslMode,
+};
+
+/// The connection form as typed (every field a string until saved).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProfileForm {
+    pub id: String,
+    pub name: String,
+    pub host: String,
+    pub port: String,
+    pub database: String,
+    pub user: String,
+    /// Typed or pasted; empty on an existing profile means "keep the saved password".
+    pub password: String,
+    /// The profile needs no password (trust / peer authentication).
+    pub no_password: bool,
+    pub sslmode: String,
+    pub ca_file: String,
+    pub application_name: String,
+    /// Where the saved password is (for the hint under the field).
+    pub saved_password: Option<PasswordSource>,
+}
+
+impl ProfileForm {
+    /// An empty form for a new connection, with PostgreSQL's and Dawarich's defaults.
+    pub fn new_profile() -> Self {
+        let mut f = Self::from_profile(&Profile::default());
+        f.saved_password = None;
+        f.no_password = false;
+        f
+    }
+
+    pub fn from_profile(p: &Profile) -> Self {
+        ProfileForm {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            host: p.host.clone(),
+            port: p.port.to_string(),
+            database: p.database.clone(),
+            user: p.user.clone(),
+            password: String::new(),
+            no_password: p.password == PasswordSource::None,
+            sslmode: p.sslmode.as_str().to_string(),
+            ca_file: p.ca_file.clone().unwrap_or_default(),
+            application_name: p.application_name.clone(),
+            saved_password: if p.id.is_empty() { None } else { Some(p.password.clone()) },
+        }
+    }
+
+    /// Fills the form from a pasted URL / `.env`, keeping the id and (if the paste has none) the name.
+    pub fn apply_parsed(&mut self, parsed: &ParsedConnection) {
+        let keep_id = self.id.clone();
+        let keep_name = self.name.clone();
+        let saved = self.saved_password.clone();
+        *self = Self::from_profile(&parsed.profile);
+        self.id = keep_id;
+        self.saved_password = saved;
+        if !keep_name.trim().is_empty() {
+            self.name = keep_name;
+        }
+        self.password = parsed.password.clone().unwrap_or_default();
+        self.no_password = parsed.password.is_none() && parsed.profile.password == PasswordSource::None && self.saved_password.is_none();
+    }
+
+    /// The profile to save or test, or the fields to fix.
+    pub fn to_profile(&self) -> Result<Profile, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let port = match self.port.trim().parse::<u16>() {
+            Ok(p) if p > 0 => p,
+            _ => {
+                errors.push(FieldError { field: "port".into(), message: "The port is a number from 1 to 65535 (PostgreSQL's default is 5432).".into() });
+                5432
+            }
+        };
+        let sslmode = SslMode::parse(self.sslmode.trim()).unwrap_or_default();
+        let p = Profile {
+            id: self.id.clone(),
+            name: self.name.trim().to_string(),
+            host: self.host.trim().to_string(),
+            port,
+            database: self.database.trim().to_string(),
+            user: self.user.trim().to_string(),
+            password: if self.no_password { PasswordSource::None } else { self.saved_password.clone().unwrap_or(PasswordSource::Ask) },
+            sslmode,
+            ca_file: Some(self.ca_file.trim().to_string()).filter(|c| !c.is_empty()),
+            application_name: if self.application_name.trim().is_empty() { dawarich_doctor_model::APPLICATION_NAME.into() } else { self.application_name.trim().to_string() },
+        };
+        errors.extend(validate_profile(&p).into_iter().filter(|e| e.field != "port" || errors.iter().all(|x| x.field != "port")));
+        if errors.is_empty() {
+            Ok(p)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The password argument of `save_profile`: `Some("")` for "no password", `None` to keep the
+    /// saved one, else the typed one.
+    pub fn password_arg(&self) -> Option<String> {
+        if self.no_password {
+            Some(String::new())
+        } else if self.password.is_empty() {
+            None
+        } else {
+            Some(self.password.clone())
+        }
+    }
+
+    /// The hint under the password field.
+    pub fn password_hint(&self, keychain_unavailable: Option<&str>) -> String {
+        if self.no_password {
+            return "No password: trust or peer authentication.".into();
+        }
+        let keep = match (&self.saved_password, self.password.is_empty()) {
+            (Some(PasswordSource::Keychain), true) => return "Saved in the OS keychain. Type a new one to replace it.".into(),
+            (Some(PasswordSource::Ask), true) => return "Not stored: you are asked for it once per run.".into(),
+            _ => "",
+        };
+        match keychain_unavailable {
+            Some(reason) => format!("{keep}No OS keychain is available ({reason}): the password is kept in memory until the app quits, never written to disk."),
+            None => format!("{keep}Stored in the OS keychain when you save, never in the settings file."),
+        }
+    }
+}
+
+/// The message for `field`, if the last validation found one.
+pub fn field_error<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a str> {
+    errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+}
+
+/// One row of the connection test as shown while it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepRow {
+    pub id: ProbeStepId,
+    pub title: &'static str,
+    /// `None` while waiting for the result.
+    pub result: Option<ProbeStep>,
+}
+
+/// Every step, waiting.
+pub fn pending_steps() -> Vec<StepRow> {
+    ProbeStepId::ALL.iter().map(|id| StepRow { id: *id, title: id.title(), result: None }).collect()
+}
+
+/// Records a step that finished.
+pub fn apply_step(rows: &mut [StepRow], step: ProbeStep) {
+    if let Some(r) = rows.iter_mut().find(|r| r.id == step.id) {
+        r.result = Some(step);
+    }
+}
+
+/// The word and CSS class for a step's status.
+pub fn probe_status(s: Option<ProbeStatus>) -> (&'static str, &'static str) {
+    match s {
+        None => ("…", "pending"),
+        Some(ProbeStatus::Ok) => ("OK", "ok"),
+        Some(ProbeStatus::Warning) => ("Warning", "warning"),
+        Some(ProbeStatus::Failed) => ("Failed", "problem"),
+        Some(ProbeStatus::Skipped) => ("Skipped", "muted"),
+    }
+}
+
+/// How bad things are, for colour and wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Good,
+    Attention,
+    Blocked,
+}
+
+impl Level {
+    pub fn class(self) -> &'static str {
+        match self {
+            Level::Good => "ok",
+            Level::Attention => "warning",
+            Level::Blocked => "problem",
+        }
+    }
+}
+
+/// The answer to "why does my upgrade fail", from a diagnosis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub level: Level,
+    pub headline: String,
+    /// One line per cause, worst first.
+    pub reasons: Vec<String>,
+}
+
+/// A lock holder as one sentence.
+pub fn describe_holder(h: &LockHolder) -> String {
+    let who = h.application_name.as_deref().filter(|a| !a.is_empty()).unwrap_or("a session without application name");
+    let from = h.client_addr.as_deref().unwrap_or("the local socket");
+    let age = h.state_age_secs.map(duration).unwrap_or_else(|| "?".into());
+    let verdict = match h.verdict {
+        HolderVerdict::Stale => "stale: it does nothing and keeps every migration waiting",
+        HolderVerdict::ActiveMigration => "running a statement: a migration is in progress",
+        HolderVerdict::Unknown => "briefly idle: it may be a migration between statements",
+    };
+    format!("pid {} ({who}, from {from}) is {} for {age} — {verdict}", h.pid, h.state.as_deref().unwrap_or("in an unknown state"))
+}
+
+pub fn summarize(d: &Diagnosis) -> Summary {
+    let mut reasons: Vec<(Level, String)> = Vec::new();
+    let w = &d.dawarich;
+    for h in d.lock.holders.iter().filter(|h| !h.is_self) {
+        let level = if h.verdict == HolderVerdict::Stale { Level::Blocked } else { Level::Attention };
+        reasons.push((level, format!("The migration lock is held: {}.", describe_holder(h))));
+    }
+    for c in d.checks.iter().filter(|c| c.status == CheckStatus::Problem) {
+        let blocks = if c.blocks.is_empty() { String::new() } else { format!(" (blocks {})", c.blocks.join(", ")) };
+        reasons.push((Level::Blocked, format!("{}: {}{blocks}.", c.title, count_text(c))));
+    }
+    if !w.unknown_newer_versions.is_empty() {
+        reasons.push((Level::Blocked, format!("A newer Dawarich than this tool knows already migrated this database ({}).", w.unknown_newer_versions.join(", "))));
+    }
+    for c in d.checks.iter().filter(|c| c.status == CheckStatus::Warning) {
+        reasons.push((Level::Attention, format!("{}: {}.", c.title, count_text(c))));
+    }
+    reasons.sort_by(|a, b| b.0.cmp(&a.0));
+    let level = reasons.iter().map(|r| r.0).max().unwrap_or(Level::Good);
+    let pending = w.pending_schema.len() + w.pending_data.len();
+    let release = w.release.as_deref().map(|r| format!("Dawarich {r}")).unwrap_or_else(|| "This Dawarich release".into());
+    let headline = match (level, pending) {
+        (Level::Blocked, _) => format!("{release}: the upgrade to {} will fail — {} blocker{} found.", w.newest_known_release, plural_count(reasons.iter().filter(|r| r.0 == Level::Blocked).count()), if reasons.iter().filter(|r| r.0 == Level::Blocked).count() == 1 { "" } else { "s" }),
+        (Level::Attention, _) => format!("{release}: no blocker found, but look at the warnings before upgrading to {}.", w.newest_known_release),
+        (Level::Good, 0) => format!("{release} is up to date with {} and nothing blocks it.", w.newest_known_release),
+        (Level::Good, n) => format!("{release}: nothing blocks the upgrade to {} ({n} migrations pending).", w.newest_known_release),
+    };
+    Summary { level, headline, reasons: reasons.into_iter().map(|r| r.1).collect() }
+}
+
+fn plural_count(n: usize) -> String {
+    n.to_string()
+}
+
+/// "7 rows" / "7 rows (estimate)" / "not counted".
+pub fn count_text(c: &Check) -> String {
+    match c.count {
+        Some(n) if c.estimated => format!("about {n} found"),
+        Some(n) => format!("{n} found"),
+        None => "not counted".into(),
+    }
+}
+
+/// The word and CSS class for a check's status.
+pub fn check_status(s: CheckStatus) -> (&'static str, &'static str) {
+    match s {
+        CheckStatus::Ok => ("OK", "ok"),
+        CheckStatus::Problem => ("Problem", "problem"),
+        CheckStatus::Warning => ("Warning", "warning"),
+        CheckStatus::NotApplicable => ("N/A", "muted"),
+        CheckStatus::Skipped => ("Skipped", "muted"),
+    }
+}
+
+/// Checks in the order to read them: problems, warnings, then the rest (stable otherwise).
+pub fn ordered_checks(d: &Diagnosis) -> Vec<Check> {
+    let rank = |s: CheckStatus| match s {
+        CheckStatus::Problem => 0,
+        CheckStatus::Warning => 1,
+        CheckStatus::Ok => 2,
+        CheckStatus::Skipped => 3,
+        CheckStatus::NotApplicable => 4,
+    };
+    let mut v = d.checks.clone();
+    v.sort_by_key(|c| rank(c.status));
+    v
+}
+
+/// Live state of a running diagnosis, from the core's progress events.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DiagnoseProgress {
+    pub current: Option<String>,
+    pub finished: usize,
+    /// Rows scanned of the current full scan.
+    pub scan: Option<(u64, Option<u64>)>,
+    pub warnings: Vec<String>,
+}
+
+impl DiagnoseProgress {
+    pub fn apply(&mut self, e: &ProgressEvent) {
+        match e {
+            ProgressEvent::StepStarted { title, .. } => {
+                self.current = Some(title.clone());
+                self.scan = None;
+            }
+            ProgressEvent::StepProgress { done, total, .. } => self.scan = Some((*done, *total)),
+            ProgressEvent::StepFinished { .. } => {
+                self.finished += 1;
+                self.scan = None;
+            }
+            ProgressEvent::Warning { message, .. } => self.warnings.push(message.clone()),
+            ProgressEvent::Done { message, .. } => self.current = Some(message.clone()),
+            ProgressEvent::Plan { .. } | ProgressEvent::Waiting { .. } => {}
+        }
+    }
+
+    pub fn line(&self) -> String {
+        let mut s = match &self.current {
+            Some(c) => format!("Check {}: {c}", self.finished + 1),
+            None => "Connecting…".into(),
+        };
+        if let Some((done, total)) = self.scan {
+            match total {
+                Some(t) if t > 0 => s += &format!(" — scanned {done} of {t} ({}%)", done * 100 / t),
+                _ => s += &format!(" — scanned {done}"),
+            }
+        }
+        s
+    }
+}
+
+/// `1.5 GiB`
+pub fn size(bytes: i64) -> String {
+    let mut v = bytes as f64;
+    for unit in ["B", "KiB", "MiB", "GiB", "TiB"] {
+        if v < 1024.0 {
+            return if unit == "B" { format!("{bytes} B") } else { format!("{v:.1} {unit}") };
+        }
+        v /= 1024.0;
+    }
+    format!("{v:.1} PiB")
+}
+
+/// `42 s`, `3 min`, `2 h 5 min`, `3 days`
+pub fn duration(secs: f64) -> String {
+    let s = secs.max(0.0).round() as u64;
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=3599 => format!("{} min", s / 60),
+        3600..=172_799 => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+        _ => format!("{} days", s / 86_400),
+    }
+}
+
+/// An error as one line for a banner.
+pub fn error_line(e: &ErrorReport) -> String {
+    format!("{} — {}", e.message, e.fix)
+}
+
+/// The text shown for a profile in the list: `user@host:port/database`.
+pub fn profile_target(p: &Profile) -> String {
+    format!("{}@{}:{}/{}", p.user, p.host, p.port, p.database)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dawarich_doctor_model::*;
+
+    pub fn sample_diagnosis() -> Diagnosis {
+        Diagnosis {
+            server: ServerInfo {
+                version: "15.8".into(),
+                version_num: 150008,
+                postgis_version: Some("3.3.2".into()),
+                postgis_available: true,
+                database: "dawarich_development".into(),
+                database_size_bytes: 12 * 1024 * 1024,
+                user: "postgres".into(),
+                privileges: Privileges { superuser: true, signal_backend: true, owns_tables: true, can_create_extension: true },
+                in_recovery: false,
+            },
+            dawarich: DawarichState {
+                release: Some("1.3.1".into()),
+                release_range: Some(("1.3.1".into(), "1.3.1".into())),
+                schema_versions: vec![],
+                data_versions: vec![],
+                stray_versions: vec![],
+                unknown_newer_versions: vec![],
+                pending_schema: vec!["20250101000000".into()],
+                pending_data: vec![],
+                environment: Some("development".into()),
+                newest_known_release: "1.7.5".into(),
+            },
+            lock: LockReport {
+                key: 1,
+                classid: 0,
+                objid: 1,
+                held: true,
+                holders: vec![LockHolder {
+                    pid: 4242,
+                    state: Some("idle".into()),
+                    client_addr: Some("172.18.0.3".into()),
+                    application_name: Some("bin/rails".into()),
+                    user: Some("postgres".into()),
+                    backend_start: None,
+                    state_age_secs: Some(600.0),
+                    query: Some("SELECT pg_try_advisory_lock(1)".into()),
+                    verdict: HolderVerdict::Stale,
+                    is_self: false,
+                }],
+            },
+            other_advisory_locks: vec![],
+            checks: vec![
+                Check { id: "a".into(), title: "Fine".into(), status: CheckStatus::Ok, count: Some(0), estimated: false, sample: vec![], blocks: vec![], detail: String::new(), elapsed_ms: 1, full_scan: false },
+                Check { id: "b".into(), title: "Points without a user".into(), status: CheckStatus::Problem, count: Some(7), estimated: false, sample: vec!["id 1".into()], blocks: vec!["20240815174852".into()], detail: "7 points".into(), elapsed_ms: 1, full_scan: false },
+                Check { id: "c".into(), title: "Duplicate stats".into(), status: CheckStatus::Warning, count: Some(3), estimated: true, sample: vec![], blocks: vec![], detail: String::new(), elapsed_ms: 1, full_scan: false },
+            ],
+            elapsed_ms: 12,
+        }
+    }
+
+    #[test]
+    fn a_stale_lock_and_orphans_explain_the_failure_worst_first() {
+        let s = summarize(&sample_diagnosis());
+        assert_eq!(s.level, Level::Blocked);
+        assert!(s.headline.contains("will fail"), "{}", s.headline);
+        assert!(s.headline.contains("2 blockers"), "{}", s.headline);
+        assert!(s.reasons[0].contains("pid 4242") && s.reasons[0].contains("stale"), "{:?}", s.reasons);
+        assert!(s.reasons[1].contains("Points without a user: 7 found (blocks 20240815174852)"), "{:?}", s.reasons);
+        assert!(s.reasons[2].contains("about 3 found"));
+    }
+
+    #[test]
+    fn a_clean_database_says_so() {
+        let mut d = sample_diagnosis();
+        d.lock.holders.clear();
+        d.checks.retain(|c| c.status == CheckStatus::Ok);
+        let s = summarize(&d);
+        assert_eq!(s.level, Level::Good);
+        assert!(s.headline.contains("1 migrations pending") || s.headline.contains("nothing blocks"), "{}", s.headline);
+        d.dawarich.pending_schema.clear();
+        assert!(summarize(&d).headline.contains("up to date"));
+    }
+
+    #[test]
+    fn our_own_session_never_counts_as_a_holder() {
+        let mut d = sample_diagnosis();
+        d.lock.holders[0].is_self = true;
+        d.checks.clear();
+        assert_eq!(summarize(&d).level, Level::Good);
+    }
+
+    #[test]
+    fn checks_are_ordered_problems_first() {
+        let ids: Vec<_> = ordered_checks(&sample_diagnosis()).into_iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["b", "c", "a"]);
+    }
+
+    #[test]
+    fn the_form_round_trips_a_profile_and_reports_bad_fields() {
+        let p = Profile { id: "p1".into(), name: "home".into(), password: PasswordSource::Keychain, sslmode: SslMode::Require, ..Profile::default() };
+        let f = ProfileForm::from_profile(&p);
+        assert_eq!(f.to_profile().unwrap(), p);
+        assert_eq!(f.password_arg(), None, "an untouched password field keeps the saved one");
+        let mut bad = f.clone();
+        bad.port = "99999".into();
+        bad.host = " ".into();
+        let errs = bad.to_profile().unwrap_err();
+        assert_eq!(field_error(&errs, "port").map(|m| m.contains("65535")), Some(true));
+        assert!(field_error(&errs, "host").is_some());
+        assert_eq!(errs.iter().filter(|e| e.field == "port").count(), 1);
+    }
+
+    #[test]
+    fn pasting_a_url_fills_the_form_and_keeps_the_name() {
+        let mut f = ProfileForm::new_profile();
+        f.name = "My server".into();
+        let parsed = ParsedConnection {
+            profile: Profile { host: "10.0.0.5".into(), port: 5433, database: "dawarich_production".into(), user: "dw".into(), name: "dawarich_production@10.0.0.5".into(), ..Profile::default() },
+            password: Some("pw".into()),
+        };
+        f.apply_parsed(&parsed);
+        assert_eq!((f.name.as_str(), f.host.as_str(), f.port.as_str(), f.password.as_str()), ("My server", "10.0.0.5", "5433", "pw"));
+        assert_eq!(f.password_arg().as_deref(), Some("pw"));
+        let mut g = ProfileForm::new_profile();
+        g.apply_parsed(&parsed);
+        assert_eq!(g.name, "dawarich_production@10.0.0.5");
+    }
+
+    #[test]
+    fn the_password_hint_tells_where_it_goes() {
+        let mut f = ProfileForm::new_profile();
+        assert!(f.password_hint(None).contains("OS keychain"));
+        assert!(f.password_hint(Some("no secret service")).contains("kept in memory"));
+        f.no_password = true;
+        assert_eq!(f.password_arg().as_deref(), Some(""));
+        f.no_password = false;
+        f.saved_password = Some(PasswordSource::Keychain);
+        assert!(f.password_hint(None).starts_with("Saved in the OS keychain"));
+    }
+
+    #[test]
+    fn probe_rows_fill_in_as_steps_arrive() {
+        let mut rows = pending_steps();
+        assert_eq!(rows.len(), 5);
+        apply_step(&mut rows, ProbeStep { id: ProbeStepId::Tls, status: ProbeStatus::Warning, detail: "no TLS".into(), error: None, elapsed_ms: 1 });
+        assert_eq!(rows[1].result.as_ref().map(|r| r.status), Some(ProbeStatus::Warning));
+        assert!(rows[0].result.is_none());
+        assert_eq!(probe_status(None).1, "pending");
+    }
+
+    #[test]
+    fn progress_lines() {
+        let mut p = DiagnoseProgress::default();
+        assert_eq!(p.line(), "Connecting…");
+        p.apply(&ProgressEvent::StepStarted { step: 0, title: "Points without a user".into() });
+        p.apply(&ProgressEvent::StepProgress { step: 0, done: 50, total: Some(200), rows_per_sec: 1.0, eta_secs: None, statement: None });
+        assert_eq!(p.line(), "Check 1: Points without a user — scanned 50 of 200 (25%)");
+        p.apply(&ProgressEvent::StepFinished { step: 0, elapsed_ms: 1, rows: Some(0) });
+        assert_eq!(p.finished, 1);
+    }
+
+    #[test]
+    fn formatting() {
+        assert_eq!(size(512), "512 B");
+        assert_eq!(size(12 * 1024 * 1024), "12.0 MiB");
+        assert_eq!(duration(42.4), "42 s");
+        assert_eq!(duration(600.0), "10 min");
+        assert_eq!(duration(7500.0), "2 h 5 min");
+        assert_eq!(duration(3.0 * 86400.0), "3 days");
+    }
+}
