@@ -25,7 +25,7 @@ pub enum Error {
     Precondition { message: String, fix: String },
     #[error("cancelled: {0}")]
     Cancelled(String),
-    #[error("database error: {0}")]
+    #[error("database error: {}", db_message(.0))]
     Db(#[from] tokio_postgres::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -48,6 +48,27 @@ impl Error {
             Error::Io(_) => (ErrorKind::Io, "Check the path and permissions.".into()),
         };
         ErrorReport { kind, message: self.to_string(), fix }
+    }
+}
+
+/// The server's message with its detail, hint and position, or the client-side cause.
+pub fn db_message(e: &tokio_postgres::Error) -> String {
+    if let Some(d) = e.as_db_error() {
+        let mut m = format!("{}: {} ({})", d.severity(), d.message(), d.code().code());
+        if let Some(x) = d.detail() {
+            m += &format!("; detail: {x}");
+        }
+        if let Some(x) = d.hint() {
+            m += &format!("; hint: {x}");
+        }
+        if let Some(x) = d.where_() {
+            m += &format!("; where: {x}");
+        }
+        return m;
+    }
+    match std::error::Error::source(e) {
+        Some(s) => format!("{e}: {s}"),
+        None => e.to_string(),
     }
 }
 

@@ -34,8 +34,8 @@ async fn differences_are_named() {
         vec![
             "missing table place_visits",
             "extra table video_exports",
-            "missing column users.theme",
             "different column stats.distance",
+            "missing column users.theme",
             "missing index index_points_on_user_id",
         ],
         "{diffs:#?}"

@@ -131,7 +131,19 @@ pub async fn diagnose(app: AppHandle, state: State<'_, AppState>, id: String, on
     let progress = move |e: ProgressEvent| {
         let _ = on_event.send(e);
     };
-    let d = run_diagnosis(&db, &DiagnoseOptions::default(), &progress).await.map_err(|e| e.report())?;
+    let d = run_diagnosis(&db, &diagnose_options(), &progress).await.map_err(|e| e.report())?;
     log::info!("diagnosed connection {id}: release {:?}, lock held {}, {} checks in {} ms", d.dawarich.release, d.lock.held, d.checks.len(), d.elapsed_ms);
     Ok(d)
+}
+
+/// Seconds of idleness after which a lock holder counts as stale, like the CLI's `--stale-after`
+/// (default 60).
+pub const STALE_AFTER_ENV: &str = "DAWARICH_DOCTOR_STALE_AFTER";
+
+fn diagnose_options() -> DiagnoseOptions {
+    let mut o = DiagnoseOptions::default();
+    if let Some(secs) = std::env::var(STALE_AFTER_ENV).ok().and_then(|v| v.parse::<f64>().ok()).filter(|s| *s >= 0.0) {
+        o.stale_after_secs = secs;
+    }
+    o
 }

@@ -48,6 +48,48 @@ enum Command {
         #[arg(long, default_value_t = 60.0)]
         stale_after: f64,
     },
+    /// What an upgrade would run, in order, with SQL and row estimates (changes nothing).
+    Plan {
+        #[command(flatten)]
+        conn: ConnArgs,
+        /// Target release (default: the newest known).
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// Print every statement.
+        #[arg(long)]
+        sql: bool,
+    },
+    /// Apply the pending schema and data migrations with Rails' bookkeeping.
+    Upgrade {
+        #[command(flatten)]
+        conn: ConnArgs,
+        #[arg(long)]
+        to: Option<String>,
+        /// Do not ask: the plan is run as shown.
+        #[arg(long)]
+        yes: bool,
+        /// Show the plan and stop (same as `plan`).
+        #[arg(long)]
+        dry_run: bool,
+        /// Dawarich's SELF_HOSTED setting.
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        self_hosted: bool,
+        /// Dawarich's TIME_ZONE, for dates without an offset.
+        #[arg(long, default_value = "Europe/Berlin")]
+        time_zone: String,
+    },
+    /// Compare the live schema with a release's expected schema; exit 1 when they differ.
+    Verify {
+        #[command(flatten)]
+        conn: ConnArgs,
+        /// Release to compare with (default: the release detected in the database).
+        #[arg(long)]
+        release: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// List the Dawarich releases the catalog knows.
     Releases,
 }
@@ -151,6 +193,61 @@ async fn run(command: Command, color: bool) -> Result<ExitCode> {
             let problems = d.checks.iter().any(|c| c.status == CheckStatus::Problem)
                 || d.lock.holders.iter().any(|h| h.verdict != HolderVerdict::Unknown && !h.is_self);
             Ok(if problems { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Plan { conn, to, json, sql } => {
+            let db = conn.connect().await?;
+            let plan = dawarich_doctor::migrate::plan(&db, to.as_deref()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&plan).expect("serialisable"));
+            } else {
+                print!("{}", render::plan(&plan, sql, &p));
+            }
+            Ok(if plan.blockers.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Upgrade { conn, to, yes, dry_run, self_hosted, time_zone } => {
+            let db = conn.connect().await?;
+            let plan = dawarich_doctor::migrate::plan(&db, to.as_deref()).await?;
+            print!("{}", render::plan(&plan, dry_run, &p));
+            if dry_run {
+                return Ok(ExitCode::SUCCESS);
+            }
+            if !plan.blockers.is_empty() {
+                return Err(Error::Precondition { message: "the plan has blockers (above); nothing was changed".into(), fix: plan.blockers[0].fix.clone() });
+            }
+            if !yes && !render::confirm("Run this upgrade now? Make sure you have a backup (pg_dump).")? {
+                eprintln!("Nothing was changed.");
+                return Ok(ExitCode::from(1));
+            }
+            drop(db);
+            let opts = dawarich_doctor::migrate::UpgradeOptions { target: to, self_hosted, time_zone, ..Default::default() };
+            let cancel = dawarich_doctor::progress::Cancel::new();
+            let on_ctrl_c = cancel.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    eprintln!("\nCancelling at the next safe point…");
+                    on_ctrl_c.cancel();
+                }
+            });
+            let outcome = dawarich_doctor::migrate::upgrade(&conn.options()?, &opts, &render::step_printer(&p), &cancel).await?;
+            print!("{}", render::outcome(&outcome, &p));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { conn, release, json } => {
+            let db = conn.connect().await?;
+            let release = match release {
+                Some(r) => r,
+                None => {
+                    let applied = dawarich_doctor::state::read_applied(&db, &db.database).await?;
+                    dawarich_doctor::state::describe(&applied, None)?.release.ok_or_else(|| Error::Refused("no known release matches the applied migrations; pass --release".into()))?
+                }
+            };
+            let diffs = dawarich_doctor::schema::verify(&db, &release).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "release": release, "differences": diffs })).expect("serialisable"));
+            } else {
+                print!("{}", render::differences(&release, &diffs, &p));
+            }
+            Ok(if diffs.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Releases => {
             print!("{}", render::releases());

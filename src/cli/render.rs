@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 
 use dawarich_doctor::catalog::catalog;
 use dawarich_doctor::progress::ProgressEvent;
-use dawarich_doctor_model::{CheckStatus, Diagnosis, HolderVerdict};
+use dawarich_doctor_model::{CheckStatus, Diagnosis, HolderVerdict, Plan, SchemaDifference, StepKind, UpgradeOutcome};
 
 pub struct Painter {
     pub color: bool,
@@ -158,4 +158,101 @@ pub fn stderr_progress(enabled: bool) -> impl Fn(ProgressEvent) + Send + Sync {
             }
         }
     }
+}
+
+/// The plan: blockers first, then the steps with their cost, then follow-ups.
+pub fn plan(plan: &Plan, with_sql: bool, p: &Painter) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{}", p.bold(&format!("Upgrade plan: {} → {}", plan.from_release.as_deref().unwrap_or("unknown release"), plan.to_release)));
+    for b in &plan.blockers {
+        let _ = writeln!(o, "  {} {}\n          fix: {}", p.red("BLOCKED"), b.message, b.fix);
+    }
+    for s in &plan.steps {
+        let kind = match s.kind {
+            StepKind::DriftRepair => "drift ",
+            StepKind::SchemaMigration => "schema",
+            StepKind::DataMigration => "data  ",
+        };
+        let cost: Vec<String> = s.tables.iter().map(|(t, n)| format!("{t} ~{n} rows")).collect();
+        let flags = format!("{}{}", if s.no_transaction { " no-transaction" } else { "" }, if s.changes_data { " changes-data" } else { "" });
+        let _ = writeln!(o, "  {:>3}. [{kind}] {}{}  {}", s.step + 1, s.title, p.yellow(&flags), p.dim(&cost.join(", ")));
+        if with_sql {
+            for q in &s.sql {
+                let _ = writeln!(o, "{}", p.dim(&format!("         {};", q.replace('\n', "\n         "))));
+            }
+        }
+    }
+    if !plan.follow_ups.is_empty() {
+        let _ = writeln!(o, "{}", p.bold("Afterwards, in Dawarich:"));
+        for f in &plan.follow_ups {
+            let _ = writeln!(o, "  {} {}", f.version, f.text);
+        }
+    }
+    if !plan.extras.is_empty() {
+        let _ = writeln!(o, "  {}", p.dim(&format!("tables the target does not have (kept): {}", plan.extras.join(", "))));
+    }
+    o
+}
+
+/// Asks a yes/no question on the terminal; no terminal means no.
+pub fn confirm(question: &str) -> std::io::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        eprintln!("{question} Not a terminal: pass --yes to confirm.");
+        return Ok(false);
+    }
+    eprint!("{question} [y/N] ");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+}
+
+/// Live step lines on stderr.
+pub fn step_printer(p: &Painter) -> impl Fn(ProgressEvent) + Send + Sync {
+    let color = p.color;
+    move |e| {
+        let p = Painter { color };
+        match e {
+            ProgressEvent::StepStarted { step, title } => eprintln!("{:>3}. {title}", step + 1),
+            ProgressEvent::StepProgress { done, total: Some(total), rows_per_sec, eta_secs, .. } => {
+                eprintln!("       {done}/{total} ids, {rows_per_sec:.0}/s, eta {:.0} s", eta_secs.unwrap_or(0.0))
+            }
+            ProgressEvent::StepFinished { elapsed_ms, rows, .. } => eprintln!("       {} in {elapsed_ms} ms, {} rows", p.green("done"), rows.unwrap_or(0)),
+            ProgressEvent::Waiting { blocker_pid, blocker_query, .. } => {
+                eprintln!("       {} pid {blocker_pid}: {}", p.yellow("waiting for a lock held by"), blocker_query.unwrap_or_default())
+            }
+            ProgressEvent::Warning { message, .. } => eprintln!("       {} {message}", p.yellow("warning:")),
+            _ => {}
+        }
+    }
+}
+
+/// The end of an upgrade.
+pub fn outcome(o: &UpgradeOutcome, p: &Painter) -> String {
+    let mut s = format!("{} {} migrations applied in {} ms (run {}).\n", p.green("Upgrade finished:"), o.applied.len(), o.elapsed_ms, o.run_id);
+    if !o.follow_ups.is_empty() {
+        s += "Still to do in Dawarich after you start it:\n";
+        for f in &o.follow_ups {
+            s += &format!("  {} {}\n", f.version, f.text);
+        }
+    }
+    s += "Start your Dawarich containers now: its own migrations will find nothing to do.\n";
+    s
+}
+
+/// Schema differences, or a clean bill.
+pub fn differences(release: &str, diffs: &[SchemaDifference], p: &Painter) -> String {
+    if diffs.is_empty() {
+        return format!("{} the schema is exactly {release}'s.\n", p.green("ok:"));
+    }
+    let mut o = format!("{} differences from {release}:\n", diffs.len());
+    for d in diffs {
+        let detail = match (&d.expected, &d.actual) {
+            (Some(e), Some(a)) => format!(": expected {e}, found {a}"),
+            (Some(e), None) => format!(": expected {e}"),
+            (None, Some(a)) => format!(": found {a}"),
+            _ => String::new(),
+        };
+        let _ = writeln!(o, "  {} {} {}{}", p.yellow(&d.change), d.object, d.name, p.dim(&detail));
+    }
+    o
 }

@@ -255,7 +255,7 @@ impl Executor<'_> {
                     lo - 1
                 )));
             }
-            let hi = lo.saturating_add(b.size);
+            let hi = lo.saturating_add(self.opts.batch_size.unwrap_or(b.size));
             let n = self
                 .with_lock_retries(step, |timeout| {
                     let stmt = stmt.clone();
@@ -295,7 +295,7 @@ impl Executor<'_> {
                 statement: Some(s.sql.clone()),
             });
         }
-        self.audit.record(self.db, "migrate", &format!("-- batched by {}.{} in ranges of {}\n{}", b.table, b.pk, b.size, s.sql), Some(rows), t0.elapsed(), "ok").await?;
+        self.audit.record(self.db, "migrate", &format!("-- batched by {}.{} in ranges of {}\n{}", b.table, b.pk, self.opts.batch_size.unwrap_or(b.size), s.sql), Some(rows), t0.elapsed(), "ok").await?;
         Ok(rows)
     }
 

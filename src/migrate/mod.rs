@@ -35,6 +35,8 @@ pub struct UpgradeOptions {
     pub lock_retries: u32,
     /// Where the local audit file goes (`None`: no file).
     pub audit_file: Option<std::path::PathBuf>,
+    /// Rows per backfill range, overriding the catalog's (benchmarks, tests).
+    pub batch_size: Option<i64>,
 }
 
 impl Default for UpgradeOptions {
@@ -46,6 +48,7 @@ impl Default for UpgradeOptions {
             lock_timeout_ms: 2000,
             lock_retries: 5,
             audit_file: crate::audit::default_file(),
+            batch_size: None,
         }
     }
 }

@@ -44,16 +44,21 @@ pub async fn plan(db: &Db, target: Option<&str>) -> Result<Plan> {
         });
     };
     // Drift: a recorded migration whose table never got created (e.g. place_visits on installs made
-    // from the 0.9.12–0.11.1 schema.rb, #263) is run again, without recording it twice.
-    for m in recorded_but_missing(c, &applied.schema, &tables, &to) {
-        push(StepKind::DriftRepair, Some(m), format!("Re-create what {} should have made (recorded, but missing)", m.label()), sql_of(m), vec![]);
+    // from the 0.9.12–0.11.1 schema.rb, #263) is run again, without recording it twice, in version
+    // order among the pending schema migrations (what it builds on may be pending itself).
+    let mut schema_steps: Vec<(&Migration, bool)> = recorded_but_missing(c, &applied.schema, &tables, &to).into_iter().map(|m| (m, true)).collect();
+    for v in st_pending(&st, MigrationKind::Schema) {
+        schema_steps.push((c.get(MigrationKind::Schema, &v).expect("pending versions come from the catalog"), false));
     }
-    let pending = |kind| st_pending(&st, kind);
-    for v in pending(MigrationKind::Schema) {
-        let m = c.get(MigrationKind::Schema, &v).expect("pending versions come from the catalog");
-        push(StepKind::SchemaMigration, Some(m), format!("Schema migration {}", m.label()), sql_of(m), m.notes.clone());
+    schema_steps.sort_by(|a, b| a.0.version.cmp(&b.0.version));
+    for (m, drift) in schema_steps {
+        if drift {
+            push(StepKind::DriftRepair, Some(m), format!("Re-create what {} should have made (recorded, but missing)", m.label()), sql_of(m), vec![]);
+        } else {
+            push(StepKind::SchemaMigration, Some(m), format!("Schema migration {}", m.label()), sql_of(m), m.notes.clone());
+        }
     }
-    for v in pending(MigrationKind::Data) {
+    for v in st_pending(&st, MigrationKind::Data) {
         let m = c.get(MigrationKind::Data, &v).expect("pending versions come from the catalog");
         push(StepKind::DataMigration, Some(m), format!("Data migration {}", m.label()), sql_of(m), m.notes.clone());
     }

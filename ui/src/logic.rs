@@ -349,63 +349,67 @@ pub fn profile_target(p: &Profile) -> String {
     format!("{}@{}:{}/{}", p.user, p.host, p.port, p.database)
 }
 
+/// A diagnosis with a stale lock holder, a blocking check and a warning (tests only).
+#[cfg(test)]
+pub(crate) fn sample_diagnosis() -> dawarich_doctor_model::Diagnosis {
+    use dawarich_doctor_model::*;
+    Diagnosis {
+        server: ServerInfo {
+            version: "15.8".into(),
+            version_num: 150008,
+            postgis_version: Some("3.3.2".into()),
+            postgis_available: true,
+            database: "dawarich_development".into(),
+            database_size_bytes: 12 * 1024 * 1024,
+            user: "postgres".into(),
+            privileges: Privileges { superuser: true, signal_backend: true, owns_tables: true, can_create_extension: true },
+            in_recovery: false,
+        },
+        dawarich: DawarichState {
+            release: Some("1.3.1".into()),
+            release_range: Some(("1.3.1".into(), "1.3.1".into())),
+            schema_versions: vec![],
+            data_versions: vec![],
+            stray_versions: vec![],
+            unknown_newer_versions: vec![],
+            pending_schema: vec!["20250101000000".into()],
+            pending_data: vec![],
+            environment: Some("development".into()),
+            newest_known_release: "1.7.5".into(),
+        },
+        lock: LockReport {
+            key: 1,
+            classid: 0,
+            objid: 1,
+            held: true,
+            holders: vec![LockHolder {
+                pid: 4242,
+                state: Some("idle".into()),
+                client_addr: Some("172.18.0.3".into()),
+                application_name: Some("bin/rails".into()),
+                user: Some("postgres".into()),
+                backend_start: None,
+                state_age_secs: Some(600.0),
+                query: Some("SELECT pg_try_advisory_lock(1)".into()),
+                verdict: HolderVerdict::Stale,
+                is_self: false,
+            }],
+        },
+        other_advisory_locks: vec![],
+        checks: vec![
+            Check { id: "postgis".into(), title: "Fine".into(), status: CheckStatus::Ok, count: Some(0), estimated: false, sample: vec![], blocks: vec![], detail: String::new(), elapsed_ms: 1, full_scan: false },
+            Check { id: "points-without-user".into(), title: "Points without a user".into(), status: CheckStatus::Problem, count: Some(7), estimated: false, sample: vec!["id 1".into()], blocks: vec!["20240815174852".into()], detail: "7 points".into(), elapsed_ms: 1, full_scan: false },
+            Check { id: "duplicate-stats".into(), title: "Duplicate stats".into(), status: CheckStatus::Warning, count: Some(3), estimated: true, sample: vec![], blocks: vec![], detail: String::new(), elapsed_ms: 1, full_scan: false },
+        ],
+        elapsed_ms: 12,
+    }
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use dawarich_doctor_model::*;
-
-    pub fn sample_diagnosis() -> Diagnosis {
-        Diagnosis {
-            server: ServerInfo {
-                version: "15.8".into(),
-                version_num: 150008,
-                postgis_version: Some("3.3.2".into()),
-                postgis_available: true,
-                database: "dawarich_development".into(),
-                database_size_bytes: 12 * 1024 * 1024,
-                user: "postgres".into(),
-                privileges: Privileges { superuser: true, signal_backend: true, owns_tables: true, can_create_extension: true },
-                in_recovery: false,
-            },
-            dawarich: DawarichState {
-                release: Some("1.3.1".into()),
-                release_range: Some(("1.3.1".into(), "1.3.1".into())),
-                schema_versions: vec![],
-                data_versions: vec![],
-                stray_versions: vec![],
-                unknown_newer_versions: vec![],
-                pending_schema: vec!["20250101000000".into()],
-                pending_data: vec![],
-                environment: Some("development".into()),
-                newest_known_release: "1.7.5".into(),
-            },
-            lock: LockReport {
-                key: 1,
-                classid: 0,
-                objid: 1,
-                held: true,
-                holders: vec![LockHolder {
-                    pid: 4242,
-                    state: Some("idle".into()),
-                    client_addr: Some("172.18.0.3".into()),
-                    application_name: Some("bin/rails".into()),
-                    user: Some("postgres".into()),
-                    backend_start: None,
-                    state_age_secs: Some(600.0),
-                    query: Some("SELECT pg_try_advisory_lock(1)".into()),
-                    verdict: HolderVerdict::Stale,
-                    is_self: false,
-                }],
-            },
-            other_advisory_locks: vec![],
-            checks: vec![
-                Check { id: "a".into(), title: "Fine".into(), status: CheckStatus::Ok, count: Some(0), estimated: false, sample: vec![], blocks: vec![], detail: String::new(), elapsed_ms: 1, full_scan: false },
-                Check { id: "b".into(), title: "Points without a user".into(), status: CheckStatus::Problem, count: Some(7), estimated: false, sample: vec!["id 1".into()], blocks: vec!["20240815174852".into()], detail: "7 points".into(), elapsed_ms: 1, full_scan: false },
-                Check { id: "c".into(), title: "Duplicate stats".into(), status: CheckStatus::Warning, count: Some(3), estimated: true, sample: vec![], blocks: vec![], detail: String::new(), elapsed_ms: 1, full_scan: false },
-            ],
-            elapsed_ms: 12,
-        }
-    }
 
     #[test]
     fn a_stale_lock_and_orphans_explain_the_failure_worst_first() {
@@ -441,7 +445,7 @@ mod tests {
     #[test]
     fn checks_are_ordered_problems_first() {
         let ids: Vec<_> = ordered_checks(&sample_diagnosis()).into_iter().map(|c| c.id).collect();
-        assert_eq!(ids, ["b", "c", "a"]);
+        assert_eq!(ids, ["points-without-user", "duplicate-stats", "postgis"]);
     }
 
     #[test]

@@ -1,0 +1,328 @@
+//! End-to-end: the built app in its real webview (WebKitGTK, driven by tauri-driver +
+//! WebKitWebDriver under Xvfb) against a throwaway PostgreSQL holding a broken Dawarich database:
+//! add a connection from a URL, test it (a wrong password first), save, diagnose, duplicate and
+//! delete; then again with the system in dark mode, where the password (no keychain here) is asked
+//! for. Screenshots of every screen go to target/e2e-screenshots/.
+//!
+//! Run with scripts/test, or: ui/build.sh && xvfb-run -a -s "-screen 0 1280x1024x24" \
+//!   cargo test -p dawarich-doctor-app --test e2e -- --ignored --nocapture
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use dawarich_doctor::cluster::{Cluster, ClusterOptions};
+use dawarich_doctor::connect::{connect, ConnectOptions, Db};
+use dawarich_doctor::fixtures;
+use dawarich_doctor::locks::migration_lock_key;
+use dawarich_doctor::profile::parse_url;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+const TIMEOUT: Duration = Duration::from_secs(40);
+
+async fn db(url: &str) -> Db {
+    let p = parse_url(url).unwrap();
+    connect(&ConnectOptions::new(p.profile, p.password)).await.unwrap_or_else(|e| panic!("connect: {e}"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// tauri-driver, stopped with SIGTERM (SIGKILL would leave WebKitWebDriver running).
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(home: &std::path::Path, dark: bool) -> Driver {
+        let (port, native) = (free_port(), free_port());
+        let config = home.join("config");
+        std::fs::create_dir_all(config.join("gtk-3.0")).unwrap();
+        // The system setting a desktop would have: GTK's dark preference (WebKitGTK maps it to
+        // prefers-color-scheme).
+        std::fs::write(config.join("gtk-3.0/settings.ini"), format!("[Settings]\ngtk-application-prefer-dark-theme={}\n", dark as u8)).unwrap();
+        let bin = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
+        let child = Command::new(&bin)
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CONFIG_HOME", &config)
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .env_remove("GTK_THEME")
+            .env("DAWARICH_DOCTOR_KEYCHAIN", "off")
+            .env("DAWARICH_DOCTOR_STALE_AFTER", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {bin} (cargo install tauri-driver --locked, or scripts/setup e2e): {e}"));
+        let d = Driver { child, port };
+        for p in [port, native] {
+            let t = Instant::now();
+            while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
+                assert!(t.elapsed() < TIMEOUT, "tauri-driver did not listen on {p}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        d
+    }
+
+    async fn session(&self) -> Client {
+        let app = env!("CARGO_BIN_EXE_dawarich-doctor-app");
+        let mut caps = serde_json::Map::new();
+        caps.insert("tauri:options".into(), json!({ "application": app }));
+        caps.insert("browserName".into(), json!("wry"));
+        let mut last = None;
+        for _ in 0..5 {
+            match ClientBuilder::native().capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{}", self.port)).await {
+                Ok(c) => return c,
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        panic!("no WebDriver session: {last:?}");
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// The page, polled and retried (tauri-driver sometimes drops a request).
+struct Page {
+    c: Client,
+    shots: PathBuf,
+    theme: &'static str,
+}
+
+impl Page {
+    async fn js(&self, script: &str, args: Vec<Value>) -> Value {
+        let mut last = None;
+        for _ in 0..5 {
+            match self.c.execute(script, args.clone()).await {
+                Ok(v) => return v,
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("script failed: {last:?}");
+    }
+
+    /// `textContent` of the first match, or None.
+    async fn text(&self, css: &str) -> Option<String> {
+        self.js("const e = document.querySelector(arguments[0]); return e ? e.textContent : null;", vec![json!(css)]).await.as_str().map(String::from)
+    }
+
+    async fn value(&self, css: &str) -> Option<String> {
+        self.js("const e = document.querySelector(arguments[0]); return e ? e.value : null;", vec![json!(css)]).await.as_str().map(String::from)
+    }
+
+    async fn count(&self, css: &str) -> usize {
+        self.js("return document.querySelectorAll(arguments[0]).length;", vec![json!(css)]).await.as_u64().unwrap_or(0) as usize
+    }
+
+    /// Waits until the text of `css` satisfies `ok`; returns it.
+    async fn wait_text(&self, css: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let t = Instant::now();
+        loop {
+            let got = self.text(css).await;
+            if let Some(s) = &got {
+                if ok(s) {
+                    return s.clone();
+                }
+            }
+            if t.elapsed() > TIMEOUT {
+                let body = self.text("body").await.unwrap_or_default();
+                panic!("[{}] timed out waiting for {css} to be {what}; it is {got:?}\npage: {body}", self.theme);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn wait_for(&self, css: &str) {
+        self.wait_text(css, "present", |_| true).await;
+    }
+
+    async fn click(&self, css: &str) {
+        self.wait_for(css).await;
+        let mut last = None;
+        for _ in 0..5 {
+            match self.c.find(Locator::Css(css)).await {
+                Ok(e) => match e.click().await {
+                    Ok(()) => return,
+                    Err(err) => last = Some(err),
+                },
+                Err(err) => last = Some(err),
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+        panic!("click {css}: {last:?}");
+    }
+
+    /// Replaces the content of an input by typing (real key events, as a user would).
+    async fn type_into(&self, css: &str, text: &str) {
+        self.wait_for(css).await;
+        let e = self.c.find(Locator::Css(css)).await.unwrap();
+        e.clear().await.unwrap();
+        if self.value(css).await.is_some_and(|v| !v.is_empty()) {
+            // clear() does not fire input events on every WebKit: select all and type over it
+            e.send_keys("\u{E009}a\u{E009}\u{E003}").await.unwrap();
+        }
+        e.send_keys(text).await.unwrap();
+    }
+
+    /// Saves a screenshot as target/e2e-screenshots/<theme>-<name>.png (after a frame settles).
+    async fn shot(&self, name: &str) {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let png = self.c.screenshot().await.unwrap();
+        let path = self.shots.join(format!("{}-{name}.png", self.theme));
+        std::fs::write(&path, png).unwrap();
+        println!("screenshot {}", path.display());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display (xvfb-run), tauri-driver and WebKitWebDriver: run scripts/test"]
+async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
+    let started = Instant::now();
+    // A Dawarich 1.3.1 database with 7 points whose user is gone, and a session holding the Rails
+    // migration lock (idle: stale after the 1 s threshold the app is started with).
+    let cluster = Cluster::start(&ClusterOptions::default()).expect("throwaway PostgreSQL (scripts/setup db)");
+    let name = "dawarich_e2e";
+    let admin = db(&cluster.url("postgres")).await;
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    let dw = db(&cluster.url(name)).await;
+    dw.batch_execute("CREATE EXTENSION postgis").await.unwrap();
+    fixtures::fresh_install(&dw, "1.3.1", "production").await.unwrap();
+    fixtures::populate(&dw, &fixtures::Data { users: 2, points: 400 }).await.unwrap();
+    fixtures::orphan_points(&dw, 7).await.unwrap();
+    let holder = db(&cluster.url(name)).await;
+    let got: bool = holder.query_one("SELECT pg_try_advisory_lock($1)", &[&migration_lock_key(name)]).await.unwrap().get(0);
+    assert!(got);
+    let url = cluster.url(name);
+    println!("database ready in {:?}: {}", started.elapsed(), dawarich_doctor::profile::redact(&url));
+
+    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let home = tempfile_dir();
+
+    // ---- light: the whole flow from an empty app ----
+    {
+        let driver = Driver::start(&home, false);
+        let p = Page { c: driver.session().await, shots: shots.clone(), theme: "light" };
+        p.wait_for("#new-connection").await;
+        let bg = p.js("return getComputedStyle(document.body).backgroundColor;", vec![]).await;
+        assert_eq!(bg, json!("rgb(244, 246, 248)"), "light theme");
+        p.wait_text("main", "the empty list", |t| t.contains("No saved connection yet")).await;
+        p.shot("01-connections-empty").await;
+
+        p.click("#new-connection").await;
+        p.type_into("#paste", &url).await;
+        p.click("#fill-from-paste").await;
+        p.wait_text("#f-host", "present", |_| true).await;
+        let t = Instant::now();
+        while p.value("#f-port").await.as_deref() != Some(&cluster.port.to_string()) {
+            assert!(t.elapsed() < TIMEOUT, "the form was not filled from the URL");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(p.value("#f-host").await.as_deref(), Some("127.0.0.1"));
+        assert_eq!(p.value("#f-database").await.as_deref(), Some(name));
+        assert_eq!(p.value("#f-password").await.as_deref(), Some("postgres"), "the password from the URL is in the form");
+        p.type_into("#f-name", "Home server").await;
+        p.shot("02-form-filled-from-url").await;
+
+        // a wrong password: authentication fails with its fix, later steps are skipped
+        p.type_into("#f-password", "wrong").await;
+        p.click("#test-connection").await;
+        let auth = p.wait_text("[data-step=authentication]", "failed", |t| t.contains("Failed")).await;
+        assert!(auth.contains("authentication failed") && auth.contains("Fix:"), "{auth}");
+        assert!(p.text("[data-step=tcp]").await.unwrap().contains("OK"));
+        assert!(p.text("[data-step=dawarich]").await.unwrap().contains("Skipped"));
+        p.shot("03-test-wrong-password").await;
+
+        p.type_into("#f-password", "postgres").await;
+        p.click("#test-connection").await;
+        let dawarich = p.wait_text("[data-step=dawarich]", "detected", |t| t.contains("Dawarich 1.3.1")).await;
+        assert!(dawarich.contains("pending"), "{dawarich}");
+        assert!(p.text("[data-step=authentication]").await.unwrap().contains("logged in"));
+        assert!(p.text("[data-step=tls]").await.unwrap().contains("not encrypted"), "the throwaway server has no TLS");
+        assert!(p.text("[data-step=postgis]").await.unwrap().contains("PostGIS 3"));
+        p.shot("04-test-ok").await;
+
+        p.click("#save-profile").await;
+        p.wait_text(".profile-card", "saved", |t| t.contains("Home server")).await;
+        let notice = p.wait_text("#notice", "the save notice", |t| t.contains("Saved")).await;
+        assert!(notice.contains("kept in memory"), "no keychain here: {notice}");
+        p.shot("05-connections-saved").await;
+
+        p.click(".profile-card button.diagnose").await;
+        let summary = p.wait_text("#summary", "the diagnosis", |t| t.contains("will fail")).await;
+        assert!(summary.contains("stale"), "{summary}");
+        assert_eq!(p.text("[data-check=points-without-user] .count").await.as_deref(), Some("7"));
+        assert!(p.text("[data-check=points-without-user]").await.unwrap().contains("Problem"));
+        assert_eq!(p.text("#release").await.as_deref(), Some("1.3.1"));
+        assert!(p.text("#pending").await.unwrap().contains("for 1.7.5") || p.text("#pending").await.unwrap().contains("schema"));
+        assert_eq!(p.js("return document.querySelector('[data-verdict]').dataset.verdict;", vec![]).await, json!("stale"));
+        p.shot("06-diagnosis").await;
+
+        // duplicate, then delete the copy (two steps: Delete, Really delete)
+        p.click("#tab-connections").await;
+        p.click(".profile-card button.duplicate").await;
+        p.wait_text(".profiles", "two profiles", |t| t.contains("Home server (copy)")).await;
+        assert_eq!(p.count(".profile-card").await, 2);
+        p.click(".profile-card:nth-child(2) button.delete").await;
+        p.click(".profile-card:nth-child(2) button.confirm-delete").await;
+        let t = Instant::now();
+        while p.count(".profile-card").await != 1 {
+            assert!(t.elapsed() < TIMEOUT, "the copy was not deleted");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        p.c.clone().close().await.unwrap();
+    }
+
+    // ---- dark: a new run of the app (same data folder); the password is asked for ----
+    {
+        let driver = Driver::start(&home, true);
+        let p = Page { c: driver.session().await, shots: shots.clone(), theme: "dark" };
+        p.wait_text(".profile-card", "the saved profile", |t| t.contains("Home server")).await;
+        let bg = p.js("return getComputedStyle(document.body).backgroundColor;", vec![]).await;
+        assert_eq!(bg, json!("rgb(17, 22, 28)"), "dark theme follows the system");
+        assert!(p.text(".profile-card").await.unwrap().contains("password asked"), "no keychain: asked each run");
+        p.shot("01-connections").await;
+        p.click(".profile-card button.edit").await;
+        p.click("#test-connection").await;
+        p.wait_text("[data-step=authentication]", "failed without a password", |t| t.contains("Failed")).await;
+        p.type_into("#f-password", "postgres").await;
+        p.click("#test-connection").await;
+        p.wait_text("[data-step=dawarich]", "detected", |t| t.contains("Dawarich 1.3.1")).await;
+        p.shot("02-connection-test").await;
+        p.click("#cancel-edit").await;
+        p.click(".profile-card button.diagnose").await;
+        p.wait_for("#prompt-password").await;
+        p.shot("03-password-prompt").await;
+        p.type_into("#prompt-password", "postgres").await;
+        p.click("#prompt-submit").await;
+        p.wait_text("#summary", "the diagnosis", |t| t.contains("will fail")).await;
+        p.shot("04-diagnosis").await;
+        p.c.clone().close().await.unwrap();
+    }
+    let log = std::fs::read_dir(home.join("data")).unwrap().flatten().map(|e| e.path().join("logs/dawarich-doctor.log")).find(|p| p.exists()).expect("the app's log file");
+    let log = std::fs::read_to_string(log).unwrap();
+    assert!(log.contains("diagnosed connection"), "{log}");
+    assert!(!log.contains("postgres@") || !log.contains(":postgres@"), "no password in the log");
+    assert!(!log.contains("wrong"), "no password in the log");
+    drop(holder);
+    let _ = std::fs::remove_dir_all(&home);
+    println!("e2e passed in {:?}", started.elapsed());
+}
+
+fn tempfile_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("dawarich-doctor-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}

@@ -1,0 +1,75 @@
+//! Upgrading real databases from many starting releases to the newest, with Rails' bookkeeping.
+
+mod common;
+
+use common::*;
+use dawarich_doctor::migrate::{plan, upgrade, UpgradeOptions};
+use dawarich_doctor::progress::{Cancel, Silent};
+use dawarich_doctor::schema::verify;
+use dawarich_doctor_model::MigrationKind;
+
+fn opts() -> UpgradeOptions {
+    UpgradeOptions { audit_file: None, ..Default::default() }
+}
+
+async fn upgrade_and_verify(tag: &str, users: i64, points: i64) {
+    let (name, db) = dawarich_db(tag, users, points).await;
+    let conn = options(&cluster().url(&name));
+    let before: i64 = db.query_one("SELECT count(*) FROM points", &[]).await.unwrap().get(0);
+    let out = upgrade(&conn, &opts(), &Silent, &Cancel::new()).await.unwrap_or_else(|e| panic!("{tag}: {e}"));
+    assert!(!out.applied.is_empty(), "{tag}: nothing applied");
+    let diffs = verify(&db, "1.7.5").await.unwrap();
+    let real: Vec<_> = diffs.iter().filter(|d| d.change != "extra").collect();
+    assert!(real.is_empty(), "{tag}: {real:#?}");
+    let c = dawarich_doctor::catalog::catalog();
+    let have: std::collections::BTreeSet<String> = db.query("SELECT version FROM schema_migrations", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    assert!(c.versions("1.7.5", MigrationKind::Schema).is_subset(&have), "{tag}: schema versions missing");
+    let have: std::collections::BTreeSet<String> = db.query("SELECT version FROM data_migrations", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    assert!(c.versions("1.7.5", MigrationKind::Data).is_subset(&have), "{tag}: data versions missing");
+    let after: i64 = db.query_one("SELECT count(*) FROM points", &[]).await.unwrap().get(0);
+    assert_eq!(before, after, "{tag}: points lost or gained");
+    // a second upgrade finds nothing to do
+    let again = plan(&db, None).await.unwrap();
+    let work: Vec<_> = again.steps.iter().filter(|s| s.version.is_some()).map(|s| s.title.clone()).collect();
+    assert!(work.is_empty(), "{tag}: second plan still has {work:?}");
+    let out = upgrade(&conn, &opts(), &Silent, &Cancel::new()).await.unwrap();
+    assert!(out.applied.is_empty());
+    // the Rails lock is free again and the environment was kept
+    let env: String = db.query_one("SELECT value FROM ar_internal_metadata WHERE key = 'environment'", &[]).await.unwrap().get(0);
+    assert_eq!(env, "development");
+}
+
+#[tokio::test]
+async fn from_0_9_5() {
+    upgrade_and_verify("0.9.5", 2, 300).await;
+}
+
+#[tokio::test]
+async fn from_0_11_1_whose_schema_rb_lacked_place_visits() {
+    upgrade_and_verify("0.11.1", 2, 300).await;
+}
+
+#[tokio::test]
+async fn from_0_20_0() {
+    upgrade_and_verify("0.20.0", 2, 300).await;
+}
+
+#[tokio::test]
+async fn from_0_25_0() {
+    upgrade_and_verify("0.25.0", 2, 300).await;
+}
+
+#[tokio::test]
+async fn from_0_30_0() {
+    upgrade_and_verify("0.30.0", 2, 300).await;
+}
+
+#[tokio::test]
+async fn from_1_0_0() {
+    upgrade_and_verify("1.0.0", 2, 300).await;
+}
+
+#[tokio::test]
+async fn from_1_3_0_with_its_leaked_tables() {
+    upgrade_and_verify("1.3.0", 2, 300).await;
+}
