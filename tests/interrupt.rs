@@ -1,0 +1,153 @@
+//! Interruptions: our backend is terminated in the middle of each kind of step; running the
+//! upgrade again converges to the same schema, row counts and checksums as an uninterrupted run.
+//! Every interruption is placed by a condition (a Waiting event while a test session holds a lock),
+//! never by timing.
+
+mod common;
+
+use std::sync::mpsc;
+use std::sync::Mutex;
+
+use common::*;
+use dawarich_doctor::locks::migration_lock_key;
+use dawarich_doctor::migrate::{upgrade, UpgradeOptions};
+use dawarich_doctor::progress::{Cancel, ProgressEvent, Silent};
+use dawarich_doctor::schema::verify;
+
+fn opts() -> UpgradeOptions {
+    UpgradeOptions { audit_file: None, batch_size: Some(50), lock_retries: 0, ..Default::default() }
+}
+
+/// Content of the data, leaving out columns that hold the time of the run.
+const CHECKSUM: &str = "SELECT (SELECT count(*) FROM points), (SELECT md5(string_agg((to_jsonb(p) - 'created_at' - 'updated_at' - 'reverse_geocoded_at')::text, '|' ORDER BY id)) FROM points p),
+                               (SELECT md5(string_agg((to_jsonb(u) - 'created_at' - 'updated_at' - 'active_until')::text, '|' ORDER BY id)) FROM users u)";
+
+async fn state(db: &dawarich_doctor::connect::Db) -> (i64, String, String) {
+    let r = db.query_one(CHECKSUM, &[]).await.unwrap();
+    (r.get(0), r.get(1), r.get(2))
+}
+
+/// What a test session does when the runner reaches a condition.
+enum Cmd {
+    /// Terminate the backend that holds the migration lock (the runner's).
+    Terminate,
+    /// Take a lock on points row `id` in an open transaction (blocks a later batch).
+    LockRow(i64),
+}
+
+/// A session of the test on its own thread and runtime; the progress callback talks to it
+/// synchronously, so the runner is paused until the command is done.
+fn controller(url: String, dbname: String) -> mpsc::Sender<(Cmd, mpsc::Sender<()>)> {
+    let (tx, rx) = mpsc::channel::<(Cmd, mpsc::Sender<()>)>();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let db = connect_url(&url).await;
+            let key = migration_lock_key(&dbname);
+            while let Ok((cmd, ack)) = rx.recv() {
+                match cmd {
+                    Cmd::Terminate => {
+                        db.batch_execute(&format!(
+                            "SELECT pg_terminate_backend(pid, 5000) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND classid = {} AND objid = {} AND granted",
+                            (key as u64 >> 32) as u32,
+                            key as u64 as u32
+                        ))
+                        .await
+                        .unwrap();
+                        db.batch_execute("ROLLBACK").await.ok();
+                    }
+                    Cmd::LockRow(id) => db.batch_execute(&format!("BEGIN; SELECT 1 FROM points WHERE id = {id} FOR UPDATE")).await.unwrap(),
+                }
+                let _ = ack.send(());
+            }
+        });
+    });
+    tx
+}
+
+fn send(ctl: &Mutex<mpsc::Sender<(Cmd, mpsc::Sender<()>)>>, cmd: Cmd) {
+    let (ack, done) = mpsc::channel();
+    ctl.lock().unwrap().send((cmd, ack)).unwrap();
+    done.recv().unwrap();
+}
+
+/// Runs `tag` → newest twice: once straight, once interrupted as `setup`/`on_event` decide, then again.
+async fn converges(tag: &str, blocker_sql: Option<&str>, on_event: impl Fn(&ProgressEvent, &Mutex<mpsc::Sender<(Cmd, mpsc::Sender<()>)>>) + Send + Sync) {
+    let (straight_name, straight) = dawarich_db(tag, 2, 300).await;
+    upgrade(&options(&cluster().url(&straight_name)), &opts(), &Silent, &Cancel::new()).await.unwrap();
+    let want = state(&straight).await;
+
+    let (name, db) = dawarich_db(tag, 2, 300).await;
+    let url = cluster().url(&name);
+    let blocker = connect_url(&url).await;
+    if let Some(sql) = blocker_sql {
+        blocker.batch_execute(sql).await.unwrap();
+    }
+    let ctl = Mutex::new(controller(url.clone(), name.clone()));
+    let first = upgrade(&options(&url), &opts(), &|e: ProgressEvent| on_event(&e, &ctl), &Cancel::new()).await;
+    let err = first.expect_err("the run was interrupted");
+    let msg = err.to_string();
+    assert!(msg.contains("terminat") || msg.contains("closed") || msg.contains("connection"), "{msg}");
+    blocker.batch_execute("ROLLBACK").await.ok();
+    drop(ctl);
+
+    upgrade(&options(&url), &opts(), &Silent, &Cancel::new()).await.unwrap();
+    let diffs: Vec<_> = verify(&db, "1.7.5").await.unwrap().into_iter().filter(|d| d.change != "extra").collect();
+    assert!(diffs.is_empty(), "{diffs:#?}");
+    assert_eq!(state(&db).await, want);
+    let invalid: i64 = db.query_one("SELECT count(*) FROM pg_index WHERE NOT indisvalid", &[]).await.unwrap().get(0);
+    assert_eq!(invalid, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminated_inside_a_transactional_migration() {
+    // add_place_id_to_visits (ALTER TABLE visits) waits behind our lock on visits: terminate it there.
+    converges("0.9.5", Some("BEGIN; LOCK TABLE visits IN ACCESS SHARE MODE"), |e, ctl| {
+        if matches!(e, ProgressEvent::Waiting { .. }) {
+            send(ctl, Cmd::Terminate);
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminated_inside_a_concurrent_index_build() {
+    // add_started_at_index_to_visits (CREATE INDEX CONCURRENTLY, no transaction) waits for our writer
+    // on visits; terminating it leaves an INVALID index that the rerun rebuilds.
+    converges("0.19.4", Some("BEGIN; LOCK TABLE visits IN ROW EXCLUSIVE MODE"), |e, ctl| {
+        if matches!(e, ProgressEvent::Waiting { .. }) {
+            send(ctl, Cmd::Terminate);
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminated_inside_a_batched_backfill() {
+    // After the first committed range of a points backfill, a test session locks a row of the third
+    // range; the runner waits there and is terminated mid-batch.
+    let locked = std::sync::atomic::AtomicBool::new(false);
+    converges("0.9.5", None, move |e, ctl| match e {
+        ProgressEvent::StepProgress { total: Some(_), done, .. } if *done > 0 && !locked.swap(true, std::sync::atomic::Ordering::SeqCst) => {
+            send(ctl, Cmd::LockRow(125));
+        }
+        ProgressEvent::Waiting { .. } if locked.load(std::sync::atomic::Ordering::SeqCst) => send(ctl, Cmd::Terminate),
+        _ => {}
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_held_rails_lock_stops_the_upgrade_before_any_change() {
+    let (name, db) = dawarich_db("0.9.5", 1, 10).await;
+    let holder = connect_url(&cluster().url(&name)).await;
+    holder.query_one("SELECT pg_try_advisory_lock($1)", &[&migration_lock_key(&name)]).await.unwrap();
+    let before: i64 = db.query_one("SELECT count(*) FROM schema_migrations", &[]).await.unwrap().get(0);
+    let e = upgrade(&options(&cluster().url(&name)), &opts(), &Silent, &Cancel::new()).await.unwrap_err();
+    assert!(matches!(e, dawarich_doctor::Error::LockHeld { .. }), "{e}");
+    assert!(e.to_string().contains(&format!("pid {}", holder.backend_pid)), "{e}");
+    let after: i64 = db.query_one("SELECT count(*) FROM schema_migrations", &[]).await.unwrap().get(0);
+    assert_eq!(before, after);
+    let ours: bool = db.query_one("SELECT to_regnamespace('dawarich_doctor') IS NULL", &[]).await.unwrap().get(0);
+    assert!(ours, "not even our own schema may be created");
+}
