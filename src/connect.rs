@@ -1,7 +1,8 @@
 //! Opening a session to the Dawarich database: TLS via rustls in libpq's sslmodes, a connect
-//! timeout, TCP keepalives (so our own sessions never linger as stale lock holders), and errors that
-//! say which step failed and what fixes it.
+//! timeout, TCP keepalives (so our own sessions never linger as stale lock holders), an optional SSH
+//! tunnel (when the profile says so), and errors that say which step failed and what fixes it.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,12 +13,16 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 use thiserror::Error;
 use tokio_postgres::error::SqlState;
 
+use crate::tunnel::{SshOptions, Tunnel, TunnelError};
+
 /// Everything needed to connect; the password is held only in memory.
 #[derive(Clone)]
 pub struct ConnectOptions {
     pub profile: Profile,
     pub password: Option<String>,
     pub connect_timeout: Duration,
+    /// Secrets and host-key settings for the profile's `ssh` hop; `None` means the defaults.
+    pub ssh: Option<SshOptions>,
 }
 
 impl std::fmt::Debug for ConnectOptions {
@@ -26,6 +31,7 @@ impl std::fmt::Debug for ConnectOptions {
             .field("profile", &self.profile)
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("connect_timeout", &self.connect_timeout)
+            .field("ssh", &self.ssh)
             .finish()
     }
 }
@@ -33,7 +39,7 @@ impl std::fmt::Debug for ConnectOptions {
 impl ConnectOptions {
     /// Options with the default 10 s connect timeout.
     pub fn new(profile: Profile, password: Option<String>) -> Self {
-        ConnectOptions { profile, password, connect_timeout: Duration::from_secs(10) }
+        ConnectOptions { profile, password, connect_timeout: Duration::from_secs(10), ssh: None }
     }
 }
 
@@ -60,6 +66,8 @@ pub enum ConnectError {
     ReadOnlyReplica,
     #[error("the CA file {path:?} cannot be used: {detail}")]
     CaFile { path: String, detail: String },
+    #[error(transparent)]
+    Tunnel(#[from] TunnelError),
     #[error("connection failed: {0}")]
     Other(String),
 }
@@ -78,18 +86,27 @@ impl ConnectError {
             ConnectError::DatabaseMissing { .. } => (ErrorKind::DatabaseMissing, "Use the DATABASE_NAME of your Dawarich .env (stock: dawarich_development; older production compose: dawarich_production).".into()),
             ConnectError::ReadOnlyReplica => (ErrorKind::ReadOnlyReplica, "Connect to the primary server: a replica cannot be repaired or migrated, and its locks are not the primary's.".into()),
             ConnectError::CaFile { .. } => (ErrorKind::Tls, "Give a readable PEM file with the server's CA certificate.".into()),
+            ConnectError::Tunnel(t) => return t.report(),
             ConnectError::Other(_) => (ErrorKind::Database, "See the message; the server log may say more.".into()),
         };
         ErrorReport { kind, message: self.to_string(), fix }
     }
 }
 
-/// An open session. The connection task ends when this is dropped.
+/// An open session. The connection task (and the SSH tunnel, if any) ends when this is dropped.
 pub struct Db {
     pub client: tokio_postgres::Client,
     pub backend_pid: i32,
     pub database: String,
     conn_task: tokio::task::JoinHandle<()>,
+    tunnel: Option<Tunnel>,
+}
+
+impl Db {
+    /// The SSH tunnel the session runs through; its `dropped()` says whether a failure was the link's.
+    pub fn tunnel(&self) -> Option<&Tunnel> {
+        self.tunnel.as_ref()
+    }
 }
 
 impl Drop for Db {
@@ -109,14 +126,21 @@ impl std::ops::Deref for Db {
 pub async fn connect(opts: &ConnectOptions) -> Result<Db, ConnectError> {
     let p = &opts.profile;
     let secs = opts.connect_timeout.as_secs().max(1);
-    let unix_socket = p.host.starts_with('/');
-    if !unix_socket {
+    let tunnel = match &p.ssh {
+        Some(ssh) => Some(Tunnel::open(ssh, &opts.ssh.clone().unwrap_or_default(), &p.host, p.port, opts.connect_timeout).await?),
+        None => None,
+    };
+    let unix_socket = p.host.starts_with('/') && tunnel.is_none();
+    if !unix_socket && tunnel.is_none() {
         resolve(&p.host, p.port).await?;
     }
     let mut cfg = tokio_postgres::Config::new();
-    cfg.host(&p.host)
-        .port(p.port)
-        .user(&p.user)
+    // Through a tunnel, connect to its local end; the host name still serves TLS verification.
+    cfg.host(&p.host).port(tunnel.as_ref().map_or(p.port, |t| t.local_addr().port()));
+    if tunnel.is_some() {
+        cfg.hostaddr(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
+    cfg.user(&p.user)
         .dbname(&p.database)
         .application_name(&p.application_name)
         .connect_timeout(opts.connect_timeout)
@@ -162,7 +186,7 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Db, ConnectError> {
         return Err(ConnectError::ReadOnlyReplica);
     }
     log::debug!("connected to {}:{}/{} as {}", p.host, p.port, p.database, p.user);
-    Ok(Db { client, backend_pid: row.get(0), database: row.get(1), conn_task })
+    Ok(Db { client, backend_pid: row.get(0), database: row.get(1), conn_task, tunnel })
 }
 
 fn spawn_conn<S, T>(conn: tokio_postgres::Connection<S, T>) -> tokio::task::JoinHandle<()>

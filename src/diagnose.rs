@@ -50,7 +50,7 @@ async fn diagnose_read_only(db: &Db, opts: &DiagnoseOptions, progress: &dyn Prog
     let other_advisory_locks = locks::other_advisory_locks(client, &db.database).await?;
     let schema = Schema::read(client).await?;
     let pending: HashSet<&str> = dawarich.pending_schema.iter().chain(dawarich.pending_data.iter()).map(String::as_str).collect();
-    let ctx = Ctx { client, schema: &schema, opts, progress, pending: &pending, server: &server };
+    let ctx = Ctx { db, client, schema: &schema, opts, progress, pending: &pending, server: &server };
     let mut checks = Vec::new();
     for (i, def) in CHECKS.iter().enumerate() {
         progress.emit(ProgressEvent::StepStarted { step: i, title: def.title.into() });
@@ -174,6 +174,7 @@ impl Schema {
 }
 
 struct Ctx<'a> {
+    db: &'a Db,
     client: &'a Client,
     schema: &'a Schema,
     opts: &'a DiagnoseOptions,
@@ -344,32 +345,16 @@ fn skipped(mut c: Check) -> Check {
 /// Counts `condition` over `table` in primary-key ranges, emitting progress; for tables without a
 /// usable index this is the whole-table scan, done in pieces so the user sees it move.
 async fn count_in_ranges(ctx: &Ctx<'_>, table: &str, condition: &str, step: usize) -> Result<i64> {
-    let r = ctx.client.query_one(&format!("SELECT min(id), max(id) FROM {table}"), &[]).await?;
-    let (Some(lo), Some(hi)): (Option<i64>, Option<i64>) = (r.get(0), r.get(1)) else { return Ok(0) };
-    let chunk = 1_000_000i64;
-    let total = (hi - lo + 1) as u64;
-    let started = Instant::now();
-    let sql = format!("SELECT count(*) FROM {table} WHERE id >= $1 AND id < $2 AND ({condition})");
+    let (name, alias) = table.split_once(' ').unwrap_or((table, table));
+    let sql = format!("SELECT count(*) FROM {table} WHERE {alias}.id >= $1 AND {alias}.id < $2 AND ({condition})");
     let stmt = ctx.client.prepare(&sql).await?;
-    let mut n = 0i64;
-    let mut at = lo;
-    while at <= hi {
-        let end = at.saturating_add(chunk);
-        n += ctx.client.query_one(&stmt, &[&at, &end]).await?.get::<_, i64>(0);
-        at = end;
-        let done = ((at - lo) as u64).min(total);
-        let secs = started.elapsed().as_secs_f64().max(1e-6);
-        let rate = done as f64 / secs;
-        ctx.progress.emit(ProgressEvent::StepProgress {
-            step,
-            done,
-            total: Some(total),
-            rows_per_sec: rate,
-            eta_secs: Some((total - done) as f64 / rate.max(1.0)),
-            statement: None,
-        });
-    }
-    Ok(n)
+    let ranges = crate::batch::Ranges { table: name, pk: "id", size: 1_000_000, start: None, step, label: "scan" };
+    let walked = crate::batch::walk(ctx.db, &ranges, ctx.progress, &crate::progress::Cancel::new(), |lo, hi| {
+        let stmt = stmt.clone();
+        async move { Ok(ctx.client.query_one(&stmt, &[&lo, &hi]).await?.get::<_, i64>(0) as u64) }
+    })
+    .await?;
+    Ok(walked.rows as i64)
 }
 
 /// Counts rows matching `condition`: through an index when the planner has one, else in ranges.
@@ -451,24 +436,27 @@ pub struct DupSpec {
     pub index: &'static str,
     /// Whether Dawarich's own migration removes the duplicates first (we quarantine them instead).
     pub migration_dedupes: bool,
+    /// Which row of a group stays: Dawarich's stats dedupe keeps the newest, the others the oldest.
+    pub keep_highest: bool,
 }
 
 /// Every unique index Dawarich creates over user data (facts.md §3, §9).
 pub static DUPS: [DupSpec; 5] = [
-    DupSpec { id: "duplicate-points-latlon", table: "points", columns: &["latitude", "longitude", "timestamp", "user_id"], index: "unique_points_lat_long_timestamp_user_id_index", migration_dedupes: true },
-    DupSpec { id: "duplicate-points-lonlat", table: "points", columns: &["lonlat", "timestamp", "user_id"], index: "index_points_on_lonlat_timestamp_user_id", migration_dedupes: false },
-    DupSpec { id: "duplicate-stats", table: "stats", columns: &["user_id", "year", "month"], index: "index_stats_on_user_id_year_month", migration_dedupes: true },
-    DupSpec { id: "duplicate-place-visits", table: "place_visits", columns: &["visit_id", "place_id"], index: "idx_place_visits_visit_id_place_id", migration_dedupes: true },
-    DupSpec { id: "duplicate-raw-data-archives", table: "points_raw_data_archives", columns: &["user_id", "year", "month", "chunk_number"], index: "index_raw_data_archives_uniqueness", migration_dedupes: false },
+    DupSpec { id: "duplicate-points-latlon", table: "points", columns: &["latitude", "longitude", "timestamp", "user_id"], index: "unique_points_lat_long_timestamp_user_id_index", migration_dedupes: true, keep_highest: false },
+    DupSpec { id: "duplicate-points-lonlat", table: "points", columns: &["lonlat", "timestamp", "user_id"], index: "index_points_on_lonlat_timestamp_user_id", migration_dedupes: false, keep_highest: false },
+    DupSpec { id: "duplicate-stats", table: "stats", columns: &["user_id", "year", "month"], index: "index_stats_on_user_id_year_month", migration_dedupes: true, keep_highest: true },
+    DupSpec { id: "duplicate-place-visits", table: "place_visits", columns: &["visit_id", "place_id"], index: "idx_place_visits_visit_id_place_id", migration_dedupes: true, keep_highest: false },
+    DupSpec { id: "duplicate-raw-data-archives", table: "points_raw_data_archives", columns: &["user_id", "year", "month", "chunk_number"], index: "index_raw_data_archives_uniqueness", migration_dedupes: false, keep_highest: false },
 ];
 
 impl DupSpec {
-    /// SQL condition on alias `p` that is true for every row that has an equal twin with a lower id
-    /// (the rows a dedupe keeping the lowest id would remove).
+    /// SQL condition on alias `p` that is true for every row a dedupe would remove: rows with an equal
+    /// twin that is kept instead (lower id, or higher id when the newest is kept).
     pub fn excess_condition(&self) -> String {
+        let cmp = if self.keep_highest { ">" } else { "<" };
         let eq = self.columns.iter().map(|c| format!("q.\"{c}\" = p.\"{c}\"")).collect::<Vec<_>>().join(" AND ");
         let nn = self.columns.iter().map(|c| format!("p.\"{c}\" IS NOT NULL")).collect::<Vec<_>>().join(" AND ");
-        format!("{nn} AND EXISTS (SELECT 1 FROM {} q WHERE {eq} AND q.id < p.id)", self.table)
+        format!("{nn} AND EXISTS (SELECT 1 FROM {} q WHERE {eq} AND q.id {cmp} p.id)", self.table)
     }
 }
 

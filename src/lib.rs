@@ -5,6 +5,7 @@
 pub mod connect;
 pub mod profile;
 pub mod audit;
+pub mod batch;
 pub mod catalog;
 pub mod cluster;
 pub mod locks;
@@ -15,8 +16,10 @@ pub mod fixtures;
 pub mod probe;
 pub mod profiles;
 pub mod progress;
+pub mod repair;
 pub mod secrets;
 pub mod schema;
 pub mod state;
+pub mod tunnel;
 
 pub use error::{Error, Result};

@@ -1,6 +1,12 @@
 //! The Rails migration advisory lock: its key, who holds it, and (with care) ending a stale holder.
 
-use dawarich_doctor_model::{AdvisoryLock, HolderVerdict, LockHolder, LockReport};
+use std::time::{Duration, Instant};
+
+use dawarich_doctor_model::{AdvisoryLock, HolderVerdict, LockHolder, LockReport, ReleaseOutcome};
+
+use crate::audit::{install_support, Audit};
+use crate::connect::Db;
+use crate::error::{Error, Result};
 
 /// Rails' `MIGRATOR_SALT`.
 pub const MIGRATOR_SALT: i64 = 2053462845;
@@ -35,7 +41,7 @@ pub fn verdict(state: Option<&str>, state_age_secs: Option<f64>, stale_after_sec
 
 const HOLDERS_SQL: &str = "
 SELECT l.pid, a.state, host(a.client_addr), a.application_name, a.usename::text,
-       to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+       to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
        extract(epoch FROM clock_timestamp() - a.state_change)::float8,
        left(a.query, 500), l.pid = pg_backend_pid()
 FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
@@ -118,6 +124,124 @@ pub fn describe_holders(report: &LockReport) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// How a release proceeds.
+#[derive(Debug, Clone)]
+pub struct ReleaseOptions {
+    pub pid: i32,
+    /// Also end a holder that is running a statement (an active migration).
+    pub force_active: bool,
+    pub stale_after_secs: f64,
+    /// How long to wait for a cancelled holder to let go before terminating it.
+    pub cancel_grace: Duration,
+}
+
+/// The one statement that acts: it re-checks, at the moment of acting, that `pid` (started at
+/// `backend_start`) still holds this database's migration lock, so a released lock or a reused pid is
+/// never signalled.
+fn act_sql(func: &str) -> String {
+    format!(
+        "SELECT {func} FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.pid = $1 AND (CASE WHEN $2::text = '' THEN true ELSE a.backend_start = $2::text::timestamptz END) AND l.locktype = 'advisory' AND l.granted
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND l.classid = $3::bigint::oid AND l.objid = $4::bigint::oid AND l.objsubid = 1"
+    )
+}
+
+/// Ends the session holding the Rails migration lock — the only way to free another session's
+/// advisory lock. Cancels a running statement first, then terminates; checks privileges first and
+/// the lock again right before each signal; verifies the lock is free afterwards.
+pub async fn release(db: &Db, opts: &ReleaseOptions, audit_file: Option<std::path::PathBuf>) -> Result<ReleaseOutcome> {
+    let report = lock_report(db, &db.database, opts.stale_after_secs).await?;
+    let Some(h) = report.holders.iter().find(|h| h.pid == opts.pid) else {
+        let holders = if report.held { describe_holders(&report) } else { "nobody: the lock is free".into() };
+        return Err(Error::Refused(format!("pid {} does not hold the Rails migration lock (held by {holders}); nothing was done", opts.pid)));
+    };
+    if h.is_self {
+        return Err(Error::Refused("that is this session; it is never ended".into()));
+    }
+    if h.verdict == HolderVerdict::ActiveMigration && !opts.force_active {
+        return Err(Error::Refused(format!(
+            "pid {} is running a statement right now (an active migration?): {}. Ending it rolls back its transaction (mid CREATE INDEX CONCURRENTLY it leaves an INVALID index, which the upgrade rebuilds). If its container is gone, pass --force-active.",
+            h.pid,
+            h.query.as_deref().unwrap_or("?")
+        )));
+    }
+    check_privilege(db, h.pid).await?;
+    install_support(db).await?;
+    let audit = Audit::new(crate::audit::new_run_id(), audit_file);
+    let (classid, objid) = (i64::from(report.classid), i64::from(report.objid));
+    let start = h.backend_start.clone().unwrap_or_default();
+    let mut actions = Vec::new();
+    if h.state.as_deref() == Some("active") {
+        let t = Instant::now();
+        let sql = act_sql("pg_cancel_backend(l.pid)");
+        let done = db.query_opt(&sql, &[&h.pid, &start, &classid, &objid]).await?.is_some();
+        audit.record(db, "lock-release", &format!("SELECT pg_cancel_backend({})", h.pid), None, t.elapsed(), if done { "ok" } else { "skipped: lock already released" }).await?;
+        if !done {
+            return Ok(ReleaseOutcome { pid: h.pid, actions, lock_free: !lock_report(db, &db.database, opts.stale_after_secs).await?.held });
+        }
+        actions.push("cancel".to_string());
+        // A live client's Rails would now unlock in its ensure block; give it the grace period.
+        let deadline = Instant::now() + opts.cancel_grace;
+        while Instant::now() < deadline {
+            if !still_holds(db, h.pid, &start, classid, objid).await? {
+                return Ok(ReleaseOutcome { pid: h.pid, actions, lock_free: true });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let t = Instant::now();
+    let sql = act_sql("pg_terminate_backend(l.pid, 5000)");
+    let terminated = db.query_opt(&sql, &[&h.pid, &start, &classid, &objid]).await?.map(|r| r.get::<_, bool>(0));
+    let outcome = match terminated {
+        Some(true) => "ok",
+        Some(false) => "timeout: the backend did not exit within 5 s",
+        None => "skipped: lock already released",
+    };
+    audit.record(db, "lock-release", &format!("SELECT pg_terminate_backend({}, 5000)", h.pid), None, t.elapsed(), outcome).await?;
+    if terminated.is_some() {
+        actions.push("terminate".to_string());
+    }
+    let free = !lock_report(db, &db.database, opts.stale_after_secs).await?.held;
+    Ok(ReleaseOutcome { pid: h.pid, actions, lock_free: free })
+}
+
+async fn still_holds(db: &Db, pid: i32, start: &str, classid: i64, objid: i64) -> Result<bool> {
+    Ok(db.query_opt(&act_sql("1"), &[&pid, &start, &classid, &objid]).await?.is_some())
+}
+
+/// PostgreSQL lets a session signal another when it is a superuser, has the same role, or is a member
+/// of `pg_signal_backend` (not for superuser backends). Explains exactly what is missing.
+async fn check_privilege(db: &Db, pid: i32) -> Result<()> {
+    let r = db
+        .query_one(
+            "SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
+                    pg_has_role(current_user, 'pg_signal_backend', 'MEMBER'),
+                    a.usename::text, coalesce((SELECT rolsuper FROM pg_roles WHERE oid = a.usesysid), false),
+                    pg_has_role(current_user, a.usesysid, 'MEMBER'), current_user::text
+             FROM pg_stat_activity a WHERE a.pid = $1",
+            &[&pid],
+        )
+        .await?;
+    let (superuser, signal, holder, holder_super, same, me): (bool, bool, Option<String>, bool, bool, String) = (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5));
+    let holder = holder.unwrap_or_default();
+    if superuser || (same && !holder_super) || (signal && !holder_super) {
+        return Ok(());
+    }
+    let (message, fix) = if holder_super {
+        (
+            format!("the lock holder (pid {pid}) runs as superuser {holder:?}; only a superuser may end it, and {me:?} is not one"),
+            format!("Connect as a superuser (the stock compose's POSTGRES_USER, usually postgres), or stop the container that holds it."),
+        )
+    } else {
+        (
+            format!("{me:?} may not end pid {pid} of role {holder:?}: that needs the same role, superuser, or membership in pg_signal_backend"),
+            format!("As a superuser run: GRANT pg_signal_backend TO {me}; — or connect as {holder:?} or a superuser."),
+        )
+    };
+    Err(Error::Permission { message, fix })
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::sync::mpsc;
 use std::sync::Mutex;
 
 use common::*;
@@ -27,52 +26,8 @@ async fn state(db: &dawarich_doctor::connect::Db) -> (i64, String, String) {
     (r.get(0), r.get(1), r.get(2))
 }
 
-/// What a test session does when the runner reaches a condition.
-enum Cmd {
-    /// Terminate the backend that holds the migration lock (the runner's).
-    Terminate,
-    /// Take a lock on points row `id` in an open transaction (blocks a later batch).
-    LockRow(i64),
-}
-
-/// A session of the test on its own thread and runtime; the progress callback talks to it
-/// synchronously, so the runner is paused until the command is done.
-fn controller(url: String, dbname: String) -> mpsc::Sender<(Cmd, mpsc::Sender<()>)> {
-    let (tx, rx) = mpsc::channel::<(Cmd, mpsc::Sender<()>)>();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async move {
-            let db = connect_url(&url).await;
-            let key = migration_lock_key(&dbname);
-            while let Ok((cmd, ack)) = rx.recv() {
-                match cmd {
-                    Cmd::Terminate => {
-                        db.batch_execute(&format!(
-                            "SELECT pg_terminate_backend(pid, 5000) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND classid = {} AND objid = {} AND granted",
-                            (key as u64 >> 32) as u32,
-                            key as u64 as u32
-                        ))
-                        .await
-                        .unwrap();
-                        db.batch_execute("ROLLBACK").await.ok();
-                    }
-                    Cmd::LockRow(id) => db.batch_execute(&format!("BEGIN; SELECT 1 FROM points WHERE id = {id} FOR UPDATE")).await.unwrap(),
-                }
-                let _ = ack.send(());
-            }
-        });
-    });
-    tx
-}
-
-fn send(ctl: &Mutex<mpsc::Sender<(Cmd, mpsc::Sender<()>)>>, cmd: Cmd) {
-    let (ack, done) = mpsc::channel();
-    ctl.lock().unwrap().send((cmd, ack)).unwrap();
-    done.recv().unwrap();
-}
-
 /// Runs `tag` → newest twice: once straight, once interrupted as `setup`/`on_event` decide, then again.
-async fn converges(tag: &str, blocker_sql: Option<&str>, on_event: impl Fn(&ProgressEvent, &Mutex<mpsc::Sender<(Cmd, mpsc::Sender<()>)>>) + Send + Sync) {
+async fn converges(tag: &str, blocker_sql: Option<&str>, on_event: impl Fn(&ProgressEvent, &Ctl) + Send + Sync) {
     let (straight_name, straight) = dawarich_db(tag, 2, 300).await;
     upgrade(&options(&cluster().url(&straight_name)), &opts(), &Silent, &Cancel::new()).await.unwrap();
     let want = state(&straight).await;

@@ -90,6 +90,65 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show the Rails migration lock's holders; with --release, end a stale holder.
+    Locks {
+        #[command(flatten)]
+        conn: ConnArgs,
+        /// The pid to end (see the list).
+        #[arg(long, value_name = "PID")]
+        release: Option<i32>,
+        /// Confirm the release.
+        #[arg(long)]
+        yes: bool,
+        /// Also end a holder that is running a statement right now.
+        #[arg(long)]
+        force_active: bool,
+        #[arg(long, default_value_t = 60.0)]
+        stale_after: f64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Repair the rows a check finds (preview without --strategy or with --dry-run).
+    Repair {
+        #[command(flatten)]
+        conn: ConnArgs,
+        /// The check id (see `diagnose`).
+        #[arg(long)]
+        check: String,
+        /// The strategy to run (see the preview).
+        #[arg(long)]
+        strategy: Option<String>,
+        /// The user that gets the rows, for `--strategy assign`.
+        #[arg(long)]
+        user: Option<i64>,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        yes: bool,
+        /// Rows per range (one short transaction each).
+        #[arg(long, default_value_t = 5000)]
+        batch_size: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put back what a repair (or upgrade) run changed: reverted updates, quarantined rows.
+    Undo {
+        #[command(flatten)]
+        conn: ConnArgs,
+        #[arg(long)]
+        run: String,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Print the audit log (every change Dawarich Doctor made in this database).
+    Audit {
+        #[command(flatten)]
+        conn: ConnArgs,
+        #[arg(long)]
+        run: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// List the Dawarich releases the catalog knows.
     Releases,
 }
@@ -112,6 +171,23 @@ pub struct ConnArgs {
     /// Seconds to wait for the server.
     #[arg(long, default_value_t = 10)]
     connect_timeout: u64,
+    /// Reach the database through this SSH server (the Docker host); the URL's host is then resolved
+    /// there, e.g. `dawarich_db` (looked up with `docker inspect` if the host cannot resolve it).
+    #[arg(long, value_name = "USER@HOST[:PORT]")]
+    ssh: Option<String>,
+    /// Private key for --ssh. Without it: the SSH agent, else ~/.ssh/id_ed25519, id_ecdsa or id_rsa, else a password.
+    #[arg(long, value_name = "PATH", requires = "ssh")]
+    ssh_key: Option<String>,
+    /// Log in to the SSH server with a password (asked for on the terminal).
+    #[arg(long, requires = "ssh", conflicts_with = "ssh_key")]
+    ssh_password: bool,
+    /// Read the SSH password, or with --ssh-key the key's passphrase, from the first line of standard input.
+    #[arg(long, requires = "ssh")]
+    ssh_password_stdin: bool,
+    /// Trust the SSH server's host key if it is not known yet (its fingerprint is printed); without
+    /// this you are asked on a terminal. A changed key is always refused.
+    #[arg(long, requires = "ssh")]
+    ssh_trust_new_host: bool,
 }
 
 fn parse_sslmode(s: &str) -> std::result::Result<SslMode, String> {
@@ -136,19 +212,107 @@ impl ConnArgs {
         if opts.password.is_none() {
             opts.password = std::env::var("PGPASSWORD").ok();
         }
+        if let Some(dest) = &self.ssh {
+            let (ssh, secret_is_passphrase) = self.ssh_profile(dest)?;
+            let mut ssh_opts = dawarich_doctor::tunnel::SshOptions::default();
+            if self.ssh_password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                let secret = Some(line.trim_end_matches(['\r', '\n']).to_string());
+                if secret_is_passphrase {
+                    ssh_opts.passphrase = secret;
+                } else {
+                    ssh_opts.password = secret;
+                }
+            }
+            opts.profile.ssh = Some(ssh);
+            opts.ssh = Some(ssh_opts);
+        }
         Ok(opts)
     }
 
-    /// Connects; asks for the password on the terminal when the server wants one we do not have.
-    async fn connect(&self) -> Result<Db> {
-        let mut opts = self.options()?;
-        match connect(&opts).await {
-            Err(dawarich_doctor::connect::ConnectError::NoPassword { user }) if std::io::stdin().is_terminal() => {
-                let pw = rpassword::prompt_password(format!("Password for {user}: "))?;
-                opts.password = Some(pw);
-                Ok(connect(&opts).await?)
+    /// The SSH hop from `--ssh user@host[:port]` and the auth flags, and whether a secret read from
+    /// stdin is a key passphrase (else a password).
+    fn ssh_profile(&self, dest: &str) -> Result<(dawarich_doctor_model::SshProfile, bool)> {
+        use dawarich_doctor_model::{SshAuth, SshProfile};
+        let bad = || Error::Refused(format!("--ssh {dest:?}: expected user@host or user@host:port"));
+        let (user, hostport) = match dest.rsplit_once('@') {
+            Some((u, h)) if !u.is_empty() => (u.to_string(), h),
+            Some(_) => return Err(bad()),
+            None => (std::env::var("USER").map_err(|_| bad())?, dest),
+        };
+        let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
+            let (h, after) = rest.split_once(']').ok_or_else(bad)?;
+            (h, after.strip_prefix(':'))
+        } else {
+            match hostport.rsplit_once(':') {
+                Some((h, p)) if !h.contains(':') => (h, Some(p)),
+                _ => (hostport, None),
             }
-            other => Ok(other?),
+        };
+        let port = port.map(|p| p.parse::<u16>().map_err(|_| bad())).transpose()?.unwrap_or(22);
+        if host.is_empty() {
+            return Err(bad());
+        }
+        let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+        let default_key = || {
+            let ssh_dir = home.as_ref()?.join(".ssh");
+            ["id_ed25519", "id_ecdsa", "id_rsa"].iter().map(|k| ssh_dir.join(k)).find(|p| p.exists())
+        };
+        let auth = if let Some(k) = &self.ssh_key {
+            SshAuth::Key { path: k.clone() }
+        } else if self.ssh_password || self.ssh_password_stdin {
+            SshAuth::Password
+        } else if std::env::var_os("SSH_AUTH_SOCK").is_some() {
+            SshAuth::Agent
+        } else if let Some(k) = default_key() {
+            SshAuth::Key { path: k.display().to_string() }
+        } else {
+            SshAuth::Password
+        };
+        let is_key = matches!(auth, SshAuth::Key { .. });
+        Ok((SshProfile { host: host.to_string(), port, user, auth }, is_key))
+    }
+
+    /// Connects; on a terminal asks for what is missing (database or SSH password, key passphrase)
+    /// and whether to trust an unknown SSH host key, then tries again.
+    async fn connect(&self) -> Result<Db> {
+        use dawarich_doctor::connect::ConnectError as C;
+        use dawarich_doctor::tunnel::{SshOptions, TunnelError};
+        let mut opts = self.options()?;
+        let tty = std::io::stdin().is_terminal();
+        loop {
+            let err = match connect(&opts).await {
+                Ok(db) => return Ok(db),
+                Err(e) => e,
+            };
+            let ssh = opts.ssh.get_or_insert_with(SshOptions::default);
+            match &err {
+                C::NoPassword { user } if tty && opts.password.is_none() => {
+                    opts.password = Some(rpassword::prompt_password(format!("Password for {user}: "))?);
+                }
+                C::Tunnel(TunnelError::PasswordNeeded { addr }) if tty && ssh.password.is_none() => {
+                    ssh.password = Some(rpassword::prompt_password(format!("SSH password for {addr}: "))?);
+                }
+                C::Tunnel(TunnelError::PassphraseNeeded { path }) if tty && ssh.passphrase.is_none() => {
+                    ssh.passphrase = Some(rpassword::prompt_password(format!("Passphrase for {path}: "))?);
+                }
+                C::Tunnel(TunnelError::HostKeyUnknown { addr, algorithm, fingerprint }) if ssh.accept_host_key.is_none() && (self.ssh_trust_new_host || tty) => {
+                    eprintln!("The SSH server {addr} is not known yet. Its {algorithm} host key fingerprint is\n  {fingerprint}");
+                    if self.ssh_trust_new_host {
+                        eprintln!("Trusting it (--ssh-trust-new-host); remembered in {}.", ssh.trusted_hosts.display());
+                    } else {
+                        eprint!("Trust it and remember it in {}? [y/N] ", ssh.trusted_hosts.display());
+                        let mut answer = String::new();
+                        std::io::stdin().read_line(&mut answer)?;
+                        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+                            return Err(err.into());
+                        }
+                    }
+                    ssh.accept_host_key = Some(fingerprint.clone());
+                }
+                _ => return Err(err.into()),
+            }
         }
     }
 }
@@ -248,6 +412,98 @@ async fn run(command: Command, color: bool) -> Result<ExitCode> {
                 print!("{}", render::differences(&release, &diffs, &p));
             }
             Ok(if diffs.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Locks { conn, release, yes, force_active, stale_after, json } => {
+            let db = conn.connect().await?;
+            let report = dawarich_doctor::locks::lock_report(&db, &db.database, stale_after).await?;
+            match release {
+                None => {
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&report).expect("serialisable"));
+                    } else {
+                        print!("{}", render::locks(&report, &p));
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(pid) => {
+                    print!("{}", render::locks(&report, &p));
+                    if !yes && !render::confirm(&format!("End session {pid}? Its open transaction is rolled back."))? {
+                        eprintln!("Nothing was changed.");
+                        return Ok(ExitCode::from(1));
+                    }
+                    let opts = dawarich_doctor::locks::ReleaseOptions { pid, force_active, stale_after_secs: stale_after, cancel_grace: std::time::Duration::from_secs(5) };
+                    let out = dawarich_doctor::locks::release(&db, &opts, dawarich_doctor::audit::default_file()).await?;
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&out).expect("serialisable"));
+                    } else if out.lock_free {
+                        println!("{} ({}): the Rails migration lock is free.", p.green("released"), out.actions.join(" → "));
+                    } else {
+                        println!("{} the lock is still held; run `dawarich-doctor locks` to see by whom.", p.red("not released:"));
+                    }
+                    Ok(if out.lock_free { ExitCode::SUCCESS } else { ExitCode::from(1) })
+                }
+            }
+        }
+        Command::Repair { conn, check, strategy, user, dry_run, yes, batch_size, json } => {
+            let db = conn.connect().await?;
+            let preview = dawarich_doctor::repair::preview(&db, &check).await?;
+            let Some(strategy) = strategy.filter(|_| !dry_run) else {
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&preview).expect("serialisable"));
+                } else {
+                    print!("{}", render::repair_preview(&preview, &p));
+                }
+                return Ok(ExitCode::SUCCESS);
+            };
+            if !json {
+                print!("{}", render::repair_preview(&preview, &p));
+            }
+            if !yes && !render::confirm(&format!("Run strategy {strategy} on {check}?"))? {
+                eprintln!("Nothing was changed.");
+                return Ok(ExitCode::from(1));
+            }
+            drop(db);
+            let opts = dawarich_doctor::repair::RepairOptions { check, strategy, user, batch_size, audit_file: dawarich_doctor::audit::default_file() };
+            let cancel = dawarich_doctor::progress::Cancel::new();
+            let on_ctrl_c = cancel.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    on_ctrl_c.cancel();
+                }
+            });
+            let out = dawarich_doctor::repair::repair(&conn.options()?, &opts, &render::step_printer(&p), &cancel).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&out).expect("serialisable"));
+            } else {
+                print!("{}", render::repair_outcome(&out, &p));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Undo { conn, run, yes } => {
+            if !yes && !render::confirm(&format!("Undo run {run}?"))? {
+                eprintln!("Nothing was changed.");
+                return Ok(ExitCode::from(1));
+            }
+            let rows = dawarich_doctor::repair::undo(&conn.options()?, &run, dawarich_doctor::audit::default_file()).await?;
+            for r in &rows {
+                println!("{:<28} reverted {:>8}  restored {:>8}  left in quarantine {:>6}", r.table, r.reverted, r.restored, r.skipped);
+            }
+            if rows.is_empty() {
+                println!("run {run} changed nothing that can be undone");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { conn, run, json } => {
+            let db = conn.connect().await?;
+            let rows = dawarich_doctor::audit::read(&db, run.as_deref()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows).expect("serialisable"));
+            } else {
+                for r in &rows {
+                    println!("{} {} {:<12} {:<8} rows {:>8} {:>8.1} ms  {}", r.at, r.run_id, r.action, r.outcome, r.rows_affected.map(|n| n.to_string()).unwrap_or_else(|| "-".into()), r.duration_ms.unwrap_or(0.0), r.statement.lines().next().unwrap_or(""));
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Releases => {
             print!("{}", render::releases());

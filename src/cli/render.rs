@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 
 use dawarich_doctor::catalog::catalog;
 use dawarich_doctor::progress::ProgressEvent;
-use dawarich_doctor_model::{CheckStatus, Diagnosis, HolderVerdict, Plan, SchemaDifference, StepKind, UpgradeOutcome};
+use dawarich_doctor_model::{CheckStatus, Diagnosis, HolderVerdict, LockReport, Plan, RepairOutcome, RepairPreview, SchemaDifference, StepKind, UpgradeOutcome};
 
 pub struct Painter {
     pub color: bool,
@@ -69,34 +69,7 @@ pub fn diagnosis(d: &Diagnosis, p: &Painter) -> String {
     if !stray.is_empty() {
         let _ = writeln!(o, "        {}", p.dim(&format!("stray versions with no file (harmless): {}", stray.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))));
     }
-    let l = &d.lock;
-    if !l.held {
-        let _ = writeln!(o, "{} {}", p.bold("Migration lock"), p.green(&format!("free (key {})", l.key)));
-    } else {
-        let _ = writeln!(o, "{} {}", p.bold("Migration lock"), p.red(&format!("HELD (key {})", l.key)));
-        for h in &l.holders {
-            let verdict = match h.verdict {
-                HolderVerdict::Stale => p.red("stale"),
-                HolderVerdict::ActiveMigration => p.yellow("active-migration"),
-                HolderVerdict::Unknown => p.dim("unknown"),
-            };
-            let _ = writeln!(
-                o,
-                "        pid {} [{}] {} for {:.0} s, from {} ({}), started {}{}",
-                h.pid,
-                verdict,
-                h.state.as_deref().unwrap_or("?"),
-                h.state_age_secs.unwrap_or(0.0),
-                h.client_addr.as_deref().unwrap_or("local socket"),
-                h.application_name.as_deref().filter(|a| !a.is_empty()).unwrap_or("no application name"),
-                h.backend_start.as_deref().unwrap_or("?"),
-                if h.is_self { " (this session)" } else { "" }
-            );
-            if let Some(q) = &h.query {
-                let _ = writeln!(o, "          query: {}", p.dim(&q.replace('\n', " ")));
-            }
-        }
-    }
+    o += &locks(&d.lock, p);
     if !d.other_advisory_locks.is_empty() {
         let _ = writeln!(o, "        {}", p.dim(&format!("{} other advisory locks (Dawarich jobs; never touched)", d.other_advisory_locks.len())));
     }
@@ -253,6 +226,69 @@ pub fn differences(release: &str, diffs: &[SchemaDifference], p: &Painter) -> St
             _ => String::new(),
         };
         let _ = writeln!(o, "  {} {} {}{}", p.yellow(&d.change), d.object, d.name, p.dim(&detail));
+    }
+    o
+}
+
+/// The migration lock and its holders, with what releasing costs.
+pub fn locks(l: &LockReport, p: &Painter) -> String {
+    let mut o = String::new();
+    if !l.held {
+        let _ = writeln!(o, "{} {}", p.bold("Migration lock"), p.green(&format!("free (key {})", l.key)));
+        return o;
+    }
+    let _ = writeln!(o, "{} {}", p.bold("Migration lock"), p.red(&format!("HELD (key {})", l.key)));
+    for h in &l.holders {
+        let verdict = match h.verdict {
+            HolderVerdict::Stale => p.red("stale"),
+            HolderVerdict::ActiveMigration => p.yellow("active-migration"),
+            HolderVerdict::Unknown => p.dim("unknown"),
+        };
+        let _ = writeln!(
+            o,
+            "        pid {} [{}] {} for {:.0} s, from {} ({}), started {}{}",
+            h.pid,
+            verdict,
+            h.state.as_deref().unwrap_or("?"),
+            h.state_age_secs.unwrap_or(0.0),
+            h.client_addr.as_deref().unwrap_or("local socket"),
+            h.application_name.as_deref().filter(|a| !a.is_empty()).unwrap_or("no application name"),
+            h.backend_start.as_deref().unwrap_or("?"),
+            if h.is_self { " (this session)" } else { "" }
+        );
+        if let Some(q) = &h.query {
+            let _ = writeln!(o, "          query: {}", p.dim(&q.replace('\n', " ")));
+        }
+        let cost = match h.state.as_deref() {
+            Some("active") => "releasing cancels its statement, then ends the session: its transaction rolls back (mid CREATE INDEX CONCURRENTLY it leaves an INVALID index, which the upgrade rebuilds)",
+            Some(s) if s.starts_with("idle in transaction") => "releasing ends the session: its open transaction rolls back",
+            _ => "releasing ends the session; it has no open transaction, nothing is lost",
+        };
+        let _ = writeln!(o, "          {}", p.dim(cost));
+    }
+    o
+}
+
+/// What each strategy would do.
+pub fn repair_preview(r: &RepairPreview, p: &Painter) -> String {
+    let mut o = format!("{} {}: {} found{}\n", p.bold(&r.title), r.check, r.count, if r.sample.is_empty() { String::new() } else { format!(" (e.g. {})", r.sample.join(", ")) });
+    for s in &r.strategies {
+        let _ = writeln!(o, "  strategy {}{}: {}", p.bold(&s.name), if s.needs_user { " --user ID" } else { "" }, s.description);
+        for rule in &s.rules {
+            let _ = writeln!(o, "      {:>8}  {} ({})", rule.count, rule.rule, rule.description);
+        }
+    }
+    o
+}
+
+/// What a repair did.
+pub fn repair_outcome(r: &RepairOutcome, p: &Painter) -> String {
+    let mut o = format!("{} {} with {} (run {}, {} ms, longest transaction {} ms)\n", p.green("repaired"), r.check, r.strategy, r.run_id, r.elapsed_ms, r.longest_transaction_ms);
+    for rule in &r.rules {
+        let _ = writeln!(o, "  {:>8}  {}", rule.count, rule.description);
+    }
+    if r.quarantined > 0 {
+        let _ = writeln!(o, "{} rows are in quarantine; `dawarich-doctor undo --run {}` puts everything back.", r.quarantined, r.run_id);
     }
     o
 }

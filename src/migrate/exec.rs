@@ -9,6 +9,7 @@ use tokio_postgres::types::Type;
 
 use super::UpgradeOptions;
 use crate::audit::Audit;
+use crate::batch;
 use crate::catalog::{Batch, Migration, Statement};
 use crate::connect::Db;
 use crate::error::{Error, Result};
@@ -232,8 +233,6 @@ impl Executor<'_> {
 
     /// A batched backfill: primary-key ranges, each committed with its checkpoint, resumable.
     async fn backfill(&self, m: &Migration, step: usize, index: usize, s: &Statement, b: &Batch) -> Result<u64> {
-        let r = self.db.query_one(&format!("SELECT min(\"{pk}\")::bigint, max(\"{pk}\")::bigint FROM \"{t}\"", pk = b.pk, t = b.table), &[]).await?;
-        let (Some(min), Some(max)): (Option<i64>, Option<i64>) = (r.get(0), r.get(1)) else { return Ok(0) };
         let kind = kind_str(m.kind);
         let idx = index as i32;
         let resume: Option<i64> = self
@@ -241,62 +240,40 @@ impl Executor<'_> {
             .query_opt("SELECT next_id FROM dawarich_doctor.backfill_checkpoint WHERE kind = $1 AND version = $2 AND statement = $3", &[&kind, &m.version, &idx])
             .await?
             .map(|r| r.get(0));
-        let start = resume.unwrap_or(min).max(min);
         let stmt = self.db.prepare_typed(&s.sql, &[Type::INT8, Type::INT8]).await?;
-        let total = (max - min + 1) as u64;
+        let size = self.opts.batch_size.unwrap_or(b.size);
+        let label = m.label();
+        let ranges = batch::Ranges { table: &b.table, pk: &b.pk, size, start: resume, step, label: &label };
         let t0 = Instant::now();
-        let mut rows = 0u64;
-        let mut lo = start;
-        while lo <= max {
-            if self.cancel.is_cancelled() {
-                return Err(Error::Cancelled(format!(
-                    "in {} after id {}; every finished batch is committed and the next run resumes there (the version is not recorded yet)",
-                    m.label(),
-                    lo - 1
-                )));
-            }
-            let hi = lo.saturating_add(self.opts.batch_size.unwrap_or(b.size));
-            let n = self
-                .with_lock_retries(step, |timeout| {
-                    let stmt = stmt.clone();
-                    async move {
-                        self.db.batch_execute(&format!("BEGIN; SET LOCAL lock_timeout = {timeout}")).await?;
-                        let body = async {
-                            let n = self.db.execute(&stmt, &[&lo, &hi]).await?;
-                            self.db
-                                .execute(
-                                    "INSERT INTO dawarich_doctor.backfill_checkpoint (kind, version, statement, next_id) VALUES ($1, $2, $3, $4)
-                                     ON CONFLICT (kind, version, statement) DO UPDATE SET next_id = excluded.next_id, updated_at = now()",
-                                    &[&kind, &m.version, &idx, &hi],
-                                )
-                                .await?;
-                            self.db.batch_execute("COMMIT").await?;
-                            Ok::<_, Error>(n)
-                        }
-                        .await;
-                        if body.is_err() && !self.db.is_closed() {
-                            let _ = self.db.batch_execute("ROLLBACK").await;
-                        }
-                        body
+        let walked = batch::walk(self.db, &ranges, self.progress, self.cancel, |lo, hi| {
+            let stmt = stmt.clone();
+            self.with_lock_retries(step, move |timeout| {
+                let stmt = stmt.clone();
+                async move {
+                    self.db.batch_execute(&format!("BEGIN; SET LOCAL lock_timeout = {timeout}")).await?;
+                    let body = async {
+                        let n = self.db.execute(&stmt, &[&lo, &hi]).await?;
+                        self.db
+                            .execute(
+                                "INSERT INTO dawarich_doctor.backfill_checkpoint (kind, version, statement, next_id) VALUES ($1, $2, $3, $4)
+                                 ON CONFLICT (kind, version, statement) DO UPDATE SET next_id = excluded.next_id, updated_at = now()",
+                                &[&kind, &m.version, &idx, &hi],
+                            )
+                            .await?;
+                        self.db.batch_execute("COMMIT").await?;
+                        Ok::<_, Error>(n)
                     }
-                })
-                .await?;
-            rows += n;
-            lo = hi;
-            let done = ((lo - min) as u64).min(total);
-            let secs = t0.elapsed().as_secs_f64().max(1e-6);
-            let rate = (done - (start - min) as u64) as f64 / secs;
-            self.progress.emit(ProgressEvent::StepProgress {
-                step,
-                done,
-                total: Some(total),
-                rows_per_sec: rate,
-                eta_secs: Some((total - done) as f64 / rate.max(1.0)),
-                statement: Some(s.sql.clone()),
-            });
-        }
-        self.audit.record(self.db, "migrate", &format!("-- batched by {}.{} in ranges of {}\n{}", b.table, b.pk, self.opts.batch_size.unwrap_or(b.size), s.sql), Some(rows), t0.elapsed(), "ok").await?;
-        Ok(rows)
+                    .await;
+                    if body.is_err() && !self.db.is_closed() {
+                        let _ = self.db.batch_execute("ROLLBACK").await;
+                    }
+                    body
+                }
+            })
+        })
+        .await?;
+        self.audit.record(self.db, "migrate", &format!("-- batched by {}.{} in ranges of {size}\n{}", b.table, b.pk, s.sql), Some(walked.rows), t0.elapsed(), "ok").await?;
+        Ok(walked.rows)
     }
 
     /// Creates whatever the target release has and the database still lacks (extras are reported).

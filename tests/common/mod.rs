@@ -3,10 +3,12 @@
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Mutex};
 use std::sync::OnceLock;
 
 use dawarich_doctor::cluster::{Cluster, ClusterOptions};
 use dawarich_doctor::connect::{connect, ConnectOptions, Db};
+use dawarich_doctor::locks::migration_lock_key;
 use dawarich_doctor::profile::parse_url;
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
@@ -61,3 +63,57 @@ pub async fn dawarich_db(tag: &str, users: i64, points: i64) -> (String, Db) {
     }
     (name, db)
 }
+pub mod sshd;
+
+/// What a test session does when the runner reaches a condition.
+pub enum Cmd {
+    /// Terminate the backend that holds the migration lock (the runner's).
+    Terminate,
+    /// Take a lock on points row `id` in an open transaction (blocks a later batch).
+    LockRow(i64),
+    /// Terminate every session with this application name.
+    TerminateApp(&'static str),
+}
+
+/// A session of the test on its own thread and runtime; the progress callback talks to it
+/// synchronously, so the runner is paused until the command is done.
+pub fn controller(url: String, dbname: String) -> mpsc::Sender<(Cmd, mpsc::Sender<()>)> {
+    let (tx, rx) = mpsc::channel::<(Cmd, mpsc::Sender<()>)>();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let db = connect_url(&url).await;
+            let key = migration_lock_key(&dbname);
+            while let Ok((cmd, ack)) = rx.recv() {
+                match cmd {
+                    Cmd::Terminate => {
+                        db.batch_execute(&format!(
+                            "SELECT pg_terminate_backend(pid, 5000) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND classid = {} AND objid = {} AND granted",
+                            (key as u64 >> 32) as u32,
+                            key as u64 as u32
+                        ))
+                        .await
+                        .unwrap();
+                        db.batch_execute("ROLLBACK").await.ok();
+                    }
+                    Cmd::TerminateApp(name) => {
+                        db.execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = $1", &[&name]).await.unwrap();
+                    }
+                    Cmd::LockRow(id) => db.batch_execute(&format!("BEGIN; SELECT 1 FROM points WHERE id = {id} FOR UPDATE")).await.unwrap(),
+                }
+                let _ = ack.send(());
+            }
+        });
+    });
+    tx
+}
+
+pub fn send(ctl: &Ctl, cmd: Cmd) {
+    let (ack, done) = mpsc::channel();
+    ctl.lock().unwrap().send((cmd, ack)).unwrap();
+    done.recv().unwrap();
+}
+
+
+/// A controller channel shared with a progress callback.
+pub type Ctl = Mutex<mpsc::Sender<(Cmd, mpsc::Sender<()>)>>;

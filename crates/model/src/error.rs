@@ -22,6 +22,12 @@ pub enum ErrorKind {
     Precondition,
     Database,
     Io,
+    /// The SSH connection or tunnel failed (unreachable, authentication, forwarding, docker lookup).
+    Ssh,
+    /// The SSH server's host key is not known yet: show the fingerprint and ask before trusting it.
+    HostKeyUnknown,
+    /// The SSH server's host key differs from the recorded one: refused.
+    HostKeyChanged,
 }
 
 /// An error as shown to the user: what happened and what fixes it.

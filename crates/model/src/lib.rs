@@ -8,6 +8,7 @@ mod error;
 mod plan;
 mod profile;
 mod progress;
+mod repair;
 
 pub use app::*;
 pub use diagnosis::*;
@@ -15,3 +16,4 @@ pub use error::*;
 pub use plan::*;
 pub use profile::*;
 pub use progress::*;
+pub use repair::*;

@@ -50,6 +50,36 @@ pub enum PasswordSource {
     Ask,
 }
 
+/// How the SSH user authenticates. Secrets (password, key passphrase) are never part of a profile.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum SshAuth {
+    /// The running SSH agent (`SSH_AUTH_SOCK`).
+    #[default]
+    Agent,
+    /// A private key file (ed25519, ECDSA or RSA; OpenSSH or PEM format), maybe passphrase-protected.
+    Key { path: String },
+    /// A password, asked for at every connection.
+    Password,
+}
+
+/// Reaching the database through an SSH server, typically the Docker host: the profile's `host` and
+/// `port` are then resolved and connected to on that server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SshProfile {
+    pub host: String,
+    #[serde(default = "default_ssh_port")]
+    pub port: u16,
+    pub user: String,
+    #[serde(default)]
+    pub auth: SshAuth,
+}
+
+fn default_ssh_port() -> u16 {
+    22
+}
+
 /// A saved connection to a Dawarich database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -67,6 +97,9 @@ pub struct Profile {
     /// PEM file with the CA certificate(s) to trust for `verify-ca` / `verify-full`.
     pub ca_file: Option<String>,
     pub application_name: String,
+    /// Connect through this SSH server instead of directly.
+    #[serde(default)]
+    pub ssh: Option<SshProfile>,
 }
 
 /// The application name our sessions show in `pg_stat_activity`.
@@ -85,6 +118,21 @@ impl Default for Profile {
             sslmode: SslMode::Prefer,
             ca_file: None,
             application_name: APPLICATION_NAME.into(),
+            ssh: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ssh_is_optional_in_saved_profiles() {
+        let mut json = serde_json::to_value(Profile::default()).unwrap();
+        json.as_object_mut().unwrap().remove("ssh");
+        assert_eq!(serde_json::from_value::<Profile>(json).unwrap().ssh, None);
+        let ssh: SshProfile = serde_json::from_str(r#"{"host":"nas","user":"me","auth":{"kind":"key","path":"/k"}}"#).unwrap();
+        assert_eq!((ssh.port, ssh.auth), (22, SshAuth::Key { path: "/k".into() }));
     }
 }
