@@ -262,7 +262,7 @@ fn statement(plan: &Plan, rule: &Rule) -> String {
             )
         }
         Action::Quarantine { reason } => format!(
-            "SELECT dawarich_doctor.quarantine_delete('\"{t}\"', format('p.id >= %s AND p.id < %s AND (%s)', $1::bigint, $2::bigint, $cond$({}) AND ({})$cond$::text), '{}')",
+            "SELECT dawarich_doctor.quarantine_delete('\"{t}\"', format('id IN (SELECT p.id FROM \"{t}\" p WHERE p.id >= %s AND p.id < %s AND (%s))', $1::bigint, $2::bigint, $cond$({}) AND ({})$cond$::text), '{}')",
             plan.condition,
             rule.condition,
             reason.replace('\'', "''")

@@ -36,7 +36,7 @@ BEGIN
   END LOOP;
   SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO cols
     FROM pg_attribute a WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped;
-  EXECUTE format('WITH moved AS (DELETE FROM %s p WHERE %s RETURNING %s) '
+  EXECUTE format('WITH moved AS (DELETE FROM %s WHERE %s RETURNING %s) '
                  'INSERT INTO dawarich_doctor.%I (_run_id, _reason, %s) SELECT $1, $2, %s FROM moved',
                  source, condition, cols, qtable, cols, cols)
     USING coalesce(current_setting('dawarich_doctor.run_id', true), 'manual'), reason;
