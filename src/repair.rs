@@ -256,9 +256,11 @@ fn statement(plan: &Plan, rule: &Rule) -> String {
             let old_cols = cols.iter().map(|c| format!("p.\"{c}\"")).collect::<Vec<_>>().join(", ");
             let old_json = cols.iter().map(|c| format!("'{c}', old.\"{c}\"")).collect::<Vec<_>>().join(", ");
             format!(
-                "WITH old AS (SELECT p.id, {old_cols} FROM \"{t}\" p WHERE {cond} FOR UPDATE),
-                 upd AS (UPDATE \"{t}\" p SET {set} FROM old WHERE p.id = old.id RETURNING p.id, jsonb_build_object({old_json}) AS o)
-                 INSERT INTO dawarich_doctor.repair_undo (run_id, table_name, row_id, old) SELECT $3, '{t}', id, o FROM upd"
+                "WITH upd AS (UPDATE \"{t}\" p SET {set} FROM (SELECT p.id, {old_cols} FROM \"{t}\" p WHERE {cond}) old
+                              WHERE p.id = old.id RETURNING p.id, jsonb_build_object({old_json}) AS o)
+                 , ins AS (INSERT INTO dawarich_doctor.repair_undo (run_id, table_name, row_ids, old)
+                           SELECT $3, '{t}', array_agg(id), o FROM upd GROUP BY o RETURNING cardinality(row_ids) AS n)
+                 SELECT coalesce(sum(n), 0)::bigint FROM ins"
             )
         }
         Action::Quarantine { reason } => format!(
@@ -381,7 +383,7 @@ pub async fn repair(conn: &ConnectOptions, opts: &RepairOptions, progress: &dyn 
             let db = &db;
             async move {
                 Ok(if is_update {
-                    db.execute(&stmt, &[&lo, &hi, &run_id]).await?
+                    db.query_one(&stmt, &[&lo, &hi, &run_id]).await?.get::<_, i64>(0) as u64
                 } else {
                     db.query_one(&stmt, &[&lo, &hi]).await?.get::<_, i64>(0) as u64
                 })

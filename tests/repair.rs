@@ -58,7 +58,7 @@ async fn owners_are_inferred_rule_by_rule_then_assigned_and_undo_restores_everyt
     let out = repair(&conn, &opts("points-without-user", "infer"), &Silent, &Cancel::new()).await.unwrap();
     let counts: Vec<(String, i64)> = out.rules.iter().map(|r| (r.rule.clone(), r.count)).collect();
     assert_eq!(counts, vec![("import".into(), 10), ("owntracks-topic".into(), 10), ("owntracks-tracker-id".into(), 0)]);
-    let by_user: Vec<(i64, i64)> = db.query("SELECT user_id, count(*) FROM points WHERE id IN (SELECT row_id FROM dawarich_doctor.repair_undo) GROUP BY 1 ORDER BY 1", &[]).await.unwrap().iter().map(|r| (r.get(0), r.get(1))).collect();
+    let by_user: Vec<(i64, i64)> = db.query("SELECT user_id, count(*) FROM points WHERE id IN (SELECT unnest(row_ids) FROM dawarich_doctor.repair_undo) GROUP BY 1 ORDER BY 1", &[]).await.unwrap().iter().map(|r| (r.get(0), r.get(1))).collect();
     assert_eq!(by_user, vec![(2, 10), (3, 10)]);
 
     let assign = repair(&conn, &RepairOptions { user: Some(1), ..opts("points-without-user", "assign") }, &Silent, &Cancel::new()).await.unwrap();

@@ -7,7 +7,7 @@ use dawarich_doctor::probe::probe;
 use dawarich_doctor::secrets::Passwords;
 use dawarich_doctor::{profile, profiles};
 use dawarich_doctor_model::{
-    Diagnosis, ErrorKind, ErrorReport, ParsedConnection, ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, SavedProfile,
+    ErrorKind, ErrorReport, ParsedConnection, ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, SavedProfile,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -124,7 +124,7 @@ pub async fn test_connection(state: State<'_, AppState>, profile: Profile, passw
 
 /// Diagnoses the saved profile `id`, forwarding the core's progress events.
 #[tauri::command]
-pub async fn diagnose(app: AppHandle, state: State<'_, AppState>, id: String, on_event: Channel<ProgressEvent>) -> Res<Diagnosis> {
+pub async fn diagnose(app: AppHandle, state: State<'_, AppState>, id: String, on_event: Channel<ProgressEvent>) -> Res<tauri::ipc::Response> {
     let profile = store::load(&app)?.into_iter().find(|p| p.id == id).ok_or_else(|| not_found(&id))?;
     let password = state.passwords.lookup(&profile);
     let db = connect(&ConnectOptions::new(profile, password)).await.map_err(|e| e.report())?;
@@ -133,7 +133,13 @@ pub async fn diagnose(app: AppHandle, state: State<'_, AppState>, id: String, on
     };
     let d = run_diagnosis(&db, &diagnose_options(), &progress).await.map_err(|e| e.report())?;
     log::info!("diagnosed connection {id}: release {:?}, lock held {}, {} checks in {} ms", d.dawarich.release, d.lock.held, d.checks.len(), d.elapsed_ms);
-    Ok(d)
+    Ok(json_bytes(&d))
+}
+
+/// An answer as JSON bytes, parsed by serde in the UI: the diagnosis carries the 64-bit lock key,
+/// which a JavaScript number (what Tauri's JSON answers become) cannot hold exactly.
+fn json_bytes<T: Serialize>(v: &T) -> tauri::ipc::Response {
+    tauri::ipc::Response::new(serde_json::to_vec(v).expect("model types serialise"))
 }
 
 /// Seconds of idleness after which a lock holder counts as stale, like the CLI's `--stale-after`

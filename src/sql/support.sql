@@ -56,11 +56,12 @@ CREATE TABLE IF NOT EXISTS dawarich_doctor.backfill_checkpoint (
 );
 
 -- Old values of rows a repair updated (only the changed columns), so `undo` can put them back.
+-- Rows that had the same old values share one entry (row_ids), which keeps repairs fast.
 CREATE TABLE IF NOT EXISTS dawarich_doctor.repair_undo (
   id bigserial PRIMARY KEY,
   run_id text NOT NULL,
   table_name text NOT NULL,
-  row_id bigint NOT NULL,
+  row_ids bigint[] NOT NULL,
   old jsonb NOT NULL,
   restored_at timestamptz
 );
@@ -83,9 +84,10 @@ BEGIN
            FROM dawarich_doctor.repair_undo u WHERE u.run_id = run AND u.restored_at IS NULL
   LOOP
     SELECT string_agg(format('%I = r.%I', k, k), ', ') INTO sets FROM unnest(t.keys) k;
-    EXECUTE format('UPDATE %I d SET %s FROM (SELECT DISTINCT ON (u.row_id) u.row_id, (jsonb_populate_record(NULL::%I, u.old)).* '
-                   'FROM dawarich_doctor.repair_undo u WHERE u.run_id = $1 AND u.table_name = $2 AND u.restored_at IS NULL '
-                   'AND (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(u.old) k) = $3 ORDER BY u.row_id, u.id) r WHERE d.id = r.row_id',
+    EXECUTE format('UPDATE %I d SET %s FROM (SELECT DISTINCT ON (x.row_id) x.row_id, (jsonb_populate_record(NULL::%I, u.old)).* '
+                   'FROM dawarich_doctor.repair_undo u CROSS JOIN LATERAL unnest(u.row_ids) AS x(row_id) '
+                   'WHERE u.run_id = $1 AND u.table_name = $2 AND u.restored_at IS NULL '
+                   'AND (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(u.old) k) = $3 ORDER BY x.row_id, u.id) r WHERE d.id = r.row_id',
                    t.tn, sets, t.tn) USING run, t.tn, t.keys;
     GET DIAGNOSTICS n = ROW_COUNT;
     UPDATE dawarich_doctor.repair_undo u SET restored_at = now() WHERE u.run_id = run AND u.table_name = t.tn AND u.restored_at IS NULL

@@ -3,7 +3,7 @@
 use dawarich_doctor_model::{Diagnosis, ErrorReport, ParsedConnection, ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, SavedProfile};
 use serde::{Deserialize, Serialize};
 
-use crate::tauri::{invoke, Channel};
+use crate::tauri::{invoke, invoke_bytes, Channel};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -73,5 +73,5 @@ pub async fn test_connection(profile: &Profile, password: Option<String>, on_ste
 
 pub async fn diagnose(id: &str, on_event: impl FnMut(ProgressEvent) + 'static) -> Result<Diagnosis, ErrorReport> {
     let ch = Channel::new(on_event);
-    invoke("diagnose", &Id { id }, Some(("onEvent", &ch))).await
+    invoke_bytes("diagnose", &Id { id }, Some(("onEvent", &ch))).await
 }

@@ -64,6 +64,7 @@ impl Ctx {
     /// Diagnoses a saved profile, asking for its password first when none is at hand.
     fn start_diagnosis(self, entry: ProfileEntry) {
         self.screen.set(Screen::Diagnosis);
+        self.notice.set(None);
         self.diag_profile.set(Some(entry.profile.clone()));
         if !entry.password_ready {
             self.diag.set(DiagState::Idle);
@@ -184,7 +185,7 @@ fn Connections() -> impl IntoView {
                     ": paste the postgres:// URL or the .env of your Dawarich."</p>
                 })}
                 <ul class="profiles">
-                    <For each=move || ctx.profiles.get() key=|e| (e.profile.clone(), e.password_ready) children=move |e| view! { <ProfileCard entry=e/> }/>
+                    <For each=move || ctx.profiles.get() key=|e| serde_json::to_string(e).unwrap_or_default() children=move |e| view! { <ProfileCard entry=e/> }/>
                 </ul>
             </section>
             <section class="editor" aria-label="Connection details">
@@ -324,6 +325,11 @@ fn ProfileEditor() -> impl IntoView {
         ctx.form_errors.set(Vec::new());
         ctx.probe.set(Some(logic::pending_steps()));
         ctx.probing.set(true);
+        request_animation_frame(|| {
+            if let Some(el) = document().get_element_by_id("probe") {
+                el.scroll_into_view_with_bool(false);
+            }
+        });
         let password = Some(form.password.clone()).filter(|p| !p.is_empty() && !form.no_password);
         spawn_local(async move {
             let on_step = move |s| ctx.probe.update(|rows| if let Some(rows) = rows { logic::apply_step(rows, s) });
@@ -355,7 +361,7 @@ fn ProfileEditor() -> impl IntoView {
                 Ok(saved) => {
                     let how = match saved.password {
                         PasswordOutcome::Keychain => " The password is in the OS keychain.".to_string(),
-                        PasswordOutcome::MemoryOnly { reason } => format!(" {reason}: the password is kept in memory until the app quits, and asked for again next time."),
+                        PasswordOutcome::MemoryOnly { reason } => format!(" The password is not stored: {reason}; it is kept in memory until the app quits and asked for on the next run."),
                         _ => String::new(),
                     };
                     ctx.notice.set(Some((Level::Good, format!("Saved \u{201c}{}\u{201d}.{how}", saved.profile.name))));
@@ -388,17 +394,18 @@ fn ProfileEditor() -> impl IntoView {
                 {text_field("f-database", "database", "Database", "text", |f| f.database.clone(), |f, v| f.database = v, None)}
                 {text_field("f-user", "user", "User", "text", |f| f.user.clone(), |f, v| f.user = v, None)}
                 <div class="field">
-                    <label for="f-password">"Password"</label>
-                    <input id="f-password" type="password" autocomplete="off" disabled=no_password
+                    <div class="label-row">
+                        <label for="f-password">"Password"</label>
+                        <label class="check">
+                            <input id="f-no-password" type="checkbox" prop:checked=no_password
+                                on:change=move |ev| { let v = event_target_checked(&ev); ctx.form.update(|f| if let Some(f) = f { f.no_password = v }) }/>
+                            "none"
+                        </label>
+                    </div>
+                    <input id="f-password" type="password" autocomplete="off" disabled=no_password aria-describedby="password-hint"
                         placeholder=move || if ctx.form.with(|f| f.as_ref().is_some_and(|f| f.saved_password.is_some())) { "unchanged" } else { "" }
                         prop:value=move || ctx.form.with(|f| f.as_ref().map(|f| f.password.clone()).unwrap_or_default())
                         on:input=move |ev| { let v = event_target_value(&ev); ctx.form.update(|f| if let Some(f) = f { f.password = v }) }/>
-                    <label class="check">
-                        <input id="f-no-password" type="checkbox" prop:checked=no_password
-                            on:change=move |ev| { let v = event_target_checked(&ev); ctx.form.update(|f| if let Some(f) = f { f.no_password = v }) }/>
-                        "No password (trust / peer)"
-                    </label>
-                    <div class="hint" id="password-hint">{move || ctx.form.with(|f| f.as_ref().map(|f| f.password_hint(ctx.info.with(|i| i.keychain_unavailable.clone()).as_deref())).unwrap_or_default())}</div>
                 </div>
                 <div class="field">
                     <label for="f-sslmode">"TLS (sslmode)"</label>
@@ -406,7 +413,10 @@ fn ProfileEditor() -> impl IntoView {
                         {["disable", "prefer", "require", "verify-ca", "verify-full"].into_iter().map(|m| view! { <option value=m selected=move || ssl() == m>{m}</option> }).collect_view()}
                     </select>
                 </div>
-                {text_field("f-ca-file", "caFile", "CA certificate file (PEM)", "text", |f| f.ca_file.clone(), |f, v| f.ca_file = v, Some("For verify-ca / verify-full with a private CA."))}
+                <div class="wide2">
+                    {text_field("f-ca-file", "caFile", "CA certificate file (PEM, for verify-ca / verify-full)", "text", |f| f.ca_file.clone(), |f, v| f.ca_file = v, None)}
+                </div>
+                <div class="hint wide" id="password-hint">{move || ctx.form.with(|f| f.as_ref().map(|f| f.password_hint(ctx.info.with(|i| i.keychain_unavailable.clone()).as_deref())).unwrap_or_default())}</div>
             </div>
             <div class="form-actions">
                 <button type="button" id="test-connection" on:click=test disabled=move || ctx.probing.get()>
@@ -435,8 +445,9 @@ fn ProbeResults() -> impl IntoView {
                             <li class=format!("probe-step {class}") data-step=format!("{:?}", r.id).to_lowercase()>
                                 <span class=format!("badge {class}")>{word}</span>
                                 <div class="probe-body">
-                                    <div class="probe-title">{r.title}<span class="muted ms">{ms}</span></div>
-                                    <div class="probe-detail">{detail}</div>
+                                    <span class="probe-title">{r.title}</span>
+                                    <span class="probe-detail">{detail}</span>
+                                    <span class="muted ms">{ms}</span>
                                     {fix.map(|e| view! { <div class="fix"><strong>"Fix: "</strong>{e.fix}</div> })}
                                 </div>
                             </li>
@@ -646,7 +657,7 @@ pub(crate) fn Report(d: Diagnosis) -> impl IntoView {
                                     {(!c.sample.is_empty() && c.status != CheckStatus::Ok).then(|| view! { <div class="mono small muted">{format!("e.g. {}", c.sample.join("; "))}</div> })}
                                 </td>
                                 <td class="num count">{count}</td>
-                                <td class="mono small">{c.blocks.join(", ")}</td>
+                                <td class="mono small">{if matches!(c.status, CheckStatus::Problem | CheckStatus::Warning) { c.blocks.join(", ") } else { String::new() }}</td>
                             </tr>
                         }
                     }).collect_view()}

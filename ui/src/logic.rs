@@ -25,6 +25,8 @@ pub struct ProfileForm {
     pub application_name: String,
     /// Where the saved password is (for the hint under the field).
     pub saved_password: Option<PasswordSource>,
+    /// The profile being edited: fields the form does not show are kept from it.
+    pub base: Profile,
 }
 
 impl ProfileForm {
@@ -50,6 +52,7 @@ impl ProfileForm {
             ca_file: p.ca_file.clone().unwrap_or_default(),
             application_name: p.application_name.clone(),
             saved_password: if p.id.is_empty() { None } else { Some(p.password.clone()) },
+            base: p.clone(),
         }
     }
 
@@ -58,9 +61,11 @@ impl ProfileForm {
         let keep_id = self.id.clone();
         let keep_name = self.name.clone();
         let saved = self.saved_password.clone();
+        let base = self.base.clone();
         *self = Self::from_profile(&parsed.profile);
         self.id = keep_id;
         self.saved_password = saved;
+        self.base = base;
         if !keep_name.trim().is_empty() {
             self.name = keep_name;
         }
@@ -90,8 +95,10 @@ impl ProfileForm {
             sslmode,
             ca_file: Some(self.ca_file.trim().to_string()).filter(|c| !c.is_empty()),
             application_name: if self.application_name.trim().is_empty() { dawarich_doctor_model::APPLICATION_NAME.into() } else { self.application_name.trim().to_string() },
+            ..self.base.clone()
         };
-        errors.extend(validate_profile(&p).into_iter().filter(|e| e.field != "port" || errors.iter().all(|x| x.field != "port")));
+        let port_reported = !errors.is_empty();
+        errors.extend(validate_profile(&p).into_iter().filter(|e| !(port_reported && e.field == "port")));
         if errors.is_empty() {
             Ok(p)
         } else {
@@ -122,7 +129,7 @@ impl ProfileForm {
             _ => "",
         };
         match keychain_unavailable {
-            Some(reason) => format!("{keep}No OS keychain is available ({reason}): the password is kept in memory until the app quits, never written to disk."),
+            Some(reason) => format!("{keep}Not stored on disk: {reason}; the password is kept in memory until the app quits."),
             None => format!("{keep}Stored in the OS keychain when you save, never in the settings file."),
         }
     }

@@ -60,6 +60,22 @@ pub fn to_error(v: JsValue) -> ErrorReport {
     ErrorReport { kind: ErrorKind::Io, message, fix: "This is a bug in Dawarich Doctor: please attach the log file to a bug report.".into() }
 }
 
+/// Like `invoke`, for commands that answer with JSON bytes (`tauri::ipc::Response`): 64-bit
+/// integers arrive exactly.
+pub async fn invoke_bytes<A: Serialize, R: DeserializeOwned>(cmd: &str, args: &A, channel: Option<(&str, &Channel)>) -> Result<R, ErrorReport> {
+    let js_args = to_js(args);
+    if let Some((name, ch)) = channel {
+        js_sys::Reflect::set(&js_args, &JsValue::from_str(name), &ch.js).map_err(to_error)?;
+    }
+    let v = tauri_invoke(cmd, js_args).await.map_err(to_error)?;
+    let bytes = js_sys::Uint8Array::new(&v).to_vec();
+    serde_json::from_slice(&bytes).map_err(|e| ErrorReport {
+        kind: ErrorKind::Io,
+        message: format!("unexpected answer from {cmd}: {e}"),
+        fix: "This is a bug in Dawarich Doctor: please attach the log file to a bug report.".into(),
+    })
+}
+
 /// Invokes command `cmd` with `args` (an object), plus a channel under `channel_arg` if given.
 pub async fn invoke<A: Serialize, R: DeserializeOwned>(cmd: &str, args: &A, channel: Option<(&str, &Channel)>) -> Result<R, ErrorReport> {
     let js_args = to_js(args);

@@ -1,0 +1,158 @@
+//! Throughput and memory benchmark, printed as numbers (ratios against baselines run in the same
+//! process). `cargo bench --bench throughput -- [POINTS]` (default 1,000,000). For each size (POINTS/10
+//! first, then POINTS) it builds a Dawarich 1.7.5 database in a throwaway cluster and measures:
+//! - diagnose: total time of the index-backed checks, and the whole-table checks separately;
+//! - AddOwntracksPointsData (20240815174852) by our runner vs (a) one set-based UPDATE of the same
+//!   rows and (b) a row-by-row loop (SELECT a row, UPDATE it by id) on a sample;
+//! - the repair of 10 % ownerless points vs one set-based UPDATE, and its longest transaction;
+//! - peak resident memory of this process per size.
+
+use std::time::Instant;
+
+use dawarich_doctor::cluster::{Cluster, ClusterOptions};
+use dawarich_doctor::connect::{connect, ConnectOptions, Db};
+use dawarich_doctor::diagnose::{diagnose, DiagnoseOptions};
+use dawarich_doctor::migrate::{upgrade, UpgradeOptions};
+use dawarich_doctor::profile::parse_url;
+use dawarich_doctor::progress::{Cancel, Silent};
+use dawarich_doctor::repair::{repair, RepairOptions};
+use dawarich_doctor_model::MigrationKind;
+
+const OWNTRACKS: &str = "20240815174852";
+const RESET: &str = "UPDATE points SET battery = NULL, ping = NULL, altitude = NULL, altitude_decimal = NULL, accuracy = NULL, vertical_accuracy = NULL,
+    velocity = NULL, ssid = NULL, bssid = NULL, tracker_id = NULL, inrids = '{}', in_regions = '{}', topic = NULL, battery_status = NULL, connection = NULL, trigger = NULL";
+
+fn opts(url: &str) -> ConnectOptions {
+    let p = parse_url(url).unwrap();
+    ConnectOptions::new(p.profile, p.password)
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().trim_end_matches(" kB").trim().parse().unwrap_or(0)))
+        .unwrap_or(0)
+}
+
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+async fn vacuum(db: &Db) {
+    db.batch_execute("VACUUM ANALYZE points").await.unwrap();
+}
+
+async fn run(cluster: &Cluster, n: i64) {
+    println!("== {n} points");
+    reset_peak_rss();
+    let admin = connect(&opts(&cluster.url("postgres"))).await.unwrap();
+    let name = format!("bench_{n}");
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await.unwrap();
+    admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template_postgis")).await.unwrap();
+    let url = cluster.url(&name);
+    let db = connect(&opts(&url)).await.unwrap();
+    let t = Instant::now();
+    dawarich_doctor::fixtures::fresh_install(&db, "1.7.5", "production").await.unwrap();
+    dawarich_doctor::fixtures::populate(&db, &dawarich_doctor::fixtures::Data { users: 1, points: n }).await.unwrap();
+    println!("built in {:.1} s", t.elapsed().as_secs_f64());
+
+    // diagnose with 10 % ownerless points
+    db.batch_execute("UPDATE points SET user_id = NULL WHERE id % 10 = 0").await.unwrap();
+    vacuum(&db).await;
+    let d = diagnose(&db, &DiagnoseOptions::default(), &Silent).await.unwrap();
+    let indexed: u64 = d.checks.iter().filter(|c| !c.full_scan).map(|c| c.elapsed_ms).sum();
+    println!("diagnose: {} ms total, index-backed checks {indexed} ms, whole-table checks: {}", d.elapsed_ms, scans(&d));
+    db.batch_execute("DROP INDEX index_points_on_lonlat_timestamp_user_id").await.unwrap();
+    let d = diagnose(&db, &DiagnoseOptions::default(), &Silent).await.unwrap();
+    println!("diagnose without the unique lonlat index: {} ms total; whole-table checks: {}", d.elapsed_ms, scans(&d));
+    db.batch_execute("CREATE UNIQUE INDEX index_points_on_lonlat_timestamp_user_id ON points (lonlat, timestamp, user_id)").await.unwrap();
+
+    // repair of the ownerless points vs one UPDATE
+    let orphans = n / 10;
+    let t = Instant::now();
+    db.batch_execute("UPDATE points SET user_id = 1 WHERE user_id IS NULL").await.unwrap();
+    let set_based = orphans as f64 / t.elapsed().as_secs_f64();
+    db.batch_execute("UPDATE points SET user_id = NULL WHERE id % 10 = 0").await.unwrap();
+    vacuum(&db).await;
+    let t = Instant::now();
+    let out = repair(&opts(&url), &RepairOptions { check: "points-without-user".into(), strategy: "assign".into(), user: Some(1), batch_size: 5000, audit_file: None }, &Silent, &Cancel::new()).await.unwrap();
+    let ours = orphans as f64 / t.elapsed().as_secs_f64();
+    println!(
+        "repair {orphans} ownerless points: batched {ours:.0} rows/s, one UPDATE {set_based:.0} rows/s, ratio {:.2}; longest transaction {} ms",
+        ours / set_based,
+        out.longest_transaction_ms
+    );
+
+    drop(db);
+    admin.batch_execute(&format!("DROP DATABASE {name}")).await.unwrap();
+
+    // AddOwntracksPointsData: our runner vs one UPDATE vs row by row, on 0.11.1's indexes (the
+    // release whose upgrade ran it) plus the one 1.7.5 column the migration writes.
+    admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template_postgis")).await.unwrap();
+    let db = connect(&opts(&url)).await.unwrap();
+    dawarich_doctor::fixtures::fresh_install(&db, "0.11.1", "development").await.unwrap();
+    dawarich_doctor::fixtures::populate(&db, &dawarich_doctor::fixtures::Data { users: 1, points: n }).await.unwrap();
+    db.batch_execute("ALTER TABLE points ADD COLUMN altitude_decimal numeric(10,2)").await.unwrap();
+    let m = dawarich_doctor::catalog::catalog().get(MigrationKind::Data, OWNTRACKS).unwrap();
+    let sql = &m.statements[0].sql;
+    db.batch_execute(RESET).await.unwrap();
+    vacuum(&db).await;
+    let max: i64 = db.query_one("SELECT max(id) + 1 FROM points", &[]).await.unwrap().get(0);
+    let t = Instant::now();
+    let rows = db.execute(sql.as_str(), &[&0i64, &max]).await.unwrap();
+    let one_update = rows as f64 / t.elapsed().as_secs_f64();
+    db.batch_execute(RESET).await.unwrap();
+    vacuum(&db).await;
+    db.execute("DELETE FROM data_migrations WHERE version = $1", &[&OWNTRACKS]).await.unwrap();
+    let t = Instant::now();
+    let up = upgrade(&opts(&url), &UpgradeOptions { target: Some("0.11.1".into()), audit_file: None, ..Default::default() }, &Silent, &Cancel::new()).await.unwrap();
+    assert_eq!(up.applied, vec![OWNTRACKS.to_string()]);
+    let ours = rows as f64 / t.elapsed().as_secs_f64();
+    db.batch_execute(RESET).await.unwrap();
+    vacuum(&db).await;
+    let sample = (n / 100).clamp(500, 5000);
+    let stmt = db.prepare_typed(sql, &[tokio_postgres::types::Type::INT8, tokio_postgres::types::Type::INT8]).await.unwrap();
+    let t = Instant::now();
+    // like ActiveRecord's `point.update!`: load the point, load its user (belongs_to), update by id
+    for id in 1..=sample {
+        let p = db.query_opt("SELECT * FROM points WHERE id = $1", &[&id]).await.unwrap().unwrap();
+        let user: Option<i64> = p.get("user_id");
+        db.query_opt("SELECT * FROM users WHERE id = $1", &[&user]).await.unwrap();
+        db.execute(&stmt, &[&id, &(id + 1)]).await.unwrap();
+    }
+    let row_by_row = sample as f64 / t.elapsed().as_secs_f64();
+    println!(
+        "AddOwntracksPointsData on {rows} rows: our runner {ours:.0} rows/s (whole upgrade run), one UPDATE {one_update:.0} rows/s (ratio {:.2}), row by row {row_by_row:.0} rows/s on {sample} rows (ratio {:.0})",
+        ours / one_update,
+        ours / row_by_row
+    );
+    println!("peak RSS of this process: {} MiB", peak_rss_kib() / 1024);
+    drop(db);
+    admin.batch_execute(&format!("DROP DATABASE {name}")).await.unwrap();
+}
+
+fn scans(d: &dawarich_doctor_model::Diagnosis) -> String {
+    let v: Vec<String> = d.checks.iter().filter(|c| c.full_scan).map(|c| format!("{} {} ms", c.id, c.elapsed_ms)).collect();
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+fn main() {
+    let n: i64 = std::env::args().skip(1).find_map(|a| a.replace('_', "").parse().ok()).unwrap_or(1_000_000);
+    let cluster = Cluster::start(&ClusterOptions::default()).expect("start a PostgreSQL cluster (scripts/setup db)");
+    let out = std::process::Command::new(cluster.bin().join("psql"))
+        .args(["-h", "127.0.0.1", "-p", &cluster.port.to_string(), "-U", "postgres", "-d", "postgres", "-q", "-c", "CREATE DATABASE template_postgis", "-c", "\\c template_postgis", "-c", "CREATE EXTENSION postgis"])
+        .env("PGPASSWORD", "postgres")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        run(&cluster, (n / 10).max(1000)).await;
+        run(&cluster, n).await;
+    });
+}
