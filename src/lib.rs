@@ -17,6 +17,7 @@ pub mod probe;
 pub mod profiles;
 pub mod progress;
 pub mod repair;
+pub mod sandbox;
 pub mod secrets;
 pub mod schema;
 pub mod state;

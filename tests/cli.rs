@@ -56,3 +56,43 @@ async fn diagnose_from_a_dawarich_env_file() {
     assert!(text.contains("release 1.7.5"), "{text}");
     assert!(text.contains("Migration lock free"), "{text}");
 }
+
+#[tokio::test]
+async fn plan_upgrade_and_verify_from_the_command_line() {
+    let (name, _db) = dawarich_db("0.25.0", 1, 50).await;
+    let url = cluster().url(&name);
+    let (plan, up, verify, again) = tokio::task::spawn_blocking(move || {
+        let plan = doctor(&["plan", "--json", "--url", &url]);
+        let up = doctor(&["upgrade", "--yes", "--color", "never", "--url", &url]);
+        let verify = doctor(&["verify", "--url", &url]);
+        let again = doctor(&["plan", "--json", "--url", &url]);
+        (plan, up, verify, again)
+    })
+    .await
+    .unwrap();
+    assert_eq!(plan.status.code(), Some(0), "{}", String::from_utf8_lossy(&plan.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    // 0.25.0 – 0.25.3 ship the same migrations: the newest of them is reported
+    assert_eq!(v["fromRelease"], "0.25.3");
+    assert!(v["steps"].as_array().unwrap().len() > 50);
+    assert_eq!(up.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&up.stdout), String::from_utf8_lossy(&up.stderr));
+    assert!(String::from_utf8_lossy(&up.stdout).contains("Upgrade finished"));
+    let text = String::from_utf8_lossy(&verify.stdout);
+    assert_eq!(verify.status.code(), Some(0), "{text}");
+    assert!(text.contains("exactly what 1.7.5 expects"), "{text}");
+    // 0.25.0's schema.rb leaked a unique index that no migration ever dropped: reported, kept
+    assert!(text.contains("index_places_on_name_and_lonlat"), "{text}");
+    let v: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert!(v["steps"].as_array().unwrap().iter().all(|s| s["version"].is_null()));
+}
+
+#[tokio::test]
+async fn upgrade_without_yes_and_without_a_terminal_changes_nothing() {
+    let (name, db) = dawarich_db("0.25.0", 1, 10).await;
+    let url = cluster().url(&name);
+    let out = tokio::task::spawn_blocking(move || doctor(&["upgrade", "--url", &url])).await.unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
+    let ours: bool = db.query_one("SELECT to_regnamespace('dawarich_doctor') IS NULL", &[]).await.unwrap().get(0);
+    assert!(ours);
+}

@@ -73,3 +73,13 @@ async fn from_1_0_0() {
 async fn from_1_3_0_with_its_leaked_tables() {
     upgrade_and_verify("1.3.0", 2, 300).await;
 }
+
+#[tokio::test]
+async fn a_database_newer_than_the_catalog_is_refused() {
+    let (name, db) = dawarich_db("1.7.5", 0, 0).await;
+    db.batch_execute("INSERT INTO schema_migrations VALUES ('20260813120000')").await.unwrap();
+    let e = plan(&db, None).await.unwrap_err();
+    assert!(matches!(&e, dawarich_doctor::Error::UnknownVersions { versions, .. } if versions == "20260813120000"), "{e}");
+    let e = upgrade(&options(&cluster().url(&name)), &opts(), &Silent, &Cancel::new()).await.unwrap_err();
+    assert_eq!(e.report().kind, dawarich_doctor_model::ErrorKind::UnknownVersions);
+}

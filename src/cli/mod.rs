@@ -149,6 +149,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Start a throwaway local PostgreSQL with a broken Dawarich database to try everything on.
+    Sandbox {
+        /// Points in the demo database.
+        #[arg(long, default_value_t = 5000)]
+        points: i64,
+    },
     /// List the Dawarich releases the catalog knows.
     Releases,
 }
@@ -405,11 +411,11 @@ async fn run(command: Command, color: bool) -> Result<ExitCode> {
                     dawarich_doctor::state::describe(&applied, None)?.release.ok_or_else(|| Error::Refused("no known release matches the applied migrations; pass --release".into()))?
                 }
             };
-            let diffs = dawarich_doctor::schema::verify(&db, &release).await?;
+            let (extras, diffs): (Vec<_>, Vec<_>) = dawarich_doctor::schema::verify(&db, &release).await?.into_iter().partition(|d| d.change == "extra");
             if json {
-                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "release": release, "differences": diffs })).expect("serialisable"));
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "release": release, "differences": diffs, "extras": extras })).expect("serialisable"));
             } else {
-                print!("{}", render::differences(&release, &diffs, &p));
+                print!("{}", render::differences(&release, &diffs, &extras, &p));
             }
             Ok(if diffs.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
@@ -503,6 +509,16 @@ async fn run(command: Command, color: bool) -> Result<ExitCode> {
                     println!("{} {} {:<12} {:<8} rows {:>8} {:>8.1} ms  {}", r.at, r.run_id, r.action, r.outcome, r.rows_affected.map(|n| n.to_string()).unwrap_or_else(|| "-".into()), r.duration_ms.unwrap_or(0.0), r.statement.lines().next().unwrap_or(""));
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sandbox { points } => {
+            let sandbox = dawarich_doctor::sandbox::start(points).await?;
+            println!("Demo database (Dawarich {}, stale migration lock, ownerless points):", dawarich_doctor::sandbox::DEMO_RELEASE);
+            println!("  {}", sandbox.url);
+            println!("Try: dawarich-doctor diagnose --url {}", sandbox.url);
+            println!("Press Ctrl-C to stop it; everything is removed.");
+            tokio::signal::ctrl_c().await?;
+            tokio::task::spawn_blocking(move || sandbox.stop()).await.map_err(|e| Error::Refused(e.to_string()))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Releases => {

@@ -212,20 +212,26 @@ pub fn outcome(o: &UpgradeOutcome, p: &Painter) -> String {
     s
 }
 
-/// Schema differences, or a clean bill.
-pub fn differences(release: &str, diffs: &[SchemaDifference], p: &Painter) -> String {
-    if diffs.is_empty() {
-        return format!("{} the schema is exactly {release}'s.\n", p.green("ok:"));
-    }
-    let mut o = format!("{} differences from {release}:\n", diffs.len());
+/// Schema differences (missing or different objects), or a clean bill; extras are listed apart.
+pub fn differences(release: &str, diffs: &[SchemaDifference], extras: &[SchemaDifference], p: &Painter) -> String {
+    let mut o = if diffs.is_empty() {
+        format!("{} the schema has exactly what {release} expects.\n", p.green("ok:"))
+    } else {
+        format!("{} differences from {release}:\n", diffs.len())
+    };
     for d in diffs {
         let detail = match (&d.expected, &d.actual) {
             (Some(e), Some(a)) => format!(": expected {e}, found {a}"),
             (Some(e), None) => format!(": expected {e}"),
-            (None, Some(a)) => format!(": found {a}"),
             _ => String::new(),
         };
         let _ = writeln!(o, "  {} {} {}{}", p.yellow(&d.change), d.object, d.name, p.dim(&detail));
+    }
+    if !extras.is_empty() {
+        let _ = writeln!(o, "{}", p.dim(&format!("{} objects {release} does not have (kept, never dropped):", extras.len())));
+        for d in extras {
+            let _ = writeln!(o, "  {} {}{}", d.object, d.name, p.dim(&d.actual.as_ref().map(|a| format!(": {a}")).unwrap_or_default()));
+        }
     }
     o
 }

@@ -414,11 +414,12 @@ pub(crate) fn sample_diagnosis() -> dawarich_doctor_model::Diagnosis {
 
 
 #[cfg(test)]
+/// Plain tests on the host; the same tests in the browser under wasm-bindgen-test.
 mod tests {
     use super::*;
-    use dawarich_doctor_model::*;
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn a_stale_lock_and_orphans_explain_the_failure_worst_first() {
         let s = summarize(&sample_diagnosis());
         assert_eq!(s.level, Level::Blocked);
@@ -429,7 +430,8 @@ mod tests {
         assert!(s.reasons[2].contains("about 3 found"));
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn a_clean_database_says_so() {
         let mut d = sample_diagnosis();
         d.lock.holders.clear();
@@ -441,7 +443,8 @@ mod tests {
         assert!(summarize(&d).headline.contains("up to date"));
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn our_own_session_never_counts_as_a_holder() {
         let mut d = sample_diagnosis();
         d.lock.holders[0].is_self = true;
@@ -449,13 +452,15 @@ mod tests {
         assert_eq!(summarize(&d).level, Level::Good);
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn checks_are_ordered_problems_first() {
         let ids: Vec<_> = ordered_checks(&sample_diagnosis()).into_iter().map(|c| c.id).collect();
         assert_eq!(ids, ["points-without-user", "duplicate-stats", "postgis"]);
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn the_form_round_trips_a_profile_and_reports_bad_fields() {
         let p = Profile { id: "p1".into(), name: "home".into(), password: PasswordSource::Keychain, sslmode: SslMode::Require, ..Profile::default() };
         let f = ProfileForm::from_profile(&p);
@@ -470,7 +475,8 @@ mod tests {
         assert_eq!(errs.iter().filter(|e| e.field == "port").count(), 1);
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn pasting_a_url_fills_the_form_and_keeps_the_name() {
         let mut f = ProfileForm::new_profile();
         f.name = "My server".into();
@@ -486,7 +492,8 @@ mod tests {
         assert_eq!(g.name, "dawarich_production@10.0.0.5");
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn the_password_hint_tells_where_it_goes() {
         let mut f = ProfileForm::new_profile();
         assert!(f.password_hint(None).contains("OS keychain"));
@@ -498,7 +505,8 @@ mod tests {
         assert!(f.password_hint(None).starts_with("Saved in the OS keychain"));
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn probe_rows_fill_in_as_steps_arrive() {
         let mut rows = pending_steps();
         assert_eq!(rows.len(), 5);
@@ -508,7 +516,8 @@ mod tests {
         assert_eq!(probe_status(None).1, "pending");
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn progress_lines() {
         let mut p = DiagnoseProgress::default();
         assert_eq!(p.line(), "Connecting…");
@@ -519,7 +528,8 @@ mod tests {
         assert_eq!(p.finished, 1);
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn formatting() {
         assert_eq!(size(512), "512 B");
         assert_eq!(size(12 * 1024 * 1024), "12.0 MiB");
