@@ -100,9 +100,18 @@ pub struct Db {
     pub database: String,
     conn_task: tokio::task::JoinHandle<()>,
     tunnel: Option<Tunnel>,
+    warnings: Warnings,
 }
 
+/// WARNING messages the server sent (e.g. rows a migration had to leave alone), not yet taken.
+type Warnings = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
 impl Db {
+    /// Takes the WARNING messages the server sent since the last call.
+    pub fn take_warnings(&self) -> Vec<String> {
+        self.warnings.lock().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default()
+    }
+
     /// The SSH tunnel the session runs through; its `dropped()` says whether a failure was the link's.
     pub fn tunnel(&self) -> Option<&Tunnel> {
         self.tunnel.as_ref()
@@ -151,11 +160,12 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Db, ConnectError> {
     if let Some(pw) = &opts.password {
         cfg.password(pw);
     }
+    let warnings = Warnings::default();
     let fut = async {
         if p.sslmode == SslMode::Disable || unix_socket {
             cfg.ssl_mode(tokio_postgres::config::SslMode::Disable);
             let (client, conn) = cfg.connect(tokio_postgres::NoTls).await.map_err(Err)?;
-            Ok((client, spawn_conn(conn)))
+            Ok((client, spawn_conn(conn, warnings.clone())))
         } else {
             cfg.ssl_mode(if p.sslmode == SslMode::Prefer {
                 tokio_postgres::config::SslMode::Prefer
@@ -164,7 +174,7 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Db, ConnectError> {
             });
             let tls = tls_connector(p.sslmode, p.ca_file.as_deref()).map_err(Ok)?;
             let (client, conn) = cfg.connect(tls).await.map_err(Err)?;
-            Ok((client, spawn_conn(conn)))
+            Ok((client, spawn_conn(conn, warnings.clone())))
         }
     };
     let result: Result<_, Result<ConnectError, tokio_postgres::Error>> =
@@ -186,17 +196,34 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Db, ConnectError> {
         return Err(ConnectError::ReadOnlyReplica);
     }
     log::debug!("connected to {}:{}/{} as {}", p.host, p.port, p.database, p.user);
-    Ok(Db { client, backend_pid: row.get(0), database: row.get(1), conn_task, tunnel })
+    Ok(Db { client, backend_pid: row.get(0), database: row.get(1), conn_task, tunnel, warnings })
 }
 
-fn spawn_conn<S, T>(conn: tokio_postgres::Connection<S, T>) -> tokio::task::JoinHandle<()>
+fn spawn_conn<S, T>(mut conn: tokio_postgres::Connection<S, T>, warnings: Warnings) -> tokio::task::JoinHandle<()>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     tokio::spawn(async move {
-        if let Err(e) = conn.await {
-            log::warn!("database connection closed: {e}");
+        loop {
+            match std::future::poll_fn(|cx| conn.poll_message(cx)).await {
+                Some(Ok(tokio_postgres::AsyncMessage::Notice(n))) => {
+                    if n.severity() == "WARNING" {
+                        log::warn!("server: {}", n.message());
+                        if let Ok(mut w) = warnings.lock() {
+                            w.push(n.message().to_string());
+                        }
+                    } else {
+                        log::debug!("server {}: {}", n.severity(), n.message());
+                    }
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    log::warn!("database connection closed: {e}");
+                    break;
+                }
+                None => break,
+            }
         }
     })
 }

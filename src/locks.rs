@@ -233,7 +233,7 @@ async fn check_privilege(db: &Db, pid: i32) -> Result<()> {
     let (message, fix) = if holder_super {
         (
             format!("the lock holder (pid {pid}) runs as superuser {holder:?}; only a superuser may end it, and {me:?} is not one"),
-            format!("Connect as a superuser (the stock compose's POSTGRES_USER, usually postgres), or stop the container that holds it."),
+            "Connect as a superuser (the stock compose's POSTGRES_USER, usually postgres), or stop the container that holds it.".to_string(),
         )
     } else {
         (

@@ -7,7 +7,7 @@ use std::time::Duration;
 use common::*;
 use dawarich_doctor::cluster::{Cluster, ClusterOptions};
 use dawarich_doctor::connect::{connect, ConnectError, ConnectOptions};
-use dawarich_doctor_model::{ErrorKind, SslMode};
+use dawarich_doctor_model::ErrorKind;
 
 async fn fails(opts: ConnectOptions) -> ConnectError {
     match connect(&opts).await {

@@ -83,3 +83,26 @@ async fn a_database_newer_than_the_catalog_is_refused() {
     let e = upgrade(&options(&cluster().url(&name)), &opts(), &Silent, &Cancel::new()).await.unwrap_err();
     assert_eq!(e.report().kind, dawarich_doctor_model::ErrorKind::UnknownVersions);
 }
+
+#[tokio::test]
+async fn rows_a_migration_leaves_alone_are_reported_as_warnings() {
+    let (name, db) = dawarich_db("1.0.0", 1, 20).await;
+    // GeoJSON points without a timestamp: one readable date, two that cannot be read
+    db.batch_execute(
+        "UPDATE points SET timestamp = NULL, raw_data = '{\"properties\": {\"date\": \"2024-05-01T10:00:00Z\"}}' WHERE id = 1;
+         UPDATE points SET timestamp = NULL, raw_data = '{\"properties\": {\"date\": \"last tuesday\"}}' WHERE id IN (2, 3);",
+    )
+    .await
+    .unwrap();
+    let warnings = std::sync::Mutex::new(Vec::new());
+    let progress = |e: dawarich_doctor::progress::ProgressEvent| {
+        if let dawarich_doctor::progress::ProgressEvent::Warning { message, .. } = e {
+            warnings.lock().unwrap().push(message);
+        }
+    };
+    upgrade(&options(&cluster().url(&name)), &opts(), &progress, &Cancel::new()).await.unwrap();
+    let ts: Option<i32> = db.query_one("SELECT timestamp FROM points WHERE id = 1", &[]).await.unwrap().get(0);
+    assert_eq!(ts, Some(1714557600));
+    let w = warnings.into_inner().unwrap();
+    assert!(w.iter().any(|m| m.starts_with("20260113230537: 2 point(s) keep timestamp NULL")), "{w:#?}");
+}

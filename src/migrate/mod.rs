@@ -131,6 +131,9 @@ async fn run_steps(
                 rows
             }
         };
+        for w in db.take_warnings() {
+            progress.emit(ProgressEvent::Warning { step: Some(step.step), message: w });
+        }
         progress.emit(ProgressEvent::StepFinished { step: step.step, elapsed_ms: t.elapsed().as_millis() as u64, rows: Some(rows) });
     }
     let left = schema::verify(db, &plan.to_release).await?;
