@@ -477,16 +477,20 @@ async fn dup(ctx: &Ctx<'_>, spec: &DupSpec) -> Result<Check> {
     }
     let cond = spec.excess_condition();
     let table = format!("{} p", spec.table);
-    let n = if ctx.schema.leading_index(spec.table, spec.columns[0]) || ctx.schema.leading_index(spec.table, "user_id") || ctx.schema.estimate(spec.table) < 100_000 {
-        match count_rows(ctx, &table, &cond, &mut c).await? {
-            Some(n) => n,
-            None => return Ok(skipped(c)),
-        }
+    // Without the unique index every row must be compared: a whole-table check. Twins are found
+    // through an index on the key's leading column (in id ranges, with progress) when there is one,
+    // else with one grouped scan.
+    let small = ctx.schema.estimate(spec.table) < 100_000;
+    c.full_scan = !small;
+    if c.full_scan && ctx.opts.quick {
+        return Ok(skipped(c));
+    }
+    let step = CHECKS.iter().position(|d| d.title == c.title).unwrap_or(0);
+    let n = if small {
+        ctx.client.query_one(&format!("SELECT count(*) FROM {table} WHERE {cond}"), &[]).await?.get(0)
+    } else if ctx.schema.leading_index(spec.table, spec.columns[0]) || ctx.schema.leading_index(spec.table, "user_id") {
+        count_in_ranges(ctx, &table, &cond, step).await?
     } else {
-        c.full_scan = true;
-        if ctx.opts.quick {
-            return Ok(skipped(c));
-        }
         let cols = spec.columns.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
         let nn = spec.columns.iter().map(|c| format!("\"{c}\" IS NOT NULL")).collect::<Vec<_>>().join(" AND ");
         ctx.client

@@ -9,6 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::connect::{connect, ConnectError, ConnectOptions, Db};
 use crate::state;
+use crate::tunnel::Tunnel;
 
 /// Runs every step in order and calls `on_step` as each one finishes (the app streams them).
 /// A failed step skips the ones after it.
@@ -19,18 +20,17 @@ pub async fn probe(opts: &ConnectOptions, on_step: &(dyn Fn(&ProbeStep) + Send +
         steps.push(s);
     };
     let p = &opts.profile;
-    let unix_socket = p.host.starts_with('/');
+    let unix_socket = p.host.starts_with('/') && p.ssh.is_none();
 
-    // 1. TCP (or the Unix socket), and whether the server offers TLS (SSLRequest).
+    // 1. TCP (or the Unix socket, or through the SSH tunnel), and whether the server offers TLS.
     let t = Instant::now();
     let offers_tls = match open(opts, unix_socket).await {
-        Ok(offers) => {
-            let what = if unix_socket { format!("socket {}/.s.PGSQL.{}", p.host, p.port) } else { format!("{}:{}", p.host, p.port) };
+        Ok((offers, what)) => {
             push(step(ProbeStepId::Tcp, ProbeStatus::Ok, format!("{what} answers"), None, t));
             offers
         }
-        Err(e) => {
-            push(step(ProbeStepId::Tcp, ProbeStatus::Failed, e.to_string(), Some(e.report()), t));
+        Err(r) => {
+            push(step(ProbeStepId::Tcp, ProbeStatus::Failed, r.message.clone(), Some(r), t));
             return finish(steps, ProbeStepId::Tls, on_step);
         }
     };
@@ -135,40 +135,51 @@ pub async fn probe(opts: &ConnectOptions, on_step: &(dyn Fn(&ProbeStep) + Send +
     report(steps)
 }
 
-/// Opens the transport and, over TCP unless sslmode is `disable`, asks whether the server speaks
-/// TLS. `Some(offers)` when asked.
-async fn open(opts: &ConnectOptions, unix_socket: bool) -> Result<Option<bool>, ConnectError> {
+/// Opens the transport and, unless sslmode is `disable`, asks whether the server speaks TLS.
+/// Returns `Some(offers)` when asked, and what was reached.
+async fn open(opts: &ConnectOptions, unix_socket: bool) -> Result<(Option<bool>, String), ErrorReport> {
     let p = &opts.profile;
     let secs = opts.connect_timeout.as_secs().max(1);
     if unix_socket {
         let path = format!("{}/.s.PGSQL.{}", p.host, p.port);
         return match tokio::time::timeout(opts.connect_timeout, tokio::net::UnixStream::connect(&path)).await {
-            Ok(Ok(_)) => Ok(None),
-            Ok(Err(e)) => Err(io_error(e, p.host.clone(), p.port, secs)),
-            Err(_) => Err(ConnectError::Timeout { host: p.host.clone(), port: p.port, secs }),
+            Ok(Ok(_)) => Ok((None, format!("socket {path}"))),
+            Ok(Err(e)) => Err(io_error(e, p.host.clone(), p.port, secs).report()),
+            Err(_) => Err(ConnectError::Timeout { host: p.host.clone(), port: p.port, secs }.report()),
+        };
+    }
+    if let Some(ssh) = &p.ssh {
+        // The same tunnel a connection opens; the TLS question goes through it.
+        let tunnel = Tunnel::open(ssh, &opts.ssh.clone().unwrap_or_default(), &p.host, p.port, opts.connect_timeout).await.map_err(|e| e.report())?;
+        let what = format!("{}:{} through SSH {}@{}", p.host, p.port, ssh.user, ssh.host);
+        return match tokio::time::timeout(opts.connect_timeout, tokio::net::TcpStream::connect(tunnel.local_addr())).await {
+            Ok(Ok(mut s)) => Ok((if p.sslmode == SslMode::Disable { None } else { ssl_request(&mut s).await }, what)),
+            Ok(Err(e)) => Err(io_error(e, p.host.clone(), p.port, secs).report()),
+            Err(_) => Err(ConnectError::Timeout { host: p.host.clone(), port: p.port, secs }.report()),
         };
     }
     let addrs: Vec<_> = match tokio::net::lookup_host((p.host.as_str(), p.port)).await {
         Ok(a) => a.collect(),
-        Err(e) => return Err(ConnectError::Dns { host: p.host.clone(), detail: e.to_string() }),
+        Err(e) => return Err(ConnectError::Dns { host: p.host.clone(), detail: e.to_string() }.report()),
     };
     if addrs.is_empty() {
-        return Err(ConnectError::Dns { host: p.host.clone(), detail: "no addresses".into() });
+        return Err(ConnectError::Dns { host: p.host.clone(), detail: "no addresses".into() }.report());
     }
+    let what = format!("{}:{}", p.host, p.port);
     let mut last = None;
     for addr in addrs {
         match tokio::time::timeout(opts.connect_timeout, tokio::net::TcpStream::connect(addr)).await {
             Ok(Ok(mut s)) => {
                 if p.sslmode == SslMode::Disable {
-                    return Ok(None);
+                    return Ok((None, what));
                 }
-                return Ok(ssl_request(&mut s).await);
+                return Ok((ssl_request(&mut s).await, what));
             }
             Ok(Err(e)) => last = Some(io_error(e, p.host.clone(), p.port, secs)),
             Err(_) => last = Some(ConnectError::Timeout { host: p.host.clone(), port: p.port, secs }),
         }
     }
-    Err(last.expect("at least one address"))
+    Err(last.expect("at least one address").report())
 }
 
 /// PostgreSQL's SSLRequest: length 8, code 80877103; the server answers `S` or `N`.

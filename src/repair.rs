@@ -66,7 +66,7 @@ fn ids(v: &[i64]) -> String {
     format!("'{{{}}}'::bigint[]", v.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
 }
 
-async fn owner_plan(db: &Db, check: &str, user: Option<i64>) -> Result<Plan> {
+async fn owner_plan(db: &Db, check: &str, user: Option<i64>, strategy: Option<&str>) -> Result<Plan> {
     let live = live(db).await?;
     let condition = match check {
         "points-without-user" => "p.user_id IS NULL".to_string(),
@@ -85,7 +85,9 @@ async fn owner_plan(db: &Db, check: &str, user: Option<i64>) -> Result<Plan> {
         _ => unreachable!(),
     };
     let mut infer = Vec::new();
-    if has(db, "points", "import_id").await? {
+    // The inference maps cost a scan of points: built only when `infer` is previewed or run.
+    let want_infer = strategy.is_none_or(|s| s == "infer");
+    if want_infer && has(db, "points", "import_id").await? {
         let owner = format!("(SELECT i.user_id FROM imports i JOIN users u ON u.id = i.user_id WHERE i.id = p.import_id AND {live})");
         infer.push(Rule {
             name: "import",
@@ -96,7 +98,7 @@ async fn owner_plan(db: &Db, check: &str, user: Option<i64>) -> Result<Plan> {
         });
     }
     for (name, col) in [("owntracks-topic", "topic"), ("owntracks-tracker-id", "tracker_id")] {
-        if has(db, "points", col).await? {
+        if want_infer && has(db, "points", col).await? {
             let map = format!("dawarich_doctor_owner_by_{col}");
             db.batch_execute(&format!(
                 "CREATE TEMP TABLE IF NOT EXISTS {map} AS
@@ -238,9 +240,9 @@ pub const CHECKS: &[&str] = &[
     "invalid-indexes",
 ];
 
-async fn plan_for(db: &Db, check: &str, user: Option<i64>) -> Result<Plan> {
+async fn plan_for(db: &Db, check: &str, user: Option<i64>, strategy: Option<&str>) -> Result<Plan> {
     match check {
-        "points-without-user" | "points-user-missing" | "points-user-soft-deleted" => owner_plan(db, check, user).await,
+        "points-without-user" | "points-user-missing" | "points-user-soft-deleted" => owner_plan(db, check, user, strategy).await,
         "points-lonlat-missing" | "points-lonlat-conflict" => Ok(lonlat_plan(check)),
         "users-null-settings" => Ok(settings_plan()),
         c => duplicate_plan(c).ok_or_else(|| Error::Refused(format!("unknown check {c:?}; repairable checks: {}", CHECKS.join(", ")))),
@@ -291,7 +293,7 @@ pub async fn preview(db: &Db, check: &str) -> Result<RepairPreview> {
             }],
         });
     }
-    let plan = plan_for(db, check, None).await?;
+    let plan = plan_for(db, check, None, None).await?;
     let t = plan.table;
     let count: i64 = db.query_one(&format!("SELECT count(*) FROM \"{t}\" p WHERE {}", plan.condition), &[]).await?.get(0);
     let sample = db
@@ -357,7 +359,7 @@ pub async fn repair(conn: &ConnectOptions, opts: &RepairOptions, progress: &dyn 
             elapsed_ms: started.elapsed().as_millis() as u64,
         });
     }
-    let plan = plan_for(&db, &opts.check, opts.user).await?;
+    let plan = plan_for(&db, &opts.check, opts.user, Some(&opts.strategy)).await?;
     let strategy = plan
         .strategies
         .iter()
