@@ -58,37 +58,42 @@ impl Default for UpgradeOptions {
 pub async fn upgrade(conn: &ConnectOptions, opts: &UpgradeOptions, progress: &dyn Progress, cancel: &Cancel) -> Result<UpgradeOutcome> {
     let started = Instant::now();
     let db = connect(conn).await?;
-    let plan = plan(&db, opts.target.as_deref()).await?;
+    let key = migration_lock_key(&db.database);
+    // Rails: pg_try_advisory_lock on the migrating connection, so a concurrent migrator fails fast;
+    // the plan is made under the lock (Rails re-reads the applied versions after taking it).
+    if !db.query_one("SELECT pg_try_advisory_lock($1)", &[&key]).await?.get::<_, bool>(0) {
+        let report = crate::locks::lock_report(&db, &db.database, crate::locks::STALE_AFTER_SECS).await?;
+        return Err(Error::LockHeld { holders: crate::locks::describe_holders(&report) });
+    }
+    let result = locked(&db, conn, opts, progress, cancel, started).await;
+    // Released on every path; if our session died, the server released it already.
+    if !db.is_closed() {
+        let _ = db.query_one("SELECT pg_advisory_unlock($1)", &[&key]).await;
+    }
+    let outcome = result?;
+    progress.emit(ProgressEvent::Done { ok: true, message: format!("{} migrations applied", outcome.applied.len()) });
+    Ok(outcome)
+}
+
+/// The upgrade while holding the Rails lock: refuse on blockers (nothing changed yet), else run.
+async fn locked(db: &Db, conn: &ConnectOptions, opts: &UpgradeOptions, progress: &dyn Progress, cancel: &Cancel, started: Instant) -> Result<UpgradeOutcome> {
+    let plan = plan(db, opts.target.as_deref()).await?;
     if let Some(b) = plan.blockers.first() {
         let all = plan.blockers.iter().map(|b| format!("{} ({})", b.message, b.fix)).collect::<Vec<_>>().join("; ");
-        return Err(if b.id == "lock-held" {
-            Error::LockHeld { holders: b.message.clone() }
-        } else {
-            Error::Precondition { message: all, fix: b.fix.clone() }
-        });
+        return Err(Error::Precondition { message: all, fix: b.fix.clone() });
     }
     progress.emit(ProgressEvent::Plan { steps: plan.steps.iter().map(|s| StepInfo { step: s.step, title: s.title.clone() }).collect() });
     let monitor = connect(conn).await?;
     let run_id = new_run_id();
     let audit = Audit::new(run_id.clone(), opts.audit_file.clone());
-    install_support(&db).await?;
+    install_support(db).await?;
     let key = migration_lock_key(&db.database);
-    // Rails: pg_try_advisory_lock on the migrating connection; a concurrent migrator fails fast.
-    if !db.query_one("SELECT pg_try_advisory_lock($1)", &[&key]).await?.get::<_, bool>(0) {
-        let report = crate::locks::lock_report(&db, &db.database, crate::locks::STALE_AFTER_SECS).await?;
-        return Err(Error::LockHeld { holders: crate::locks::describe_holders(&report) });
-    }
-    audit.record(&db, "lock", &format!("SELECT pg_try_advisory_lock({key})"), None, started.elapsed(), "ok").await?;
-    let result = run_steps(&db, &monitor, &plan, opts, &audit, progress, cancel).await;
-    // Released on every path; if our session died, the server released it already.
+    audit.record(db, "lock", &format!("SELECT pg_try_advisory_lock({key})"), None, started.elapsed(), "ok").await?;
+    let result = run_steps(db, &monitor, &plan, opts, &audit, progress, cancel).await;
     if !db.is_closed() {
-        let _ = db.query_one("SELECT pg_advisory_unlock($1)", &[&key]).await;
-        let _ = audit.record(&db, "unlock", &format!("SELECT pg_advisory_unlock({key})"), None, std::time::Duration::ZERO, "ok").await;
+        let _ = audit.record(db, "unlock", &format!("SELECT pg_advisory_unlock({key})"), None, std::time::Duration::ZERO, "ok").await;
     }
-    let applied = result?;
-    let outcome = UpgradeOutcome { run_id, applied, follow_ups: plan.follow_ups.clone(), elapsed_ms: started.elapsed().as_millis() as u64 };
-    progress.emit(ProgressEvent::Done { ok: true, message: format!("{} migrations applied", outcome.applied.len()) });
-    Ok(outcome)
+    Ok(UpgradeOutcome { run_id, applied: result?, follow_ups: plan.follow_ups.clone(), elapsed_ms: started.elapsed().as_millis() as u64 })
 }
 
 async fn run_steps(
