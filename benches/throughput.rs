@@ -62,7 +62,10 @@ async fn run(cluster: &Cluster, n: i64) {
     vacuum(&db).await;
     let d = diagnose(&db, &DiagnoseOptions::default(), &Silent).await.unwrap();
     let indexed: u64 = d.checks.iter().filter(|c| !c.full_scan).map(|c| c.elapsed_ms).sum();
-    println!("diagnose: {} ms total, index-backed checks {indexed} ms, whole-table checks: {}", d.elapsed_ms, scans(&d));
+    let mut slowest: Vec<_> = d.checks.iter().filter(|c| !c.full_scan).collect();
+    slowest.sort_by_key(|c| std::cmp::Reverse(c.elapsed_ms));
+    let slowest: Vec<String> = slowest.iter().take(3).map(|c| format!("{} {} ms", c.id, c.elapsed_ms)).collect();
+    println!("diagnose: {} ms total, index-backed checks {indexed} ms (slowest: {}), whole-table checks: {}", d.elapsed_ms, slowest.join(", "), scans(&d));
     db.batch_execute("DROP INDEX index_points_on_lonlat_timestamp_user_id").await.unwrap();
     let d = diagnose(&db, &DiagnoseOptions::default(), &Silent).await.unwrap();
     println!("diagnose without the unique lonlat index: {} ms total; whole-table checks: {}", d.elapsed_ms, scans(&d));

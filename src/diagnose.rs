@@ -250,6 +250,16 @@ async fn sample_ids(client: &Client, sql: &str) -> Result<Vec<String>> {
     Ok(client.query(sql, &[]).await?.iter().map(|r| format!("id {}", r.get::<_, i64>(0))).collect())
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn plan_cost_reads_the_top_node() {
+        let plan = "Aggregate  (cost=183540.51..183540.52 rows=1 width=8)\n  ->  Index Only Scan using x on points  (cost=0.43..158540.51 rows=10000000 width=0)";
+        assert_eq!(super::plan_cost(plan), 183540.52);
+        assert_eq!(super::plan_cost("nonsense"), 0.0);
+    }
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum OwnerProblem {
     Null,
@@ -357,6 +367,14 @@ async fn count_in_ranges(ctx: &Ctx<'_>, table: &str, condition: &str, step: usiz
     Ok(walked.rows as i64)
 }
 
+/// Planner cost above which a count is treated as a whole-table scan (about a million index entries).
+const FULL_SCAN_COST: f64 = 50_000.0;
+
+/// The total cost of the top plan node (`cost=START..TOTAL`).
+fn plan_cost(plan: &str) -> f64 {
+    plan.split("cost=").nth(1).and_then(|r| r.split("..").nth(1)).and_then(|r| r.split_whitespace().next()).and_then(|n| n.parse().ok()).unwrap_or(0.0)
+}
+
 /// Counts rows matching `condition`: through an index when the planner has one, else in ranges.
 async fn count_rows(ctx: &Ctx<'_>, table: &str, condition: &str, c: &mut Check) -> Result<Option<i64>> {
     let plan: String = ctx
@@ -367,7 +385,9 @@ async fn count_rows(ctx: &Ctx<'_>, table: &str, condition: &str, c: &mut Check) 
         .map(|r| r.get::<_, String>(0))
         .collect::<Vec<_>>()
         .join("\n");
-    c.full_scan = plan.contains("Seq Scan") && ctx.schema.estimate(table) > 100_000;
+    // A whole-table check: the planner must read the table (or a whole index) of a big table.
+    let name = table.split_whitespace().next().unwrap_or(table);
+    c.full_scan = ctx.schema.estimate(name) > 100_000 && (plan.contains("Seq Scan") || plan_cost(&plan) > FULL_SCAN_COST);
     if !c.full_scan {
         return Ok(Some(ctx.client.query_one(&format!("SELECT count(*) FROM {table} WHERE {condition}"), &[]).await?.get(0)));
     }
