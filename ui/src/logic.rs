@@ -229,21 +229,20 @@ pub fn summarize(d: &Diagnosis) -> Summary {
     for c in d.checks.iter().filter(|c| c.status == CheckStatus::Warning) {
         reasons.push((Level::Attention, format!("{}: {}.", c.title, count_text(c))));
     }
-    reasons.sort_by(|a, b| b.0.cmp(&a.0));
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.0));
     let level = reasons.iter().map(|r| r.0).max().unwrap_or(Level::Good);
     let pending = w.pending_schema.len() + w.pending_data.len();
     let release = w.release.as_deref().map(|r| format!("Dawarich {r}")).unwrap_or_else(|| "This Dawarich release".into());
     let headline = match (level, pending) {
-        (Level::Blocked, _) => format!("{release}: the upgrade to {} will fail — {} blocker{} found.", w.newest_known_release, plural_count(reasons.iter().filter(|r| r.0 == Level::Blocked).count()), if reasons.iter().filter(|r| r.0 == Level::Blocked).count() == 1 { "" } else { "s" }),
+        (Level::Blocked, _) => {
+            let n = reasons.iter().filter(|r| r.0 == Level::Blocked).count();
+            format!("{release}: the upgrade to {} will fail — {n} blocker{} found.", w.newest_known_release, if n == 1 { "" } else { "s" })
+        }
         (Level::Attention, _) => format!("{release}: no blocker found, but look at the warnings before upgrading to {}.", w.newest_known_release),
         (Level::Good, 0) => format!("{release} is up to date with {} and nothing blocks it.", w.newest_known_release),
         (Level::Good, n) => format!("{release}: nothing blocks the upgrade to {} ({n} migrations pending).", w.newest_known_release),
     };
     Summary { level, headline, reasons: reasons.into_iter().map(|r| r.1).collect() }
-}
-
-fn plural_count(n: usize) -> String {
-    n.to_string()
 }
 
 /// "7 rows" / "7 rows (estimate)" / "not counted".
