@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use dawarich_doctor_model::AuditEntry;
 use serde::Serialize;
 use tokio_postgres::Client;
 
@@ -106,20 +107,8 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
 }
 
-/// A row of the audit log as stored in the database.
-#[derive(Debug, Clone, Serialize)]
-pub struct Row {
-    pub run_id: String,
-    pub at: String,
-    pub action: String,
-    pub statement: String,
-    pub rows_affected: Option<i64>,
-    pub duration_ms: Option<f64>,
-    pub outcome: String,
-}
-
 /// Reads the audit log (one run, or all), oldest first.
-pub async fn read(client: &Client, run_id: Option<&str>) -> Result<Vec<Row>> {
+pub async fn read(client: &Client, run_id: Option<&str>) -> Result<Vec<AuditEntry>> {
     if client.query_one("SELECT to_regclass('dawarich_doctor.audit_log') IS NULL", &[]).await?.get::<_, bool>(0) {
         return Ok(vec![]);
     }
@@ -132,6 +121,6 @@ pub async fn read(client: &Client, run_id: Option<&str>) -> Result<Vec<Row>> {
         .await?;
     Ok(rows
         .iter()
-        .map(|r| Row { run_id: r.get(0), at: r.get(1), action: r.get(2), statement: r.get(3), rows_affected: r.get(4), duration_ms: r.get(5), outcome: r.get(6) })
+        .map(|r| AuditEntry { run_id: r.get(0), at: r.get(1), action: r.get(2), statement: r.get(3), rows_affected: r.get(4), duration_ms: r.get(5), outcome: r.get(6) })
         .collect())
 }

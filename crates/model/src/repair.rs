@@ -69,3 +69,19 @@ pub struct ReleaseOutcome {
     pub actions: Vec<String>,
     pub lock_free: bool,
 }
+
+/// One entry of the audit log, as stored in `dawarich_doctor.audit_log`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    pub run_id: String,
+    /// UTC, RFC 3339.
+    pub at: String,
+    /// `lock`, `lock-release`, `migrate`, `drift-repair`, `repair`, `undo`, …
+    pub action: String,
+    pub statement: String,
+    pub rows_affected: Option<i64>,
+    pub duration_ms: Option<f64>,
+    /// `ok`, `failed`, `cancelled`, or why it was skipped.
+    pub outcome: String,
+}
