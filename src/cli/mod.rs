@@ -390,14 +390,7 @@ async fn run(command: Command, color: bool) -> Result<ExitCode> {
             }
             drop(db);
             let opts = dawarich_doctor::migrate::UpgradeOptions { target: to, self_hosted, time_zone, ..Default::default() };
-            let cancel = dawarich_doctor::progress::Cancel::new();
-            let on_ctrl_c = cancel.clone();
-            tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    eprintln!("\nCancelling at the next safe point…");
-                    on_ctrl_c.cancel();
-                }
-            });
+            let cancel = cancel_on_ctrl_c();
             let outcome = dawarich_doctor::migrate::upgrade(&conn.options()?, &opts, &render::step_printer(&p), &cancel).await?;
             print!("{}", render::outcome(&outcome, &p));
             Ok(ExitCode::SUCCESS)
@@ -470,13 +463,7 @@ async fn run(command: Command, color: bool) -> Result<ExitCode> {
             }
             drop(db);
             let opts = dawarich_doctor::repair::RepairOptions { check, strategy, user, batch_size, audit_file: dawarich_doctor::audit::default_file() };
-            let cancel = dawarich_doctor::progress::Cancel::new();
-            let on_ctrl_c = cancel.clone();
-            tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    on_ctrl_c.cancel();
-                }
-            });
+            let cancel = cancel_on_ctrl_c();
             let out = dawarich_doctor::repair::repair(&conn.options()?, &opts, &render::step_printer(&p), &cancel).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&out).expect("serialisable"));
@@ -526,4 +513,17 @@ async fn run(command: Command, color: bool) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// A cancel flag that Ctrl-C sets: long operations stop at their next safe point.
+fn cancel_on_ctrl_c() -> dawarich_doctor::progress::Cancel {
+    let cancel = dawarich_doctor::progress::Cancel::new();
+    let on_ctrl_c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nCancelling at the next safe point…");
+            on_ctrl_c.cancel();
+        }
+    });
+    cancel
 }
