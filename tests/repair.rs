@@ -203,3 +203,18 @@ async fn a_crash_mid_repair_then_a_rerun_converges_without_loss() {
     assert_eq!(distinct, 30, "no row quarantined twice");
     assert_eq!(left + quarantined, total_before, "no row lost");
 }
+
+#[tokio::test]
+async fn undo_still_works_after_an_upgrade_added_not_null_columns() {
+    let (name, db) = dawarich_db("0.9.12", 1, 20).await;
+    db.batch_execute("UPDATE points SET user_id = NULL WHERE id <= 3").await.unwrap();
+    let conn = options(&cluster().url(&name));
+    let first = repair(&conn, &opts("points-without-user", "quarantine"), &Silent, &Cancel::new()).await.unwrap();
+    // a later release adds a NOT NULL column with a default, and a later run quarantines again
+    db.batch_execute("ALTER TABLE points ADD COLUMN raw_data_archived boolean DEFAULT false NOT NULL; UPDATE points SET user_id = NULL WHERE id = 4").await.unwrap();
+    repair(&conn, &opts("points-without-user", "quarantine"), &Silent, &Cancel::new()).await.unwrap();
+    let rows = undo(&conn, &first.run_id, None).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.restored).sum::<i64>(), 3);
+    let archived: Vec<bool> = db.query("SELECT raw_data_archived FROM points WHERE id <= 3 ORDER BY id", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    assert_eq!(archived, vec![false, false, false]);
+}

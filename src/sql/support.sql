@@ -77,6 +77,7 @@ DECLARE
   q record;
   sets text;
   cols text;
+  vals text;
   n bigint;
   total bigint;
 BEGIN
@@ -100,12 +101,19 @@ BEGIN
   LOOP
     EXECUTE format('SELECT count(*) FROM dawarich_doctor.%I WHERE _run_id = $1 AND _restored_at IS NULL', q.qt) INTO total USING run;
     CONTINUE WHEN total = 0 OR to_regclass(format('%I', q.src)) IS NULL;
-    SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO cols
-      FROM pg_attribute a WHERE a.attrelid = to_regclass(format('%I', q.src)) AND a.attnum > 0 AND NOT a.attisdropped
+    -- Columns added to the table after the rows were quarantined are NULL in quarantine: a NOT NULL
+    -- one gets its default instead.
+    SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum),
+           string_agg(CASE WHEN a.attnotnull AND d.adbin IS NOT NULL
+                           THEN format('COALESCE(%I, %s)', a.attname, pg_get_expr(d.adbin, d.adrelid))
+                           ELSE format('%I', a.attname) END, ', ' ORDER BY a.attnum)
+      INTO cols, vals
+      FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE a.attrelid = to_regclass(format('%I', q.src)) AND a.attnum > 0 AND NOT a.attisdropped
         AND EXISTS (SELECT 1 FROM pg_attribute b WHERE b.attrelid = format('dawarich_doctor.%I', q.qt)::regclass AND b.attname = a.attname AND NOT b.attisdropped);
     EXECUTE format('WITH back AS (INSERT INTO %I (%s) SELECT %s FROM dawarich_doctor.%I WHERE _run_id = $1 AND _restored_at IS NULL '
                    'ON CONFLICT DO NOTHING RETURNING id) UPDATE dawarich_doctor.%I q SET _restored_at = now() FROM back WHERE q.id = back.id AND q._run_id = $1',
-                   q.src, cols, cols, q.qt, q.qt) USING run;
+                   q.src, cols, vals, q.qt, q.qt) USING run;
     GET DIAGNOSTICS n = ROW_COUNT;
     table_name := q.src; reverted := 0; restored := n; skipped := total - n;
     RETURN NEXT;
