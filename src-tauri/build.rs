@@ -22,5 +22,14 @@ fn dawarich_doctor_app_commands() -> &'static [&'static str] {
         "remember_password",
         "test_connection",
         "diagnose",
+        "upgrade_proposal",
+        "release_lock",
+        "run_repair",
+        "run_upgrade",
+        "cancel",
+        "verify",
+        "undo",
+        "audit_log",
+        "open_demo",
     ]
 }

@@ -26,6 +26,8 @@ pub fn run() {
         .setup(|app| {
             use tauri::Manager;
             app.manage(commands::AppState::new());
+            // A demo connection left by a run that was killed (its cluster is gone) is removed.
+            commands::forget_demo(app.handle(), &app.state::<commands::AppState>());
             log::info!("Dawarich Doctor {} started; log folder {:?}", env!("CARGO_PKG_VERSION"), app.path().app_log_dir().ok());
             Ok(())
         })
@@ -39,7 +41,21 @@ pub fn run() {
             commands::remember_password,
             commands::test_connection,
             commands::diagnose,
+            commands::upgrade_proposal,
+            commands::release_lock,
+            commands::run_repair,
+            commands::run_upgrade,
+            commands::cancel,
+            commands::verify,
+            commands::undo,
+            commands::audit_log,
+            commands::open_demo,
         ])
-        .run(tauri::generate_context!())
-        .expect("error while running Dawarich Doctor");
+        .build(tauri::generate_context!())
+        .expect("error while building Dawarich Doctor")
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                commands::stop_demo(app);
+            }
+        });
 }

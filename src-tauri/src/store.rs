@@ -7,6 +7,9 @@ use tauri_plugin_store::StoreExt;
 
 const FILE: &str = "profiles.json";
 const KEY: &str = "profiles";
+/// The id of the demo database's profile while it runs (removed at exit, or at the next start when
+/// the app was killed: the core's watchdog has stopped the demo cluster then).
+const DEMO_KEY: &str = "demoProfile";
 
 fn io(e: impl std::fmt::Display) -> ErrorReport {
     ErrorReport { kind: ErrorKind::Io, message: format!("cannot use the profile store: {e}"), fix: "Check that the app's data folder is writable.".into() }
@@ -24,4 +27,18 @@ pub fn save(app: &AppHandle, profiles: &[Profile]) -> Result<(), ErrorReport> {
     let store = app.store(FILE).map_err(io)?;
     store.set(KEY, serde_json::to_value(profiles).map_err(io)?);
     store.save().map_err(io)
+}
+
+/// Records (or, with `None`, clears) the demo profile's id; answers the one recorded before.
+pub fn swap_demo(app: &AppHandle, id: Option<&str>) -> Result<Option<String>, ErrorReport> {
+    let store = app.store(FILE).map_err(io)?;
+    let old = store.get(DEMO_KEY).and_then(|v| v.as_str().map(String::from));
+    match id {
+        Some(id) => store.set(DEMO_KEY, id),
+        None => {
+            store.delete(DEMO_KEY);
+        }
+    }
+    store.save().map_err(io)?;
+    Ok(old)
 }

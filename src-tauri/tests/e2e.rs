@@ -1,8 +1,10 @@
 //! End-to-end: the built app in its real webview (WebKitGTK, driven by tauri-driver +
 //! WebKitWebDriver under Xvfb) against a throwaway PostgreSQL holding a broken Dawarich database:
-//! add a connection from a URL, test it (a wrong password first), save, diagnose, duplicate and
-//! delete; then again with the system in dark mode, where the password (no keychain here) is asked
-//! for. Screenshots of every screen go to target/e2e-screenshots/.
+//! add a connection from a URL, test it (a wrong password first), save, diagnose, see the upgrade
+//! plan, duplicate and delete; then again with the system in dark mode, where the password (no
+//! keychain here) is asked for. A second connection, to a Dawarich 0.9.11 like the demo sandbox, goes
+//! through the upgrade screen: in light, lock release and repairs only, then Undo and the audit log;
+//! in dark, the whole one-click upgrade to 1.7.5, verified. Screenshots of every screen go to target/e2e-screenshots/.
 //!
 //! Run with scripts/test, or: ui/build.sh && DAWARICH_DOCTOR_E2E=1 xvfb-run -a -s "-screen 0 1280x1024x24" \
 //!   cargo test -p dawarich-doctor-app --test e2e -- --nocapture
@@ -50,6 +52,7 @@ impl Driver {
             .env("XDG_DATA_HOME", home.join("data"))
             .env("XDG_CONFIG_HOME", &config)
             .env("XDG_CACHE_HOME", home.join("cache"))
+            .env("XDG_STATE_HOME", home.join("state"))
             .env_remove("GTK_THEME")
             .env("DAWARICH_DOCTOR_KEYCHAIN", "off")
             .env("DAWARICH_DOCTOR_STALE_AFTER", "1")
@@ -210,6 +213,20 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
     let got: bool = holder.query_one("SELECT pg_try_advisory_lock($1)", &[&migration_lock_key(name)]).await.unwrap().get(0);
     assert!(got);
     let url = cluster.url(name);
+    // Like the demo sandbox: Dawarich 0.9.11 with ownerless points (two users, so no rule names
+    // their owner) and a stale lock holder; the one-click upgrade runs on it.
+    let old = "dawarich_old";
+    admin.batch_execute(&format!("CREATE DATABASE {old}")).await.unwrap();
+    let odb = db(&cluster.url(old)).await;
+    odb.batch_execute("CREATE EXTENSION postgis").await.unwrap();
+    fixtures::fresh_install(&odb, "0.9.11", "development").await.unwrap();
+    fixtures::populate(&odb, &fixtures::Data { users: 2, points: 400 }).await.unwrap();
+    let orphans = fixtures::orphan_points(&odb, 7).await.unwrap();
+    // 3 of them name no import, topic or tracker: nothing infers their owner
+    odb.execute("UPDATE points SET import_id = NULL, topic = NULL, tracker_id = NULL WHERE id = ANY($1)", &[&orphans[..3].to_vec()]).await.unwrap();
+    let old_holder = db(&cluster.url(old)).await;
+    assert!(old_holder.query_one("SELECT pg_try_advisory_lock($1)", &[&migration_lock_key(old)]).await.unwrap().get::<_, bool>(0));
+    let old_url = cluster.url(old);
     println!("database ready in {:?}: {}", started.elapsed(), dawarich_doctor::profile::redact(&url));
 
     let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-screenshots");
@@ -287,6 +304,65 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
             assert!(t.elapsed() < TIMEOUT, "the copy was not deleted");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+
+        // a second connection, to a Dawarich 0.9.11 like the demo: its upgrade plan
+        p.click("#new-connection").await;
+        p.type_into("#paste", &old_url).await;
+        p.click("#fill-from-paste").await;
+        p.wait_text("#f-database", "filled", |_| true).await;
+        let t = Instant::now();
+        while p.value("#f-database").await.as_deref() != Some(old) {
+            assert!(t.elapsed() < TIMEOUT, "the form was not filled from the URL");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        p.type_into("#f-name", "Old server").await;
+        p.click("#test-connection").await;
+        p.wait_text("[data-step=dawarich]", "detected", |t| t.contains("Dawarich 0.9.11")).await;
+        p.click("#save-profile").await;
+        p.wait_text(".profiles", "saved", |t| t.contains("Old server")).await;
+        p.click(".profile-card:nth-child(2) button.diagnose").await;
+        let summary = p.wait_text("#summary", "the diagnosis", |t| t.contains("will fail")).await;
+        assert!(summary.contains("stale"), "{summary}");
+        assert_eq!(p.text("[data-check=points-without-user] .count").await.as_deref(), Some("7"));
+        p.click("#fix-and-upgrade").await;
+        let cmd = p.wait_text("#backup-command", "the backup command", |t| t.contains("pg_dump")).await;
+        assert_eq!(cmd, format!("docker exec dawarich_db pg_dump -U postgres -Fc {old} > dawarich-backup.dump"));
+        p.wait_for("[data-repair=points-without-user]").await;
+        p.shot("07-upgrade-plan").await;
+        p.click("#dry-run").await;
+        p.wait_text("#dry-run-sql", "the SQL", |t| t.contains("CREATE") || t.contains("ALTER")).await;
+        p.js("document.querySelector('#dry-run-sql').scrollIntoView();", vec![]).await;
+        p.shot("08-upgrade-dry-run").await;
+        // lock release and repairs only (migrations left to Dawarich), then Undo the quarantine
+        p.click("#dry-run").await;
+        p.click("#backup-done").await;
+        p.click("#stop-after").await;
+        p.click("#start-upgrade").await;
+        let confirm = p.wait_text(".modal", "the confirmation", |t| t.contains("Change the database")).await;
+        assert!(confirm.contains("End session") && confirm.contains("quarantine") && !confirm.contains("1.7.5"), "{confirm}");
+        p.shot("09-upgrade-confirm").await;
+        p.click("#confirm-run").await;
+        let result = p.wait_text("#upgrade-result", "finished", |_| true).await;
+        assert!(result.contains("Dawarich runs the migrations at its next start"), "{result}\n{:?}", p.text("#phases").await);
+        assert!(p.text("[data-phase=lock]").await.unwrap().contains("the lock is free"));
+        let q = p.text("#quarantined").await.unwrap_or_default();
+        assert!(q.contains("infer: 4 rows changed") && q.contains("quarantine: 3 rows moved"), "{q}");
+        p.shot("10-upgrade-repairs-done").await;
+        p.click("#quarantined li.quarantine button.undo").await;
+        let undone = p.wait_text("#quarantined .undone", "undone", |t| t.contains("put back")).await;
+        assert!(undone.contains("3 rows"), "{undone}");
+        p.shot("11-upgrade-undone").await;
+        // the audit log: every statement of those runs, filtered by action
+        p.click("#tab-log").await;
+        p.wait_text("#log-table", "the audit log", |t| t.contains("lock-release") && t.contains("undo")).await;
+        p.shot("12-log").await;
+        p.js("const s = document.querySelector('#log-action'); s.value = 'repair'; s.dispatchEvent(new Event('change'));", vec![]).await;
+        let t = Instant::now();
+        while p.js("return [...document.querySelectorAll('#log-table tbody tr')].some(r => r.dataset.action !== 'repair');", vec![]).await != json!(false) {
+            assert!(t.elapsed() < TIMEOUT, "the action filter did not apply");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(p.count("#log-table tbody tr").await >= 2);
         p.c.clone().close().await.unwrap();
     }
 
@@ -314,14 +390,84 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         p.click("#prompt-submit").await;
         p.wait_text("#summary", "the diagnosis", |t| t.contains("will fail")).await;
         p.shot("04-diagnosis").await;
+
+        // one-click upgrade of the old server (its lock was released in the light run, the 3
+        // points put back): backup ticked, orphans quarantined, migrations to 1.7.5, verified
+        p.click("#tab-connections").await;
+        p.click(".profile-card:nth-child(2) button.diagnose").await;
+        p.type_into("#prompt-password", "postgres").await;
+        p.click("#prompt-submit").await;
+        p.wait_text("#summary", "the diagnosis", |t| t.contains("will fail")).await;
+        assert_eq!(p.text("[data-check=points-without-user] .count").await.as_deref(), Some("3"));
+        p.click("#fix-and-upgrade").await;
+        p.wait_for("#backup-command").await;
+        assert_eq!(p.js("return document.querySelector('#start-upgrade').disabled;", vec![]).await, json!(true), "no backup, no start");
+        assert!(p.text("#step-lock").await.unwrap().contains("Free"));
+        assert_eq!(p.value("[data-repair=points-without-user] .repair-strategy").await.as_deref(), Some("infer"));
+        assert_eq!(p.value("[data-repair=points-without-user] .repair-then").await.as_deref(), Some("quarantine"));
+        p.shot("05-upgrade-plan").await;
+        p.click("#dry-run").await;
+        p.wait_for("#dry-run-sql").await;
+        p.js("document.querySelector('#dry-run-sql').scrollIntoView();", vec![]).await;
+        p.shot("06-upgrade-dry-run").await;
+        p.click("#dry-run").await;
+        p.click("#backup-done").await;
+        p.click("#start-upgrade").await;
+        let confirm = p.wait_text(".modal", "the confirmation", |t| t.contains("Change the database")).await;
+        assert!(confirm.contains("quarantine") && confirm.contains("1.7.5"), "{confirm}");
+        p.shot("07-upgrade-confirm").await;
+        p.click("#confirm-run").await;
+        let t = Instant::now();
+        let result = loop {
+            if let Some(r) = p.text("#upgrade-result").await {
+                break r;
+            }
+            assert!(t.elapsed() < Duration::from_secs(180), "the upgrade did not finish: {:?}", p.text("#phases").await);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        assert!(result.contains("exactly what Dawarich 1.7.5 expects"), "{result}\n{:?}", p.text("#phases").await);
+        let q = p.text("#quarantined").await.unwrap_or_default();
+        assert!(q.contains("quarantine: 3 rows moved"), "{q}");
+        assert!(p.text("#follow-ups").await.is_some_and(|f| f.contains("docker exec dawarich_app")));
+        assert!(p.text("#start-containers").await.unwrap().contains("docker compose up -d"));
+        p.shot("08-upgrade-done").await;
+        p.js("document.querySelector('#start-containers').scrollIntoView();", vec![]).await;
+        p.shot("09-upgrade-done-bottom").await;
+        p.click("#tab-log").await;
+        p.wait_text("#log-table", "the audit log", |t| t.contains("migrate")).await;
+        p.shot("10-log").await;
+        // the diagnosis agrees: 1.7.5, no lock
+        p.click("#tab-diagnosis").await;
+        p.click("#diagnose-again").await;
+        p.wait_text("#release", "1.7.5", |t| t == "1.7.5").await;
+        assert!(p.text("#card-lock").await.unwrap().contains("Free"));
+        // the demo database: started, saved as a connection, diagnosed; stopped when the app quits
+        p.click("#tab-connections").await;
+        p.click("#open-demo").await;
+        p.wait_text(".profiles", "the demo connection", |t| t.contains("Demo (Dawarich 0.9.11")).await;
+        p.shot("11-demo-started").await;
+        p.click(".profile-card:nth-child(3) button.diagnose").await;
+        let summary = p.wait_text("#summary", "the demo's diagnosis", |t| t.contains("will fail")).await;
+        assert!(summary.contains("lock is held") && summary.contains("Points without a user"), "{summary}");
+        p.shot("12-demo-diagnosis").await;
+        p.c.clone().close().await.unwrap();
+    }
+    // ---- a third run: the demo's connection left by the killed app is gone ----
+    {
+        let driver = Driver::start(&home, false);
+        let p = Page { c: driver.session().await, shots: shots.clone(), theme: "light" };
+        let list = p.wait_text(".profiles", "the saved profiles", |t| t.contains("Old server")).await;
+        assert!(!list.contains("Demo"), "{list}");
         p.c.clone().close().await.unwrap();
     }
     let log = std::fs::read_dir(home.join("data")).unwrap().flatten().map(|e| e.path().join("logs/dawarich-doctor.log")).find(|p| p.exists()).expect("the app's log file");
     let log = std::fs::read_to_string(log).unwrap();
     assert!(log.contains("diagnosed connection"), "{log}");
+    assert!(log.contains("demo database started"), "{log}");
     assert!(!log.contains("postgres@") || !log.contains(":postgres@"), "no password in the log");
     assert!(!log.contains("wrong"), "no password in the log");
     drop(holder);
+    drop(old_holder);
     let _ = std::fs::remove_dir_all(&home);
     println!("e2e passed in {:?}", started.elapsed());
 }

@@ -1,6 +1,9 @@
 //! One typed function per shell command. Argument names are camelCase, as Tauri expects.
 
-use dawarich_doctor_model::{Diagnosis, ErrorReport, ParsedConnection, ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, SavedProfile};
+use dawarich_doctor_model::{
+    AuditEntry, Diagnosis, ErrorReport, ParsedConnection, ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice, RepairOutcome,
+    SavedProfile, SchemaDifference, UndoRow, UpgradeOutcome, UpgradeProposal,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::tauri::{invoke, invoke_bytes, Channel};
@@ -11,6 +14,7 @@ pub struct AppInfo {
     pub version: String,
     pub keychain_unavailable: Option<String>,
     pub log_dir: Option<String>,
+    pub demo_available: bool,
 }
 
 #[derive(Serialize)]
@@ -74,4 +78,69 @@ pub async fn test_connection(profile: &Profile, password: Option<String>, on_ste
 pub async fn diagnose(id: &str, on_event: impl FnMut(ProgressEvent) + 'static) -> Result<Diagnosis, ErrorReport> {
     let ch = Channel::new(on_event);
     invoke_bytes("diagnose", &Id { id }, Some(("onEvent", &ch))).await
+}
+
+pub async fn upgrade_proposal(id: &str) -> Result<UpgradeProposal, ErrorReport> {
+    invoke_bytes("upgrade_proposal", &Id { id }, None).await
+}
+
+pub async fn release_lock(id: &str, pid: i32, force: bool) -> Result<ReleaseOutcome, ErrorReport> {
+    #[derive(Serialize)]
+    struct A<'a> {
+        id: &'a str,
+        pid: i32,
+        force: bool,
+    }
+    invoke("release_lock", &A { id, pid, force }, None).await
+}
+
+pub async fn run_repair(id: &str, choice: &RepairChoice, on_event: impl FnMut(ProgressEvent) + 'static) -> Result<RepairOutcome, ErrorReport> {
+    #[derive(Serialize)]
+    struct A<'a> {
+        id: &'a str,
+        choice: &'a RepairChoice,
+    }
+    let ch = Channel::new(on_event);
+    invoke("run_repair", &A { id, choice }, Some(("onEvent", &ch))).await
+}
+
+pub async fn run_upgrade(id: &str, on_event: impl FnMut(ProgressEvent) + 'static) -> Result<UpgradeOutcome, ErrorReport> {
+    let ch = Channel::new(on_event);
+    invoke("run_upgrade", &Id { id }, Some(("onEvent", &ch))).await
+}
+
+pub async fn cancel() -> Result<(), ErrorReport> {
+    invoke("cancel", &NoArgs {}, None).await
+}
+
+pub async fn verify(id: &str, release: &str) -> Result<Vec<SchemaDifference>, ErrorReport> {
+    #[derive(Serialize)]
+    struct A<'a> {
+        id: &'a str,
+        release: &'a str,
+    }
+    invoke("verify", &A { id, release }, None).await
+}
+
+pub async fn undo(id: &str, run_id: &str) -> Result<Vec<UndoRow>, ErrorReport> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct A<'a> {
+        id: &'a str,
+        run_id: &'a str,
+    }
+    invoke("undo", &A { id, run_id }, None).await
+}
+
+pub async fn audit_log(id: &str, run: Option<&str>) -> Result<Vec<AuditEntry>, ErrorReport> {
+    #[derive(Serialize)]
+    struct A<'a> {
+        id: &'a str,
+        run: Option<&'a str>,
+    }
+    invoke("audit_log", &A { id, run }, None).await
+}
+
+pub async fn open_demo() -> Result<Profile, ErrorReport> {
+    invoke("open_demo", &NoArgs {}, None).await
 }

@@ -9,10 +9,17 @@ use leptos::task::spawn_local;
 use crate::api::{self, AppInfo};
 use crate::logic::{self, DiagnoseProgress, Level, ProfileForm, StepRow};
 
+mod log;
+mod upgrade;
+use log::LogScreen;
+use upgrade::{RunState, UpgradeScreen};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Screen {
     Connections,
     Diagnosis,
+    Upgrade,
+    Log,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +52,10 @@ struct Ctx {
     diag: RwSignal<DiagState>,
     prompt: RwSignal<Option<Prompt>>,
     confirm_delete: RwSignal<Option<String>>,
+    up_profile: RwSignal<Option<Profile>>,
+    /// `None` while planning.
+    up_proposal: RwSignal<Option<Result<Box<dawarich_doctor_model::UpgradeProposal>, ErrorReport>>>,
+    up_run: RwSignal<Option<RunState>>,
 }
 
 impl Ctx {
@@ -112,6 +123,9 @@ pub fn App() -> impl IntoView {
         diag: RwSignal::new(DiagState::Idle),
         prompt: RwSignal::new(None),
         confirm_delete: RwSignal::new(None),
+        up_profile: RwSignal::new(None),
+        up_proposal: RwSignal::new(None),
+        up_run: RwSignal::new(None),
     };
     provide_context(ctx);
     spawn_local(async move {
@@ -135,6 +149,8 @@ pub fn App() -> impl IntoView {
                 <nav aria-label="Screens">
                     {tab(Screen::Connections, "Connections", "tab-connections")}
                     {tab(Screen::Diagnosis, "Diagnosis", "tab-diagnosis")}
+                    {tab(Screen::Upgrade, "Upgrade", "tab-upgrade")}
+                    {tab(Screen::Log, "Log", "tab-log")}
                 </nav>
                 <div class="version">{move || format!("v{}", ctx.info.get().version)}</div>
             </header>
@@ -143,6 +159,8 @@ pub fn App() -> impl IntoView {
                 {move || match ctx.screen.get() {
                     Screen::Connections => view! { <Connections/> }.into_any(),
                     Screen::Diagnosis => view! { <DiagnosisScreen/> }.into_any(),
+                    Screen::Upgrade => view! { <UpgradeScreen/> }.into_any(),
+                    Screen::Log => view! { <LogScreen/> }.into_any(),
                 }}
             </main>
             <PasswordPrompt/>
@@ -173,12 +191,34 @@ fn Connections() -> impl IntoView {
         ctx.form_errors.set(Vec::new());
         ctx.probe.set(None);
     };
+    let demo_starting = RwSignal::new(false);
+    let open_demo = move |_| {
+        demo_starting.set(true);
+        spawn_local(async move {
+            match api::open_demo().await {
+                Ok(p) => {
+                    ctx.notice.set(Some((Level::Good, format!("Started \u{201c}{}\u{201d}: a throwaway database with a stale lock, ownerless points and pending migrations. It is removed when the app quits.", p.name))));
+                    ctx.refresh();
+                }
+                Err(e) => ctx.error(&e),
+            }
+            demo_starting.set(false);
+        });
+    };
     view! {
         <div class="connections">
             <section class="list" aria-labelledby="connections-title">
                 <div class="section-head">
                     <h2 id="connections-title">"Connections"</h2>
-                    <button id="new-connection" class="primary" on:click=new_connection>"+ New connection"</button>
+                    <div class="form-actions head-actions">
+                        {move || ctx.info.get().demo_available.then(|| view! {
+                            <button id="open-demo" disabled=move || demo_starting.get() on:click=open_demo
+                                title="A throwaway local database with a broken Dawarich 0.9.11, removed when the app quits">
+                                {move || if demo_starting.get() { "Starting demo…" } else { "Open demo database" }}
+                            </button>
+                        })}
+                        <button id="new-connection" class="primary" on:click=new_connection>"+ New connection"</button>
+                    </div>
                 </div>
                 {move || ctx.profiles.with(|l| l.is_empty()).then(|| view! {
                     <p class="empty">"No saved connection yet. Add one with "<strong>"New connection"</strong>
@@ -537,7 +577,13 @@ fn DiagnosisScreen() -> impl IntoView {
                             <h2>{format!("Diagnosis — {}", p.name)}</h2>
                             <div class="muted mono">{logic::profile_target(&p)}</div>
                         </div>
-                        <button id="diagnose-again" on:click=again disabled=move || matches!(ctx.diag.get(), DiagState::Running(_))>"Run again"</button>
+                        <div class="form-actions">
+                            <button id="diagnose-again" on:click=again disabled=move || matches!(ctx.diag.get(), DiagState::Running(_))>"Run again"</button>
+                            {move || matches!(ctx.diag.get(), DiagState::Done(_)).then(|| {
+                                let p = p.clone();
+                                view! { <button id="fix-and-upgrade" class="primary" on:click=move |_| ctx.open_upgrade(p.clone())>"Fix and upgrade"</button> }
+                            })}
+                        </div>
                     </div>
                     {move || match ctx.diag.get() {
                         DiagState::Idle => view! { <p class="muted">"Waiting for the password…"</p> }.into_any(),

@@ -3,8 +3,8 @@
 //! tested on the host (`cargo test -p dawarich-doctor-ui`) and in the browser (wasm-bindgen-test).
 
 use dawarich_doctor_model::{
-    validate_profile, Check, CheckStatus, Diagnosis, ErrorReport, FieldError, HolderVerdict, LockHolder, ParsedConnection, PasswordSource,
-    ProbeStatus, ProbeStep, ProbeStepId, Profile, ProgressEvent, SslMode,
+    validate_profile, AuditEntry, Check, CheckStatus, Diagnosis, ErrorReport, FieldError, HolderVerdict, LockHolder, ParsedConnection, PasswordSource,
+    ProbeStatus, ProbeStep, ProbeStepId, Profile, ProgressEvent, RepairChoice, RepairPreview, SslMode,
 };
 
 /// The connection form as typed (every field a string until saved).
@@ -355,6 +355,166 @@ pub fn profile_target(p: &Profile) -> String {
     format!("{}@{}:{}/{}", p.user, p.host, p.port, p.database)
 }
 
+/// What the user picked for one repair on the upgrade screen.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RepairPick {
+    pub strategy: String,
+    /// A second strategy for the rows the first leaves (`infer` leaves the unresolved), or "".
+    pub then: String,
+    /// User id for `assign`, as typed.
+    pub user: String,
+}
+
+impl RepairPick {
+    /// `infer` when the check has it (then `quarantine` for the rest), else the first strategy.
+    pub fn default_for(p: &RepairPreview) -> RepairPick {
+        let has = |n: &str| p.strategies.iter().any(|s| s.name == n);
+        let strategy = if has("infer") { "infer" } else { p.strategies.first().map(|s| s.name.as_str()).unwrap_or("") };
+        let then = if strategy == "infer" && has("quarantine") { "quarantine" } else { "" };
+        RepairPick { strategy: strategy.into(), then: then.into(), user: String::new() }
+    }
+
+    /// The repair runs this pick means, in order; an error names what is missing.
+    pub fn choices(&self, p: &RepairPreview) -> Result<Vec<RepairChoice>, String> {
+        let mut out = Vec::new();
+        for name in [&self.strategy, &self.then].into_iter().filter(|n| !n.is_empty()) {
+            let s = p.strategies.iter().find(|s| &s.name == name).ok_or_else(|| format!("{}: no strategy {name}", p.title))?;
+            let user = if s.needs_user {
+                Some(self.user.trim().parse::<i64>().map_err(|_| format!("{}: strategy {name} needs the id of the user who gets the rows", p.title))?)
+            } else {
+                None
+            };
+            out.push(RepairChoice { check: p.check.clone(), strategy: name.clone(), user });
+        }
+        Ok(out)
+    }
+
+    /// Whether the pick quarantines rows (a destructive step to confirm).
+    pub fn quarantines(&self) -> bool {
+        self.strategy == "quarantine" || self.then == "quarantine"
+    }
+}
+
+/// Rows a strategy of a preview resolves (its "unresolved" rule excluded).
+pub fn strategy_rows(p: &RepairPreview, name: &str) -> Option<i64> {
+    p.strategies.iter().find(|s| s.name == name).map(|s| s.rules.iter().filter(|r| r.rule != "unresolved").map(|r| r.count).sum())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhaseState {
+    Pending,
+    Running,
+    Done,
+    Failed,
+}
+
+impl PhaseState {
+    pub fn badge(self) -> (&'static str, &'static str) {
+        match self {
+            PhaseState::Pending => ("Pending", "pending"),
+            PhaseState::Running => ("Running", "warning"),
+            PhaseState::Done => ("Done", "ok"),
+            PhaseState::Failed => ("Stopped", "problem"),
+        }
+    }
+}
+
+/// One phase of the one-click upgrade (lock release, a repair, the migrations, verify).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phase {
+    pub id: String,
+    pub title: String,
+    pub state: PhaseState,
+    /// What it did, once done.
+    pub detail: String,
+}
+
+/// The live progress of the running phase, from the core's events.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LiveProgress {
+    pub steps_total: usize,
+    pub steps_done: usize,
+    pub step: Option<String>,
+    pub done: u64,
+    pub total: Option<u64>,
+    pub rows_per_sec: f64,
+    pub eta_secs: Option<f64>,
+    pub statement: Option<String>,
+    /// Whom we wait for (a Waiting event), until the step moves on.
+    pub waiting: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+impl LiveProgress {
+    pub fn apply(&mut self, e: &ProgressEvent) {
+        match e {
+            ProgressEvent::Plan { steps } => self.steps_total = steps.len(),
+            ProgressEvent::StepStarted { title, .. } => {
+                *self = LiveProgress { steps_total: self.steps_total, steps_done: self.steps_done, warnings: std::mem::take(&mut self.warnings), ..Default::default() };
+                self.step = Some(title.clone());
+            }
+            ProgressEvent::StepProgress { done, total, rows_per_sec, eta_secs, statement, .. } => {
+                self.done = *done;
+                self.total = *total;
+                self.rows_per_sec = *rows_per_sec;
+                self.eta_secs = *eta_secs;
+                if statement.is_some() {
+                    self.statement = statement.clone();
+                }
+                self.waiting = None;
+            }
+            ProgressEvent::Waiting { blocker_pid, blocker_query, attempt, .. } => {
+                self.waiting = Some(format!(
+                    "Waiting for session {blocker_pid}{} (attempt {attempt})",
+                    blocker_query.as_deref().map(|q| format!(", running: {q}")).unwrap_or_default()
+                ))
+            }
+            ProgressEvent::StepFinished { .. } => {
+                self.steps_done += 1;
+                self.waiting = None;
+            }
+            ProgressEvent::Warning { message, .. } => self.warnings.push(message.clone()),
+            ProgressEvent::Done { .. } => {}
+        }
+    }
+
+    /// 0–100 for the bar, when the total is known.
+    pub fn percent(&self) -> Option<u64> {
+        self.total.filter(|t| *t > 0).map(|t| (self.done.min(t) * 100) / t)
+    }
+
+    /// `1200 of 5000 rows · 850 rows/s · about 4 s left`
+    pub fn rate_line(&self) -> String {
+        let mut parts = vec![match self.total {
+            Some(t) => format!("{} of {t} rows", self.done),
+            None => format!("{} rows", self.done),
+        }];
+        if self.rows_per_sec > 0.0 {
+            parts.push(format!("{:.0} rows/s", self.rows_per_sec));
+        }
+        if let Some(eta) = self.eta_secs {
+            parts.push(format!("about {} left", duration(eta)));
+        }
+        parts.join(" · ")
+    }
+}
+
+/// The distinct values of a field of the audit log, in order of first appearance (for the filters).
+pub fn distinct(entries: &[AuditEntry], field: fn(&AuditEntry) -> &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in entries {
+        if !out.iter().any(|v| v == field(e)) {
+            out.push(field(e).to_string());
+        }
+    }
+    out
+}
+
+/// The entries of run `run` and action `action` ("" = any).
+pub fn filter_audit(entries: &[AuditEntry], run: &str, action: &str) -> Vec<AuditEntry> {
+    entries.iter().filter(|e| (run.is_empty() || e.run_id == run) && (action.is_empty() || e.action == action)).cloned().collect()
+}
+
 /// A diagnosis with a stale lock holder, a blocking check and a warning (tests only).
 #[cfg(test)]
 pub(crate) fn sample_diagnosis() -> dawarich_doctor_model::Diagnosis {
@@ -416,6 +576,78 @@ pub(crate) fn sample_diagnosis() -> dawarich_doctor_model::Diagnosis {
 /// Plain tests on the host; the same tests in the browser under wasm-bindgen-test.
 mod tests {
     use super::*;
+
+    fn owner_preview() -> RepairPreview {
+        use dawarich_doctor_model::{RuleCount, StrategyPreview};
+        let strategy = |name: &str, needs_user: bool, rules: Vec<(&str, i64)>| StrategyPreview {
+            name: name.into(),
+            description: String::new(),
+            needs_user,
+            rules: rules.into_iter().map(|(r, n)| RuleCount { rule: r.into(), description: String::new(), count: n }).collect(),
+            sql: vec![],
+        };
+        RepairPreview {
+            check: "points-without-user".into(),
+            title: "Points without a user".into(),
+            count: 7,
+            sample: vec![],
+            strategies: vec![strategy("infer", false, vec![("import", 2), ("unresolved", 5)]), strategy("assign", true, vec![("assign", 7)]), strategy("quarantine", false, vec![("quarantine", 7)])],
+        }
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn owner_repairs_infer_then_quarantine_by_default_and_assign_needs_a_user() {
+        let p = owner_preview();
+        let pick = RepairPick::default_for(&p);
+        assert_eq!((pick.strategy.as_str(), pick.then.as_str()), ("infer", "quarantine"));
+        assert!(pick.quarantines());
+        let runs = pick.choices(&p).unwrap();
+        assert_eq!(runs.iter().map(|c| c.strategy.as_str()).collect::<Vec<_>>(), ["infer", "quarantine"]);
+        assert_eq!(strategy_rows(&p, "infer"), Some(2));
+        let assign = RepairPick { then: "assign".into(), ..pick.clone() };
+        assert!(assign.choices(&p).unwrap_err().contains("needs the id"));
+        let assign = RepairPick { user: " 3 ".into(), ..assign };
+        assert_eq!(assign.choices(&p).unwrap()[1].user, Some(3));
+        assert!(!assign.quarantines());
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn the_audit_log_filters_by_run_and_action() {
+        let e = |run: &str, action: &str| AuditEntry {
+            run_id: run.into(),
+            at: String::new(),
+            action: action.into(),
+            statement: String::new(),
+            rows_affected: None,
+            duration_ms: None,
+            outcome: "ok".into(),
+        };
+        let log = vec![e("r1", "lock-release"), e("r2", "repair"), e("r2", "repair"), e("r3", "migrate")];
+        assert_eq!(distinct(&log, |e| &e.run_id), ["r1", "r2", "r3"]);
+        assert_eq!(distinct(&log, |e| &e.action), ["lock-release", "repair", "migrate"]);
+        assert_eq!(filter_audit(&log, "r2", "").len(), 2);
+        assert_eq!(filter_audit(&log, "", "migrate").len(), 1);
+        assert_eq!(filter_audit(&log, "r1", "repair").len(), 0);
+        assert_eq!(filter_audit(&log, "", "").len(), 4);
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn live_progress_shows_rate_eta_statement_and_whom_we_wait_for() {
+        let mut l = LiveProgress::default();
+        l.apply(&ProgressEvent::StepStarted { step: 0, title: "20240101 add index".into() });
+        l.apply(&ProgressEvent::Waiting { step: 0, blocker_pid: 42, blocker_query: Some("SELECT 1".into()), attempt: 2 });
+        assert_eq!(l.waiting.as_deref(), Some("Waiting for session 42, running: SELECT 1 (attempt 2)"));
+        l.apply(&ProgressEvent::StepProgress { step: 0, done: 250, total: Some(1000), rows_per_sec: 125.0, eta_secs: Some(6.0), statement: Some("UPDATE points".into()) });
+        assert_eq!(l.waiting, None);
+        assert_eq!(l.percent(), Some(25));
+        assert_eq!(l.rate_line(), "250 of 1000 rows · 125 rows/s · about 6 s left");
+        assert_eq!(l.statement.as_deref(), Some("UPDATE points"));
+        l.apply(&ProgressEvent::StepFinished { step: 0, elapsed_ms: 1, rows: None });
+        assert_eq!(l.steps_done, 1);
+    }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]

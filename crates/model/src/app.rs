@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ErrorReport, Profile};
+use crate::{ErrorReport, LockReport, Plan, Profile, RepairPreview};
 
 /// One step of "Test connection", in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -109,6 +109,34 @@ pub struct ProfileEntry {
     pub password_ready: bool,
 }
 
+/// What the upgrade screen shows before anything changes: the plan, who holds the lock, and a
+/// preview of the repairs for each blocker that has one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpgradeProposal {
+    pub plan: Plan,
+    pub lock: LockReport,
+    /// One per blocker that `repair` can fix, in the plan's order.
+    pub repairs: Vec<RepairPreview>,
+    /// The backup command for the stock docker compose.
+    pub backup_command: String,
+}
+
+/// The backup command for Dawarich's stock docker compose (database container `dawarich_db`).
+pub fn backup_command(p: &Profile) -> String {
+    format!("docker exec dawarich_db pg_dump -U {} -Fc {} > dawarich-backup.dump", p.user, p.database)
+}
+
+/// One repair the user chose on the upgrade screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepairChoice {
+    pub check: String,
+    pub strategy: String,
+    /// For strategies that need a user (`assign`).
+    pub user: Option<i64>,
+}
+
 /// A problem with one field of a profile, for the form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
@@ -159,6 +187,12 @@ mod tests {
         let p = Profile { name: "x".into(), host: "a b".into(), port: 0, database: " ".into(), sslmode: crate::SslMode::VerifyCa, ..Profile::default() };
         let fields: Vec<_> = validate_profile(&p).into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["host", "port", "database", "caFile"]);
+    }
+
+    #[test]
+    fn the_backup_command_names_the_profiles_user_and_database() {
+        let p = Profile { user: "dawarich".into(), database: "dawarich_production".into(), ..Profile::default() };
+        assert_eq!(backup_command(&p), "docker exec dawarich_db pg_dump -U dawarich -Fc dawarich_production > dawarich-backup.dump");
     }
 
     #[test]

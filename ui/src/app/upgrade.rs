@@ -1,0 +1,535 @@
+//! The one-click upgrade screen: backup reminder, lock release, repairs, migrations, verify — then
+//! what was done, with Undo for quarantined rows. Every step is one shell command; the order and the
+//! choices are the user's, what each step does is the core's.
+
+use dawarich_doctor_model::{ErrorReport, FollowUp, HolderVerdict, Profile, RepairChoice, SchemaDifference, UpgradeProposal};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::Ctx;
+use crate::api;
+use crate::logic::{self, LiveProgress, Phase, PhaseState, RepairPick};
+
+/// A repair run that Undo can put back (updated rows reverted, quarantined rows restored).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Quarantine {
+    run_id: String,
+    title: String,
+    rows: i64,
+    quarantined: i64,
+    undone: Option<String>,
+}
+
+/// A one-click run, from the first step to the end screen.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(super) struct RunState {
+    phases: Vec<Phase>,
+    live: LiveProgress,
+    running: bool,
+    /// Why it stopped early (an error, or the cancel message).
+    stopped: Option<ErrorReport>,
+    quarantines: Vec<Quarantine>,
+    follow_ups: Vec<FollowUp>,
+    /// `None`: not verified (stopped early, or migrations left to Dawarich).
+    diffs: Option<Vec<SchemaDifference>>,
+    release: String,
+    migrations_left: bool,
+}
+
+/// What the user chose on the plan, in the order it runs.
+struct RunPlan {
+    release: Option<(i32, bool)>,
+    repairs: Vec<(String, RepairChoice)>,
+    migrate: bool,
+}
+
+impl super::Ctx {
+    /// Opens the upgrade screen for `profile` and loads its plan.
+    pub(super) fn open_upgrade(self, profile: Profile) {
+        self.screen.set(super::Screen::Upgrade);
+        self.up_run.set(None);
+        self.up_proposal.set(None);
+        self.up_profile.set(Some(profile.clone()));
+        let proposal = self.up_proposal;
+        spawn_local(async move {
+            proposal.set(Some(api::upgrade_proposal(&profile.id).await.map(Box::new)));
+        });
+    }
+}
+
+#[component]
+pub(super) fn UpgradeScreen() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    view! {
+        <div class="upgrade" id="upgrade">
+            {move || match ctx.up_profile.get() {
+                None => view! {
+                    <div class="placeholder">
+                        <h2>"Nothing to upgrade yet"</h2>
+                        <p>"Diagnose a connection, then choose "<strong>"Fix and upgrade"</strong>"."</p>
+                    </div>
+                }.into_any(),
+                Some(p) => view! {
+                    <div class="section-head">
+                        <div>
+                            <h2>{format!("Fix and upgrade — {}", p.name)}</h2>
+                            <div class="muted mono">{logic::profile_target(&p)}</div>
+                        </div>
+                    </div>
+                    {move || match (ctx.up_run.get(), ctx.up_proposal.get()) {
+                        (Some(run), _) => view! { <RunView run=run profile=p.clone()/> }.into_any(),
+                        (None, None) => view! { <div class="running" role="status"><span class="spinner" aria-hidden="true"></span>"Planning…"</div> }.into_any(),
+                        (None, Some(Err(e))) => view! {
+                            <div class="notice problem" role="alert" id="upgrade-error"><div><strong>{e.message.clone()}</strong><div>{format!("Fix: {}", e.fix)}</div></div></div>
+                        }.into_any(),
+                        (None, Some(Ok(prop))) => view! { <PlanView prop=*prop profile=p.clone()/> }.into_any(),
+                    }}
+                }.into_any(),
+            }}
+        </div>
+    }
+}
+
+fn checkbox(id: &'static str, sig: RwSignal<bool>, label: String) -> impl IntoView {
+    view! {
+        <label class="tick" for=id>
+            <input type="checkbox" id=id prop:checked=move || sig.get() on:change=move |ev| sig.set(event_target_checked(&ev))/>
+            {label}
+        </label>
+    }
+}
+
+#[component]
+fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let plan = prop.plan.clone();
+    let holders: Vec<_> = prop.lock.holders.iter().filter(|h| !h.is_self).cloned().collect();
+    let active = holders.iter().any(|h| h.verdict == HolderVerdict::ActiveMigration);
+    let backup = RwSignal::new(false);
+    let release = RwSignal::new(!holders.is_empty());
+    let force = RwSignal::new(false);
+    let stop_after = RwSignal::new(false);
+    let dry_run = RwSignal::new(false);
+    let confirm = RwSignal::new(None::<Vec<String>>);
+    let problem = RwSignal::new(None::<String>);
+    let picks = RwSignal::new(prop.repairs.iter().map(RepairPick::default_for).collect::<Vec<_>>());
+    let repairs = prop.repairs.clone();
+    let schema_n = plan.steps.iter().filter(|s| s.kind != dawarich_doctor_model::StepKind::DataMigration).count();
+    let data_n = plan.steps.len() - schema_n;
+    let other_blockers: Vec<_> = plan.blockers.iter().filter(|b| b.id != "lock-held" && !prop.repairs.iter().any(|r| r.check == b.id)).cloned().collect();
+    let to = plan.to_release.clone();
+
+    // What runs, from the choices; an error names what is missing.
+    let holders2 = holders.clone();
+    let repairs2 = repairs.clone();
+    let run_plan = move || -> Result<RunPlan, String> {
+        if !backup.get_untracked() {
+            return Err("Make a backup first, then tick \u{201c}I have a backup\u{201d}.".into());
+        }
+        let mut rp = RunPlan { release: None, repairs: Vec::new(), migrate: !stop_after.get_untracked() };
+        if release.get_untracked() {
+            if let Some(h) = holders2.first() {
+                if h.verdict == HolderVerdict::ActiveMigration && !force.get_untracked() {
+                    return Err(format!("Session {} is running a migration: tick the force box only if its container is gone.", h.pid));
+                }
+                rp.release = Some((h.pid, force.get_untracked()));
+            }
+        }
+        for (p, pick) in repairs2.iter().zip(picks.get_untracked()) {
+            for c in pick.choices(p)? {
+                rp.repairs.push((format!("{} — {}", p.title, c.strategy), c));
+            }
+        }
+        Ok(rp)
+    };
+    let run_plan2 = run_plan.clone();
+    let start = move |_| match run_plan() {
+        Err(e) => problem.set(Some(e)),
+        Ok(rp) => {
+            problem.set(None);
+            let mut lines = Vec::new();
+            if let Some((pid, _)) = rp.release {
+                lines.push(format!("End session {pid}: its open transaction is rolled back."));
+            }
+            if picks.get_untracked().iter().any(|p| p.quarantines()) {
+                lines.push("Move the rows no rule resolves into dawarich_doctor.quarantine_* (Undo puts them back).".into());
+            }
+            for (title, _) in rp.repairs.iter().filter(|(_, c)| c.strategy != "quarantine") {
+                lines.push(format!("Repair {title}."));
+            }
+            if rp.migrate {
+                lines.push(format!("Apply {} migrations up to Dawarich {}.", schema_n + data_n, to));
+            }
+            confirm.set(Some(lines));
+        }
+    };
+    let go = {
+        let profile = profile.clone();
+        let plan = plan.clone();
+        move |_| {
+            confirm.set(None);
+            if let Ok(rp) = run_plan2() {
+                run(ctx, profile.id.clone(), plan.to_release.clone(), plan.follow_ups.clone(), rp);
+            }
+        }
+    };
+    let holders_view = if holders.is_empty() {
+        view! { <p><span class="badge ok">"Free"</span>" Nobody holds the Rails migration lock: nothing to release."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="holders">
+                {holders.iter().map(|h| {
+                    let (word, class) = match h.verdict {
+                        HolderVerdict::Stale => ("Stale", "problem"),
+                        HolderVerdict::ActiveMigration => ("Active migration", "warning"),
+                        HolderVerdict::Unknown => ("Unknown", "muted"),
+                    };
+                    view! { <li class="holder"><span class=format!("badge {class}")>{word}</span><span>{logic::describe_holder(h)}</span></li> }
+                }).collect_view()}
+            </ul>
+            {checkbox("release-lock", release, format!("End session {} to free the lock. Its open transaction is rolled back; a live Dawarich reconnects.", holders[0].pid))}
+            {active.then(|| checkbox("force-active", force, "It is a migration whose container is gone: end it anyway (mid CREATE INDEX CONCURRENTLY this leaves an INVALID index, which the upgrade rebuilds).".into()))}
+        }.into_any()
+    };
+    let sql_view = {
+        let plan = plan.clone();
+        let repairs = repairs.clone();
+        move || dry_run.get().then(|| view! {
+            <section class="card sql" id="dry-run-sql" aria-label="The SQL of the plan">
+                <h3>"Dry run: the SQL, in order (nothing has been changed)"</h3>
+                {repairs.iter().map(|r| r.strategies.iter().map(|s| view! {
+                    <h4>{format!("Repair {} — {}", r.title, s.name)}</h4>
+                    <pre class="mono small">{s.sql.join(";\n\n")}</pre>
+                }).collect_view()).collect_view()}
+                {plan.steps.iter().map(|s| view! {
+                    <h4>{format!("{}. {}", s.step, s.title)}</h4>
+                    <pre class="mono small">{s.sql.join(";\n")}</pre>
+                }).collect_view()}
+            </section>
+        })
+    };
+    view! {
+        <div class="summary warning" id="upgrade-summary">
+            <div class="headline">{format!("From {} to Dawarich {}", plan.from_release.clone().unwrap_or_else(|| "an unknown release".into()), plan.to_release)}</div>
+            <div>{format!(
+                "Backup, {}, {} to repair, {schema_n} schema and {data_n} data migrations, then a check against what {} expects. Nothing changes before you confirm.",
+                if holders.is_empty() { "no lock to release" } else { "the lock to release" },
+                repairs.len(),
+                plan.to_release
+            )}</div>
+        </div>
+        <ol class="plan-steps">
+            <li class="card" id="step-backup">
+                <h3>"1. Back up the database"</h3>
+                <p>"With the stock docker compose, on the Docker host:"</p>
+                <pre class="mono command" id="backup-command">{prop.backup_command.clone()}</pre>
+                {checkbox("backup-done", backup, "I have a backup".into())}
+            </li>
+            <li class="card" id="step-lock">
+                <h3>"2. Release the migration lock"</h3>
+                {holders_view}
+            </li>
+            <li class="card" id="step-repairs">
+                <h3>"3. Repair what would make a migration fail"</h3>
+                {repairs.is_empty().then(|| view! { <p><span class="badge ok">"Nothing"</span>" No row blocks a migration."</p> })}
+                {repairs.iter().enumerate().map(|(i, r)| {
+                    let r2 = r.clone();
+                    let pick = move || picks.with(|p| p[i].clone());
+                    let set = move |f: &dyn Fn(&mut RepairPick)| picks.update(|p| f(&mut p[i]));
+                    let names: Vec<String> = r.strategies.iter().map(|s| s.name.clone()).collect();
+                    let names2 = names.clone();
+                    let r3 = r.clone();
+                    let r4 = r.clone();
+                    view! {
+                        <div class="repair" data-repair=r.check.clone()>
+                            <div><strong>{r.title.clone()}</strong>{format!(" — {} found", r.count)}</div>
+                            {(!r.sample.is_empty()).then(|| view! { <div class="mono small muted">{format!("e.g. {}", r.sample.join("; "))}</div> })}
+                            <div class="repair-row">
+                                <label for=format!("repair-strategy-{i}")>"Strategy"</label>
+                                <select id=format!("repair-strategy-{i}") class="repair-strategy" on:change=move |ev| { let v = event_target_value(&ev); set(&|p| p.strategy = v.clone()) }>
+                                    {names.iter().map(|n| {
+                                        let n2 = n.clone();
+                                        let rows = logic::strategy_rows(&r2, n).unwrap_or(0);
+                                        view! { <option value=n.clone() selected=move || pick().strategy == n2>{format!("{n} — resolves {rows}")}</option> }
+                                    }).collect_view()}
+                                </select>
+                                {move || (pick().strategy == "infer").then(|| {
+                                    let names = names2.clone();
+                                    view! {
+                                        <label for=format!("repair-then-{i}")>"then the rest"</label>
+                                        <select id=format!("repair-then-{i}") class="repair-then" on:change=move |ev| { let v = event_target_value(&ev); set(&|p| p.then = v.clone()) }>
+                                            <option value="" selected=move || pick().then.is_empty()>"leave them (the upgrade stays blocked)"</option>
+                                            {names.into_iter().filter(|n| n != "infer").map(|n| {
+                                                let n2 = n.clone();
+                                                view! { <option value=n.clone() selected=move || pick().then == n2>{n.clone()}</option> }
+                                            }).collect_view()}
+                                        </select>
+                                    }
+                                })}
+                                {move || [pick().strategy, pick().then].iter().any(|n| r3.strategies.iter().any(|s| &s.name == n && s.needs_user)).then(|| view! {
+                                    <label for=format!("repair-user-{i}")>"user id"</label>
+                                    <input id=format!("repair-user-{i}") class="repair-user" inputmode="numeric" prop:value=move || pick().user
+                                        on:input=move |ev| { let v = event_target_value(&ev); set(&|p| p.user = v.clone()) }/>
+                                })}
+                            </div>
+                            <ul class="rules small">
+                                {move || {
+                                    let pick = pick();
+                                    let first = r4.strategies.iter().find(|s| s.name == pick.strategy);
+                                    let left = first.and_then(|s| s.rules.iter().find(|r| r.rule == "unresolved")).map(|r| r.count);
+                                    let mut lines: Vec<String> = first.iter().flat_map(|s| s.rules.iter().map(move |rule| {
+                                        format!("{}: {} — {} rows", s.name, if rule.description.is_empty() { &rule.rule } else { &rule.description }, rule.count)
+                                    })).collect();
+                                    if !pick.then.is_empty() {
+                                        lines.push(match left {
+                                            Some(n) => format!("then {}: the {n} rows {} leaves", pick.then, pick.strategy),
+                                            None => format!("then {}", pick.then),
+                                        });
+                                    }
+                                    lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()
+                                }}
+                            </ul>
+                        </div>
+                    }
+                }).collect_view()}
+                {other_blockers.iter().map(|b| view! { <p class="field-error">{format!("{} — {}", b.message, b.fix)}</p> }).collect_view()}
+            </li>
+            <li class="card" id="step-migrations">
+                <h3>{format!("4–5. {schema_n} schema migrations, then {data_n} data migrations")}</h3>
+                <details>
+                    <summary>"The steps in order"</summary>
+                    <ol class="small">{plan.steps.iter().map(|s| view! { <li>{s.title.clone()}</li> }).collect_view()}</ol>
+                </details>
+                {checkbox("stop-after", stop_after, "Stop after lock release and repairs: Dawarich runs the migrations at its next start.".into())}
+            </li>
+            <li class="card" id="step-verify">
+                <h3>"6. Verify"</h3>
+                <p>{format!("Compare the schema with exactly what Dawarich {} expects.", plan.to_release)}</p>
+            </li>
+        </ol>
+        {move || problem.get().map(|p| view! { <div class="notice problem" role="alert" id="upgrade-problem">{p}</div> })}
+        <div class="form-actions">
+            <button id="dry-run" aria-pressed=move || if dry_run.get() { "true" } else { "false" } on:click=move |_| dry_run.update(|d| *d = !*d)>
+                {move || if dry_run.get() { "Hide the SQL" } else { "Dry run" }}
+            </button>
+            <button id="start-upgrade" class="primary" disabled=move || !backup.get() on:click=start>"Fix and upgrade"</button>
+        </div>
+        {sql_view}
+        {move || confirm.get().map(|lines| view! {
+            <div class="modal-backdrop">
+                <div class="modal" role="alertdialog" aria-modal="true" aria-labelledby="confirm-title"
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { confirm.set(None) }>
+                    <h2 id="confirm-title">"Change the database now?"</h2>
+                    <ul>{lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
+                    <div class="form-actions">
+                        <button id="confirm-run" class="danger" on:click=go.clone()>"Run"</button>
+                        <button id="confirm-cancel" autofocus on:click=move |_| confirm.set(None)>"Cancel"</button>
+                    </div>
+                </div>
+            </div>
+        })}
+    }
+}
+
+/// Runs the chosen steps one after the other, stopping at the first error or cancel.
+fn run(ctx: Ctx, id: String, release: String, follow_ups: Vec<FollowUp>, rp: RunPlan) {
+    let mut phases = Vec::new();
+    let phase = |id: &str, title: String| Phase { id: id.into(), title, state: PhaseState::Pending, detail: String::new() };
+    if let Some((pid, _)) = rp.release {
+        phases.push(phase("lock", format!("Release the migration lock (session {pid})")));
+    }
+    for (i, (title, _)) in rp.repairs.iter().enumerate() {
+        phases.push(phase(&format!("repair-{i}"), format!("Repair {title}")));
+    }
+    if rp.migrate {
+        phases.push(phase("migrate", format!("Schema and data migrations to {release}")));
+        phases.push(phase("verify", format!("Verify against Dawarich {release}")));
+    }
+    let state = ctx.up_run;
+    state.set(Some(RunState { phases, running: true, follow_ups, release: release.clone(), migrations_left: !rp.migrate, ..Default::default() }));
+    let set = move |i: usize, s: PhaseState, detail: String| {
+        state.update(|r| {
+            if let Some(r) = r {
+                r.phases[i].state = s;
+                r.phases[i].detail = detail;
+                r.live = LiveProgress::default();
+            }
+        })
+    };
+    let stop = move |i: usize, e: ErrorReport| {
+        set(i, PhaseState::Failed, e.message.clone());
+        state.update(|r| if let Some(r) = r { r.stopped = Some(e); r.running = false });
+    };
+    let on_event = move |e| state.update(|r| if let Some(r) = r { r.live.apply(&e) });
+    spawn_local(async move {
+        let mut i = 0;
+        if let Some((pid, force)) = rp.release {
+            set(i, PhaseState::Running, String::new());
+            match api::release_lock(&id, pid, force).await {
+                Ok(o) if o.lock_free => set(i, PhaseState::Done, format!("Session {pid} ended ({}); the lock is free.", o.actions.join(" → "))),
+                Ok(_) => return stop(i, ErrorReport { kind: dawarich_doctor_model::ErrorKind::Refused, message: "The lock is still held.".into(), fix: "Run the diagnosis again to see by whom.".into() }),
+                Err(e) => return stop(i, e),
+            }
+            i += 1;
+        }
+        for (title, choice) in &rp.repairs {
+            set(i, PhaseState::Running, String::new());
+            match api::run_repair(&id, choice, on_event).await {
+                Ok(o) => {
+                    let rows: i64 = o.rules.iter().map(|r| r.count).sum();
+                    set(i, PhaseState::Done, format!("{rows} rows ({}), run {}", o.rules.iter().map(|r| format!("{} {}", r.rule, r.count)).collect::<Vec<_>>().join(", "), o.run_id));
+                    if rows > 0 {
+                        let q = Quarantine { run_id: o.run_id, title: title.clone(), rows, quarantined: o.quarantined, undone: None };
+                        state.update(|r| if let Some(r) = r { r.quarantines.push(q) });
+                    }
+                }
+                Err(e) => return stop(i, e),
+            }
+            i += 1;
+        }
+        if rp.migrate {
+            set(i, PhaseState::Running, String::new());
+            match api::run_upgrade(&id, on_event).await {
+                Ok(o) => set(i, PhaseState::Done, format!("{} migrations applied in {}, run {}", o.applied.len(), logic::duration(o.elapsed_ms as f64 / 1000.0), o.run_id)),
+                Err(e) => return stop(i, e),
+            }
+            i += 1;
+            set(i, PhaseState::Running, String::new());
+            match api::verify(&id, &release).await {
+                Ok(d) => {
+                    let missing: Vec<_> = d.into_iter().filter(|d| d.change != "extra").collect();
+                    let detail = if missing.is_empty() { format!("The schema is exactly what {release} expects.") } else { format!("{} differences from what {release} expects.", missing.len()) };
+                    set(i, if missing.is_empty() { PhaseState::Done } else { PhaseState::Failed }, detail);
+                    state.update(|r| if let Some(r) = r { r.diffs = Some(missing) });
+                }
+                Err(e) => return stop(i, e),
+            }
+        }
+        state.update(|r| if let Some(r) = r { r.running = false });
+    });
+}
+
+#[component]
+fn RunView(run: RunState, profile: Profile) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let live = run.live.clone();
+    let finished = !run.running;
+    let cancel = move |_| {
+        spawn_local(async move {
+            if let Err(e) = api::cancel().await {
+                ctx.error(&e);
+            }
+        })
+    };
+    view! {
+        {finished.then(|| result_summary(&run))}
+        <ol class="phases" id="phases" aria-live="polite">
+            {run.phases.iter().map(|p| {
+                let (word, class) = p.state.badge();
+                let running = p.state == PhaseState::Running;
+                view! {
+                    <li class="phase card" data-phase=p.id.clone()>
+                        <div class="phase-head"><span class=format!("badge {class}")>{word}</span><strong>{p.title.clone()}</strong></div>
+                        {(!p.detail.is_empty()).then(|| view! { <div class="phase-detail">{p.detail.clone()}</div> })}
+                        {running.then(|| view! {
+                            <div class="live" id="live-progress">
+                                {live.step.clone().map(|s| view! { <div>{format!("Step {} of {}: {s}", live.steps_done + 1, live.steps_total.max(live.steps_done + 1))}</div> })}
+                                <progress max="100" value=live.percent().map(|p| p.to_string()) aria-label="Progress of this step"></progress>
+                                <div class="small muted">{live.rate_line()}</div>
+                                {live.statement.clone().map(|s| view! { <div class="mono small statement">{s}</div> })}
+                                {live.waiting.clone().map(|w| view! { <div class="notice warning small" id="waiting">{w}</div> })}
+                            </div>
+                        })}
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+        {(!finished).then(|| view! {
+            <div class="form-actions"><button id="cancel-run" on:click=cancel>"Cancel at the next safe point"</button></div>
+        })}
+        {finished.then(|| view! { <EndView run=run.clone() profile=profile.clone()/> })}
+    }
+}
+
+/// The headline of the end screen: done, done with differences, or stopped (with the reason).
+fn result_summary(run: &RunState) -> impl IntoView {
+    let (headline, class) = match (&run.stopped, &run.diffs) {
+        (Some(_), _) => ("Stopped before the end".to_string(), "problem"),
+        (None, Some(d)) if d.is_empty() => (format!("Done: the database is exactly what Dawarich {} expects", run.release), "ok"),
+        (None, Some(_)) => (format!("Done, but the schema differs from what Dawarich {} expects", run.release), "warning"),
+        (None, None) => ("Lock and repairs done: Dawarich runs the migrations at its next start".to_string(), "ok"),
+    };
+    view! {
+        <div class=format!("summary {class}") id="upgrade-result" role="status">
+            <div class="headline">{headline}</div>
+            {run.stopped.clone().map(|e| view! { <div id="stop-reason"><div>{e.message}</div><div>{format!("Fix: {}", e.fix)}</div></div> })}
+        </div>
+    }
+}
+
+#[component]
+fn EndView(run: RunState, profile: Profile) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    view! {
+        {run.diffs.clone().filter(|d| !d.is_empty()).map(|d| view! {
+            <section class="card"><h3>"Differences"</h3><ul class="small mono">
+                {d.into_iter().map(|d| view! { <li>{format!("{} {} {}: expected {}, found {}", d.change, d.object, d.name, d.expected.unwrap_or_default(), d.actual.unwrap_or_default())}</li> }).collect_view()}
+            </ul></section>
+        })}
+        {(!run.quarantines.is_empty()).then(|| view! {
+            <section class="card" id="quarantined">
+                <h3>"Repaired and quarantined"</h3>
+                <p class="muted small">"Undo reverts a run's changed rows and puts its quarantined rows back."</p>
+                <ul class="holders">
+                    {run.quarantines.iter().enumerate().map(|(i, q)| {
+                        let run_id = q.run_id.clone();
+                        let id = profile.id.clone();
+                        let class = if q.quarantined > 0 { "holder quarantine" } else { "holder" };
+                        view! {
+                            <li class=class>
+                                <span>{if q.quarantined > 0 {
+                                    format!("{}: {} rows moved to dawarich_doctor.quarantine_* (run {})", q.title, q.quarantined, q.run_id)
+                                } else {
+                                    format!("{}: {} rows changed (run {})", q.title, q.rows, q.run_id)
+                                }}</span>
+                                {match q.undone.clone() {
+                                    Some(t) => view! { <span class="badge ok undone">{t}</span> }.into_any(),
+                                    None => view! {
+                                        <button class="undo" on:click=move |_| {
+                                            let (id, run_id) = (id.clone(), run_id.clone());
+                                            spawn_local(async move {
+                                                match api::undo(&id, &run_id).await {
+                                                    Ok(rows) => {
+                                                        let n: i64 = rows.iter().map(|r| r.restored + r.reverted).sum();
+                                                        ctx.up_run.update(|r| if let Some(r) = r { r.quarantines[i].undone = Some(format!("Undone: {n} rows put back")) });
+                                                    }
+                                                    Err(e) => ctx.error(&e),
+                                                }
+                                            });
+                                        }>"Undo"</button>
+                                    }.into_any(),
+                                }}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
+        {(!run.follow_ups.is_empty()).then(|| view! {
+            <section class="card" id="follow-ups">
+                <h3>"Dawarich still does these itself"</h3>
+                <ul>{run.follow_ups.iter().map(|f| view! { <li>{format!("{} — {}", f.version, f.text)}</li> }).collect_view()}</ul>
+            </section>
+        })}
+        {run.stopped.is_none().then(|| view! {
+            <section class="card" id="start-containers">
+                <h3>"Start your containers now"</h3>
+                <pre class="mono command">"docker compose up -d"</pre>
+                {run.migrations_left.then(|| view! { <p class="muted">"Dawarich applies the pending migrations when it starts."</p> })}
+            </section>
+        })}
+        <div class="form-actions">
+            <button id="upgrade-again" on:click=move |_| ctx.open_upgrade(profile.clone())>"Plan again"</button>
+        </div>
+    }
+}
