@@ -220,8 +220,13 @@ impl Drop for Cluster {
 /// the server and removes the directory.
 fn spawn_watchdog(bin: &Path, dir: &Path) -> Result<Child, ClusterError> {
     let script = r#"read _ignored; "$1/pg_ctl" -D "$2/data" -m immediate -w stop >/dev/null 2>&1; rm -rf "$2""#;
-    Ok(Command::new("sh")
-        .arg("-c")
+    let mut c = Command::new("sh");
+    // pg_ctl refuses to run as root: the watchdog runs as the server's user, like the server.
+    if let Some((uid, gid)) = run_as() {
+        use std::os::unix::process::CommandExt;
+        c.uid(uid).gid(gid);
+    }
+    Ok(c.arg("-c")
         .arg(script)
         .arg("watchdog")
         .arg(bin)
