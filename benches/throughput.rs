@@ -147,12 +147,7 @@ fn scans(d: &dawarich_doctor_model::Diagnosis) -> String {
 fn main() {
     let n: i64 = std::env::args().skip(1).find_map(|a| a.replace('_', "").parse().ok()).unwrap_or(1_000_000);
     let cluster = Cluster::start(&ClusterOptions::default()).expect("start a PostgreSQL cluster (scripts/setup db)");
-    let out = std::process::Command::new(cluster.bin().join("psql"))
-        .args(["-h", "127.0.0.1", "-p", &cluster.port.to_string(), "-U", "postgres", "-d", "postgres", "-q", "-c", "CREATE DATABASE template_postgis", "-c", "\\c template_postgis", "-c", "CREATE EXTENSION postgis"])
-        .env("PGPASSWORD", "postgres")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    cluster.create_postgis_template().expect("template_postgis");
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     rt.block_on(async {
         run(&cluster, (n / 10).max(1000)).await;

@@ -32,17 +32,11 @@ pub fn fresh_install_versions(tag: &str) -> Result<(Vec<String>, Vec<String>)> {
 /// Makes the empty database behind `client` a fresh Dawarich install of release `tag`.
 pub async fn fresh_install(client: &Client, tag: &str, environment: &str) -> Result<()> {
     client.batch_execute(schema_sql(tag)?).await?;
-    client
-        .batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version character varying NOT NULL PRIMARY KEY);
-             CREATE TABLE IF NOT EXISTS ar_internal_metadata (key character varying NOT NULL PRIMARY KEY, value character varying,
-               created_at timestamp(6) without time zone NOT NULL, updated_at timestamp(6) without time zone NOT NULL);",
-        )
-        .await?;
+    client.batch_execute(crate::state::RAILS_TABLES_SQL).await?;
     let (schema, data) = fresh_install_versions(tag)?;
     if !data.is_empty() {
         // data:migrate creates its table on first boot when schema.rb lacks it
-        client.batch_execute("CREATE TABLE IF NOT EXISTS data_migrations (version character varying NOT NULL PRIMARY KEY)").await?;
+        client.batch_execute(crate::state::DATA_MIGRATIONS_SQL).await?;
     }
     client.execute("INSERT INTO schema_migrations (version) SELECT unnest($1::text[])", &[&schema]).await?;
     if !data.is_empty() {

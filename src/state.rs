@@ -8,6 +8,14 @@ use dawarich_doctor_model::{DawarichState, MigrationKind};
 use crate::catalog::{catalog, Catalog};
 use crate::error::{Error, Result};
 
+/// Rails' bookkeeping tables as Rails creates them (`schema_migrations`, `ar_internal_metadata`).
+pub const RAILS_TABLES_SQL: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (version character varying NOT NULL PRIMARY KEY);
+     CREATE TABLE IF NOT EXISTS ar_internal_metadata (key character varying NOT NULL PRIMARY KEY, value character varying,
+       created_at timestamp(6) without time zone NOT NULL, updated_at timestamp(6) without time zone NOT NULL);";
+
+/// data_migrate's table, which `rake data:migrate` creates when missing.
+pub const DATA_MIGRATIONS_SQL: &str = "CREATE TABLE IF NOT EXISTS data_migrations (version character varying NOT NULL PRIMARY KEY)";
+
 /// Applied versions as read from the bookkeeping tables.
 #[derive(Debug, Clone, Default)]
 pub struct Applied {

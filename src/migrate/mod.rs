@@ -129,7 +129,7 @@ async fn run_steps(
                 let kind = if step.kind == StepKind::SchemaMigration { MigrationKind::Schema } else { MigrationKind::Data };
                 let m: &Migration = c.get(kind, step.version.as_deref().unwrap()).expect("planned from the catalog");
                 if kind == MigrationKind::Data {
-                    db.batch_execute("CREATE TABLE IF NOT EXISTS data_migrations (version character varying NOT NULL PRIMARY KEY)").await?;
+                    db.batch_execute(crate::state::DATA_MIGRATIONS_SQL).await?;
                 }
                 let rows = ex.run_migration(m, step.step, true).await?;
                 applied.push(m.version.clone());
@@ -152,12 +152,7 @@ async fn run_steps(
 /// is there (the container's RAILS_ENV wrote it) and only create it when missing.
 async fn record_environment(db: &Db, audit: &Audit, target: &str) -> Result<()> {
     let t = Instant::now();
-    db.batch_execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version character varying NOT NULL PRIMARY KEY);
-         CREATE TABLE IF NOT EXISTS ar_internal_metadata (key character varying NOT NULL PRIMARY KEY, value character varying,
-           created_at timestamp(6) without time zone NOT NULL, updated_at timestamp(6) without time zone NOT NULL);",
-    )
-    .await?;
+    db.batch_execute(crate::state::RAILS_TABLES_SQL).await?;
     // The stock compose defaults RAILS_ENV to production from 1.3.0, development before.
     let default_env = if crate::catalog::release_at_least(target, "1.3.0") { "production" } else { "development" };
     let sql = "INSERT INTO ar_internal_metadata (key, value, created_at, updated_at) VALUES ('environment', $1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC') ON CONFLICT (key) DO NOTHING";

@@ -19,17 +19,7 @@ pub fn cluster() -> &'static Cluster {
     CLUSTER.get_or_init(|| {
         let c = Cluster::start(&ClusterOptions::default()).expect("start a throwaway PostgreSQL cluster (run scripts/setup db)");
         // A template with PostGIS makes every test database ready in milliseconds.
-        let out = std::process::Command::new(c.bin().join("psql"))
-            .args(["-h", "127.0.0.1", "-p", &c.port.to_string(), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-c"])
-            .arg("CREATE DATABASE template_postgis")
-            .arg("-c")
-            .arg("\\c template_postgis")
-            .arg("-c")
-            .arg("CREATE EXTENSION postgis")
-            .env("PGPASSWORD", "postgres")
-            .output()
-            .expect("psql");
-        assert!(out.status.success(), "template: {}", String::from_utf8_lossy(&out.stderr));
+        c.create_postgis_template().expect("template_postgis");
         c
     })
 }
