@@ -31,5 +31,7 @@ fn dawarich_doctor_app_commands() -> &'static [&'static str] {
         "undo",
         "audit_log",
         "open_demo",
+        "confirm",
+        "export_audit",
     ]
 }

@@ -11,12 +11,13 @@ use dawarich_doctor::repair::{self, RepairOptions};
 use dawarich_doctor::secrets::Passwords;
 use dawarich_doctor::{profile, profiles};
 use dawarich_doctor_model::{
-    backup_command, AuditEntry, ErrorKind, ErrorReport, ParsedConnection, ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice,
+    backup_command, AuditEntry, AuditExport, ErrorKind, ErrorReport, ParsedConnection, ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice,
     RepairOutcome, SavedProfile, SchemaDifference, UndoRow, UpgradeOutcome, UpgradeProposal,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Manager, State};
+use tauri::{AppHandle, Manager, State, WebviewWindow};
+use tauri_plugin_dialog::{DialogExt, MessageDialogButtons, MessageDialogKind};
 
 use crate::store;
 
@@ -238,6 +239,38 @@ pub async fn undo(app: AppHandle, state: State<'_, AppState>, id: String, run_id
 pub async fn audit_log(app: AppHandle, state: State<'_, AppState>, id: String, run: Option<String>) -> Res<Vec<AuditEntry>> {
     let db = connect(&options(&app, &state, &id)?).await.map_err(|e| e.report())?;
     dawarich_doctor::audit::read(&db, run.as_deref()).await.map_err(|e| e.report())
+}
+
+/// Asks in a native warning dialog (buttons `ok` and Cancel); true when the user chose `ok`. The
+/// webview has no dialog permission: this is its only way to show one.
+#[tauri::command]
+pub async fn confirm(window: WebviewWindow, title: String, message: String, ok: String) -> Res<bool> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    window.dialog().message(message).title(&title).kind(MessageDialogKind::Warning).buttons(MessageDialogButtons::OkCancelCustom(ok, "Cancel".into())).parent(&window).show(move |yes| {
+        let _ = tx.send(yes);
+    });
+    let yes = rx.await.unwrap_or(false);
+    log::info!("confirmation {title:?}: {}", if yes { "confirmed" } else { "cancelled" });
+    Ok(yes)
+}
+
+/// Asks where to save the audit entries the Log screen shows and writes them as JSON lines
+/// (`audit::export`). `None`: the user cancelled the save dialog.
+#[tauri::command]
+pub async fn export_audit(window: WebviewWindow, entries: Vec<AuditEntry>, run: Option<String>) -> Res<Option<AuditExport>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let mut dialog = window.dialog().file().set_parent(&window).set_title("Export the audit log").set_file_name(dawarich_doctor::audit::export_file_name(run.as_deref())).add_filter("JSON lines", &["jsonl"]);
+    if let Some(dir) = window.path().download_dir().ok().filter(|d| d.is_dir()) {
+        dialog = dialog.set_directory(dir);
+    }
+    dialog.save_file(move |p| {
+        let _ = tx.send(p);
+    });
+    let Some(path) = rx.await.ok().flatten() else { return Ok(None) };
+    let path = path.into_path().map_err(|e| ErrorReport { kind: ErrorKind::Io, message: e.to_string(), fix: "Choose a file on this computer.".into() })?;
+    let n = dawarich_doctor::audit::export(&path, &entries).map_err(|e| e.report())?;
+    log::info!("exported {n} audit entries to {}", path.display());
+    Ok(Some(AuditExport { path: path.display().to_string(), entries: n }))
 }
 
 /// Starts the demo database (`sandbox::start`: a throwaway local cluster with a broken Dawarich 0.9.11)

@@ -23,6 +23,7 @@ pub fn run() {
                 .build(),
         )
         .plugin(tauri_plugin_store::Builder::default().build())
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             use tauri::Manager;
             app.manage(commands::AppState::new());
@@ -50,6 +51,8 @@ pub fn run() {
             commands::undo,
             commands::audit_log,
             commands::open_demo,
+            commands::confirm,
+            commands::export_audit,
         ])
         .build(tauri::generate_context!())
         .expect("error while building Dawarich Doctor")

@@ -3,8 +3,11 @@
 //! add a connection from a URL, test it (a wrong password first), save, diagnose, see the upgrade
 //! plan, duplicate and delete; then again with the system in dark mode, where the password (no
 //! keychain here) is asked for. A second connection, to a Dawarich 0.9.11 like the demo sandbox, goes
-//! through the upgrade screen: in light, lock release and repairs only, then Undo and the audit log;
-//! in dark, the whole one-click upgrade to 1.7.5, verified. Screenshots of every screen go to target/e2e-screenshots/.
+//! through the upgrade screen: in light, lock release and repairs only, then Undo and the audit log
+//! with its export; in dark, the whole one-click upgrade to 1.7.5, verified. Every destructive step
+//! is answered in its native GTK dialog with xdotool (Escape: Cancel, which must change nothing;
+//! Return: the default button, go ahead), and so is the export's save dialog. Screenshots of every
+//! screen go to target/e2e-screenshots/.
 //!
 //! Run with scripts/test, or: ui/build.sh && DAWARICH_DOCTOR_E2E=1 xvfb-run -a -s "-screen 0 1280x1024x24" \
 //!   cargo test -p dawarich-doctor-app --test e2e -- --nocapture
@@ -94,6 +97,56 @@ impl Drop for Driver {
         let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
         let _ = self.child.wait();
     }
+}
+
+/// The native GTK dialog (a window of its own, outside the webview, so out of WebDriver's reach)
+/// whose title starts with `title`: waits until it is shown, focuses it and presses `keys` with
+/// xdotool. The message dialog's default button is the one that goes ahead (Return); Escape cancels.
+async fn answer_dialog(title: &str, keys: &[&str]) -> String {
+    let pattern = format!("^{}", title.chars().map(|c| if "\\.^$*+?()[]{}|".contains(c) { format!("\\{c}") } else { c.to_string() }).collect::<String>());
+    let xdotool = |args: Vec<String>| async move {
+        let out = tokio::process::Command::new("xdotool").args(&args).output().await.unwrap_or_else(|e| panic!("xdotool (scripts/setup e2e installs it): {e}"));
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).trim().to_string())
+    };
+    let t = Instant::now();
+    let window = loop {
+        let (found, ids) = xdotool(vec!["search".into(), "--onlyvisible".into(), "--name".into(), pattern.clone()]).await;
+        if found && !ids.is_empty() {
+            break ids.lines().last().unwrap().to_string();
+        }
+        assert!(t.elapsed() < TIMEOUT, "no native dialog titled {title:?} appeared");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let (_, name) = xdotool(vec!["getwindowname".into(), window.clone()]).await;
+    let (focused, _) = xdotool(vec!["windowfocus".into(), "--sync".into(), window.clone()]).await;
+    assert!(focused, "could not focus the dialog {name:?}");
+    for k in keys {
+        let (ok, _) = if let Some(text) = k.strip_prefix("type:") {
+            xdotool(vec!["type".into(), "--delay".into(), "20".into(), text.into()]).await
+        } else {
+            xdotool(vec!["key".into(), "--clearmodifiers".into(), k.to_string()]).await
+        };
+        assert!(ok, "xdotool {k} in {name:?}");
+    }
+    // gone once answered
+    while xdotool(vec!["search".into(), "--onlyvisible".into(), "--name".into(), pattern.clone()]).await.1.lines().any(|w| w == window) {
+        assert!(t.elapsed() < TIMEOUT, "the dialog {name:?} stayed open after {keys:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!("dialog {name:?}: {keys:?}");
+    name
+}
+
+/// Rows the audit log holds (0 before Dawarich Doctor changed anything).
+async fn audit_rows(db: &Db) -> i64 {
+    if db.query_one("SELECT to_regclass('dawarich_doctor.audit_log') IS NULL", &[]).await.unwrap().get(0) {
+        return 0;
+    }
+    db.query_one("SELECT count(*) FROM dawarich_doctor.audit_log", &[]).await.unwrap().get(0)
+}
+
+async fn points(db: &Db) -> i64 {
+    db.query_one("SELECT count(*) FROM points", &[]).await.unwrap().get(0)
 }
 
 /// The page, polled and retried (tauri-driver sometimes drops a request).
@@ -297,8 +350,20 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         p.click(".profile-card button.duplicate").await;
         p.wait_text(".profiles", "two profiles", |t| t.contains("Home server (copy)")).await;
         assert_eq!(p.count(".profile-card").await, 2);
+        // delete the copy: Cancel in the native dialog keeps it, Delete removes it
         p.click(".profile-card:nth-child(2) button.delete").await;
-        p.click(".profile-card:nth-child(2) button.confirm-delete").await;
+        let asking = p.wait_text("#asking", "the question in the page", |t| t.contains("Home server (copy)")).await;
+        assert!(asking.contains("The database itself is not touched"), "{asking}");
+        p.shot("06b-delete-confirm").await;
+        answer_dialog("Delete \u{201c}Home server (copy)\u{201d}?", &["Escape"]).await;
+        let t = Instant::now();
+        while p.count("#asking").await != 0 {
+            assert!(t.elapsed() < TIMEOUT, "the question stayed in the page");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(p.count(".profile-card").await, 2, "Cancel deleted nothing");
+        p.click(".profile-card:nth-child(2) button.delete").await;
+        answer_dialog("Delete \u{201c}Home server (copy)\u{201d}?", &["Return"]).await;
         let t = Instant::now();
         while p.count(".profile-card").await != 1 {
             assert!(t.elapsed() < TIMEOUT, "the copy was not deleted");
@@ -334,35 +399,76 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         p.js("document.querySelector('#dry-run-sql').scrollIntoView();", vec![]).await;
         p.shot("08-upgrade-dry-run").await;
         // lock release and repairs only (migrations left to Dawarich), then Undo the quarantine
+        // Cancel at the first question (ending the lock holder): nothing at all changes
+        let points_before = points(&odb).await;
         p.click("#dry-run").await;
         p.click("#backup-done").await;
         p.click("#stop-after").await;
         p.click("#start-upgrade").await;
-        let confirm = p.wait_text(".modal", "the confirmation", |t| t.contains("Change the database")).await;
-        assert!(confirm.contains("End session") && confirm.contains("quarantine") && !confirm.contains("1.7.5"), "{confirm}");
-        p.shot("09-upgrade-confirm").await;
-        p.click("#confirm-run").await;
+        let asking = p.wait_text("#asking", "the question in the page", |t| t.contains("End session")).await;
+        assert!(asking.contains("holds the Rails migration lock") && asking.contains("rolled back"), "{asking}");
+        p.shot("09-upgrade-confirm-lock").await;
+        answer_dialog("End session ", &["Escape"]).await;
+        let result = p.wait_text("#upgrade-result", "stopped", |_| true).await;
+        assert!(result.contains("Stopped before the end") && result.contains("Cancelled") && result.contains("did not run"), "{result}");
+        let holder_pid: i32 = old_holder.query_one("SELECT pg_backend_pid()", &[]).await.expect("Cancel left the lock holder's session alive").get(0);
+        let held: i64 = admin.query_one("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = $1 AND granted", &[&holder_pid]).await.unwrap().get(0);
+        assert_eq!(held, 1, "Cancel: the lock is still held");
+        assert_eq!(points(&odb).await, points_before, "Cancel: no point moved");
+        assert_eq!(audit_rows(&odb).await, 0, "Cancel: nothing ran");
+        p.shot("10-upgrade-cancelled").await;
+        // again, answering each question with its default button: end the session, infer, quarantine
+        p.click("#upgrade-again").await;
+        p.click("#backup-done").await;
+        p.click("#stop-after").await;
+        p.click("#start-upgrade").await;
+        answer_dialog("End session ", &["Return"]).await;
+        let asking = p.wait_text("#asking", "the repair question", |t| t.contains("with infer")).await;
+        assert!(asking.contains("Repair 4 points without a live owner"), "{asking}");
+        answer_dialog("Repair 4 points without a live owner with infer?", &["Return"]).await;
+        let asking = p.wait_text("#asking", "the quarantine question", |t| t.contains("Quarantine")).await;
+        assert!(asking.contains("Quarantine 3 points without a live owner?") && asking.contains("copied to dawarich_doctor.quarantine_* first") && asking.contains("Undo"), "{asking}");
+        p.shot("11-upgrade-confirm-quarantine").await;
+        answer_dialog("Quarantine 3 points without a live owner?", &["Return"]).await;
         let result = p.wait_text("#upgrade-result", "finished", |_| true).await;
         assert!(result.contains("Dawarich runs the migrations at its next start"), "{result}\n{:?}", p.text("#phases").await);
         assert!(p.text("[data-phase=lock]").await.unwrap().contains("the lock is free"));
         let q = p.text("#quarantined").await.unwrap_or_default();
         assert!(q.contains("infer: 4 rows changed") && q.contains("quarantine: 3 rows moved"), "{q}");
-        p.shot("10-upgrade-repairs-done").await;
+        p.shot("12-upgrade-repairs-done").await;
+        assert_eq!(points(&odb).await, points_before - 3, "3 points quarantined");
         p.click("#quarantined li.quarantine button.undo").await;
+        let asking = p.wait_text("#asking", "the undo question", |t| t.contains("Undo repair run")).await;
+        assert!(asking.contains("3 quarantined rows go back"), "{asking}");
+        answer_dialog("Undo run ", &["Return"]).await;
         let undone = p.wait_text("#quarantined .undone", "undone", |t| t.contains("put back")).await;
         assert!(undone.contains("3 rows"), "{undone}");
-        p.shot("11-upgrade-undone").await;
+        p.shot("13-upgrade-undone").await;
+        assert_eq!(points(&odb).await, points_before, "Undo put the 3 points back");
         // the audit log: every statement of those runs, filtered by action
         p.click("#tab-log").await;
         p.wait_text("#log-table", "the audit log", |t| t.contains("lock-release") && t.contains("undo")).await;
-        p.shot("12-log").await;
+        p.shot("14-log").await;
         p.js("const s = document.querySelector('#log-action'); s.value = 'repair'; s.dispatchEvent(new Event('change'));", vec![]).await;
         let t = Instant::now();
         while p.js("return [...document.querySelectorAll('#log-table tbody tr')].some(r => r.dataset.action !== 'repair');", vec![]).await != json!(false) {
             assert!(t.elapsed() < TIMEOUT, "the action filter did not apply");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        assert!(p.count("#log-table tbody tr").await >= 2);
+        let shown = p.count("#log-table tbody tr").await;
+        assert!(shown >= 2);
+        // export what is shown, through the native save dialog (the typed path replaces the name)
+        let export = home.join("export/audit-repair.jsonl");
+        std::fs::create_dir_all(export.parent().unwrap()).unwrap();
+        p.click("#log-export").await;
+        answer_dialog("Export the audit log", &["ctrl+a", &format!("type:{}", export.display()), "Return"]).await;
+        let notice = p.wait_text("#notice", "the export notice", |t| t.contains("Exported")).await;
+        assert!(notice.contains(&format!("Exported {shown} entries to {}", export.display())), "{notice}");
+        let lines: Vec<Value> = std::fs::read_to_string(&export).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), shown, "the file holds exactly the entries shown");
+        assert!(lines.iter().all(|l| l["action"] == "repair" && l["run_id"].is_string() && l["statement"].is_string()), "{lines:?}");
+        assert!(!std::fs::read_to_string(&export).unwrap().contains(":postgres@"), "no secret in the export");
+        p.shot("15-log-exported").await;
         p.c.clone().close().await.unwrap();
     }
 
@@ -413,10 +519,12 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         p.click("#dry-run").await;
         p.click("#backup-done").await;
         p.click("#start-upgrade").await;
-        let confirm = p.wait_text(".modal", "the confirmation", |t| t.contains("Change the database")).await;
-        assert!(confirm.contains("quarantine") && confirm.contains("1.7.5"), "{confirm}");
-        p.shot("07-upgrade-confirm").await;
-        p.click("#confirm-run").await;
+        // infer finds no owner for these 3 (nothing to change, no question): quarantine, then migrate
+        answer_dialog("Quarantine 3 points without a live owner?", &["Return"]).await;
+        let asking = p.wait_text("#asking", "the migrations question", |t| t.contains("migrations")).await;
+        assert!(asking.contains("from Dawarich 0.9.11 to Dawarich 1.7.5") && asking.contains("backup"), "{asking}");
+        p.shot("07-upgrade-confirm-migrations").await;
+        answer_dialog("Apply ", &["Return"]).await;
         let t = Instant::now();
         let result = loop {
             if let Some(r) = p.text("#upgrade-result").await {
@@ -436,6 +544,10 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         p.click("#tab-log").await;
         p.wait_text("#log-table", "the audit log", |t| t.contains("migrate")).await;
         p.shot("10-log").await;
+        // Cancel in the save dialog writes nothing
+        p.click("#log-export").await;
+        answer_dialog("Export the audit log", &["Escape"]).await;
+        p.wait_text("#notice", "the cancel notice", |t| t.contains("Export cancelled")).await;
         // the diagnosis agrees: 1.7.5, no lock
         p.click("#tab-diagnosis").await;
         p.click("#diagnose-again").await;

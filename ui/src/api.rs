@@ -1,11 +1,12 @@
 //! One typed function per shell command. Argument names are camelCase, as Tauri expects.
 
 use dawarich_doctor_model::{
-    AuditEntry, Diagnosis, ErrorReport, ParsedConnection, ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice, RepairOutcome,
+    AuditEntry, AuditExport, Diagnosis, ErrorReport, ParsedConnection, ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice, RepairOutcome,
     SavedProfile, SchemaDifference, UndoRow, UpgradeOutcome, UpgradeProposal,
 };
 use serde::{Deserialize, Serialize};
 
+use crate::logic::Confirmation;
 use crate::tauri::{invoke, invoke_bytes, Channel};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
@@ -143,4 +144,19 @@ pub async fn audit_log(id: &str, run: Option<&str>) -> Result<Vec<AuditEntry>, E
 
 pub async fn open_demo() -> Result<Profile, ErrorReport> {
     invoke("open_demo", &NoArgs {}, None).await
+}
+
+/// Asks in the shell's native dialog; true when the user went ahead.
+pub async fn confirm(c: &Confirmation) -> Result<bool, ErrorReport> {
+    invoke("confirm", c, None).await
+}
+
+/// Saves `entries` where the user chooses in the native save dialog; `None` when cancelled.
+pub async fn export_audit(entries: &[AuditEntry], run: Option<&str>) -> Result<Option<AuditExport>, ErrorReport> {
+    #[derive(Serialize)]
+    struct A<'a> {
+        entries: &'a [AuditEntry],
+        run: Option<&'a str>,
+    }
+    invoke("export_audit", &A { entries, run }, None).await
 }

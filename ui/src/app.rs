@@ -51,7 +51,8 @@ struct Ctx {
     diag_profile: RwSignal<Option<Profile>>,
     diag: RwSignal<DiagState>,
     prompt: RwSignal<Option<Prompt>>,
-    confirm_delete: RwSignal<Option<String>>,
+    /// The question of the native dialog that is open, also shown in the page.
+    asking: RwSignal<Option<String>>,
     up_profile: RwSignal<Option<Profile>>,
     /// `None` while planning.
     up_proposal: RwSignal<Option<Result<Box<dawarich_doctor_model::UpgradeProposal>, ErrorReport>>>,
@@ -66,6 +67,18 @@ impl Ctx {
                 Err(e) => self.error(&e),
             }
         });
+    }
+
+    /// Asks in a native dialog (the shell's `confirm`) while the page shows the same question;
+    /// false when cancelled (or when the dialog failed, which is shown).
+    async fn confirm(self, c: logic::Confirmation) -> bool {
+        self.asking.set(Some(c.message.clone()));
+        let ok = api::confirm(&c).await.unwrap_or_else(|e| {
+            self.error(&e);
+            false
+        });
+        self.asking.set(None);
+        ok
     }
 
     fn error(self, e: &ErrorReport) {
@@ -122,7 +135,7 @@ pub fn App() -> impl IntoView {
         diag_profile: RwSignal::new(None),
         diag: RwSignal::new(DiagState::Idle),
         prompt: RwSignal::new(None),
-        confirm_delete: RwSignal::new(None),
+        asking: RwSignal::new(None),
         up_profile: RwSignal::new(None),
         up_proposal: RwSignal::new(None),
         up_run: RwSignal::new(None),
@@ -171,15 +184,16 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Notice() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    move || {
-        ctx.notice.get().map(|(level, text)| {
-            view! {
-                <div class=format!("notice {}", level.class()) role="status" id="notice">
-                    <span>{text}</span>
-                    <button class="link" aria-label="Dismiss" on:click=move |_| ctx.notice.set(None)>"Dismiss"</button>
-                </div>
-            }
-        })
+    view! {
+        {move || ctx.asking.get().map(|question| view! {
+            <div class="notice warning" role="status" id="asking"><span><strong>"Answer in the dialog: "</strong>{question}</span></div>
+        })}
+        {move || ctx.notice.get().map(|(level, text)| view! {
+            <div class=format!("notice {}", level.class()) role="status" id="notice">
+                <span>{text}</span>
+                <button class="link" aria-label="Dismiss" on:click=move |_| ctx.notice.set(None)>"Dismiss"</button>
+            </div>
+        })}
     }
 }
 
@@ -250,16 +264,11 @@ fn ProfileCard(entry: ProfileEntry) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let p = entry.profile.clone();
     let id = p.id.clone();
-    let (e1, p2, id3, id4, id5) = (entry.clone(), p.clone(), id.clone(), id.clone(), id.clone());
+    let (e1, p2, p3, id3, id4) = (entry.clone(), p.clone(), p.clone(), id.clone(), id.clone());
     let editing = {
         let id = id.clone();
         move || ctx.form.with(|f| f.as_ref().is_some_and(|f| f.id == id))
     };
-    let confirming = {
-        let id = id.clone();
-        move || ctx.confirm_delete.get().as_deref() == Some(id.as_str())
-    };
-    let confirming2 = confirming.clone();
     let lock = if entry.password_ready { "" } else { "password asked when connecting" };
     view! {
         <li class="profile-card" class:selected=editing data-profile=id.clone()>
@@ -287,30 +296,23 @@ fn ProfileCard(entry: ProfileEntry) -> impl IntoView {
                         }
                     });
                 }>"Duplicate"</button>
-                {move || if confirming() {
-                    let id = id4.clone();
-                    view! {
-                        <button class="danger confirm-delete" on:click=move |_| {
-                            let id = id.clone();
-                            ctx.confirm_delete.set(None);
-                            spawn_local(async move {
-                                match api::delete_profile(&id).await {
-                                    Ok(()) => {
-                                        if ctx.form.with(|f| f.as_ref().is_some_and(|f| f.id == id)) {
-                                            ctx.form.set(None);
-                                        }
-                                        ctx.refresh();
-                                    }
-                                    Err(e) => ctx.error(&e),
+                <button class="delete" on:click=move |_| {
+                    let (id, p) = (id4.clone(), p3.clone());
+                    spawn_local(async move {
+                        if !ctx.confirm(logic::confirm_delete(&p)).await {
+                            return;
+                        }
+                        match api::delete_profile(&id).await {
+                            Ok(()) => {
+                                if ctx.form.with(|f| f.as_ref().is_some_and(|f| f.id == id)) {
+                                    ctx.form.set(None);
                                 }
-                            });
-                        }>"Really delete"</button>
-                    }.into_any()
-                } else {
-                    let id = id5.clone();
-                    view! { <button class="delete" on:click=move |_| ctx.confirm_delete.set(Some(id.clone()))>"Delete"</button> }.into_any()
-                }}
-                {move || confirming2().then(|| view! { <button class="cancel-delete" on:click=move |_| ctx.confirm_delete.set(None)>"Keep"</button> })}
+                                ctx.refresh();
+                            }
+                            Err(e) => ctx.error(&e),
+                        }
+                    });
+                }>"Delete"</button>
             </div>
         </li>
     }

@@ -388,11 +388,6 @@ impl RepairPick {
         }
         Ok(out)
     }
-
-    /// Whether the pick quarantines rows (a destructive step to confirm).
-    pub fn quarantines(&self) -> bool {
-        self.strategy == "quarantine" || self.then == "quarantine"
-    }
 }
 
 /// Rows a strategy of a preview resolves (its "unresolved" rule excluded).
@@ -400,9 +395,106 @@ pub fn strategy_rows(p: &RepairPreview, name: &str) -> Option<i64> {
     p.strategies.iter().find(|s| s.name == name).map(|s| s.rules.iter().filter(|r| r.rule != "unresolved").map(|r| r.count).sum())
 }
 
+/// A question for the native confirmation dialog (the shell's `confirm`): what exactly happens.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Confirmation {
+    pub title: String,
+    pub message: String,
+    /// The label of the button that goes ahead (the other one is Cancel).
+    pub ok: String,
+}
+
+/// `1,234,567`
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// Ending the session that holds the migration lock.
+pub fn confirm_release(h: &LockHolder, force: bool) -> Confirmation {
+    let mut message = format!(
+        "End session {}, which holds the Rails migration lock? {}. Its open transaction is rolled back; a live Dawarich reconnects.",
+        h.pid,
+        describe_holder(h)
+    );
+    if force {
+        message += " It is running a migration: ended mid CREATE INDEX CONCURRENTLY, it leaves an INVALID index, which the upgrade rebuilds.";
+    }
+    Confirmation { title: format!("End session {}?", h.pid), message, ok: "End session".into() }
+}
+
+/// The rows each repair run of `choices` (one pick of preview `p`, in order) changes, as previewed:
+/// the first strategy's resolved rows, then what it leaves unresolved.
+pub fn planned_rows(p: &RepairPreview, choices: &[RepairChoice]) -> Vec<i64> {
+    let unresolved = |name: &str| p.strategies.iter().find(|s| s.name == name).and_then(|s| s.rules.iter().find(|r| r.rule == "unresolved")).map(|r| r.count).unwrap_or(0);
+    choices.iter().enumerate().map(|(i, c)| if i == 0 { strategy_rows(p, &c.strategy).unwrap_or(0) } else { unresolved(&choices[i - 1].strategy) }).collect()
+}
+
+/// One repair run changing `rows` rows (as previewed) of preview `p`.
+pub fn confirm_repair(p: &RepairPreview, c: &RepairChoice, rows: i64) -> Confirmation {
+    let mut what = p.title.clone();
+    if let Some(first) = what.get(..1) {
+        what = first.to_lowercase() + &what[1..];
+    }
+    let what = format!("{} {what}", thousands(rows));
+    let how = p.strategies.iter().find(|s| s.name == c.strategy).map(|s| s.description.as_str()).unwrap_or("");
+    if c.strategy == "quarantine" {
+        return Confirmation {
+            title: format!("Quarantine {what}?"),
+            message: format!("Quarantine {what}? They are copied to dawarich_doctor.quarantine_* first, then removed from their table; Undo on the end screen restores them."),
+            ok: format!("Quarantine {} rows", thousands(rows)),
+        };
+    }
+    let to = c.user.map(|u| format!(" (user {u})")).unwrap_or_default();
+    Confirmation {
+        title: format!("Repair {what} with {}?", c.strategy),
+        message: format!("Repair {what} with {}{to}: {how}. The old values are copied to dawarich_doctor first; Undo on the end screen reverts them.", c.strategy),
+        ok: format!("Repair {} rows", thousands(rows)),
+    }
+}
+
+/// Applying the pending migrations (no undo: the backup is the way back).
+pub fn confirm_migrations(schema: usize, data: usize, from: Option<&str>, to: &str) -> Confirmation {
+    let from = from.map(|f| format!("Dawarich {f}")).unwrap_or_else(|| "its unknown release".into());
+    Confirmation {
+        title: format!("Apply {} migrations?", schema + data),
+        message: format!(
+            "Apply {schema} schema and {data} data migrations, taking the database from {from} to Dawarich {to}? Dawarich's containers must be stopped meanwhile. Finished migrations are kept if it stops early; there is no undo: your backup is the way back."
+        ),
+        ok: "Apply migrations".into(),
+    }
+}
+
+/// Undoing repair run `run_id`, which changed `rows` rows and quarantined `quarantined` of them.
+pub fn confirm_undo(run_id: &str, rows: i64, quarantined: i64) -> Confirmation {
+    let what = if quarantined > 0 { format!("{} quarantined rows go back to their table", thousands(quarantined)) } else { format!("{} changed rows get their old values back", thousands(rows)) };
+    Confirmation { title: format!("Undo run {run_id}?"), message: format!("Undo repair run {run_id}? Its {what}."), ok: "Undo".into() }
+}
+
+/// Deleting a saved connection (the database is not touched).
+pub fn confirm_delete(p: &Profile) -> Confirmation {
+    Confirmation {
+        title: format!("Delete \u{201c}{}\u{201d}?", p.name),
+        message: format!("Delete the saved connection \u{201c}{}\u{201d} ({})? Its saved password is forgotten too. The database itself is not touched.", p.name, profile_target(p)),
+        ok: "Delete".into(),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PhaseState {
     Pending,
+    /// Waiting for the answer to its native confirmation dialog.
+    Asking,
     Running,
     Done,
     Failed,
@@ -412,6 +504,7 @@ impl PhaseState {
     pub fn badge(self) -> (&'static str, &'static str) {
         match self {
             PhaseState::Pending => ("Pending", "pending"),
+            PhaseState::Asking => ("Asking you", "warning"),
             PhaseState::Running => ("Running", "warning"),
             PhaseState::Done => ("Done", "ok"),
             PhaseState::Failed => ("Stopped", "problem"),
@@ -601,7 +694,6 @@ mod tests {
         let p = owner_preview();
         let pick = RepairPick::default_for(&p);
         assert_eq!((pick.strategy.as_str(), pick.then.as_str()), ("infer", "quarantine"));
-        assert!(pick.quarantines());
         let runs = pick.choices(&p).unwrap();
         assert_eq!(runs.iter().map(|c| c.strategy.as_str()).collect::<Vec<_>>(), ["infer", "quarantine"]);
         assert_eq!(strategy_rows(&p, "infer"), Some(2));
@@ -609,7 +701,6 @@ mod tests {
         assert!(assign.choices(&p).unwrap_err().contains("needs the id"));
         let assign = RepairPick { user: " 3 ".into(), ..assign };
         assert_eq!(assign.choices(&p).unwrap()[1].user, Some(3));
-        assert!(!assign.quarantines());
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -768,5 +859,43 @@ mod tests {
         assert_eq!(duration(600.0), "10 min");
         assert_eq!(duration(7500.0), "2 h 5 min");
         assert_eq!(duration(3.0 * 86400.0), "3 days");
+        assert_eq!(thousands(7), "7");
+        assert_eq!(thousands(1234), "1,234");
+        assert_eq!(thousands(-1_234_567), "-1,234,567");
+        assert_eq!(thousands(100_000), "100,000");
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn each_destructive_step_says_exactly_what_happens() {
+        let p = owner_preview();
+        let runs = RepairPick::default_for(&p).choices(&p).unwrap();
+        assert_eq!(planned_rows(&p, &runs), [2, 5], "infer resolves 2, quarantine takes the 5 left");
+        let infer = confirm_repair(&p, &runs[0], 2);
+        assert_eq!(infer.title, "Repair 2 points without a user with infer?");
+        assert!(infer.message.contains("Undo") && infer.ok == "Repair 2 rows", "{infer:?}");
+        let q = confirm_repair(&p, &runs[1], 1234);
+        assert_eq!(q.title, "Quarantine 1,234 points without a user?");
+        assert!(q.message.contains("copied to dawarich_doctor.quarantine_* first") && q.message.contains("Undo"), "{q:?}");
+        assert_eq!(q.ok, "Quarantine 1,234 rows");
+        let assign = RepairChoice { check: p.check.clone(), strategy: "assign".into(), user: Some(3) };
+        assert!(confirm_repair(&p, &assign, 7).message.contains("with assign (user 3)"));
+
+        let d = sample_diagnosis();
+        let h = d.lock.holders.iter().find(|h| !h.is_self).unwrap();
+        let c = confirm_release(h, false);
+        assert_eq!(c.title, format!("End session {}?", h.pid));
+        assert!(c.message.contains("holds the Rails migration lock") && c.message.contains("rolled back") && !c.message.contains("INVALID"), "{c:?}");
+        assert!(confirm_release(h, true).message.contains("INVALID index"));
+
+        let m = confirm_migrations(120, 13, Some("0.9.11"), "1.7.5");
+        assert_eq!(m.title, "Apply 133 migrations?");
+        assert!(m.message.contains("from Dawarich 0.9.11 to Dawarich 1.7.5") && m.message.contains("backup"), "{m:?}");
+        assert!(confirm_migrations(1, 0, None, "1.7.5").message.contains("its unknown release"));
+        assert!(confirm_undo("r1", 3, 3).message.contains("3 quarantined rows go back"));
+        assert!(confirm_undo("r1", 4, 0).message.contains("4 changed rows get their old values back"));
+        let del = confirm_delete(&Profile { name: "Home".into(), user: "postgres".into(), host: "db".into(), port: 5432, database: "dawarich".into(), ..Profile::default() });
+        assert_eq!(del.title, "Delete \u{201c}Home\u{201d}?");
+        assert!(del.message.contains("(postgres@db:5432/dawarich)") && del.message.contains("not touched") && del.ok == "Delete", "{del:?}");
     }
 }

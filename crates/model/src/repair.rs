@@ -85,3 +85,11 @@ pub struct AuditEntry {
     /// `ok`, `failed`, `cancelled`, or why it was skipped.
     pub outcome: String,
 }
+
+/// Where an export of the audit log went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditExport {
+    pub path: String,
+    pub entries: usize,
+}

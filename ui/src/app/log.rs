@@ -1,5 +1,5 @@
 //! The audit log: every statement Dawarich Doctor ran against the database (kept in the database
-//! itself), filterable by run and action.
+//! itself), filterable by run and action, exportable as JSON lines.
 
 use dawarich_doctor_model::{AuditEntry, ErrorReport, ProfileEntry};
 use leptos::prelude::*;
@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 
 use super::Ctx;
 use crate::api;
-use crate::logic;
+use crate::logic::{self, Level};
 
 #[component]
 pub(super) fn LogScreen() -> impl IntoView {
@@ -39,6 +39,19 @@ pub(super) fn LogScreen() -> impl IntoView {
         spawn_local(async move { entries.set(Some(api::audit_log(&id, None).await)) });
     };
     load();
+    // Exactly the entries the filters show, to a file the user picks in the native save dialog.
+    let export = move |_| {
+        let Some(Ok(all)) = entries.get_untracked() else { return };
+        let (run, action) = (run.get_untracked(), action.get_untracked());
+        let shown = logic::filter_audit(&all, &run, &action);
+        spawn_local(async move {
+            match api::export_audit(&shown, Some(run.as_str()).filter(|r| !r.is_empty())).await {
+                Ok(Some(x)) => ctx.notice.set(Some((Level::Good, format!("Exported {} entries to {}.", x.entries, x.path)))),
+                Ok(None) => ctx.notice.set(Some((Level::Attention, "Export cancelled: no file was written.".into()))),
+                Err(e) => ctx.error(&e),
+            }
+        });
+    };
     let select = move |id: &'static str, label: &'static str, sig: RwSignal<String>, values: Vec<String>, any: &'static str| {
         view! {
             <label for=id>{label}</label>
@@ -64,9 +77,10 @@ pub(super) fn LogScreen() -> impl IntoView {
                         }).collect_view()}
                     </select>
                     <button id="log-reload" on:click=move |_| load()>"Reload"</button>
+                    <button id="log-export" disabled=move || entries.with(|e| !matches!(e, Some(Ok(all)) if !all.is_empty())) on:click=export>"Export\u{2026}"</button>
                 </div>
             </div>
-            <p class="muted">"Every statement Dawarich Doctor ran that changed something, as kept in the database (dawarich_doctor.audit_log)."</p>
+            <p class="muted">"Every statement Dawarich Doctor ran that changed something, as kept in the database (dawarich_doctor.audit_log). Export\u{2026} saves the entries shown, filters applied, as JSON lines."</p>
             {move || match entries.get() {
                 None => view! { <div class="running" role="status"><span class="spinner" aria-hidden="true"></span>"Reading the log…"</div> }.into_any(),
                 Some(Err(e)) => view! { <div class="notice problem" role="alert">{logic::error_line(&e)}</div> }.into_any(),

@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 
 use super::Ctx;
 use crate::api;
-use crate::logic::{self, LiveProgress, Phase, PhaseState, RepairPick};
+use crate::logic::{self, Confirmation, LiveProgress, Phase, PhaseState, RepairPick};
 
 /// A repair run that Undo can put back (updated rows reverted, quarantined rows restored).
 #[derive(Debug, Clone, PartialEq)]
@@ -36,11 +36,14 @@ pub(super) struct RunState {
     migrations_left: bool,
 }
 
-/// What the user chose on the plan, in the order it runs.
+/// What the user chose on the plan, in the order it runs, each destructive step with its question.
 struct RunPlan {
-    release: Option<(i32, bool)>,
-    repairs: Vec<(String, RepairChoice)>,
-    migrate: bool,
+    /// The lock holder to end (pid, force).
+    release: Option<(i32, bool, Confirmation)>,
+    /// Title and choice of each repair run; no question when the preview found nothing it changes.
+    repairs: Vec<(String, RepairChoice, Option<Confirmation>)>,
+    /// `None`: the migrations are left to Dawarich's next start.
+    migrate: Option<Confirmation>,
 }
 
 impl super::Ctx {
@@ -110,65 +113,47 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
     let force = RwSignal::new(false);
     let stop_after = RwSignal::new(false);
     let dry_run = RwSignal::new(false);
-    let confirm = RwSignal::new(None::<Vec<String>>);
     let problem = RwSignal::new(None::<String>);
     let picks = RwSignal::new(prop.repairs.iter().map(RepairPick::default_for).collect::<Vec<_>>());
     let repairs = prop.repairs.clone();
     let schema_n = plan.steps.iter().filter(|s| s.kind != dawarich_doctor_model::StepKind::DataMigration).count();
     let data_n = plan.steps.len() - schema_n;
     let other_blockers: Vec<_> = plan.blockers.iter().filter(|b| b.id != "lock-held" && !prop.repairs.iter().any(|r| r.check == b.id)).cloned().collect();
-    let to = plan.to_release.clone();
 
     // What runs, from the choices; an error names what is missing.
     let holders2 = holders.clone();
     let repairs2 = repairs.clone();
+    let plan2 = plan.clone();
     let run_plan = move || -> Result<RunPlan, String> {
         if !backup.get_untracked() {
             return Err("Make a backup first, then tick \u{201c}I have a backup\u{201d}.".into());
         }
-        let mut rp = RunPlan { release: None, repairs: Vec::new(), migrate: !stop_after.get_untracked() };
+        let migrate = (!stop_after.get_untracked()).then(|| logic::confirm_migrations(schema_n, data_n, plan2.from_release.as_deref(), &plan2.to_release));
+        let mut rp = RunPlan { release: None, repairs: Vec::new(), migrate };
         if release.get_untracked() {
             if let Some(h) = holders2.first() {
                 if h.verdict == HolderVerdict::ActiveMigration && !force.get_untracked() {
                     return Err(format!("Session {} is running a migration: tick the force box only if its container is gone.", h.pid));
                 }
-                rp.release = Some((h.pid, force.get_untracked()));
+                rp.release = Some((h.pid, force.get_untracked(), logic::confirm_release(h, force.get_untracked())));
             }
         }
         for (p, pick) in repairs2.iter().zip(picks.get_untracked()) {
-            for c in pick.choices(p)? {
-                rp.repairs.push((format!("{} — {}", p.title, c.strategy), c));
+            let choices = pick.choices(p)?;
+            for (c, rows) in choices.iter().zip(logic::planned_rows(p, &choices)) {
+                let question = (rows > 0).then(|| logic::confirm_repair(p, c, rows));
+                rp.repairs.push((format!("{} — {}", p.title, c.strategy), c.clone(), question));
             }
         }
         Ok(rp)
     };
-    let run_plan2 = run_plan.clone();
-    let start = move |_| match run_plan() {
-        Err(e) => problem.set(Some(e)),
-        Ok(rp) => {
-            problem.set(None);
-            let mut lines = Vec::new();
-            if let Some((pid, _)) = rp.release {
-                lines.push(format!("End session {pid}: its open transaction is rolled back."));
-            }
-            if picks.get_untracked().iter().any(|p| p.quarantines()) {
-                lines.push("Move the rows no rule resolves into dawarich_doctor.quarantine_* (Undo puts them back).".into());
-            }
-            for (title, _) in rp.repairs.iter().filter(|(_, c)| c.strategy != "quarantine") {
-                lines.push(format!("Repair {title}."));
-            }
-            if rp.migrate {
-                lines.push(format!("Apply {} migrations up to Dawarich {}.", schema_n + data_n, to));
-            }
-            confirm.set(Some(lines));
-        }
-    };
-    let go = {
+    let start = {
         let profile = profile.clone();
         let plan = plan.clone();
-        move |_| {
-            confirm.set(None);
-            if let Ok(rp) = run_plan2() {
+        move |_| match run_plan() {
+            Err(e) => problem.set(Some(e)),
+            Ok(rp) => {
+                problem.set(None);
                 run(ctx, profile.id.clone(), plan.to_release.clone(), plan.follow_ups.clone(), rp);
             }
         }
@@ -212,7 +197,7 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
         <div class="summary warning" id="upgrade-summary">
             <div class="headline">{format!("From {} to Dawarich {}", plan.from_release.clone().unwrap_or_else(|| "an unknown release".into()), plan.to_release)}</div>
             <div>{format!(
-                "Backup, {}, {} to repair, {schema_n} schema and {data_n} data migrations, then a check against what {} expects. Nothing changes before you confirm.",
+                "Backup, {}, {} to repair, {schema_n} schema and {data_n} data migrations, then a check against what {} expects. Each step that changes the database asks you first.",
                 if holders.is_empty() { "no lock to release" } else { "the lock to release" },
                 repairs.len(),
                 plan.to_release
@@ -315,19 +300,6 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
             <button id="start-upgrade" class="primary" disabled=move || !backup.get() on:click=start>"Fix and upgrade"</button>
         </div>
         {sql_view}
-        {move || confirm.get().map(|lines| view! {
-            <div class="modal-backdrop">
-                <div class="modal" role="alertdialog" aria-modal="true" aria-labelledby="confirm-title"
-                    on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { confirm.set(None) }>
-                    <h2 id="confirm-title">"Change the database now?"</h2>
-                    <ul>{lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
-                    <div class="form-actions">
-                        <button id="confirm-run" class="danger" on:click=go.clone()>"Run"</button>
-                        <button id="confirm-cancel" autofocus on:click=move |_| confirm.set(None)>"Cancel"</button>
-                    </div>
-                </div>
-            </div>
-        })}
     }
 }
 
@@ -335,18 +307,18 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
 fn run(ctx: Ctx, id: String, release: String, follow_ups: Vec<FollowUp>, rp: RunPlan) {
     let mut phases = Vec::new();
     let phase = |id: &str, title: String| Phase { id: id.into(), title, state: PhaseState::Pending, detail: String::new() };
-    if let Some((pid, _)) = rp.release {
+    if let Some((pid, _, _)) = &rp.release {
         phases.push(phase("lock", format!("Release the migration lock (session {pid})")));
     }
-    for (i, (title, _)) in rp.repairs.iter().enumerate() {
+    for (i, (title, _, _)) in rp.repairs.iter().enumerate() {
         phases.push(phase(&format!("repair-{i}"), format!("Repair {title}")));
     }
-    if rp.migrate {
+    if rp.migrate.is_some() {
         phases.push(phase("migrate", format!("Schema and data migrations to {release}")));
         phases.push(phase("verify", format!("Verify against Dawarich {release}")));
     }
     let state = ctx.up_run;
-    state.set(Some(RunState { phases, running: true, follow_ups, release: release.clone(), migrations_left: !rp.migrate, ..Default::default() }));
+    state.set(Some(RunState { phases, running: true, follow_ups, release: release.clone(), migrations_left: rp.migrate.is_none(), ..Default::default() }));
     let set = move |i: usize, s: PhaseState, detail: String| {
         state.update(|r| {
             if let Some(r) = r {
@@ -361,9 +333,23 @@ fn run(ctx: Ctx, id: String, release: String, follow_ups: Vec<FollowUp>, rp: Run
         state.update(|r| if let Some(r) = r { r.stopped = Some(e); r.running = false });
     };
     let on_event = move |e| state.update(|r| if let Some(r) = r { r.live.apply(&e) });
+    // Asks before phase `i`; a cancel stops the run there, with nothing of that phase done.
+    let ask = move |i: usize, question: Option<Confirmation>| async move {
+        let Some(q) = question else { return true };
+        set(i, PhaseState::Asking, "Waiting for your answer in the dialog.".into());
+        if ctx.confirm(q).await {
+            return true;
+        }
+        let title = state.with_untracked(|r| r.as_ref().map(|r| r.phases[i].title.clone()).unwrap_or_default());
+        stop(i, ErrorReport { kind: dawarich_doctor_model::ErrorKind::Cancelled, message: format!("Cancelled: \u{201c}{title}\u{201d} did not run, nor anything after it."), fix: "What finished before it is kept; Plan again to continue.".into() });
+        false
+    };
     spawn_local(async move {
         let mut i = 0;
-        if let Some((pid, force)) = rp.release {
+        if let Some((pid, force, question)) = rp.release {
+            if !ask(i, Some(question)).await {
+                return;
+            }
             set(i, PhaseState::Running, String::new());
             match api::release_lock(&id, pid, force).await {
                 Ok(o) if o.lock_free => set(i, PhaseState::Done, format!("Session {pid} ended ({}); the lock is free.", o.actions.join(" → "))),
@@ -372,14 +358,17 @@ fn run(ctx: Ctx, id: String, release: String, follow_ups: Vec<FollowUp>, rp: Run
             }
             i += 1;
         }
-        for (title, choice) in &rp.repairs {
+        for (title, choice, question) in rp.repairs {
+            if !ask(i, question).await {
+                return;
+            }
             set(i, PhaseState::Running, String::new());
-            match api::run_repair(&id, choice, on_event).await {
+            match api::run_repair(&id, &choice, on_event).await {
                 Ok(o) => {
                     let rows: i64 = o.rules.iter().map(|r| r.count).sum();
                     set(i, PhaseState::Done, format!("{rows} rows ({}), run {}", o.rules.iter().map(|r| format!("{} {}", r.rule, r.count)).collect::<Vec<_>>().join(", "), o.run_id));
                     if rows > 0 {
-                        let q = Quarantine { run_id: o.run_id, title: title.clone(), rows, quarantined: o.quarantined, undone: None };
+                        let q = Quarantine { run_id: o.run_id, title, rows, quarantined: o.quarantined, undone: None };
                         state.update(|r| if let Some(r) = r { r.quarantines.push(q) });
                     }
                 }
@@ -387,7 +376,10 @@ fn run(ctx: Ctx, id: String, release: String, follow_ups: Vec<FollowUp>, rp: Run
             }
             i += 1;
         }
-        if rp.migrate {
+        if let Some(question) = rp.migrate {
+            if !ask(i, Some(question)).await {
+                return;
+            }
             set(i, PhaseState::Running, String::new());
             match api::run_upgrade(&id, on_event).await {
                 Ok(o) => set(i, PhaseState::Done, format!("{} migrations applied in {}, run {}", o.applied.len(), logic::duration(o.elapsed_ms as f64 / 1000.0), o.run_id)),
@@ -444,7 +436,7 @@ fn RunView(run: RunState, profile: Profile) -> impl IntoView {
                 }
             }).collect_view()}
         </ol>
-        {(!finished).then(|| view! {
+        {(!finished && !run.phases.iter().any(|p| p.state == PhaseState::Asking)).then(|| view! {
             <div class="form-actions"><button id="cancel-run" on:click=cancel>"Cancel at the next safe point"</button></div>
         })}
         {finished.then(|| view! { <EndView run=run.clone() profile=profile.clone()/> })}
@@ -484,6 +476,7 @@ fn EndView(run: RunState, profile: Profile) -> impl IntoView {
                     {run.quarantines.iter().enumerate().map(|(i, q)| {
                         let run_id = q.run_id.clone();
                         let id = profile.id.clone();
+                        let question = logic::confirm_undo(&q.run_id, q.rows, q.quarantined);
                         let class = if q.quarantined > 0 { "holder quarantine" } else { "holder" };
                         view! {
                             <li class=class>
@@ -496,8 +489,11 @@ fn EndView(run: RunState, profile: Profile) -> impl IntoView {
                                     Some(t) => view! { <span class="badge ok undone">{t}</span> }.into_any(),
                                     None => view! {
                                         <button class="undo" on:click=move |_| {
-                                            let (id, run_id) = (id.clone(), run_id.clone());
+                                            let (id, run_id, question) = (id.clone(), run_id.clone(), question.clone());
                                             spawn_local(async move {
+                                                if !ctx.confirm(question).await {
+                                                    return;
+                                                }
                                                 match api::undo(&id, &run_id).await {
                                                     Ok(rows) => {
                                                         let n: i64 = rows.iter().map(|r| r.restored + r.reverted).sum();
