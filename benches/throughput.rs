@@ -6,6 +6,8 @@
 //!   rows and (b) a row-by-row loop (SELECT a row, UPDATE it by id) on a sample;
 //! - the repair of 10 % ownerless points vs one set-based UPDATE, and its longest transaction;
 //! - peak resident memory of this process per size.
+//!
+//! The cluster keeps PostgreSQL's default durability (fsync, synchronous commit, full-page writes).
 
 use std::time::Instant;
 
@@ -146,7 +148,8 @@ fn scans(d: &dawarich_doctor_model::Diagnosis) -> String {
 
 fn main() {
     let n: i64 = std::env::args().skip(1).find_map(|a| a.replace('_', "").parse().ok()).unwrap_or(1_000_000);
-    let cluster = Cluster::start(&ClusterOptions::default()).expect("start a PostgreSQL cluster (scripts/setup db)");
+    // PostgreSQL's default durability, as on a real server: every commit waits for its WAL flush
+    let cluster = Cluster::start(&ClusterOptions { durable: true, ..Default::default() }).expect("start a PostgreSQL cluster (scripts/setup db)");
     cluster.create_postgis_template().expect("template_postgis");
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     rt.block_on(async {

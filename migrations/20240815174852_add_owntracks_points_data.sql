@@ -33,126 +33,101 @@ SET battery           = n.battery,
     trigger           = n.trigger,
     updated_at        = (now() AT TIME ZONE 'UTC')
 FROM (
-  SELECT p0.id,
-         (c.int ->> 'batt')::integer  AS battery,
-         c.str ->> 'p'                AS ping,
-         (c.int ->> 'alt')::integer   AS altitude,
-         (c.dec ->> 'alt')::numeric   AS altitude_decimal,
-         (c.int ->> 'acc')::integer   AS accuracy,
-         (c.int ->> 'vac')::integer   AS vertical_accuracy,
-         CASE WHEN (c.present ->> 'topic')::boolean
-              THEN round(((coalesce((c.flt ->> 'vel')::float8, 0) * 1000) / 3600)::numeric, 1)::text
-              ELSE c.str ->> 'vel' END AS velocity,
-         c.str ->> 'SSID'             AS ssid,
-         c.str ->> 'BSSID'            AS bssid,
-         c.str ->> 'tid'              AS tracker_id,
-         a.inrids,
-         a.in_regions,
-         c.str ->> 'topic'            AS topic,
-         CASE WHEN (c.int ->> 'bs')::integer IN (1, 2, 3) THEN (c.int ->> 'bs')::integer ELSE 0 END AS battery_status,
-         CASE p0.raw_data ->> 'conn'
-              WHEN 'm' THEN 0 WHEN 'w' THEN 1 WHEN 'o' THEN 2
-              ELSE CASE WHEN p0.raw_data ->> 'conn' IS NULL THEN 0 ELSE 4 END
-         END AS connection,
-         CASE p0.raw_data ->> 't'
-              WHEN 'p' THEN 1 WHEN 'c' THEN 2 WHEN 'b' THEN 3 WHEN 'r' THEN 4
-              WHEN 'u' THEN 5 WHEN 't' THEN 6 WHEN 'v' THEN 7 ELSE 0
-         END AS trigger
-  FROM points AS p0
-  -- Per key, the value as Rails would cast it: str = string column, int = integer column,
-  -- dec = decimal(10,2) column, flt = String/Float#to_f, present = Object#present?
-  CROSS JOIN LATERAL (
-    SELECT jsonb_object_agg(e.key, to_jsonb(
-             CASE WHEN e.key IN ('p', 'vel', 'SSID', 'BSSID', 'tid', 'topic') THEN
-               CASE jsonb_typeof(e.value)
-                 WHEN 'string'  THEN e.value #>> '{}'
-                 WHEN 'boolean' THEN CASE WHEN e.value = 'true'::jsonb THEN 't' ELSE 'f' END
-                 WHEN 'number'  THEN
-                   CASE WHEN e.value::text !~ '[.eE]' THEN e.value::text
-                        WHEN (e.value::text)::float8::text ~ '[.e]' THEN (e.value::text)::float8::text
-                        ELSE (e.value::text)::float8::text || '.0' END
-                 WHEN 'null'    THEN NULL
-                 ELSE e.value::text
-               END
-             END)) AS str,
-           jsonb_object_agg(e.key, to_jsonb(
-             CASE WHEN e.key IN ('batt', 'alt', 'acc', 'vac', 'bs') THEN
-               CASE jsonb_typeof(e.value)
-                 WHEN 'number'  THEN trunc((e.value::text)::numeric)::integer
-                 WHEN 'string'  THEN
-                   CASE WHEN (e.value #>> '{}') ~ '^[[:space:]]*$' THEN NULL
-                        ELSE coalesce(replace(substring(e.value #>> '{}' FROM '^[[:space:]]*([+-]?[0-9]+(?:_[0-9]+)*)'), '_', '')::integer, 0) END
-                 WHEN 'boolean' THEN CASE WHEN e.value = 'true'::jsonb THEN 1 ELSE 0 END
-               END
-             END)) AS int,
-           jsonb_object_agg(e.key, to_jsonb(
-             CASE WHEN e.key = 'alt' THEN
-               CASE jsonb_typeof(e.value)
-                 WHEN 'number'  THEN round((e.value::text)::numeric, 2)
-                 WHEN 'string'  THEN
-                   CASE WHEN (e.value #>> '{}') ~ '^[[:space:]]*$' THEN NULL
-                        ELSE round(coalesce(substring(e.value #>> '{}' FROM '^[[:space:]]*([+-]?(?:[0-9]+(?:[.][0-9]+)?|[.][0-9]+)(?:[eE][+-]?[0-9]+)?)')::numeric, 0), 2) END
-                 WHEN 'boolean' THEN CASE WHEN e.value = 'true'::jsonb THEN 1 ELSE 0 END
-               END
-             END)) AS dec,
-           jsonb_object_agg(e.key, to_jsonb(
-             CASE WHEN e.key = 'vel' THEN
-               CASE jsonb_typeof(e.value)
-                 WHEN 'number' THEN (e.value::text)::float8
-                 WHEN 'string' THEN coalesce(substring(e.value #>> '{}' FROM '^[[:space:]]*([+-]?(?:[0-9]+(?:[.][0-9]+)?|[.][0-9]+)(?:[eE][+-]?[0-9]+)?)')::float8, 0)
-                 ELSE 0
-               END
-             END)) AS flt,
-           jsonb_object_agg(e.key, to_jsonb(
-             CASE jsonb_typeof(e.value)
-               WHEN 'string'  THEN (e.value #>> '{}') !~ '^[[:space:]]*$'
-               WHEN 'number'  THEN true
-               WHEN 'boolean' THEN e.value = 'true'::jsonb
-               WHEN 'array'   THEN e.value <> '[]'::jsonb
-               WHEN 'object'  THEN e.value <> '{}'::jsonb
-               ELSE false
-             END)) AS present
-    FROM jsonb_each(p0.raw_data) AS e
-    WHERE e.key IN ('batt', 'p', 'alt', 'acc', 'vac', 'vel', 'SSID', 'BSSID', 'tid', 'topic', 'bs', 'lat', 'lon', 'tst')
+  SELECT c.id, c.battery, c.ping, c.altitude, c.altitude_decimal, c.accuracy, c.vertical_accuracy,
+         CASE WHEN c.topic_present
+              THEN round(((coalesce(c.vel_float, 0) * 1000) / 3600)::numeric, 1)::text
+              ELSE c.vel_string END AS velocity,
+         c.ssid, c.bssid, c.tracker_id, c.inrids, c.in_regions, c.topic,
+         CASE WHEN c.bs IN (1, 2, 3) THEN c.bs ELSE 0 END AS battery_status,
+         c.connection, c.trigger
+  FROM (
+    SELECT r.id,
+           -- integer columns (Rails: numbers truncated; strings by their leading integer, blank = NULL; true/false = 1/0)
+           CASE r.batt_type WHEN 'number' THEN trunc((r.batt #>> '{}')::numeric)::integer
+                            WHEN 'string' THEN CASE WHEN (r.batt #>> '{}') ~ '^[[:space:]]*$' THEN NULL ELSE coalesce(replace(substring(r.batt #>> '{}' FROM '^[[:space:]]*([+-]?[0-9]+(?:_[0-9]+)*)'), '_', '')::integer, 0) END
+                            WHEN 'boolean' THEN CASE WHEN r.batt = 'true'::jsonb THEN 1 ELSE 0 END END AS battery,
+           CASE r.alt_type WHEN 'number' THEN trunc((r.alt #>> '{}')::numeric)::integer
+                           WHEN 'string' THEN CASE WHEN (r.alt #>> '{}') ~ '^[[:space:]]*$' THEN NULL ELSE coalesce(replace(substring(r.alt #>> '{}' FROM '^[[:space:]]*([+-]?[0-9]+(?:_[0-9]+)*)'), '_', '')::integer, 0) END
+                           WHEN 'boolean' THEN CASE WHEN r.alt = 'true'::jsonb THEN 1 ELSE 0 END END AS altitude,
+           CASE r.acc_type WHEN 'number' THEN trunc((r.acc #>> '{}')::numeric)::integer
+                           WHEN 'string' THEN CASE WHEN (r.acc #>> '{}') ~ '^[[:space:]]*$' THEN NULL ELSE coalesce(replace(substring(r.acc #>> '{}' FROM '^[[:space:]]*([+-]?[0-9]+(?:_[0-9]+)*)'), '_', '')::integer, 0) END
+                           WHEN 'boolean' THEN CASE WHEN r.acc = 'true'::jsonb THEN 1 ELSE 0 END END AS accuracy,
+           CASE r.vac_type WHEN 'number' THEN trunc((r.vac #>> '{}')::numeric)::integer
+                           WHEN 'string' THEN CASE WHEN (r.vac #>> '{}') ~ '^[[:space:]]*$' THEN NULL ELSE coalesce(replace(substring(r.vac #>> '{}' FROM '^[[:space:]]*([+-]?[0-9]+(?:_[0-9]+)*)'), '_', '')::integer, 0) END
+                           WHEN 'boolean' THEN CASE WHEN r.vac = 'true'::jsonb THEN 1 ELSE 0 END END AS vertical_accuracy,
+           CASE r.bs_type WHEN 'number' THEN trunc((r.bs #>> '{}')::numeric)::integer
+                          WHEN 'string' THEN CASE WHEN (r.bs #>> '{}') ~ '^[[:space:]]*$' THEN NULL ELSE coalesce(replace(substring(r.bs #>> '{}' FROM '^[[:space:]]*([+-]?[0-9]+(?:_[0-9]+)*)'), '_', '')::integer, 0) END
+                          WHEN 'boolean' THEN CASE WHEN r.bs = 'true'::jsonb THEN 1 ELSE 0 END END AS bs,
+           -- decimal(10,2) column
+           CASE r.alt_type WHEN 'number' THEN round((r.alt #>> '{}')::numeric, 2)
+                           WHEN 'string' THEN CASE WHEN (r.alt #>> '{}') ~ '^[[:space:]]*$' THEN NULL ELSE round(coalesce(substring(r.alt #>> '{}' FROM '^[[:space:]]*([+-]?(?:[0-9]+(?:[.][0-9]+)?|[.][0-9]+)(?:[eE][+-]?[0-9]+)?)')::numeric, 0), 2) END
+                           WHEN 'boolean' THEN CASE WHEN r.alt = 'true'::jsonb THEN 1 ELSE 0 END END AS altitude_decimal,
+           -- velocity as a float (String/Float#to_f), and topic present?
+           CASE r.vel_type WHEN 'number' THEN (r.vel #>> '{}')::float8
+                           WHEN 'string' THEN coalesce(substring(r.vel #>> '{}' FROM '^[[:space:]]*([+-]?(?:[0-9]+(?:[.][0-9]+)?|[.][0-9]+)(?:[eE][+-]?[0-9]+)?)')::float8, 0) END AS vel_float,
+           CASE r.topic_type WHEN 'string' THEN (r.topic #>> '{}') !~ '^[[:space:]]*$' WHEN 'number' THEN true WHEN 'boolean' THEN r.topic = 'true'::jsonb
+                             WHEN 'array' THEN r.topic <> '[]'::jsonb WHEN 'object' THEN r.topic <> '{}'::jsonb ELSE false END AS topic_present,
+           -- string columns (strings as they are, numbers as Ruby prints them, true/false as t/f)
+           CASE r.p_type WHEN 'string' THEN r.p #>> '{}' WHEN 'boolean' THEN CASE WHEN r.p = 'true'::jsonb THEN 't' ELSE 'f' END
+                         WHEN 'number' THEN CASE WHEN strpos(r.p::text, '.') = 0 THEN r.p::text WHEN (r.p::text)::float8::text ~ '[.e]' THEN (r.p::text)::float8::text ELSE (r.p::text)::float8::text || '.0' END
+                         WHEN 'null' THEN NULL ELSE r.p::text END AS ping,
+           CASE r.vel_type WHEN 'string' THEN r.vel #>> '{}' WHEN 'boolean' THEN CASE WHEN r.vel = 'true'::jsonb THEN 't' ELSE 'f' END
+                           WHEN 'number' THEN CASE WHEN strpos(r.vel::text, '.') = 0 THEN r.vel::text WHEN (r.vel::text)::float8::text ~ '[.e]' THEN (r.vel::text)::float8::text ELSE (r.vel::text)::float8::text || '.0' END
+                           WHEN 'null' THEN NULL ELSE r.vel::text END AS vel_string,
+           CASE r.ssid_type WHEN 'string' THEN r.ssid #>> '{}' WHEN 'boolean' THEN CASE WHEN r.ssid = 'true'::jsonb THEN 't' ELSE 'f' END
+                            WHEN 'number' THEN CASE WHEN strpos(r.ssid::text, '.') = 0 THEN r.ssid::text WHEN (r.ssid::text)::float8::text ~ '[.e]' THEN (r.ssid::text)::float8::text ELSE (r.ssid::text)::float8::text || '.0' END
+                            WHEN 'null' THEN NULL ELSE r.ssid::text END AS ssid,
+           CASE r.bssid_type WHEN 'string' THEN r.bssid #>> '{}' WHEN 'boolean' THEN CASE WHEN r.bssid = 'true'::jsonb THEN 't' ELSE 'f' END
+                             WHEN 'number' THEN CASE WHEN strpos(r.bssid::text, '.') = 0 THEN r.bssid::text WHEN (r.bssid::text)::float8::text ~ '[.e]' THEN (r.bssid::text)::float8::text ELSE (r.bssid::text)::float8::text || '.0' END
+                             WHEN 'null' THEN NULL ELSE r.bssid::text END AS bssid,
+           CASE r.tid_type WHEN 'string' THEN r.tid #>> '{}' WHEN 'boolean' THEN CASE WHEN r.tid = 'true'::jsonb THEN 't' ELSE 'f' END
+                           WHEN 'number' THEN CASE WHEN strpos(r.tid::text, '.') = 0 THEN r.tid::text WHEN (r.tid::text)::float8::text ~ '[.e]' THEN (r.tid::text)::float8::text ELSE (r.tid::text)::float8::text || '.0' END
+                           WHEN 'null' THEN NULL ELSE r.tid::text END AS tracker_id,
+           CASE r.topic_type WHEN 'string' THEN r.topic #>> '{}' WHEN 'boolean' THEN CASE WHEN r.topic = 'true'::jsonb THEN 't' ELSE 'f' END
+                             WHEN 'number' THEN CASE WHEN strpos(r.topic::text, '.') = 0 THEN r.topic::text WHEN (r.topic::text)::float8::text ~ '[.e]' THEN (r.topic::text)::float8::text ELSE (r.topic::text)::float8::text || '.0' END
+                             WHEN 'null' THEN NULL ELSE r.topic::text END AS topic,
+           -- text[] columns: each element cast like a string column
+           CASE WHEN jsonb_typeof(r.inrids) = 'array' THEN ARRAY(
+             SELECT CASE jsonb_typeof(x.v) WHEN 'string' THEN x.v #>> '{}' WHEN 'boolean' THEN CASE WHEN x.v = 'true'::jsonb THEN 't' ELSE 'f' END
+                      WHEN 'number' THEN CASE WHEN strpos(x.v::text, '.') = 0 THEN x.v::text WHEN (x.v::text)::float8::text ~ '[.e]' THEN (x.v::text)::float8::text ELSE (x.v::text)::float8::text || '.0' END
+                      WHEN 'null' THEN NULL ELSE x.v::text END
+             FROM jsonb_array_elements(r.inrids) WITH ORDINALITY AS x(v, o) ORDER BY x.o) END AS inrids,
+           CASE WHEN jsonb_typeof(r.inregions) = 'array' THEN ARRAY(
+             SELECT CASE jsonb_typeof(x.v) WHEN 'string' THEN x.v #>> '{}' WHEN 'boolean' THEN CASE WHEN x.v = 'true'::jsonb THEN 't' ELSE 'f' END
+                      WHEN 'number' THEN CASE WHEN strpos(x.v::text, '.') = 0 THEN x.v::text WHEN (x.v::text)::float8::text ~ '[.e]' THEN (x.v::text)::float8::text ELSE (x.v::text)::float8::text || '.0' END
+                      WHEN 'null' THEN NULL ELSE x.v::text END
+             FROM jsonb_array_elements(r.inregions) WITH ORDINALITY AS x(v, o) ORDER BY x.o) END AS in_regions,
+           CASE r.conn WHEN 'm' THEN 0 WHEN 'w' THEN 1 WHEN 'o' THEN 2 ELSE CASE WHEN r.conn IS NULL THEN 0 ELSE 4 END END AS connection,
+           CASE r.t WHEN 'p' THEN 1 WHEN 'c' THEN 2 WHEN 'b' THEN 3 WHEN 'r' THEN 4 WHEN 'u' THEN 5 WHEN 't' THEN 6 WHEN 'v' THEN 7 ELSE 0 END AS trigger
+    FROM (
+      -- each raw value looked up once (OFFSET 0 keeps the planner from repeating the lookups)
+      SELECT p0.id,
+             p0.raw_data -> 'batt' AS batt, jsonb_typeof(p0.raw_data -> 'batt') AS batt_type,
+             p0.raw_data -> 'alt' AS alt, jsonb_typeof(p0.raw_data -> 'alt') AS alt_type,
+             p0.raw_data -> 'acc' AS acc, jsonb_typeof(p0.raw_data -> 'acc') AS acc_type,
+             p0.raw_data -> 'vac' AS vac, jsonb_typeof(p0.raw_data -> 'vac') AS vac_type,
+             p0.raw_data -> 'bs' AS bs, jsonb_typeof(p0.raw_data -> 'bs') AS bs_type,
+             p0.raw_data -> 'vel' AS vel, jsonb_typeof(p0.raw_data -> 'vel') AS vel_type,
+             p0.raw_data -> 'p' AS p, jsonb_typeof(p0.raw_data -> 'p') AS p_type,
+             p0.raw_data -> 'SSID' AS ssid, jsonb_typeof(p0.raw_data -> 'SSID') AS ssid_type,
+             p0.raw_data -> 'BSSID' AS bssid, jsonb_typeof(p0.raw_data -> 'BSSID') AS bssid_type,
+             p0.raw_data -> 'tid' AS tid, jsonb_typeof(p0.raw_data -> 'tid') AS tid_type,
+             p0.raw_data -> 'topic' AS topic, jsonb_typeof(p0.raw_data -> 'topic') AS topic_type,
+             p0.raw_data -> 'inrids' AS inrids, p0.raw_data -> 'inregions' AS inregions,
+             p0.raw_data ->> 'conn' AS conn, p0.raw_data ->> 't' AS t
+      FROM points AS p0
+      WHERE p0.id >= $1 AND p0.id < $2
+        AND jsonb_typeof(p0.raw_data) = 'object'
+        AND (p0.import_id IN (SELECT i.id FROM imports AS i WHERE i.source = 1)
+             OR (p0.raw_data -> 'm' IS NOT NULL AND p0.raw_data -> 'acc' IS NOT NULL))
+        -- the params parser only yields attributes when lon, lat and tst are present
+        AND (CASE jsonb_typeof((p0.raw_data -> 'lon')) WHEN 'string' THEN ((p0.raw_data -> 'lon') #>> '{}') !~ '^[[:space:]]*$' WHEN 'number' THEN true
+             WHEN 'boolean' THEN (p0.raw_data -> 'lon') = 'true'::jsonb WHEN 'array' THEN (p0.raw_data -> 'lon') <> '[]'::jsonb WHEN 'object' THEN (p0.raw_data -> 'lon') <> '{}'::jsonb ELSE false END) AND (CASE jsonb_typeof((p0.raw_data -> 'lat')) WHEN 'string' THEN ((p0.raw_data -> 'lat') #>> '{}') !~ '^[[:space:]]*$' WHEN 'number' THEN true
+             WHEN 'boolean' THEN (p0.raw_data -> 'lat') = 'true'::jsonb WHEN 'array' THEN (p0.raw_data -> 'lat') <> '[]'::jsonb WHEN 'object' THEN (p0.raw_data -> 'lat') <> '{}'::jsonb ELSE false END) AND (CASE jsonb_typeof((p0.raw_data -> 'tst')) WHEN 'string' THEN ((p0.raw_data -> 'tst') #>> '{}') !~ '^[[:space:]]*$' WHEN 'number' THEN true
+             WHEN 'boolean' THEN (p0.raw_data -> 'tst') = 'true'::jsonb WHEN 'array' THEN (p0.raw_data -> 'tst') <> '[]'::jsonb WHEN 'object' THEN (p0.raw_data -> 'tst') <> '{}'::jsonb ELSE false END)
+      OFFSET 0
+    ) AS r
   ) AS c
-  -- text[] columns: each array element cast like a string column
-  CROSS JOIN LATERAL (
-    SELECT
-      CASE WHEN jsonb_typeof(p0.raw_data -> 'inrids') = 'array' THEN ARRAY(
-        SELECT CASE jsonb_typeof(x.v)
-                 WHEN 'string'  THEN x.v #>> '{}'
-                 WHEN 'boolean' THEN CASE WHEN x.v = 'true'::jsonb THEN 't' ELSE 'f' END
-                 WHEN 'number'  THEN
-                   CASE WHEN x.v::text !~ '[.eE]' THEN x.v::text
-                        WHEN (x.v::text)::float8::text ~ '[.e]' THEN (x.v::text)::float8::text
-                        ELSE (x.v::text)::float8::text || '.0' END
-                 WHEN 'null'    THEN NULL
-                 ELSE x.v::text
-               END
-        FROM jsonb_array_elements(p0.raw_data -> 'inrids') WITH ORDINALITY AS x(v, o) ORDER BY x.o)
-      END AS inrids,
-      CASE WHEN jsonb_typeof(p0.raw_data -> 'inregions') = 'array' THEN ARRAY(
-        SELECT CASE jsonb_typeof(x.v)
-                 WHEN 'string'  THEN x.v #>> '{}'
-                 WHEN 'boolean' THEN CASE WHEN x.v = 'true'::jsonb THEN 't' ELSE 'f' END
-                 WHEN 'number'  THEN
-                   CASE WHEN x.v::text !~ '[.eE]' THEN x.v::text
-                        WHEN (x.v::text)::float8::text ~ '[.e]' THEN (x.v::text)::float8::text
-                        ELSE (x.v::text)::float8::text || '.0' END
-                 WHEN 'null'    THEN NULL
-                 ELSE x.v::text
-               END
-        FROM jsonb_array_elements(p0.raw_data -> 'inregions') WITH ORDINALITY AS x(v, o) ORDER BY x.o)
-      END AS in_regions
-  ) AS a
-  WHERE p0.id >= $1 AND p0.id < $2
-    AND jsonb_typeof(p0.raw_data) = 'object'
-    AND (p0.import_id IN (SELECT i.id FROM imports AS i WHERE i.source = 1)
-         OR (p0.raw_data -> 'm' IS NOT NULL AND p0.raw_data -> 'acc' IS NOT NULL))
-    -- the params parser only yields attributes when lon, lat and tst are present
-    AND coalesce((c.present ->> 'lon')::boolean, false)
-    AND coalesce((c.present ->> 'lat')::boolean, false)
-    AND coalesce((c.present ->> 'tst')::boolean, false)
 ) AS n
 WHERE p.id = n.id
   AND (p.battery, p.ping, p.altitude, p.altitude_decimal, p.accuracy, p.vertical_accuracy, p.velocity,

@@ -25,11 +25,14 @@ pub struct ClusterOptions {
     pub superuser_password: String,
     /// PEM certificate and key: enables `ssl = on`.
     pub tls: Option<(String, String)>,
+    /// Keep PostgreSQL's default durability (fsync, synchronous commit, full-page writes), as a real
+    /// server has; otherwise they are off, which makes tests faster. Benchmarks use `true`.
+    pub durable: bool,
 }
 
 impl Default for ClusterOptions {
     fn default() -> Self {
-        ClusterOptions { superuser_password: "postgres".into(), tls: None }
+        ClusterOptions { superuser_password: "postgres".into(), tls: None, durable: false }
     }
 }
 
@@ -120,9 +123,10 @@ impl Cluster {
         let mut c = command(&bin, "initdb");
         c.arg("-D").arg(&data).args(["-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"]).arg(format!("--pwfile={}", pwfile.display()));
         run("initdb", c)?;
-        let mut conf = String::from(
-            "listen_addresses = '127.0.0.1'\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\nlog_min_messages = warning\n",
-        );
+        let mut conf = String::from("listen_addresses = '127.0.0.1'\nmax_connections = 200\nlog_min_messages = warning\n");
+        if !opts.durable {
+            conf += "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n";
+        }
         conf += &format!("unix_socket_directories = '{}'\n", dir.display());
         if let Some((cert, key)) = &opts.tls {
             for (name, body) in [("server.crt", cert), ("server.key", key)] {

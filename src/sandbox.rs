@@ -30,7 +30,7 @@ fn options(url: &str) -> Result<ConnectOptions> {
 
 /// Starts the demo (needs PostgreSQL server binaries with PostGIS installed locally).
 pub async fn start(points: i64) -> Result<Sandbox> {
-    let cluster = tokio::task::spawn_blocking(|| Cluster::start(&ClusterOptions { superuser_password: "password".into(), tls: None }))
+    let cluster = tokio::task::spawn_blocking(|| Cluster::start(&ClusterOptions { superuser_password: "password".into(), ..Default::default() }))
         .await
         .map_err(|e| Error::Refused(e.to_string()))?
         .map_err(|e| Error::Precondition { message: e.to_string(), fix: "Install PostgreSQL and PostGIS (scripts/setup db on Debian).".into() })?;
