@@ -105,12 +105,13 @@ async fn run(cluster: &Cluster, n: i64) {
     admin.batch_execute(&format!("DROP DATABASE {name}")).await.unwrap();
 
     // AddOwntracksPointsData: our runner vs one UPDATE vs row by row, on 0.11.1's indexes (the
-    // release whose upgrade ran it) plus the one 1.7.5 column the migration writes.
+    // release whose upgrade ran it) plus the one 1.7.5 column the migration writes (below).
     admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template_postgis")).await.unwrap();
     let db = connect(&opts(&url)).await.unwrap();
     dawarich_doctor::fixtures::fresh_install(&db, "0.11.1", "development").await.unwrap();
     dawarich_doctor::fixtures::populate(&db, &dawarich_doctor::fixtures::Data { users: 1, points: n }).await.unwrap();
-    db.batch_execute("ALTER TABLE points ADD COLUMN altitude_decimal numeric(10,2)").await.unwrap();
+    // the 1.7.5 column the translation also writes, added as its schema migration does
+    db.batch_execute("ALTER TABLE points ADD COLUMN altitude_decimal numeric(10,2); INSERT INTO schema_migrations VALUES ('20260323000001')").await.unwrap();
     let m = dawarich_doctor::catalog::catalog().get(MigrationKind::Data, OWNTRACKS).unwrap();
     let sql = &m.statements[0].sql;
     db.batch_execute(RESET).await.unwrap();

@@ -4,6 +4,7 @@
 -- release: 0.9.12
 -- transaction: true
 -- changes-data: true
+-- needs: 20260323000001
 -- note: Rails: every point of an OwnTracks import (imports.source = 1), then every point whose raw_data has the keys m and acc (SQL "raw_data -> 'm' IS NOT NULL AND raw_data -> 'acc' IS NOT NULL", so JSON null values count), is re-parsed with the 1.7.5 OwnTracks params mapping and saved with validations. The union of both sets is done here in one batched UPDATE.
 -- note: Mapping (raw_data key -> column): batt -> battery, p -> ping, alt -> altitude and altitude_decimal (the 1.7.5 altitude writer sets both), acc -> accuracy, vac -> vertical_accuracy, vel -> velocity, SSID -> ssid, BSSID -> bssid, tid -> tracker_id, inrids -> inrids, inregions -> in_regions, topic -> topic; bs -> battery_status (1, 2, 3 kept, anything else or missing 0); t -> trigger (p 1, c 2, b 3, r 4, u 5, t 6, v 7, else or missing 0); conn -> connection (missing/null 0, m 0, w 1, o 2, anything else 4 = unknown).
 -- note: velocity: when topic is present (non-blank), OwnTracks km/h is converted to m/s: vel (as a float, missing = 0) * 1000 / 3600 rounded to 1 decimal, as text ("1.4", "0.0"); without a topic the raw vel is stored as text.

@@ -79,3 +79,19 @@ async fn owntracks_fields_are_cast_like_rails_and_a_rerun_changes_nothing() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_target_older_than_the_columns_the_translation_writes_is_refused_before_any_change() {
+    let (name, db) = dawarich_db("0.9.11", 1, 100).await;
+    let count = "SELECT (SELECT count(*) FROM schema_migrations) + (SELECT count(*) FROM data_migrations)";
+    let before: i64 = db.query_one(count, &[]).await.unwrap().get(0);
+    let opts = UpgradeOptions { target: Some("0.11.1".into()), audit_file: None, ..Default::default() };
+    let e = upgrade(&options(&cluster().url(&name)), &opts, &Silent, &Cancel::new()).await.unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains(OWNTRACKS) && text.contains("20260323000001") && text.contains("Upgrade to 1.5.0 or newer"), "{text}");
+    let after: i64 = db.query_one(count, &[]).await.unwrap().get(0);
+    assert_eq!(before, after, "nothing recorded: no schema migration ran before the refusal");
+    // the newest release has the column: the same database upgrades
+    let out = upgrade(&options(&cluster().url(&name)), &UpgradeOptions { audit_file: None, ..Default::default() }, &Silent, &Cancel::new()).await.unwrap();
+    assert!(out.applied.contains(&OWNTRACKS.to_string()));
+}

@@ -42,6 +42,9 @@ pub struct Migration {
     pub job: Vec<String>,
     pub follow_up: Vec<String>,
     pub env: Vec<String>,
+    /// Schema migrations whose columns this translation writes (it follows the 1.7.5 code): they must
+    /// be applied or run in the same upgrade.
+    pub needs: Vec<String>,
     pub notes: Vec<String>,
     pub statements: Vec<Statement>,
 }
@@ -215,6 +218,7 @@ fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
         job: many("job"),
         follow_up: many("follow-up"),
         env: many("env"),
+        needs: many("needs").iter().flat_map(|v| v.split(',').map(|x| x.trim().to_string())).filter(|v| !v.is_empty()).collect(),
         notes: many("note"),
         statements,
         version,
