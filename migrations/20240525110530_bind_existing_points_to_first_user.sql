@@ -4,6 +4,7 @@
 -- release: 0.4.0
 -- transaction: true
 -- changes-data: true
+-- needs: 20250821192219, 20260108192905
 -- note: Rails: the first user is the lowest id among users with deleted_at IS NULL (1.7.5 SoftDeletable default scope). If there is none, nothing happens and points with NULL user_id stay (a later "User must exist" source). Otherwise every point with NULL user_id gets that user's id in one update_all (no updated_at change).
 -- note: Here the UPDATE is a batched backfill over points.id (each range commits on its own) instead of one statement.
 -- note: Deviation: afterwards that user's points_count is recounted if it differs. Dawarich leaves it stale until PrefillPointsCounterCacheJob (schema migration 20250821192219, run by Sidekiq after data:migrate) or the scheduled Users::PointsCounterCorrectionJob recounts it.

@@ -4,6 +4,7 @@
 -- release: 0.5.3
 -- transaction: true
 -- changes-data: true
+-- needs: 20240822092405, 20250821192219, 20260108192905
 -- job: BulkStatsCalculatingJob (stats of all active and trial users); not done here: the stats calculation is Ruby.
 -- follow-up: docker exec dawarich_app bin/rails runner 'BulkStatsCalculatingJob.perform_later'
 -- note: Rails: points with longitude = 0.0 OR latitude = 0.0 whose raw_data has neither latitudeE7 nor longitudeE7 (missing or JSON null) are destroyed one by one; each destroy decrements imports.points_count of its import (counter cache, COALESCE(points_count, 0) - 1, no updated_at). Reproduced set-based: counters first, then the rows go to quarantine (dawarich_doctor.quarantine_points) instead of being deleted outright.

@@ -4,6 +4,7 @@
 -- release: 0.8.0
 -- transaction: true
 -- changes-data: true
+-- needs: 20260108192905
 -- note: Rails: every user of the default scope (deleted_at IS NULL) gets fog_of_war_meters = 100 (number) merged into settings and is saved with validations.
 -- note: The Rails hash merge overwrites an existing key (the symbol key serialises to the same JSON key and the later one wins), so this is settings || '{"fog_of_war_meters": 100}', with exactly these JSON types.
 -- note: Saving also runs the User before_save input sanitising, reproduced here: trailing slashes removed from settings.immich_url / settings.photoprism_url, whitespace stripped from settings.maps.url.

@@ -4,6 +4,7 @@
 -- release: 0.9.3
 -- transaction: true
 -- changes-data: true
+-- needs: 20260108192905
 -- note: Rails: the first user (lowest id among users with deleted_at IS NULL, the SoftDeletable default scope) gets admin = true and is saved with validations; no users, nothing happens.
 -- note: Saving also runs the User before_save input sanitising, reproduced here for that user: trailing slashes removed from settings.immich_url / settings.photoprism_url, whitespace stripped from settings.maps.url. updated_at (UTC) changes only if something changes.
 -- note: Precondition (Ruby raises, migration rolls back): that user's settings NULL (the sanitising dereferences it; here admin is set anyway), blank email (presence validation; not checked here).

@@ -4,6 +4,7 @@
 -- release: 0.9.5
 -- transaction: true
 -- changes-data: true
+-- needs: 20260108192905
 -- note: Rails: every user of the default scope (deleted_at IS NULL) gets time_threshold_minutes = 30 and merge_threshold_minutes = 15 (numbers) merged into settings and is saved with validations.
 -- note: The Rails hash merge overwrites an existing key (the symbol key serialises to the same JSON key and the later one wins), so this is settings || '{"time_threshold_minutes": 30, "merge_threshold_minutes": 15}', with exactly these JSON types.
 -- note: Saving also runs the User before_save input sanitising, reproduced here: trailing slashes removed from settings.immich_url / settings.photoprism_url, whitespace stripped from settings.maps.url.

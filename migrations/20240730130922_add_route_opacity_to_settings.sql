@@ -4,6 +4,7 @@
 -- release: 0.9.9
 -- transaction: true
 -- changes-data: true
+-- needs: 20260108192905
 -- note: Rails: every user of the default scope (deleted_at IS NULL) gets route_opacity = 20 (number) merged into settings and is saved with validations.
 -- note: The Rails hash merge overwrites an existing key (the symbol key serialises to the same JSON key and the later one wins), so this is settings || '{"route_opacity": 20}', with exactly these JSON types.
 -- note: Saving also runs the User before_save input sanitising, reproduced here: trailing slashes removed from settings.immich_url / settings.photoprism_url, whitespace stripped from settings.maps.url.

@@ -4,6 +4,7 @@
 -- release: 0.12.0
 -- transaction: true
 -- changes-data: true
+-- needs: 20240822092405
 -- note: Rails resets the points counter cache of every import: imports.points_count = number of points with that import_id, written (update_all, no updated_at) only where it differs.
 
 UPDATE imports AS i

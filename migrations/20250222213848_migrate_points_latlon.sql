@@ -4,6 +4,7 @@
 -- release: 0.25.0
 -- transaction: true
 -- changes-data: true
+-- needs: 20260108192905
 -- job: DataMigrations::MigratePointsLatlonJob, one per user of the default scope (deleted_at IS NULL), each one update_all of all that user's points: lonlat = ST_SetSRID(ST_MakePoint(longitude, latitude), 4326); done here in SQL as a batched backfill.
 -- note: Deviation: only points whose lonlat is NULL and whose longitude and latitude are both set are written. The job rewrites every point of the user, which recomputes lonlat from the legacy columns and sets it to NULL on points that only have lonlat (newer imports no longer fill latitude/longitude).
 -- note: As in the Ruby, points of soft-deleted users and points with NULL user_id are not migrated.

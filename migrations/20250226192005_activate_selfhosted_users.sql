@@ -4,6 +4,7 @@
 -- release: 0.25.0
 -- transaction: true
 -- changes-data: true
+-- needs: 20260108192905
 -- env: SELF_HOSTED (default true): read from dawarich_doctor.self_hosted; only the value 'true' counts as self-hosted
 -- note: Rails: when self-hosted, every user of the default scope (deleted_at IS NULL) gets status = 1 (active) via update_all (no updated_at); otherwise nothing.
 

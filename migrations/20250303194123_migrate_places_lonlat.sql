@@ -4,6 +4,7 @@
 -- release: 0.25.0
 -- transaction: true
 -- changes-data: true
+-- needs: 20260108192905
 -- job: DataMigrations::MigratePlacesLonlatJob, one per user of the default scope; done here in SQL: places reached through a visit of a non-deleted user (visits.place_id) whose lonlat is NULL get lonlat = POINT(longitude latitude), SRID 4326 (update_column, no updated_at).
 -- note: As in the Ruby, places not referenced by any visit of a non-deleted user keep lonlat NULL.
 

@@ -4,6 +4,7 @@
 -- release: 0.25.4
 -- transaction: true
 -- changes-data: true
+-- needs: 20260108192905
 -- job: Import::UpdatePointsCountJob, one per import; done here in SQL: imports.processed = number of points of the import (not points_count), saved with validations, updated_at (UTC) only where the value changes.
 -- note: The job's save is the non-raising kind, so an import failing validation is silently left alone; reproduced: owner missing or soft-deleted, blank name, name not unique for its user (case-sensitive), or a legacy-trial owner (status 2 and subscription_source 0) with a non-demo import whose attached file is larger than 11 MiB.
 

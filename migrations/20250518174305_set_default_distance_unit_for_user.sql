@@ -4,6 +4,7 @@
 -- release: 0.26.2
 -- transaction: true
 -- changes-data: true
+-- needs: 20260108192905
 -- note: Rails, for every user of the default scope (deleted_at IS NULL): skipped when settings.maps.distance_unit is already the string 'km' or 'mi'; otherwise, when settings.maps is blank (missing, null, false, empty object or blank string) it becomes {"distance_unit": "km"}, else distance_unit is set to "km" inside the existing maps object; then the user is saved with validations.
 -- note: Saving also runs the User before_save input sanitising, reproduced here for the saved users only: trailing slashes removed from settings.immich_url / settings.photoprism_url, whitespace stripped from settings.maps.url. updated_at (UTC) is set for them.
 -- note: Precondition (Ruby raises, migration rolls back): settings NULL or not a JSON object; settings.maps a number, true, an array or a non-blank string (skipped here); blank email (presence validation; not checked here).

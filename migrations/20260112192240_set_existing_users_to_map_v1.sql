@@ -4,6 +4,7 @@
 -- release: 1.0.1
 -- transaction: true
 -- changes-data: true
+-- needs: 20260108192905
 -- note: The 1.0.1-1.3.2 copy of this file went through the User model (#2362); the 1.3.3+ copy (translated here) is plain SQL, the same two UPDATEs.
 -- note: Depends on users.deleted_at (20260108192905, lower version, so it runs first).
 UPDATE users

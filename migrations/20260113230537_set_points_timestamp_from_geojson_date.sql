@@ -4,6 +4,7 @@
 -- release: 1.0.1
 -- transaction: true
 -- changes-data: true
+-- needs: 20260108192905
 -- env: TIME_ZONE (default Europe/Berlin; Rails Time.zone): a date without a UTC offset is read as local time in this zone; read from dawarich_doctor.time_zone (an IANA zone name), which the runner does not set yet, so the default applies.
 -- note: The Ruby walks Point.where(timestamp: nil), parses raw_data.properties.date with Time.zone.parse and calls point.update!(timestamp:) row by row, inside the migration transaction: one row that fails the Point validations (owner missing or soft-deleted, lonlat missing, same lonlat+timestamp+user already present), or a date Ruby cannot turn into a time (nil -> NoMethodError, a non-string -> TypeError), aborts the whole migration; only ArgumentError (e.g. month 13) is logged and skipped.
 -- note: Here it is one set-based UPDATE of the rows that would pass: date read as ISO-8601 (YYYY-MM-DD, optional T/space time hh:mm[:ss[.fraction]], optional Z/UTC/+hh[:mm] offset), seconds since the epoch rounded down like Time#to_i, updated_at set as update! does.

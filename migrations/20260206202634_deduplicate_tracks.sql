@@ -4,6 +4,7 @@
 -- release: 1.1.0
 -- transaction: false
 -- changes-data: true
+-- needs: 20260108192905
 -- job: Tracks::DeduplicationJob per user not soft-deleted (Tracks::Deduplicator: per (user_id, start_at, end_at) keep the highest track id, delete the other tracks and their track_segments). Done here in SQL: the two statements below.
 -- note: The Ruby deletes with plain DELETEs (segments, then tracks, one transaction per user); here the rows are moved to quarantine (restorable with undo), segments first. Each statement re-selects what is still duplicated, so a rerun after a crash between them converges.
 -- note: The jobs ran later in Sidekiq (2 min + 30 s per user); here the work is done at migrate time. Points keep their track_id, as in the Ruby.

@@ -4,6 +4,7 @@
 -- release: 1.3.4
 -- transaction: true
 -- changes-data: true
+-- needs: 20260108192905
 -- job: DataMigrations::FixRouteOpacityJob: users (not soft-deleted: User default scope) whose settings.route_opacity is above 1 get it divided by 100 (update_all: updated_at untouched). Done here in SQL: the UPDATE below.
 -- note: The job ran later in Sidekiq; here it runs at migrate time. Its cast (settings->>'route_opacity')::float fails the whole job on a non-numeric value; here only values that read as a plain decimal number are considered, so such a value is left alone instead of failing the migration.
 UPDATE users

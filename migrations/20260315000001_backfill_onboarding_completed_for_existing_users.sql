@@ -4,6 +4,7 @@
 -- release: 1.3.4
 -- transaction: true
 -- changes-data: true
+-- needs: 20250821192219, 20260108192905
 -- job: DataMigrations::BackfillOnboardingCompletedJob: users (not soft-deleted: User default scope) with points_count > 0 and no settings.onboarding_completed get onboarding_completed = true (update_all: updated_at untouched). Done here in SQL: the UPDATE below.
 -- note: The job ran later in Sidekiq; here it runs at migrate time. Users whose settings is a JSON scalar or array are skipped (jsonb_set would fail the whole job on them).
 UPDATE users

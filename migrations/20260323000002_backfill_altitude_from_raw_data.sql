@@ -4,6 +4,7 @@
 -- release: 1.5.0
 -- transaction: true
 -- changes-data: true
+-- needs: 20250821192219, 20260108192905
 -- job: DataMigrations::BackfillAltitudeJob -> DataMigrations::BackfillAltitudeUserJob per user with points_count > 0 (not soft-deleted). Part 1, points whose raw_data is still in the table: Points::AltitudeExtractor (first of alt; properties.altitude or geometry.coordinates[2] when present; altitudeMeters; ele; altitude; each read with Ruby to_f) written to altitude (truncated to integer) and altitude_decimal (rounded to 2 places), skipped when the integer altitude already equals the value; upsert_all touches updated_at. Done here in SQL: the batched UPDATE below.
 -- job: Part 2, points whose raw_data was moved into points_raw_data_archives files (ActiveStorage, gzip, maybe encrypted): needs the files, not done here; the follow-up matters only when points_raw_data_archives has rows.
 -- follow-up: docker exec dawarich_app bin/rails runner 'User.where("points_count > 0").where(id: Points::RawDataArchive.select(:user_id)).find_each { |u| DataMigrations::BackfillAltitudeUserJob.perform_later(u.id) }'

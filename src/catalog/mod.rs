@@ -109,6 +109,11 @@ impl Catalog {
                 }
             })
             .collect();
+        for m in &migrations {
+            if let Some(v) = m.needs.iter().find(|v| !migrations.iter().any(|n| n.kind == MigrationKind::Schema && &n.version == *v)) {
+                return Err(CatalogError { file: format!("{}_{}.sql", m.version, m.name), problem: format!("`needs` names {v}, which is no schema migration of the catalog") });
+            }
+        }
         Ok(Catalog { migrations, releases })
     }
 

@@ -143,26 +143,29 @@ fn touched_tables(m: &Migration, estimates: &HashMap<String, i64>) -> Vec<(Strin
     seen.into_iter().map(|t| (t.clone(), estimates.get(&t).copied().unwrap_or(0))).collect()
 }
 
-/// Data migrations of the plan whose translation writes what a schema migration adds that is neither
-/// applied nor part of the plan (a target older than the code the translation follows).
+/// Migrations of the plan whose translation uses what a schema migration adds that is neither applied
+/// nor part of the plan (a target older than the code the translation follows).
 fn unmet_needs(c: &crate::catalog::Catalog, applied: &BTreeSet<String>, steps: &[PlanStep], target: &str) -> Vec<Blocker> {
     let planned: HashSet<&str> = steps.iter().filter(|s| s.kind == StepKind::SchemaMigration).filter_map(|s| s.version.as_deref()).collect();
     steps
         .iter()
-        .filter(|s| s.kind == StepKind::DataMigration)
-        .filter_map(|s| c.get(MigrationKind::Data, s.version.as_deref()?))
+        .filter_map(|s| match s.kind {
+            StepKind::SchemaMigration => c.get(MigrationKind::Schema, s.version.as_deref()?),
+            StepKind::DataMigration => c.get(MigrationKind::Data, s.version.as_deref()?),
+            _ => None,
+        })
         .filter_map(|m| {
             let missing: Vec<&Migration> = m.needs.iter().filter(|v| !applied.contains(*v) && !planned.contains(v.as_str())).filter_map(|v| c.get(MigrationKind::Schema, v)).collect();
             let first = missing.iter().map(|n| n.release.as_str()).max_by_key(|r| c.releases.iter().position(|x| x.tag == *r))?;
             Some(Blocker {
                 id: "target-too-old".into(),
                 message: format!(
-                    "data migration {} is done here as Dawarich {} runs it, which also writes what {} adds (Dawarich {first}); the target {target} does not have it",
+                    "{} is done here as Dawarich {} runs it, which uses what {} adds (Dawarich {first}); the target {target} does not have it",
                     m.label(),
                     c.newest().tag,
                     missing.iter().map(|n| n.label()).collect::<Vec<_>>().join(", ")
                 ),
-                fix: format!("Upgrade to {first} or newer (leave out --to for the newest release), or let Dawarich {target}'s own start run this data migration."),
+                fix: format!("Upgrade to {first} or newer (leave out --to for the newest release), or let Dawarich {target}'s own start run this migration."),
                 versions: vec![m.version.clone()],
             })
         })
