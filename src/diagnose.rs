@@ -198,9 +198,9 @@ const NEEDS_POINT_OWNER: &[&str] = &["20240815174852", "20250222213848", "202505
 const NEEDS_SETTINGS: &[&str] = &["20240625201842", "20240724141417", "20240730130922", "20241022100309", "20241107112451", "20250518174305"];
 
 static CHECKS: &[CheckDef] = &[
-    CheckDef { title: "Points without a user", blocks: NEEDS_POINT_OWNER, run: |c| Box::pin(points_owner(c, OwnerProblem::Null)) },
-    CheckDef { title: "Points whose user no longer exists", blocks: NEEDS_POINT_OWNER, run: |c| Box::pin(points_owner(c, OwnerProblem::Missing)) },
-    CheckDef { title: "Points whose user is soft-deleted", blocks: NEEDS_POINT_OWNER, run: |c| Box::pin(points_owner(c, OwnerProblem::SoftDeleted)) },
+    CheckDef { title: OWNER_CHECKS[0].1, blocks: NEEDS_POINT_OWNER, run: |c| Box::pin(points_owner(c, OwnerProblem::Null)) },
+    CheckDef { title: OWNER_CHECKS[1].1, blocks: NEEDS_POINT_OWNER, run: |c| Box::pin(points_owner(c, OwnerProblem::Missing)) },
+    CheckDef { title: OWNER_CHECKS[2].1, blocks: NEEDS_POINT_OWNER, run: |c| Box::pin(points_owner(c, OwnerProblem::SoftDeleted)) },
     CheckDef { title: "Points with coordinates but no lonlat", blocks: &["20250222213848", "20250516180933"], run: |c| Box::pin(lonlat_missing(c)) },
     CheckDef { title: "Points whose lonlat backfill would collide", blocks: &["20250222213848"], run: |c| Box::pin(lonlat_conflicts(c)) },
     CheckDef { title: "Points without a timestamp", blocks: &["20260113230537"], run: |c| Box::pin(null_timestamp(c)) },
@@ -260,6 +260,18 @@ mod tests {
     }
 }
 
+/// Id and title of the three point-owner checks, in `OwnerProblem` order.
+const OWNER_CHECKS: [(&str, &str); 3] = [
+    ("points-without-user", "Points without a user"),
+    ("points-user-missing", "Points whose user no longer exists"),
+    ("points-user-soft-deleted", "Points whose user is soft-deleted"),
+];
+
+/// The title diagnose gives the point-owner check `id`.
+pub(crate) fn owner_check_title(id: &str) -> Option<&'static str> {
+    OWNER_CHECKS.iter().find(|(i, _)| *i == id).map(|(_, t)| *t)
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum OwnerProblem {
     Null,
@@ -290,11 +302,7 @@ async fn point_owner_ids(ctx: &Ctx<'_>) -> Result<(Vec<i64>, bool)> {
 }
 
 async fn points_owner(ctx: &Ctx<'_>, which: OwnerProblem) -> Result<Check> {
-    let (id, title) = match which {
-        OwnerProblem::Null => ("points-without-user", "Points without a user"),
-        OwnerProblem::Missing => ("points-user-missing", "Points whose user no longer exists"),
-        OwnerProblem::SoftDeleted => ("points-user-soft-deleted", "Points whose user is soft-deleted"),
-    };
+    let (id, title) = OWNER_CHECKS[which as usize];
     let c = check(id, title);
     if !ctx.schema.has("points", &["user_id"]) {
         return Ok(not_applicable(c, "points has no user_id column (before 0.4.0)"));

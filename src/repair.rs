@@ -143,7 +143,7 @@ async fn owner_plan(db: &Db, check: &str, user: Option<i64>, strategy: Option<&s
         None => vec![],
     };
     Ok(Plan {
-        title: "Points without a live owner".into(),
+        title: crate::diagnose::owner_check_title(check).unwrap_or("Points without a live owner").into(),
         table: "points",
         condition,
         strategies: vec![

@@ -424,12 +424,12 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         p.click("#start-upgrade").await;
         answer_dialog("End session ", &["Return"]).await;
         let asking = p.wait_text("#asking", "the repair question", |t| t.contains("with infer")).await;
-        assert!(asking.contains("Repair 4 points without a live owner"), "{asking}");
-        answer_dialog("Repair 4 points without a live owner with infer?", &["Return"]).await;
+        assert!(asking.contains("Repair 4 points without a user"), "{asking}");
+        answer_dialog("Repair 4 points without a user with infer?", &["Return"]).await;
         let asking = p.wait_text("#asking", "the quarantine question", |t| t.contains("Quarantine")).await;
-        assert!(asking.contains("Quarantine 3 points without a live owner?") && asking.contains("copied to dawarich_doctor.quarantine_* first") && asking.contains("Undo"), "{asking}");
+        assert!(asking.contains("Quarantine 3 points without a user?") && asking.contains("copied to dawarich_doctor.quarantine_* first") && asking.contains("Undo"), "{asking}");
         p.shot("11-upgrade-confirm-quarantine").await;
-        answer_dialog("Quarantine 3 points without a live owner?", &["Return"]).await;
+        answer_dialog("Quarantine 3 points without a user?", &["Return"]).await;
         let result = p.wait_text("#upgrade-result", "finished", |_| true).await;
         assert!(result.contains("Dawarich runs the migrations at its next start"), "{result}\n{:?}", p.text("#phases").await);
         assert!(p.text("[data-phase=lock]").await.unwrap().contains("the lock is free"));
@@ -520,7 +520,7 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         p.click("#backup-done").await;
         p.click("#start-upgrade").await;
         // infer finds no owner for these 3 (nothing to change, no question): quarantine, then migrate
-        answer_dialog("Quarantine 3 points without a live owner?", &["Return"]).await;
+        answer_dialog("Quarantine 3 points without a user?", &["Return"]).await;
         let asking = p.wait_text("#asking", "the migrations question", |t| t.contains("migrations")).await;
         assert!(asking.contains("from Dawarich 0.9.11 to Dawarich 1.7.5") && asking.contains("backup"), "{asking}");
         p.shot("07-upgrade-confirm-migrations").await;
