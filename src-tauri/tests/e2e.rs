@@ -99,6 +99,15 @@ impl Drop for Driver {
     }
 }
 
+/// Polls `done` every 100 ms until it holds; fails with `what` after TIMEOUT.
+async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let t = Instant::now();
+    while !done().await {
+        assert!(t.elapsed() < TIMEOUT, "{what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The native GTK dialog (a window of its own, outside the webview, so out of WebDriver's reach)
 /// whose title starts with `title`: waits until it is shown, focuses it and presses `keys` with
 /// xdotool. The message dialog's default button is the one that goes ahead (Return); Escape cancels.
@@ -300,11 +309,7 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         p.type_into("#paste", &url).await;
         p.click("#fill-from-paste").await;
         p.wait_text("#f-host", "present", |_| true).await;
-        let t = Instant::now();
-        while p.value("#f-port").await.as_deref() != Some(&cluster.port.to_string()) {
-            assert!(t.elapsed() < TIMEOUT, "the form was not filled from the URL");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        until("the form was not filled from the URL", async || p.value("#f-port").await.as_deref() == Some(&cluster.port.to_string())).await;
         assert_eq!(p.value("#f-host").await.as_deref(), Some("127.0.0.1"));
         assert_eq!(p.value("#f-database").await.as_deref(), Some(name));
         assert_eq!(p.value("#f-password").await.as_deref(), Some("postgres"), "the password from the URL is in the form");
@@ -356,30 +361,18 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         assert!(asking.contains("The database itself is not touched"), "{asking}");
         p.shot("06b-delete-confirm").await;
         answer_dialog("Delete \u{201c}Home server (copy)\u{201d}?", &["Escape"]).await;
-        let t = Instant::now();
-        while p.count("#asking").await != 0 {
-            assert!(t.elapsed() < TIMEOUT, "the question stayed in the page");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        until("the question stayed in the page", async || p.count("#asking").await == 0).await;
         assert_eq!(p.count(".profile-card").await, 2, "Cancel deleted nothing");
         p.click(".profile-card:nth-child(2) button.delete").await;
         answer_dialog("Delete \u{201c}Home server (copy)\u{201d}?", &["Return"]).await;
-        let t = Instant::now();
-        while p.count(".profile-card").await != 1 {
-            assert!(t.elapsed() < TIMEOUT, "the copy was not deleted");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        until("the copy was not deleted", async || p.count(".profile-card").await == 1).await;
 
         // a second connection, to a Dawarich 0.9.11 like the demo: its upgrade plan
         p.click("#new-connection").await;
         p.type_into("#paste", &old_url).await;
         p.click("#fill-from-paste").await;
         p.wait_text("#f-database", "filled", |_| true).await;
-        let t = Instant::now();
-        while p.value("#f-database").await.as_deref() != Some(old) {
-            assert!(t.elapsed() < TIMEOUT, "the form was not filled from the URL");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        until("the form was not filled from the URL", async || p.value("#f-database").await.as_deref() == Some(old)).await;
         p.type_into("#f-name", "Old server").await;
         p.click("#test-connection").await;
         p.wait_text("[data-step=dawarich]", "detected", |t| t.contains("Dawarich 0.9.11")).await;
@@ -450,11 +443,7 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         p.wait_text("#log-table", "the audit log", |t| t.contains("lock-release") && t.contains("undo")).await;
         p.shot("14-log").await;
         p.js("const s = document.querySelector('#log-action'); s.value = 'repair'; s.dispatchEvent(new Event('change'));", vec![]).await;
-        let t = Instant::now();
-        while p.js("return [...document.querySelectorAll('#log-table tbody tr')].some(r => r.dataset.action !== 'repair');", vec![]).await != json!(false) {
-            assert!(t.elapsed() < TIMEOUT, "the action filter did not apply");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        until("the action filter did not apply", async || p.js("return [...document.querySelectorAll('#log-table tbody tr')].some(r => r.dataset.action !== 'repair');", vec![]).await == json!(false)).await;
         let shown = p.count("#log-table tbody tr").await;
         assert!(shown >= 2);
         // export what is shown, through the native save dialog (the typed path replaces the name)
