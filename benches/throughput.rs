@@ -2,8 +2,9 @@
 //! process). `cargo bench --bench throughput -- [POINTS]` (default 1,000,000). For each size (POINTS/10
 //! first, then POINTS) it builds a Dawarich 1.7.5 database in a throwaway cluster and measures:
 //! - diagnose: total time of the index-backed checks, and the whole-table checks separately;
-//! - AddOwntracksPointsData (20240815174852) by our runner vs (a) one set-based UPDATE of the same
-//!   rows and (b) a row-by-row loop (SELECT a row, UPDATE it by id) on a sample;
+//! - AddOwntracksPointsData (20240815174852) by our runner on 1, the default and 3 sessions vs (a) one
+//!   set-based UPDATE of the same rows (before and after, averaged) and (b) a row-by-row loop (SELECT
+//!   a row, UPDATE it by id) on a sample;
 //! - the repair of 10 % ownerless points vs one set-based UPDATE (run before and after it, averaged), and
 //!   its longest transaction;
 //! - peak resident memory of this process per size.
@@ -15,7 +16,7 @@ use std::time::Instant;
 use dawarich_doctor::cluster::{Cluster, ClusterOptions};
 use dawarich_doctor::connect::{connect, ConnectOptions, Db};
 use dawarich_doctor::diagnose::{diagnose, DiagnoseOptions};
-use dawarich_doctor::migrate::{upgrade, UpgradeOptions};
+use dawarich_doctor::migrate::{upgrade, UpgradeOptions, DEFAULT_WORKERS};
 use dawarich_doctor::profile::parse_url;
 use dawarich_doctor::progress::{Cancel, Silent};
 use dawarich_doctor::repair::{repair, RepairOptions};
@@ -117,18 +118,29 @@ async fn run(cluster: &Cluster, n: i64) {
     db.batch_execute(RESET).await.unwrap();
     vacuum(&db).await;
     let max: i64 = db.query_one("SELECT max(id) + 1 FROM points", &[]).await.unwrap().get(0);
-    let t = Instant::now();
-    let rows = db.execute(sql.as_str(), &[&0i64, &max]).await.unwrap();
-    let one_update = rows as f64 / t.elapsed().as_secs_f64();
-    db.batch_execute(RESET).await.unwrap();
-    vacuum(&db).await;
-    db.execute("DELETE FROM data_migrations WHERE version = $1", &[&OWNTRACKS]).await.unwrap();
-    let t = Instant::now();
-    let up = upgrade(&opts(&url), &UpgradeOptions { target: Some("0.11.1".into()), audit_file: None, ..Default::default() }, &Silent, &Cancel::new()).await.unwrap();
-    assert_eq!(up.applied, vec![OWNTRACKS.to_string()]);
-    let ours = rows as f64 / t.elapsed().as_secs_f64();
-    db.batch_execute(RESET).await.unwrap();
-    vacuum(&db).await;
+    // (a), measured before and after our runs (each pass churns the table) and averaged
+    let one_update = || async {
+        let t = Instant::now();
+        let rows = db.execute(sql.as_str(), &[&0i64, &max]).await.unwrap();
+        let rate = rows as f64 / t.elapsed().as_secs_f64();
+        db.batch_execute(RESET).await.unwrap();
+        vacuum(&db).await;
+        (rows, rate)
+    };
+    let (rows, before) = one_update().await;
+    // our runner (the whole upgrade run) with one session, the default, and more
+    let mut ours = Vec::new();
+    for workers in [1, usize::from(DEFAULT_WORKERS), 3] {
+        db.execute("DELETE FROM data_migrations WHERE version = $1", &[&OWNTRACKS]).await.unwrap();
+        let t = Instant::now();
+        let up = upgrade(&opts(&url), &UpgradeOptions { target: Some("0.11.1".into()), audit_file: None, workers, ..Default::default() }, &Silent, &Cancel::new()).await.unwrap();
+        assert_eq!(up.applied, vec![OWNTRACKS.to_string()]);
+        ours.push((workers, rows as f64 / t.elapsed().as_secs_f64()));
+        db.batch_execute(RESET).await.unwrap();
+        vacuum(&db).await;
+    }
+    let (_, after) = one_update().await;
+    let one_update = (before + after) / 2.0;
     let sample = (n / 100).clamp(500, 5000);
     let stmt = db.prepare_typed(sql, &[tokio_postgres::types::Type::INT8, tokio_postgres::types::Type::INT8]).await.unwrap();
     let t = Instant::now();
@@ -140,11 +152,10 @@ async fn run(cluster: &Cluster, n: i64) {
         db.execute(&stmt, &[&id, &(id + 1)]).await.unwrap();
     }
     let row_by_row = sample as f64 / t.elapsed().as_secs_f64();
-    println!(
-        "AddOwntracksPointsData on {rows} rows: our runner {ours:.0} rows/s (whole upgrade run), one UPDATE {one_update:.0} rows/s (ratio {:.2}), row by row {row_by_row:.0} rows/s on {sample} rows (ratio {:.0})",
-        ours / one_update,
-        ours / row_by_row
-    );
+    println!("AddOwntracksPointsData on {rows} rows: one UPDATE {before:.0} and {after:.0} rows/s (before and after), row by row {row_by_row:.0} rows/s on {sample} rows");
+    for (workers, rate) in ours {
+        println!("  our runner on {workers} session(s): {rate:.0} rows/s, ratio {:.2} to one UPDATE, {:.0} to row by row", rate / one_update, rate / row_by_row);
+    }
     println!("peak RSS of this process: {} MiB", peak_rss_kib() / 1024);
     drop(db);
     admin.batch_execute(&format!("DROP DATABASE {name}")).await.unwrap();

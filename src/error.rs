@@ -27,9 +27,15 @@ pub enum Error {
     Cancelled(String),
     #[error("database error: {}", db_message(.0))]
     Db(#[from] tokio_postgres::Error),
+    /// The session holding the migration lock went away while other sessions were working.
+    #[error("{0}")]
+    SessionLost(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
+
+const CONNECTION_LOST_FIX: &str =
+    "The connection was lost (server restart, network, or our session was terminated). Everything committed so far is kept; run the command again.";
 
 impl Error {
     /// The error as shown to the user, with the fix.
@@ -45,6 +51,7 @@ impl Error {
             Error::Precondition { fix, .. } => (ErrorKind::Precondition, fix.clone()),
             Error::Cancelled(_) => (ErrorKind::Cancelled, "Run the same command again to continue: every finished step is kept.".into()),
             Error::Db(e) => (ErrorKind::Database, db_fix(e)),
+            Error::SessionLost(_) => (ErrorKind::Database, CONNECTION_LOST_FIX.into()),
             Error::Io(_) => (ErrorKind::Io, "Check the path and permissions.".into()),
         };
         ErrorReport { kind, message: self.to_string(), fix }
@@ -74,7 +81,7 @@ pub fn db_message(e: &tokio_postgres::Error) -> String {
 
 fn db_fix(e: &tokio_postgres::Error) -> String {
     if e.is_closed() {
-        return "The connection was lost (server restart, network, or our session was terminated). Everything committed so far is kept; run the command again.".into();
+        return CONNECTION_LOST_FIX.into();
     }
     match e.as_db_error().map(|d| d.code().code()) {
         Some("42501") => "The role lacks a privilege: connect as the database owner or a superuser (the stock compose's postgres user is one).".into(),

@@ -8,7 +8,7 @@ use std::time::Instant;
 use dawarich_doctor_model::{ProgressEvent, RepairOutcome, RepairPreview, RuleCount, StrategyPreview, UndoRow};
 
 use crate::audit::{install_support, new_run_id, Audit};
-use crate::batch::{walk, Ranges};
+use crate::batch::{self, walk, Ranges};
 use crate::connect::{connect, ConnectOptions, Db};
 use crate::diagnose::DUPS;
 use crate::error::{Error, Result};
@@ -377,8 +377,8 @@ pub async fn repair(conn: &ConnectOptions, opts: &RepairOptions, progress: &dyn 
         let stmt = db.prepare_typed(&sql, &[tokio_postgres::types::Type::INT8, tokio_postgres::types::Type::INT8, tokio_postgres::types::Type::TEXT][..if matches!(rule.action, Action::Update { .. }) { 3 } else { 2 }]).await?;
         let t = Instant::now();
         let label = format!("repair {} ({})", opts.check, rule.name);
-        let ranges = Ranges { table: rule.table, pk: "id", size: opts.batch_size, start: None, step: i, label: &label };
-        let walked = walk(&db, &ranges, progress, cancel, |lo, hi| {
+        let ranges = Ranges { table: rule.table, pk: "id", size: opts.batch_size, start: None, step: i, label: &label, lanes: 1 };
+        let walked = walk(&db, &ranges, progress, cancel, |batch::Range { lo, hi, .. }| {
             let stmt = stmt.clone();
             let run_id = run_id.clone();
             let is_update = matches!(rule.action, Action::Update { .. });

@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::Mutex;
 
 use common::*;
@@ -14,20 +15,24 @@ use dawarich_doctor::progress::{Cancel, ProgressEvent, Silent};
 use dawarich_doctor::schema::verify;
 
 fn opts() -> UpgradeOptions {
-    UpgradeOptions { audit_file: None, batch_size: Some(50), lock_retries: 0, ..Default::default() }
+    UpgradeOptions { audit_file: None, batch_size: Some(50), lock_retries: 0, workers: 2, ..Default::default() }
 }
 
 /// Content of the data, leaving out columns that hold the time of the run.
 const CHECKSUM: &str = "SELECT (SELECT count(*) FROM points), (SELECT md5(string_agg((to_jsonb(p) - 'created_at' - 'updated_at' - 'reverse_geocoded_at')::text, '|' ORDER BY id)) FROM points p),
                                (SELECT md5(string_agg((to_jsonb(u) - 'created_at' - 'updated_at' - 'active_until')::text, '|' ORDER BY id)) FROM users u)";
 
+/// Nothing to check after the interruption beyond convergence.
+const NO_CHECK: &str = "SELECT true";
+
 async fn state(db: &dawarich_doctor::connect::Db) -> (i64, String, String) {
     let r = db.query_one(CHECKSUM, &[]).await.unwrap();
     (r.get(0), r.get(1), r.get(2))
 }
 
-/// Runs `tag` → newest twice: once straight, once interrupted as `setup`/`on_event` decide, then again.
-async fn converges(tag: &str, blocker_sql: Option<&str>, on_event: impl Fn(&ProgressEvent, &Ctl) + Send + Sync) {
+/// Runs `tag` → newest twice: once straight, once interrupted as `blocker_sql`/`on_event` decide (then
+/// `interrupted`, a query returning one boolean, must hold), then again.
+async fn converges(tag: &str, blocker_sql: Option<&str>, interrupted: &str, on_event: impl Fn(&ProgressEvent, &Ctl) + Send + Sync) {
     let (straight_name, straight) = dawarich_db(tag, 2, 300).await;
     upgrade(&options(&cluster().url(&straight_name)), &opts(), &Silent, &Cancel::new()).await.unwrap();
     let want = state(&straight).await;
@@ -45,6 +50,7 @@ async fn converges(tag: &str, blocker_sql: Option<&str>, on_event: impl Fn(&Prog
     assert!(msg.contains("terminat") || msg.contains("closed") || msg.contains("connection"), "{msg}");
     blocker.batch_execute("ROLLBACK").await.ok();
     drop(ctl);
+    assert!(db.query_one(interrupted, &[]).await.unwrap().get::<_, bool>(0), "after the interruption: {interrupted}");
 
     upgrade(&options(&url), &opts(), &Silent, &Cancel::new()).await.unwrap();
     let diffs: Vec<_> = verify(&db, "1.7.5").await.unwrap().into_iter().filter(|d| d.change != "extra").collect();
@@ -57,7 +63,7 @@ async fn converges(tag: &str, blocker_sql: Option<&str>, on_event: impl Fn(&Prog
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn terminated_inside_a_transactional_migration() {
     // add_place_id_to_visits (ALTER TABLE visits) waits behind our lock on visits: terminate it there.
-    converges("0.9.5", Some("BEGIN; LOCK TABLE visits IN ACCESS SHARE MODE"), |e, ctl| {
+    converges("0.9.5", Some("BEGIN; LOCK TABLE visits IN ACCESS SHARE MODE"), NO_CHECK, |e, ctl| {
         if matches!(e, ProgressEvent::Waiting { .. }) {
             send(ctl, Cmd::Terminate);
         }
@@ -69,7 +75,7 @@ async fn terminated_inside_a_transactional_migration() {
 async fn terminated_inside_a_concurrent_index_build() {
     // add_started_at_index_to_visits (CREATE INDEX CONCURRENTLY, no transaction) waits for our writer
     // on visits; terminating it leaves an INVALID index that the rerun rebuilds.
-    converges("0.19.4", Some("BEGIN; LOCK TABLE visits IN ROW EXCLUSIVE MODE"), |e, ctl| {
+    converges("0.19.4", Some("BEGIN; LOCK TABLE visits IN ROW EXCLUSIVE MODE"), NO_CHECK, |e, ctl| {
         if matches!(e, ProgressEvent::Waiting { .. }) {
             send(ctl, Cmd::Terminate);
         }
@@ -80,13 +86,31 @@ async fn terminated_inside_a_concurrent_index_build() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn terminated_inside_a_batched_backfill() {
     // After the first committed range of a points backfill, a test session locks a row of the third
-    // range; the runner waits there and is terminated mid-batch.
-    let locked = std::sync::atomic::AtomicBool::new(false);
-    converges("0.9.5", None, move |e, ctl| match e {
-        ProgressEvent::StepProgress { total: Some(_), done, .. } if *done > 0 && !locked.swap(true, std::sync::atomic::Ordering::SeqCst) => {
-            send(ctl, Cmd::LockRow(125));
+    // range; the runner waits there (while the other session finishes the later ranges) and is
+    // terminated mid-batch. The checkpoint must not pass the unfinished range.
+    let locked = AtomicBool::new(false);
+    let checkpoint = "SELECT coalesce(max(next_id), 0) <= 101 FROM dawarich_doctor.backfill_checkpoint WHERE version = '20260217000001'";
+    converges("0.9.5", None, checkpoint, move |e, ctl| match e {
+        ProgressEvent::StepProgress { total: Some(_), done, .. } if *done > 0 && !locked.swap(true, SeqCst) => send(ctl, Cmd::LockRow(125)),
+        ProgressEvent::Waiting { .. } if locked.load(SeqCst) => send(ctl, Cmd::Terminate),
+        _ => {}
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_helper_session_starts_nothing_once_the_locking_session_is_gone() {
+    // The motion-data backfill (every point changes) runs in ranges of 50 on two sessions: the first
+    // range (the locking session's) waits on a row the test holds, the helper commits the second, and
+    // then the locking session is terminated. The helper must not commit the third range.
+    let step = AtomicUsize::new(usize::MAX);
+    let only_second = "SELECT count(*) = 50 AND min(id) = 51 FROM points WHERE motion_data <> '{}'";
+    converges("0.9.5", None, only_second, move |e, ctl| match e {
+        ProgressEvent::StepStarted { step: s, title } if title.contains("backfill_motion_data") => {
+            step.store(*s, SeqCst);
+            send(ctl, Cmd::LockRow(25));
         }
-        ProgressEvent::Waiting { .. } if locked.load(std::sync::atomic::Ordering::SeqCst) => send(ctl, Cmd::Terminate),
+        ProgressEvent::StepProgress { step: s, total: Some(_), done, .. } if *s == step.load(SeqCst) && *done > 0 => send(ctl, Cmd::Terminate),
         _ => {}
     })
     .await;

@@ -79,6 +79,9 @@ enum Command {
         /// Dawarich's TIME_ZONE, for dates without an offset.
         #[arg(long, default_value = "Europe/Berlin")]
         time_zone: String,
+        /// Database sessions a batched backfill runs on at once (1: only the one holding the lock).
+        #[arg(long, default_value_t = dawarich_doctor::migrate::DEFAULT_WORKERS, value_parser = clap::value_parser!(u8).range(1..=16))]
+        workers: u8,
     },
     /// Compare the live schema with a release's expected schema; exit 1 when they differ.
     Verify {
@@ -374,7 +377,7 @@ async fn run(command: Command, color: bool) -> Result<ExitCode> {
             }
             Ok(if plan.blockers.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Command::Upgrade { conn, to, yes, dry_run, self_hosted, time_zone } => {
+        Command::Upgrade { conn, to, yes, dry_run, self_hosted, time_zone, workers } => {
             let db = conn.connect().await?;
             let plan = dawarich_doctor::migrate::plan(&db, to.as_deref()).await?;
             print!("{}", render::plan(&plan, dry_run, &p));
@@ -389,7 +392,7 @@ async fn run(command: Command, color: bool) -> Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
             drop(db);
-            let opts = dawarich_doctor::migrate::UpgradeOptions { target: to, self_hosted, time_zone, ..Default::default() };
+            let opts = dawarich_doctor::migrate::UpgradeOptions { target: to, self_hosted, time_zone, workers: workers.into(), ..Default::default() };
             let cancel = cancel_on_ctrl_c();
             let outcome = dawarich_doctor::migrate::upgrade(&conn.options()?, &opts, &render::step_printer(&p), &cancel).await?;
             print!("{}", render::outcome(&outcome, &p));

@@ -11,7 +11,8 @@ use super::UpgradeOptions;
 use crate::audit::Audit;
 use crate::batch;
 use crate::catalog::{Batch, Migration, Statement};
-use crate::connect::Db;
+use crate::connect::{connect, ConnectOptions, Db};
+use crate::locks::holds_migration_lock;
 use crate::error::{Error, Result};
 use crate::progress::{Cancel, Progress};
 use crate::schema;
@@ -19,6 +20,8 @@ use crate::schema;
 pub(super) struct Executor<'a> {
     pub db: &'a Db,
     pub monitor: &'a Db,
+    /// For helper sessions.
+    pub conn: &'a ConnectOptions,
     pub opts: &'a UpgradeOptions,
     pub audit: &'a Audit,
     pub progress: &'a dyn Progress,
@@ -60,8 +63,8 @@ impl Executor<'_> {
         }
     }
 
-    /// Runs `fut` while watching, from the monitor session, who blocks our backend.
-    async fn watched<T>(&self, step: usize, attempt: u32, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    /// Runs `fut` on `db` while watching, from the monitor session, who blocks that backend.
+    async fn watched<T>(&self, step: usize, db: &Db, attempt: u32, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
         tokio::pin!(fut);
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         tick.tick().await;
@@ -69,7 +72,7 @@ impl Executor<'_> {
             tokio::select! {
                 r = &mut fut => return r,
                 _ = tick.tick() => {
-                    if let Ok(rows) = self.monitor.query("SELECT pid, left(query, 200) FROM pg_stat_activity WHERE pid = ANY(pg_blocking_pids($1))", &[&self.db.backend_pid]).await {
+                    if let Ok(rows) = self.monitor.query("SELECT pid, left(query, 200) FROM pg_stat_activity WHERE pid = ANY(pg_blocking_pids($1))", &[&db.backend_pid]).await {
                         for r in rows {
                             self.progress.emit(ProgressEvent::Waiting { step, blocker_pid: r.get(0), blocker_query: r.get(1), attempt });
                         }
@@ -79,8 +82,9 @@ impl Executor<'_> {
         }
     }
 
-    /// Retries `attempt_fn` on lock timeouts with a growing `lock_timeout`, the last attempt unlimited.
-    async fn with_lock_retries<T, F, Fut>(&self, step: usize, mut attempt_fn: F) -> Result<T>
+    /// Retries `attempt_fn` (on `db`) on lock timeouts with a growing `lock_timeout`, the last attempt
+    /// unlimited.
+    async fn with_lock_retries<T, F, Fut>(&self, step: usize, db: &Db, mut attempt_fn: F) -> Result<T>
     where
         F: FnMut(u64) -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
@@ -88,7 +92,7 @@ impl Executor<'_> {
         let mut attempt = 0;
         loop {
             let timeout = self.lock_timeout(attempt);
-            match self.watched(step, attempt, attempt_fn(timeout)).await {
+            match self.watched(step, db, attempt, attempt_fn(timeout)).await {
                 Err(e) if is_lock_timeout(&e) && attempt < self.opts.lock_retries => {
                     self.progress.emit(ProgressEvent::Warning { step: Some(step), message: format!("lock wait exceeded {timeout} ms; retrying") });
                     if self.cancel.is_cancelled() {
@@ -141,7 +145,7 @@ impl Executor<'_> {
         }
         let t = Instant::now();
         let counts = self
-            .with_lock_retries(step, |timeout| async move {
+            .with_lock_retries(step, self.db, |timeout| async move {
                 self.db.batch_execute("BEGIN").await?;
                 let body = async {
                     self.db.batch_execute(&format!("SET LOCAL lock_timeout = {timeout}")).await?;
@@ -198,7 +202,7 @@ impl Executor<'_> {
                 let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS \"{name}\"");
                 self.progress.emit(ProgressEvent::Warning { step: Some(step), message: format!("rebuilding INVALID index {name} left by an earlier attempt") });
                 let t = Instant::now();
-                self.with_lock_retries(step, |timeout| {
+                self.with_lock_retries(step, self.db, |timeout| {
                     let drop = drop.clone();
                     async move {
                         self.db.batch_execute(&format!("SET lock_timeout = {timeout}")).await?;
@@ -212,7 +216,7 @@ impl Executor<'_> {
         self.progress.emit(ProgressEvent::StepProgress { step, done: 0, total: None, rows_per_sec: 0.0, eta_secs: None, statement: Some(s.sql.clone()) });
         let t = Instant::now();
         let n = self
-            .with_lock_retries(step, |timeout| async move {
+            .with_lock_retries(step, self.db, |timeout| async move {
                 self.db.batch_execute(&format!("SET lock_timeout = {timeout}")).await?;
                 let r = self.db.execute(s.sql.as_str(), &[]).await;
                 self.db.batch_execute("SET lock_timeout = 0").await?;
@@ -231,7 +235,32 @@ impl Executor<'_> {
         }
     }
 
-    /// A batched backfill: primary-key ranges, each committed with its checkpoint, resumable.
+    /// Opens the helper sessions a backfill spreads its ranges over (`workers - 1` besides the locking
+    /// session). One that cannot be opened is left out with a warning: the backfill runs on fewer.
+    async fn helpers(&self, step: usize) -> Vec<Db> {
+        let mut helpers = Vec::new();
+        for _ in 1..self.opts.workers.max(1) {
+            let db = match connect(self.conn).await {
+                Ok(db) => db,
+                Err(e) => {
+                    self.progress.emit(ProgressEvent::Warning { step: Some(step), message: format!("backfill runs on {} sessions: another could not be opened: {e}", helpers.len() + 1) });
+                    break;
+                }
+            };
+            match super::prepare_session(&db, self.opts, &self.audit.run_id).await {
+                Ok(()) => helpers.push(db),
+                Err(e) => {
+                    self.progress.emit(ProgressEvent::Warning { step: Some(step), message: format!("backfill runs on {} sessions: another could not be prepared: {e}", helpers.len() + 1) });
+                    break;
+                }
+            }
+        }
+        helpers
+    }
+
+    /// A batched backfill: primary-key ranges, each committed with its checkpoint, resumable; ranges run
+    /// on the locking session and its helpers at once. A helper starts a range only while the locking
+    /// session still holds Rails' lock.
     async fn backfill(&self, m: &Migration, step: usize, index: usize, s: &Statement, b: &Batch) -> Result<u64> {
         let kind = kind_str(m.kind);
         let idx = index as i32;
@@ -240,39 +269,45 @@ impl Executor<'_> {
             .query_opt("SELECT next_id FROM dawarich_doctor.backfill_checkpoint WHERE kind = $1 AND version = $2 AND statement = $3", &[&kind, &m.version, &idx])
             .await?
             .map(|r| r.get(0));
-        let stmt = self.db.prepare_typed(&s.sql, &[Type::INT8, Type::INT8]).await?;
+        let helpers = self.helpers(step).await;
+        let lanes: Vec<&Db> = std::iter::once(self.db).chain(&helpers).collect();
+        let mut stmts = Vec::with_capacity(lanes.len());
+        for db in &lanes {
+            stmts.push(db.prepare_typed(&s.sql, &[Type::INT8, Type::INT8]).await?);
+        }
         let size = self.opts.batch_size.unwrap_or(b.size);
         let label = m.label();
-        let ranges = batch::Ranges { table: &b.table, pk: &b.pk, size, start: resume, step, label: &label };
+        let ranges = batch::Ranges { table: &b.table, pk: &b.pk, size, start: resume, step, label: &label, lanes: lanes.len() };
         let t0 = Instant::now();
-        let walked = batch::walk(self.db, &ranges, self.progress, self.cancel, |lo, hi| {
-            let stmt = stmt.clone();
-            self.with_lock_retries(step, move |timeout| {
-                let stmt = stmt.clone();
-                async move {
-                    self.db.batch_execute(&format!("BEGIN; SET LOCAL lock_timeout = {timeout}")).await?;
-                    let body = async {
-                        let n = self.db.execute(&stmt, &[&lo, &hi]).await?;
-                        self.db
-                            .execute(
-                                "INSERT INTO dawarich_doctor.backfill_checkpoint (kind, version, statement, next_id) VALUES ($1, $2, $3, $4)
-                                 ON CONFLICT (kind, version, statement) DO UPDATE SET next_id = excluded.next_id, updated_at = now()",
-                                &[&kind, &m.version, &idx, &hi],
-                            )
-                            .await?;
-                        self.db.batch_execute("COMMIT").await?;
-                        Ok::<_, Error>(n)
+        let walked = batch::walk(self.db, &ranges, self.progress, self.cancel, |r| {
+            let (db, stmt) = (lanes[r.lane], &stmts[r.lane]);
+            let label = &label;
+            self.with_lock_retries(step, db, move |timeout| async move {
+                db.batch_execute(&format!("BEGIN; SET LOCAL lock_timeout = {timeout}")).await?;
+                let body = async {
+                    if r.lane > 0 && !holds_migration_lock(db, &self.db.database, self.db.backend_pid).await? {
+                        return Err(Error::SessionLost(format!("{label} stopped before id {}: the session holding the migration lock was closed or terminated; a new run continues from the last checkpoint", r.lo)));
                     }
-                    .await;
-                    if body.is_err() && !self.db.is_closed() {
-                        let _ = self.db.batch_execute("ROLLBACK").await;
-                    }
-                    body
+                    let n = db.execute(stmt, &[&r.lo, &r.hi]).await?;
+                    db.execute(
+                        "INSERT INTO dawarich_doctor.backfill_checkpoint (kind, version, statement, next_id) VALUES ($1, $2, $3, $4)
+                         ON CONFLICT (kind, version, statement) DO UPDATE SET next_id = greatest(backfill_checkpoint.next_id, excluded.next_id), updated_at = now()",
+                        &[&kind, &m.version, &idx, &r.done_below],
+                    )
+                    .await?;
+                    db.batch_execute("COMMIT").await?;
+                    Ok::<_, Error>(n)
                 }
+                .await;
+                if body.is_err() && !db.is_closed() {
+                    let _ = db.batch_execute("ROLLBACK").await;
+                }
+                body
             })
         })
         .await?;
-        self.audit.record(self.db, "migrate", &format!("-- batched by {}.{} in ranges of {size}\n{}", b.table, b.pk, s.sql), Some(walked.rows), t0.elapsed(), "ok").await?;
+        let sql = format!("-- batched by {}.{} in ranges of {size} on {} sessions\n{}", b.table, b.pk, lanes.len(), s.sql);
+        self.audit.record(self.db, "migrate", &sql, Some(walked.rows), t0.elapsed(), "ok").await?;
         Ok(walked.rows)
     }
 

@@ -20,6 +20,9 @@ use crate::schema;
 
 pub use plan::plan;
 
+/// Sessions a batched backfill uses unless told otherwise.
+pub const DEFAULT_WORKERS: u8 = 2;
+
 /// How an upgrade runs.
 #[derive(Debug, Clone)]
 pub struct UpgradeOptions {
@@ -37,6 +40,8 @@ pub struct UpgradeOptions {
     pub audit_file: Option<std::path::PathBuf>,
     /// Rows per backfill range, overriding the catalog's (benchmarks, tests).
     pub batch_size: Option<i64>,
+    /// Sessions a batched backfill runs its ranges on at once (1: only the locking session).
+    pub workers: usize,
 }
 
 impl Default for UpgradeOptions {
@@ -49,6 +54,7 @@ impl Default for UpgradeOptions {
             lock_retries: 5,
             audit_file: crate::audit::default_file(),
             batch_size: None,
+            workers: DEFAULT_WORKERS.into(),
         }
     }
 }
@@ -89,7 +95,7 @@ async fn locked(db: &Db, conn: &ConnectOptions, opts: &UpgradeOptions, progress:
     install_support(db).await?;
     let key = migration_lock_key(&db.database);
     audit.record(db, "lock", &format!("SELECT pg_try_advisory_lock({key})"), None, started.elapsed(), "ok").await?;
-    let result = run_steps(db, &monitor, &plan, opts, &audit, progress, cancel).await;
+    let result = run_steps(db, &monitor, conn, &plan, opts, &audit, progress, cancel).await;
     if !db.is_closed() {
         let _ = audit.record(db, "unlock", &format!("SELECT pg_advisory_unlock({key})"), None, std::time::Duration::ZERO, "ok").await;
     }
@@ -99,6 +105,7 @@ async fn locked(db: &Db, conn: &ConnectOptions, opts: &UpgradeOptions, progress:
 async fn run_steps(
     db: &Db,
     monitor: &Db,
+    conn: &ConnectOptions,
     plan: &dawarich_doctor_model::Plan,
     opts: &UpgradeOptions,
     audit: &Audit,
@@ -106,12 +113,9 @@ async fn run_steps(
     cancel: &Cancel,
 ) -> Result<Vec<String>> {
     let c = catalog();
-    db.execute("SELECT set_config('dawarich_doctor.self_hosted', $1, false)", &[&opts.self_hosted.to_string()]).await?;
-    db.execute("SELECT set_config('dawarich_doctor.run_id', $1, false)", &[&audit.run_id]).await?;
-    db.execute("SELECT set_config('dawarich_doctor.time_zone', $1, false)", &[&opts.time_zone]).await?;
-    db.batch_execute("SET statement_timeout = 0").await?;
+    prepare_session(db, opts, &audit.run_id).await?;
     record_environment(db, audit, &plan.to_release).await?;
-    let mut ex = exec::Executor { db, monitor, opts, audit, progress, cancel };
+    let mut ex = exec::Executor { db, monitor, conn, opts, audit, progress, cancel };
     let mut applied = Vec::new();
     for step in &plan.steps {
         if cancel.is_cancelled() {
@@ -146,6 +150,18 @@ async fn run_steps(
         progress.emit(ProgressEvent::Warning { step: None, message: format!("{} {} {} remains different from {}", d.change, d.object, d.name, plan.to_release) });
     }
     Ok(applied)
+}
+
+/// The settings the catalog's SQL reads (see docs/CATALOG.md), and no statement timeout: backfills
+/// are long. Every session that runs migration SQL gets them.
+async fn prepare_session(db: &Db, opts: &UpgradeOptions, run_id: &str) -> Result<()> {
+    db.execute(
+        "SELECT set_config('dawarich_doctor.self_hosted', $1, false), set_config('dawarich_doctor.run_id', $2, false),
+                set_config('dawarich_doctor.time_zone', $3, false), set_config('statement_timeout', '0', false)",
+        &[&opts.self_hosted.to_string(), &run_id, &opts.time_zone],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Rails writes `ar_internal_metadata.environment` before running anything; we keep the value that
