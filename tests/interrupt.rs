@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Mutex;
 
 use common::*;
@@ -85,14 +85,14 @@ async fn terminated_inside_a_concurrent_index_build() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn terminated_inside_a_batched_backfill() {
-    // After the first committed range of a points backfill, a test session locks a row of the third
-    // range; the runner waits there (while the other session finishes the later ranges) and is
-    // terminated mid-batch. The checkpoint must not pass the unfinished range.
-    let locked = AtomicBool::new(false);
-    let checkpoint = "SELECT coalesce(max(next_id), 0) <= 101 FROM dawarich_doctor.backfill_checkpoint WHERE version = '20260217000001'";
-    converges("0.9.5", None, checkpoint, move |e, ctl| match e {
-        ProgressEvent::StepProgress { total: Some(_), done, .. } if *done > 0 && !locked.swap(true, SeqCst) => send(ctl, Cmd::LockRow(125)),
-        ProgressEvent::Waiting { .. } if locked.load(SeqCst) => send(ctl, Cmd::Terminate),
+    // The motion-data backfill (every point changes) runs in ranges of 50 on two sessions; a test
+    // session holds a row of the third range, so one session waits there while the other finishes the
+    // later ranges; it is terminated while waiting. The checkpoint must not pass the unfinished range,
+    // and only that backfill's checkpoint is left (finished migrations delete theirs).
+    let checkpoint = "SELECT array_agg(version) = '{20260217000001}' AND max(next_id) <= 101 FROM dawarich_doctor.backfill_checkpoint";
+    converges("0.9.5", None, checkpoint, |e, ctl| match e {
+        ProgressEvent::StepStarted { title, .. } if title.contains("backfill_motion_data") => send(ctl, Cmd::LockRow(125)),
+        ProgressEvent::Waiting { .. } => send(ctl, Cmd::Terminate),
         _ => {}
     })
     .await;

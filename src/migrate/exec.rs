@@ -117,7 +117,18 @@ impl Executor<'_> {
             }
             if record {
                 let t = Instant::now();
-                self.db.batch_execute(&record_sql).await?;
+                // the version and the end of its checkpoints, together
+                self.db.batch_execute("BEGIN").await?;
+                let done = async {
+                    self.db.batch_execute(&record_sql).await?;
+                    self.forget_checkpoints(m).await?;
+                    Ok::<_, Error>(self.db.batch_execute("COMMIT").await?)
+                }
+                .await;
+                if done.is_err() && !self.db.is_closed() {
+                    let _ = self.db.batch_execute("ROLLBACK").await;
+                }
+                done?;
                 self.audit.record(self.db, "migrate", &record_sql, Some(1), t.elapsed(), "ok").await?;
             }
             return Ok(rows);
@@ -139,6 +150,12 @@ impl Executor<'_> {
         Ok(rows)
     }
 
+    /// Deletes the migration's backfill checkpoints (in the transaction that records its version).
+    async fn forget_checkpoints(&self, m: &Migration) -> Result<()> {
+        self.db.execute("DELETE FROM dawarich_doctor.backfill_checkpoint WHERE kind = $1 AND version = $2", &[&kind_str(m.kind), &m.version]).await?;
+        Ok(())
+    }
+
     async fn transaction(&self, m: &Migration, step: usize, stmts: &[&Statement], record: Option<&str>) -> Result<u64> {
         if stmts.is_empty() && record.is_none() {
             return Ok(0);
@@ -156,7 +173,7 @@ impl Executor<'_> {
                     }
                     if let Some(r) = record {
                         self.db.batch_execute(r).await?;
-                        self.db.execute("DELETE FROM dawarich_doctor.backfill_checkpoint WHERE kind = $1 AND version = $2", &[&kind_str(m.kind), &m.version]).await?;
+                        self.forget_checkpoints(m).await?;
                     }
                     self.db.batch_execute("COMMIT").await?;
                     Ok::<_, Error>(counts)
