@@ -1,7 +1,9 @@
 //! Work over a big table in primary-key ranges: one short transaction per range, progress with rate
 //! and ETA after each, cancellation between ranges. Ranges may run on several sessions ("lanes") at
-//! once; each range then carries the key below which everything is done when it commits, which is what
-//! a checkpoint may record. Used by migration backfills and repairs.
+//! once: each lane walks its own part of the keys (neighbouring ranges on two sessions would fight
+//! over the same index and heap pages) and a lane that runs out takes half of the biggest rest. Each
+//! range carries what is done once it commits, which is what a checkpoint records. Used by migration
+//! backfills and repairs.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -13,13 +15,81 @@ use crate::connect::Db;
 use crate::error::{Error, Result};
 use crate::progress::{Cancel, Progress};
 
+/// Key intervals `[lo, hi)` that are done: sorted, disjoint, not touching.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Done(Vec<(i64, i64)>);
+
+impl Done {
+    /// Everything below `key`.
+    pub fn below(key: i64) -> Done {
+        Done(vec![(i64::MIN, key)])
+    }
+
+    /// From `[lo1, hi1, lo2, hi2, …]` as stored; pieces out of order or overlapping are merged.
+    pub fn from_flat(flat: &[i64]) -> Done {
+        let mut d = Done::default();
+        for pair in flat.chunks_exact(2) {
+            d.add(pair[0], pair[1]);
+        }
+        d
+    }
+
+    /// `[lo1, hi1, lo2, hi2, …]`, for storing.
+    pub fn to_flat(&self) -> Vec<i64> {
+        self.0.iter().flat_map(|&(lo, hi)| [lo, hi]).collect()
+    }
+
+    /// Adds `[lo, hi)`.
+    pub fn add(&mut self, lo: i64, hi: i64) {
+        if lo >= hi {
+            return;
+        }
+        let (mut lo, mut hi) = (lo, hi);
+        self.0.retain(|&(a, b)| {
+            let touches = a <= hi && lo <= b;
+            if touches {
+                lo = lo.min(a);
+                hi = hi.max(b);
+            }
+            !touches
+        });
+        let at = self.0.partition_point(|&(a, _)| a < lo);
+        self.0.insert(at, (lo, hi));
+    }
+
+    /// The first key that is not done (a walk counts every key below the table's smallest as done).
+    pub fn first_gap(&self) -> i64 {
+        self.0.first().filter(|&&(a, _)| a == i64::MIN).map_or(i64::MIN, |&(_, b)| b)
+    }
+
+    /// What is not done in `[lo, hi)`.
+    fn gaps(&self, lo: i64, hi: i64) -> Vec<(i64, i64)> {
+        let mut out = Vec::new();
+        let mut at = lo;
+        for &(a, b) in &self.0 {
+            if a > at {
+                out.push((at, a.min(hi)));
+            }
+            at = at.max(b);
+            if at >= hi {
+                break;
+            }
+        }
+        if at < hi {
+            out.push((at, hi));
+        }
+        out.retain(|&(a, b)| a < b);
+        out
+    }
+}
+
 /// Where and how to walk.
 pub struct Ranges<'a> {
     pub table: &'a str,
     pub pk: &'a str,
     pub size: i64,
-    /// Resume here instead of at the smallest key.
-    pub start: Option<i64>,
+    /// Done already (a resumed run).
+    pub done: Done,
     pub step: usize,
     pub label: &'a str,
     /// Ranges running at once (at least 1); lane 0 is the walk's own session.
@@ -27,14 +97,13 @@ pub struct Ranges<'a> {
 }
 
 /// One range `[lo, hi)` handed to a lane.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Range {
     pub lane: usize,
     pub lo: i64,
     pub hi: i64,
-    /// Every key below this is done once this range commits: `hi`, or the start of a range still
-    /// running on another lane. Ranges start in key order, so a later one never lowers it.
-    pub done_below: i64,
+    /// What is done once this range commits: the ranges finished when it started, and itself.
+    pub done_after: Done,
 }
 
 /// What a walk did.
@@ -46,9 +115,41 @@ pub struct Walked {
     pub longest: Duration,
 }
 
-/// Calls `per_range` for `[lo, hi)` ranges covering the table's keys, up to `lanes` at once.
-/// `per_range` runs and commits one range and returns the rows it changed. On the first failure no
-/// new range starts; the running ones finish (their commits are kept) unless `db`, the walk's own
+/// The keys each lane still has to walk, `[next, end)`, and the ones nobody took yet.
+struct Work {
+    size: i64,
+    lanes: Vec<(i64, i64)>,
+    pool: Vec<(i64, i64)>,
+}
+
+impl Work {
+    /// The next range for `lane`: from its own part, else a part nobody took, else the upper half of
+    /// the biggest rest of another lane (at least one range from its next key).
+    fn next(&mut self, lane: usize) -> Option<(i64, i64)> {
+        if self.lanes[lane].0 >= self.lanes[lane].1 {
+            if let Some(i) = (0..self.pool.len()).max_by_key(|&i| self.pool[i].1 - self.pool[i].0) {
+                self.lanes[lane] = self.pool.swap_remove(i);
+            } else {
+                let (other, &(next, end)) = self.lanes.iter().enumerate().max_by_key(|(_, &(n, e))| e - n)?;
+                let ranges_left = (end - next + self.size - 1) / self.size;
+                if ranges_left < 2 {
+                    return None;
+                }
+                let split = next + ranges_left / 2 * self.size;
+                self.lanes[other].1 = split;
+                self.lanes[lane] = (split, end);
+            }
+        }
+        let (next, end) = self.lanes[lane];
+        let hi = next.saturating_add(self.size).min(end);
+        self.lanes[lane].0 = hi;
+        Some((next, hi))
+    }
+}
+
+/// Calls `per_range` for `[lo, hi)` ranges covering the table's keys not yet done, up to `lanes` at
+/// once. `per_range` runs and commits one range and returns the rows it changed. On the first failure
+/// no new range starts; the running ones finish (their commits are kept) unless `db`, the walk's own
 /// session, is gone, in which case the walk returns at once.
 pub async fn walk<F, Fut>(db: &Db, r: &Ranges<'_>, progress: &dyn Progress, cancel: &Cancel, per_range: F) -> Result<Walked>
 where
@@ -57,51 +158,54 @@ where
 {
     let row = db.query_one(&format!("SELECT min(\"{pk}\")::bigint, max(\"{pk}\")::bigint FROM \"{t}\"", pk = r.pk, t = r.table), &[]).await?;
     let (Some(min), Some(max)): (Option<i64>, Option<i64>) = (row.get(0), row.get(1)) else { return Ok(Walked::default()) };
-    let start = r.start.unwrap_or(min).max(min);
-    let total = (max - min + 1) as u64;
+    let end = max.saturating_add(1);
+    let todo = r.done.gaps(min, end);
+    let total = (end - min) as u64;
+    let mut done_keys = total - todo.iter().map(|&(a, b)| (b - a) as u64).sum::<u64>();
+    let resumed_at = done_keys;
+    let lanes = r.lanes.max(1);
+    let mut work = Work { size: r.size.max(1), lanes: vec![(0, 0); lanes], pool: todo };
+    let mut done = r.done.clone();
+    done.add(i64::MIN, min);
     let t0 = Instant::now();
     let mut w = Walked::default();
-    let mut next = start;
-    let mut done = (start - min) as u64;
-    let mut free: Vec<usize> = (0..r.lanes.max(1)).rev().collect();
-    let mut running: Vec<(usize, i64)> = Vec::new();
+    let mut idle: Vec<usize> = (0..lanes).rev().collect();
     let mut failed: Option<Error> = None;
     let mut in_flight = FuturesUnordered::new();
     let mut watch = tokio::time::interval(Duration::from_millis(250));
     loop {
-        while failed.is_none() && !cancel.is_cancelled() && next <= max && !free.is_empty() {
-            let lane = free.pop().expect("checked");
-            let hi = next.saturating_add(r.size.max(1));
-            let done_below = running.iter().map(|&(_, lo)| lo).min().unwrap_or(hi).min(hi);
-            running.push((lane, next));
-            let range = Range { lane, lo: next, hi, done_below };
-            let fut = per_range(range);
+        while failed.is_none() && !cancel.is_cancelled() {
+            let Some(&lane) = idle.last() else { break };
+            let Some((lo, hi)) = work.next(lane) else { break };
+            idle.pop();
+            let mut done_after = done.clone();
+            done_after.add(lo, hi);
+            let fut = per_range(Range { lane, lo, hi, done_after });
             in_flight.push(async move {
                 let t = Instant::now();
-                (range, fut.await, t.elapsed())
+                (lane, lo, hi, fut.await, t.elapsed())
             });
-            next = hi;
         }
         if in_flight.is_empty() {
             break;
         }
         tokio::select! {
-            Some((range, result, took)) = in_flight.next() => {
-                running.retain(|&(lane, _)| lane != range.lane);
-                free.push(range.lane);
+            Some((lane, lo, hi, result, took)) = in_flight.next() => {
+                idle.push(lane);
                 match result {
                     Ok(n) => {
+                        done.add(lo, hi);
                         w.rows += n;
                         w.ranges += 1;
                         w.longest = w.longest.max(took);
-                        done = (done + (range.hi - range.lo) as u64).min(total);
-                        let rate = (done - (start - min) as u64) as f64 / t0.elapsed().as_secs_f64().max(1e-6);
+                        done_keys = (done_keys + (hi - lo) as u64).min(total);
+                        let rate = (done_keys - resumed_at) as f64 / t0.elapsed().as_secs_f64().max(1e-6);
                         progress.emit(ProgressEvent::StepProgress {
                             step: r.step,
-                            done,
+                            done: done_keys,
                             total: Some(total),
                             rows_per_sec: rate,
-                            eta_secs: Some((total - done) as f64 / rate.max(1.0)),
+                            eta_secs: Some((total - done_keys) as f64 / rate.max(1.0)),
                             statement: None,
                         });
                     }
@@ -110,9 +214,9 @@ where
                     }
                 }
             }
-            _ = watch.tick(), if r.lanes > 1 => {
+            _ = watch.tick(), if lanes > 1 => {
                 if db.is_closed() {
-                    return Err(Error::SessionLost(format!("{} stopped: the session holding the migration lock was closed (terminated or connection lost); every finished range is committed and a new run continues from there", r.label)));
+                    return Err(Error::SessionLost(format!("{} stopped: the session holding the migration lock was closed (terminated or connection lost); every finished range is committed and a new run continues with the rest", r.label)));
                 }
             }
         }
@@ -120,8 +224,48 @@ where
     if let Some(e) = failed {
         return Err(e);
     }
-    if next <= max {
-        return Err(Error::Cancelled(format!("{} stopped before id {next}; every finished range is committed and a new run continues from there", r.label)));
+    if done_keys < total {
+        return Err(Error::Cancelled(format!("{} stopped with {done_keys} of {total} ids done; every finished range is committed and a new run continues with the rest", r.label)));
     }
     Ok(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn done_merges_and_finds_gaps() {
+        let mut d = Done::default();
+        d.add(10, 20);
+        d.add(30, 40);
+        d.add(20, 25);
+        assert_eq!(d.to_flat(), vec![10, 25, 30, 40]);
+        assert_eq!(d.gaps(0, 50), vec![(0, 10), (25, 30), (40, 50)]);
+        d.add(5, 35);
+        assert_eq!(d.to_flat(), vec![5, 40]);
+        assert_eq!(Done::from_flat(&[30, 40, 5, 12, 10, 31]).to_flat(), vec![5, 40]);
+        assert_eq!(Done::below(7).gaps(1, 10), vec![(7, 10)]);
+        assert_eq!(d.first_gap(), i64::MIN);
+        d.add(i64::MIN, 5);
+        assert_eq!(d.first_gap(), 40);
+    }
+
+    #[test]
+    fn lanes_start_far_apart_and_share_the_rest() {
+        let mut w = Work { size: 10, lanes: vec![(0, 0); 2], pool: vec![(0, 100)] };
+        assert_eq!(w.next(0), Some((0, 10)));
+        assert_eq!(w.next(1), Some((50, 60)), "the second lane takes the upper half of the first one's part");
+        for _ in 0..4 {
+            w.next(0);
+        }
+        assert_eq!(w.lanes[0], (50, 50));
+        assert_eq!(w.next(0), Some((80, 90)), "a lane that is done takes the upper half of the biggest rest");
+        assert_eq!(w.lanes[1], (60, 80));
+        assert_eq!(w.next(1), Some((60, 70)));
+        assert_eq!(w.next(1), Some((70, 80)));
+        assert_eq!(w.next(1), None, "a single range left is not split");
+        assert_eq!(w.next(0), Some((90, 100)));
+        assert_eq!(w.next(0), None);
+    }
 }

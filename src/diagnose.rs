@@ -366,7 +366,7 @@ async fn count_in_ranges(ctx: &Ctx<'_>, table: &str, condition: &str, step: usiz
     let (name, alias) = table.split_once(' ').unwrap_or((table, table));
     let sql = format!("SELECT count(*) FROM {table} WHERE {alias}.id >= $1 AND {alias}.id < $2 AND ({condition})");
     let stmt = ctx.client.prepare(&sql).await?;
-    let ranges = crate::batch::Ranges { table: name, pk: "id", size: 1_000_000, start: None, step, label: "scan", lanes: 1 };
+    let ranges = crate::batch::Ranges { table: name, pk: "id", size: 1_000_000, done: Default::default(), step, label: "scan", lanes: 1 };
     let walked = crate::batch::walk(ctx.db, &ranges, ctx.progress, &crate::progress::Cancel::new(), |crate::batch::Range { lo, hi, .. }| {
         let stmt = stmt.clone();
         async move { Ok(ctx.client.query_one(&stmt, &[&lo, &hi]).await?.get::<_, i64>(0) as u64) }

@@ -377,7 +377,7 @@ pub async fn repair(conn: &ConnectOptions, opts: &RepairOptions, progress: &dyn 
         let stmt = db.prepare_typed(&sql, &[tokio_postgres::types::Type::INT8, tokio_postgres::types::Type::INT8, tokio_postgres::types::Type::TEXT][..if matches!(rule.action, Action::Update { .. }) { 3 } else { 2 }]).await?;
         let t = Instant::now();
         let label = format!("repair {} ({})", opts.check, rule.name);
-        let ranges = Ranges { table: rule.table, pk: "id", size: opts.batch_size, start: None, step: i, label: &label, lanes: 1 };
+        let ranges = Ranges { table: rule.table, pk: "id", size: opts.batch_size, done: Default::default(), step: i, label: &label, lanes: 1 };
         let walked = walk(&db, &ranges, progress, cancel, |batch::Range { lo, hi, .. }| {
             let stmt = stmt.clone();
             let run_id = run_id.clone();

@@ -281,11 +281,14 @@ impl Executor<'_> {
     async fn backfill(&self, m: &Migration, step: usize, index: usize, s: &Statement, b: &Batch) -> Result<u64> {
         let kind = kind_str(m.kind);
         let idx = index as i32;
-        let resume: Option<i64> = self
+        let done = match self
             .db
-            .query_opt("SELECT next_id FROM dawarich_doctor.backfill_checkpoint WHERE kind = $1 AND version = $2 AND statement = $3", &[&kind, &m.version, &idx])
+            .query_opt("SELECT next_id, done FROM dawarich_doctor.backfill_checkpoint WHERE kind = $1 AND version = $2 AND statement = $3", &[&kind, &m.version, &idx])
             .await?
-            .map(|r| r.get(0));
+        {
+            Some(row) => row.get::<_, Option<Vec<i64>>>(1).map_or_else(|| batch::Done::below(row.get(0)), |d| batch::Done::from_flat(&d)),
+            None => batch::Done::default(),
+        };
         let helpers = self.helpers(step).await;
         let lanes: Vec<&Db> = std::iter::once(self.db).chain(&helpers).collect();
         let mut stmts = Vec::with_capacity(lanes.len());
@@ -294,33 +297,37 @@ impl Executor<'_> {
         }
         let size = self.opts.batch_size.unwrap_or(b.size);
         let label = m.label();
-        let ranges = batch::Ranges { table: &b.table, pk: &b.pk, size, start: resume, step, label: &label, lanes: lanes.len() };
+        let ranges = batch::Ranges { table: &b.table, pk: &b.pk, size, done, step, label: &label, lanes: lanes.len() };
         let t0 = Instant::now();
         let walked = batch::walk(self.db, &ranges, self.progress, self.cancel, |r| {
             let (db, stmt) = (lanes[r.lane], &stmts[r.lane]);
             let label = &label;
-            self.with_lock_retries(step, db, move |timeout| async move {
-                db.batch_execute(&format!("BEGIN; SET LOCAL lock_timeout = {timeout}")).await?;
-                let body = async {
-                    if r.lane > 0 && !holds_migration_lock(db, &self.db.database, self.db.backend_pid).await? {
-                        return Err(Error::SessionLost(format!("{label} stopped before id {}: the session holding the migration lock was closed or terminated; a new run continues from the last checkpoint", r.lo)));
+            async move {
+                let (r, next_id, done) = (&r, &r.done_after.first_gap(), &r.done_after.to_flat());
+                self.with_lock_retries(step, db, move |timeout| async move {
+                    db.batch_execute(&format!("BEGIN; SET LOCAL lock_timeout = {timeout}")).await?;
+                    let body = async {
+                        if r.lane > 0 && !holds_migration_lock(db, &self.db.database, self.db.backend_pid).await? {
+                            return Err(Error::SessionLost(format!("{label} stopped before id {}: the session holding the migration lock was closed or terminated; a new run continues from the last checkpoint", r.lo)));
+                        }
+                        let n = db.execute(stmt, &[&r.lo, &r.hi]).await?;
+                        db.execute(
+                            "INSERT INTO dawarich_doctor.backfill_checkpoint (kind, version, statement, next_id, done) VALUES ($1, $2, $3, $4, $5)
+                             ON CONFLICT (kind, version, statement) DO UPDATE SET next_id = excluded.next_id, done = excluded.done, updated_at = now()",
+                            &[&kind, &m.version, &idx, next_id, done],
+                        )
+                        .await?;
+                        db.batch_execute("COMMIT").await?;
+                        Ok::<_, Error>(n)
                     }
-                    let n = db.execute(stmt, &[&r.lo, &r.hi]).await?;
-                    db.execute(
-                        "INSERT INTO dawarich_doctor.backfill_checkpoint (kind, version, statement, next_id) VALUES ($1, $2, $3, $4)
-                         ON CONFLICT (kind, version, statement) DO UPDATE SET next_id = greatest(backfill_checkpoint.next_id, excluded.next_id), updated_at = now()",
-                        &[&kind, &m.version, &idx, &r.done_below],
-                    )
-                    .await?;
-                    db.batch_execute("COMMIT").await?;
-                    Ok::<_, Error>(n)
-                }
-                .await;
-                if body.is_err() && !db.is_closed() {
-                    let _ = db.batch_execute("ROLLBACK").await;
-                }
-                body
-            })
+                    .await;
+                    if body.is_err() && !db.is_closed() {
+                        let _ = db.batch_execute("ROLLBACK").await;
+                    }
+                    body
+                })
+                .await
+            }
         })
         .await?;
         let sql = format!("-- batched by {}.{} in ranges of {size} on {} sessions\n{}", b.table, b.pk, lanes.len(), s.sql);

@@ -95,27 +95,19 @@ async fn locked(db: &Db, conn: &ConnectOptions, opts: &UpgradeOptions, progress:
     install_support(db).await?;
     let key = migration_lock_key(&db.database);
     audit.record(db, "lock", &format!("SELECT pg_try_advisory_lock({key})"), None, started.elapsed(), "ok").await?;
-    let result = run_steps(db, &monitor, conn, &plan, opts, &audit, progress, cancel).await;
+    let mut ex = exec::Executor { db, monitor: &monitor, conn, opts, audit: &audit, progress, cancel };
+    let result = run_steps(&mut ex, &plan).await;
     if !db.is_closed() {
         let _ = audit.record(db, "unlock", &format!("SELECT pg_advisory_unlock({key})"), None, std::time::Duration::ZERO, "ok").await;
     }
     Ok(UpgradeOutcome { run_id, applied: result?, follow_ups: plan.follow_ups.clone(), elapsed_ms: started.elapsed().as_millis() as u64 })
 }
 
-async fn run_steps(
-    db: &Db,
-    monitor: &Db,
-    conn: &ConnectOptions,
-    plan: &dawarich_doctor_model::Plan,
-    opts: &UpgradeOptions,
-    audit: &Audit,
-    progress: &dyn Progress,
-    cancel: &Cancel,
-) -> Result<Vec<String>> {
+async fn run_steps(ex: &mut exec::Executor<'_>, plan: &dawarich_doctor_model::Plan) -> Result<Vec<String>> {
+    let (db, opts, audit, progress, cancel) = (ex.db, ex.opts, ex.audit, ex.progress, ex.cancel);
     let c = catalog();
     prepare_session(db, opts, &audit.run_id).await?;
     record_environment(db, audit, &plan.to_release).await?;
-    let mut ex = exec::Executor { db, monitor, conn, opts, audit, progress, cancel };
     let mut applied = Vec::new();
     for step in &plan.steps {
         if cancel.is_cancelled() {

@@ -45,15 +45,18 @@ BEGIN
 END
 $fn$;
 
--- Resume points of batched backfills: the next primary key to do, committed with each batch.
+-- Resume points of batched backfills, committed with each batch: the first primary key not done
+-- (next_id) and every finished key interval as [lo1, hi1, lo2, hi2, ...] (done; NULL: all below next_id).
 CREATE TABLE IF NOT EXISTS dawarich_doctor.backfill_checkpoint (
   kind text NOT NULL,
   version text NOT NULL,
   statement int NOT NULL,
   next_id bigint NOT NULL,
+  done bigint[],
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (kind, version, statement)
 );
+ALTER TABLE dawarich_doctor.backfill_checkpoint ADD COLUMN IF NOT EXISTS done bigint[];
 
 -- Old values of rows a repair updated (only the changed columns), so `undo` can put them back.
 -- Rows that had the same old values share one entry (row_ids), which keeps repairs fast.
