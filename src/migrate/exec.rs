@@ -257,17 +257,15 @@ impl Executor<'_> {
     async fn helpers(&self, step: usize) -> Vec<Db> {
         let mut helpers = Vec::new();
         for _ in 1..self.opts.workers.max(1) {
-            let db = match connect(self.conn).await {
-                Ok(db) => db,
+            let opened = async {
+                let db = connect(self.conn).await?;
+                super::prepare_session(&db, self.opts, &self.audit.run_id).await?;
+                Ok::<_, Error>(db)
+            };
+            match opened.await {
+                Ok(db) => helpers.push(db),
                 Err(e) => {
                     self.progress.emit(ProgressEvent::Warning { step: Some(step), message: format!("backfill runs on {} sessions: another could not be opened: {e}", helpers.len() + 1) });
-                    break;
-                }
-            };
-            match super::prepare_session(&db, self.opts, &self.audit.run_id).await {
-                Ok(()) => helpers.push(db),
-                Err(e) => {
-                    self.progress.emit(ProgressEvent::Warning { step: Some(step), message: format!("backfill runs on {} sessions: another could not be prepared: {e}", helpers.len() + 1) });
                     break;
                 }
             }
