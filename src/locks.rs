@@ -80,16 +80,7 @@ pub async fn lock_report(client: &tokio_postgres::Client, database: &str, stale_
 /// Whether backend `pid` still holds this database's migration lock (asked by helper sessions before
 /// each piece of work they do for it).
 pub async fn holds_migration_lock(client: &tokio_postgres::Client, database: &str, pid: i32) -> Result<bool, tokio_postgres::Error> {
-    let (classid, objid) = key_parts(migration_lock_key(database));
-    let row = client
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1
-               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-               AND classid = $2::bigint::oid AND objid = $3::bigint::oid AND objsubid = 1)",
-            &[&pid, &i64::from(classid), &i64::from(objid)],
-        )
-        .await?;
-    Ok(row.get(0))
+    Ok(lock_report(client, database, STALE_AFTER_SECS).await?.holders.iter().any(|h| h.pid == pid))
 }
 
 /// Every other advisory lock in this database (Dawarich's jobs take their own): listed, never touched.

@@ -46,6 +46,22 @@ fn kind_str(kind: MigrationKind) -> &'static str {
     }
 }
 
+/// Runs `body` in a transaction on `db` with `lock_timeout` set: COMMIT when it succeeds, ROLLBACK
+/// when it fails (unless the session is gone).
+async fn in_transaction<T>(db: &Db, lock_timeout_ms: u64, body: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    let result = async {
+        db.batch_execute(&format!("BEGIN; SET LOCAL lock_timeout = {lock_timeout_ms}")).await?;
+        let value = body.await?;
+        db.batch_execute("COMMIT").await?;
+        Ok(value)
+    }
+    .await;
+    if result.is_err() && !db.is_closed() {
+        let _ = db.batch_execute("ROLLBACK").await;
+    }
+    result
+}
+
 /// `CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS <name>` → name.
 fn concurrent_index_name(sql: &str) -> Option<String> {
     let up = sql.to_ascii_uppercase();
@@ -116,20 +132,7 @@ impl Executor<'_> {
                 rows += self.statement_alone(m, step, s).await?;
             }
             if record {
-                let t = Instant::now();
-                // the version and the end of its checkpoints, together
-                self.db.batch_execute("BEGIN").await?;
-                let done = async {
-                    self.db.batch_execute(&record_sql).await?;
-                    self.forget_checkpoints(m).await?;
-                    Ok::<_, Error>(self.db.batch_execute("COMMIT").await?)
-                }
-                .await;
-                if done.is_err() && !self.db.is_closed() {
-                    let _ = self.db.batch_execute("ROLLBACK").await;
-                }
-                done?;
-                self.audit.record(self.db, "migrate", &record_sql, Some(1), t.elapsed(), "ok").await?;
+                self.transaction(m, step, &[], Some(&record_sql)).await?;
             }
             return Ok(rows);
         }
@@ -162,10 +165,8 @@ impl Executor<'_> {
         }
         let t = Instant::now();
         let counts = self
-            .with_lock_retries(step, self.db, |timeout| async move {
-                self.db.batch_execute("BEGIN").await?;
-                let body = async {
-                    self.db.batch_execute(&format!("SET LOCAL lock_timeout = {timeout}")).await?;
+            .with_lock_retries(step, self.db, |timeout| {
+                in_transaction(self.db, timeout, async move {
                     let mut counts = Vec::new();
                     for s in stmts {
                         self.progress.emit(ProgressEvent::StepProgress { step, done: 0, total: None, rows_per_sec: 0.0, eta_secs: None, statement: Some(s.sql.clone()) });
@@ -175,14 +176,8 @@ impl Executor<'_> {
                         self.db.batch_execute(r).await?;
                         self.forget_checkpoints(m).await?;
                     }
-                    self.db.batch_execute("COMMIT").await?;
-                    Ok::<_, Error>(counts)
-                }
-                .await;
-                if body.is_err() && !self.db.is_closed() {
-                    let _ = self.db.batch_execute("ROLLBACK").await;
-                }
-                body
+                    Ok(counts)
+                })
             })
             .await;
         let counts = match counts {
@@ -302,9 +297,8 @@ impl Executor<'_> {
             let label = &label;
             async move {
                 let (r, next_id, done) = (&r, &r.done_after.first_gap(), &r.done_after.to_flat());
-                self.with_lock_retries(step, db, move |timeout| async move {
-                    db.batch_execute(&format!("BEGIN; SET LOCAL lock_timeout = {timeout}")).await?;
-                    let body = async {
+                self.with_lock_retries(step, db, move |timeout| {
+                    in_transaction(db, timeout, async move {
                         if r.lane > 0 && !holds_migration_lock(db, &self.db.database, self.db.backend_pid).await? {
                             return Err(Error::SessionLost(format!("{label} stopped before id {}: the session holding the migration lock was closed or terminated; a new run continues from the last checkpoint", r.lo)));
                         }
@@ -315,14 +309,8 @@ impl Executor<'_> {
                             &[&kind, &m.version, &idx, next_id, done],
                         )
                         .await?;
-                        db.batch_execute("COMMIT").await?;
-                        Ok::<_, Error>(n)
-                    }
-                    .await;
-                    if body.is_err() && !db.is_closed() {
-                        let _ = db.batch_execute("ROLLBACK").await;
-                    }
-                    body
+                        Ok(n)
+                    })
                 })
                 .await
             }
