@@ -107,8 +107,8 @@ async fn a_helper_session_starts_nothing_once_the_locking_session_is_gone() {
     // range of the locking session waits on a row the test holds, the helper commits its first range,
     // and then the locking session is terminated. The helper must not commit another range.
     let step = AtomicUsize::new(usize::MAX);
-    let only_second = "SELECT count(*) = 50 FROM points WHERE motion_data <> '{}'";
-    converges("0.9.5", None, only_second, move |e, ctl| match e {
+    let one_range = "SELECT count(*) = 50 FROM points WHERE motion_data <> '{}'";
+    converges("0.9.5", None, one_range, move |e, ctl| match e {
         ProgressEvent::StepStarted { step: s, title } if title.contains("backfill_motion_data") => {
             step.store(*s, SeqCst);
             send(ctl, Cmd::LockRow(25));
