@@ -6,7 +6,7 @@
 -- changes-data: true
 -- needs: 20240822092405, 20250821192219, 20260108192905
 -- note: Rails: points are grouped by (latitude, longitude, timestamp, user_id) (NULLs group together, and the per-group lookup uses IS NULL, so they match); in every group with more than one point all but the highest id are destroyed, each destroy decrementing imports.points_count of its import (COALESCE(points_count, 0) - 1, no updated_at). Reproduced set-based with ROW_NUMBER; the rows go to quarantine instead of being deleted outright.
--- note: Usually finds nothing: schema migration 20250120154555 (run earlier, data migrations run after all schema migrations) already removed these duplicates, keeping the lowest id.
+-- note: Usually finds nothing: schema migration 20250120154555 (run earlier, data migrations run after all schema migrations) already removed these duplicates, keeping the lowest id; when an INVALID index of its name made Rails skip it, Dawarich removes them here, and 20250120154555 does this migration's removal itself (highest id kept, same counter decrements) so it can rebuild the index.
 -- note: One transaction with a full scan and sort of points (as the Ruby); not batched, so the counter update and the delete stay atomic.
 -- note: Deviation: users.points_count of the owners of removed points is recounted afterwards (Dawarich leaves it stale until PrefillPointsCounterCacheJob or the scheduled Users::PointsCounterCorrectionJob); undo of the quarantine does not restore these counters.
 

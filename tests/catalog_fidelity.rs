@@ -4,11 +4,12 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use common::*;
 use dawarich_doctor::connect::Db;
 use dawarich_doctor::migrate::{upgrade, UpgradeOptions};
-use dawarich_doctor::progress::{Cancel, Silent};
+use dawarich_doctor::progress::{Cancel, ProgressEvent, Silent};
 
 fn opts() -> UpgradeOptions {
     UpgradeOptions { audit_file: None, ..Default::default() }
@@ -20,6 +21,17 @@ async fn ids(db: &Db, sql: &str) -> Vec<i64> {
 
 async fn import_counts(db: &Db) -> BTreeMap<i64, Option<i32>> {
     db.query("SELECT id, points_count FROM imports", &[]).await.unwrap().iter().map(|r| (r.get(0), r.get(1))).collect()
+}
+
+/// One boolean from a separate session, while the runner waits in a progress callback.
+fn side_query(url: &str, sql: &'static str) -> bool {
+    let url = url.to_string();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move { connect_url(&url).await.query_one(sql, &[]).await.unwrap().get::<_, bool>(0) })
+    })
+    .join()
+    .unwrap()
 }
 
 const REMOVE_POINTS_WITHOUT_COORDINATES: &str = "20240610170930";
@@ -81,4 +93,136 @@ async fn points_without_coordinates_whose_raw_data_is_a_string_are_removed_as_ru
     upgrade(&conn, &opts(), &Silent, &Cancel::new()).await.unwrap();
     assert_eq!(ids(&db, "SELECT count(*) FROM points").await, vec![9]);
     assert_eq!(import_counts(&db).await, BTreeMap::from([(1, Some(7)), (2, Some(2))]));
+}
+
+const UNIQUE_INDEX: &str = "20250120154555";
+const REMOVE_DUPLICATES: &str = "20250120154554";
+const INDEX_VALID: &str =
+    "SELECT coalesce((SELECT indisvalid AND indisunique FROM pg_index WHERE indexrelid = to_regclass('unique_points_lat_long_timestamp_user_id_index')), false)";
+
+/// A 0.22.4 install (before unique_points_lat_long_timestamp_user_id_index) with three groups of
+/// points that share (latitude, longitude, timestamp, user_id), ids interleaved, some in imports,
+/// and imports.points_count set apart from the real counts (Rails decrements the stored value).
+///
+/// | id | group          | import |
+/// |----|----------------|--------|
+/// | 1  | A (user 1)     | 1      |
+/// | 2  | B (user 2)     | 2      |
+/// | 3  | A              | 1      |
+/// | 4  | alone (user 1) | 1      |
+/// | 5  | B              | 2      |
+/// | 6  | C (user 2, A's place and time) | 2 |
+/// | 7  | A              | -      |
+/// | 8  | C              | -      |
+/// | 9  | alone (user 2) | -      |
+async fn duplicates_at_0_22_4() -> (String, Db) {
+    let (name, db) = dawarich_db("0.22.4", 2, 0).await;
+    db.batch_execute(
+        "UPDATE imports SET points_count = CASE id WHEN 1 THEN 10 ELSE 4 END;
+         INSERT INTO points (id, latitude, longitude, timestamp, user_id, import_id, created_at, updated_at) VALUES
+           (1, 52.1, 13.1, 1700000000, 1, 1, '2024-01-01', '2024-01-01'),
+           (2, 52.2, 13.2, 1700000001, 2, 2, '2024-01-01', '2024-01-01'),
+           (3, 52.1, 13.1, 1700000000, 1, 1, '2024-01-01', '2024-01-01'),
+           (4, 52.3, 13.3, 1700000002, 1, 1, '2024-01-01', '2024-01-01'),
+           (5, 52.2, 13.2, 1700000001, 2, 2, '2024-01-01', '2024-01-01'),
+           (6, 52.1, 13.1, 1700000000, 2, 2, '2024-01-01', '2024-01-01'),
+           (7, 52.1, 13.1, 1700000000, 1, NULL, '2024-01-01', '2024-01-01'),
+           (8, 52.1, 13.1, 1700000000, 2, NULL, '2024-01-01', '2024-01-01'),
+           (9, 52.4, 13.4, 1700000003, 2, NULL, '2024-01-01', '2024-01-01');
+         SELECT setval('points_id_seq', 9)",
+    )
+    .await
+    .unwrap();
+    let imports: Vec<i64> = ids(&db, "SELECT id FROM imports ORDER BY id").await;
+    assert_eq!(imports, vec![1, 2], "populate makes one import per user");
+    (name, db)
+}
+
+/// Upgrades to 1.7.5, noting whether the unique index was valid when the schema migration that
+/// drops it again (20250221194430, 0.25.0) starts.
+async fn upgrade_watching_the_index(name: &str) -> Option<bool> {
+    let url = cluster().url(name);
+    let seen = Mutex::new(None);
+    let watch = |e: ProgressEvent| {
+        if let ProgressEvent::StepStarted { title, .. } = &e {
+            if title.contains("20250221194430") {
+                *seen.lock().unwrap() = Some(side_query(&url, INDEX_VALID));
+            }
+        }
+    };
+    let out = upgrade(&options(&url), &opts(), &watch, &Cancel::new()).await.unwrap();
+    assert!(out.applied.contains(&UNIQUE_INDEX.to_string()) && out.applied.contains(&REMOVE_DUPLICATES.to_string()));
+    seen.into_inner().unwrap()
+}
+
+#[tokio::test]
+async fn an_invalid_unique_index_leaves_the_highest_id_of_each_duplicate_group_as_dawarichs_data_migration_does() {
+    let (name, db) = duplicates_at_0_22_4().await;
+    // a concurrent build that fails on the duplicates leaves the index behind, INVALID
+    let e = db
+        .batch_execute("CREATE UNIQUE INDEX CONCURRENTLY unique_points_lat_long_timestamp_user_id_index ON points (latitude, longitude, \"timestamp\", user_id)")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("unique") || format!("{e:?}").contains("23505"), "{e:?}");
+    let invalid: bool = db
+        .query_one("SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass('unique_points_lat_long_timestamp_user_id_index')", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(invalid);
+
+    let valid_before_drop = upgrade_watching_the_index(&name).await;
+    assert_eq!(valid_before_drop, Some(true), "the INVALID index is rebuilt, valid");
+    // A keeps 7, B keeps 5, C keeps 8
+    assert_eq!(ids(&db, "SELECT id FROM points ORDER BY id").await, vec![4, 5, 7, 8, 9]);
+    assert_eq!(ids(&db, "SELECT id FROM dawarich_doctor.quarantine_points ORDER BY id").await, vec![1, 2, 3, 6]);
+    // destroyed: 1 and 3 of import 1, 2 and 6 of import 2
+    assert_eq!(import_counts(&db).await, BTreeMap::from([(1, Some(8)), (2, Some(2))]));
+    let users = ids(&db, "SELECT points_count::bigint FROM users ORDER BY id").await;
+    assert_eq!(users, vec![2, 3]);
+}
+
+#[tokio::test]
+async fn without_the_unique_index_the_schema_migration_keeps_the_lowest_id_and_the_import_counters() {
+    let (name, db) = duplicates_at_0_22_4().await;
+    let valid_before_drop = upgrade_watching_the_index(&name).await;
+    assert_eq!(valid_before_drop, Some(true));
+    // Rails' raw DELETE before the index: A keeps 1, B keeps 2, C keeps 6; no counter cache
+    assert_eq!(ids(&db, "SELECT id FROM points ORDER BY id").await, vec![1, 2, 4, 6, 9]);
+    assert_eq!(ids(&db, "SELECT id FROM dawarich_doctor.quarantine_points ORDER BY id").await, vec![3, 5, 7, 8]);
+    assert_eq!(import_counts(&db).await, BTreeMap::from([(1, Some(10)), (2, Some(4))]));
+    let users = ids(&db, "SELECT points_count::bigint FROM users ORDER BY id").await;
+    assert_eq!(users, vec![2, 3]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupted_before_the_rebuild_of_the_invalid_index_a_rerun_removes_and_counts_nothing_twice() {
+    let (name, db) = duplicates_at_0_22_4().await;
+    db.batch_execute("CREATE UNIQUE INDEX CONCURRENTLY unique_points_lat_long_timestamp_user_id_index ON points (latitude, longitude, \"timestamp\", user_id)")
+        .await
+        .unwrap_err();
+    let url = cluster().url(&name);
+    // The runner warns just before it drops the INVALID index to rebuild it: the duplicates are
+    // already gone (committed); its session is terminated there, with the index still INVALID.
+    let ctl = Mutex::new(controller(url.clone(), name.clone()));
+    let stop = |e: ProgressEvent| {
+        if let ProgressEvent::Warning { message, .. } = &e {
+            if message.contains("unique_points_lat_long_timestamp_user_id_index") {
+                send(&ctl, Cmd::Terminate);
+            }
+        }
+    };
+    upgrade(&options(&url), &opts(), &stop, &Cancel::new()).await.expect_err("the run was interrupted");
+    drop(ctl);
+    let state = "SELECT (SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass('unique_points_lat_long_timestamp_user_id_index'))
+                    AND NOT EXISTS (SELECT 1 FROM schema_migrations WHERE version = '20250120154555')";
+    assert!(db.query_one(state, &[]).await.unwrap().get::<_, bool>(0), "interrupted after the dedupe, index still INVALID");
+    assert_eq!(ids(&db, "SELECT id FROM points ORDER BY id").await, vec![4, 5, 7, 8, 9]);
+    assert_eq!(import_counts(&db).await, BTreeMap::from([(1, Some(8)), (2, Some(2))]));
+
+    let valid_before_drop = upgrade_watching_the_index(&name).await;
+    assert_eq!(valid_before_drop, Some(true));
+    assert_eq!(ids(&db, "SELECT id FROM points ORDER BY id").await, vec![4, 5, 7, 8, 9]);
+    assert_eq!(ids(&db, "SELECT id FROM dawarich_doctor.quarantine_points ORDER BY id").await, vec![1, 2, 3, 6]);
+    assert_eq!(import_counts(&db).await, BTreeMap::from([(1, Some(8)), (2, Some(2))]));
 }
