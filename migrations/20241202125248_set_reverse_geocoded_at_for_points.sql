@@ -7,6 +7,7 @@
 -- job: DataMigrations::SetReverseGeocodedAtForPointsJob; done here in SQL: reverse_geocoded_at = now (UTC) for points with geodata <> '{}' and reverse_geocoded_at NULL, batched (update_all, no updated_at).
 -- note: The job uses one timestamp taken when it starts; here each batch uses the start time of its own transaction.
 
+-- phase: job
 -- batch: points.id
 UPDATE points
 SET reverse_geocoded_at = (now() AT TIME ZONE 'UTC')

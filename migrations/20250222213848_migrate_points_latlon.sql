@@ -10,6 +10,7 @@
 -- note: As in the Ruby, points of soft-deleted users and points with NULL user_id are not migrated.
 -- note: Precondition (the job fails with a unique violation on index_points_on_lonlat_timestamp_user_id and so does a batch here): two points of one user that would get the same lonlat and timestamp, e.g. an unmigrated point and a point that already has that lonlat.
 
+-- phase: job
 -- batch: points.id
 UPDATE points
 SET lonlat = ST_SetSRID(ST_MakePoint(longitude, latitude), 4326)::geography

@@ -8,6 +8,7 @@
 -- job: DataMigrations::MigratePlacesLonlatJob, one per user of the default scope; done here in SQL: places reached through a visit of a non-deleted user (visits.place_id) whose lonlat is NULL get lonlat = POINT(longitude latitude), SRID 4326 (update_column, no updated_at).
 -- note: As in the Ruby, places not referenced by any visit of a non-deleted user keep lonlat NULL.
 
+-- phase: job
 UPDATE places AS pl
 SET lonlat = ST_SetSRID(ST_MakePoint(pl.longitude, pl.latitude), 4326)::geography
 WHERE pl.lonlat IS NULL

@@ -8,6 +8,7 @@
 -- job: Import::UpdatePointsCountJob, one per import; done here in SQL: imports.processed = number of points of the import (not points_count), saved with validations, updated_at (UTC) only where the value changes.
 -- note: The job's save is the non-raising kind, so an import failing validation is silently left alone; reproduced: owner missing or soft-deleted, blank name, name not unique for its user (case-sensitive), or a legacy-trial owner (status 2 and subscription_source 0) with a non-demo import whose attached file is larger than 11 MiB.
 
+-- phase: job
 UPDATE imports AS i
 SET processed = c.n,
     updated_at = (now() AT TIME ZONE 'UTC')

@@ -10,6 +10,7 @@
 -- note: Points the job fails on are skipped, as there: lonlat NULL, timestamp NULL, owner missing or soft-deleted (validation). Points with no containing country stay NULL and are looked at again on a rerun without being written.
 -- note: Check before deciding on the follow-up: SELECT count(*) FROM countries.
 
+-- phase: job
 -- batch: points.id
 UPDATE points AS p
 SET country_id = m.country_id,

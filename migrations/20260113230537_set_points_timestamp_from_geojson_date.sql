@@ -5,7 +5,7 @@
 -- transaction: true
 -- changes-data: true
 -- needs: 20260108192905
--- env: TIME_ZONE (default Europe/Berlin; Rails Time.zone): a date without a UTC offset is read as local time in this zone; read from dawarich_doctor.time_zone (an IANA zone name), which the runner does not set yet, so the default applies.
+-- env: TIME_ZONE (Rails Time.zone): a date without a UTC offset is read as local time in this zone (an IANA zone name), read from dawarich_doctor.time_zone, which the runner sets from the plan's time zone (--time-zone, else TIME_ZONE of the .env or the app container, else Europe/London, the stock compose default).
 -- note: The Ruby walks Point.where(timestamp: nil), parses raw_data.properties.date with Time.zone.parse and calls point.update!(timestamp:) row by row, inside the migration transaction: one row that fails the Point validations (owner missing or soft-deleted, lonlat missing, same lonlat+timestamp+user already present), or a date Ruby cannot turn into a time (nil -> NoMethodError, a non-string -> TypeError), aborts the whole migration; only ArgumentError (e.g. month 13) is logged and skipped.
 -- note: Here it is one set-based UPDATE of the rows that would pass: date read as ISO-8601 (YYYY-MM-DD, optional T/space time hh:mm[:ss[.fraction]], optional Z/UTC/+hh[:mm] offset), seconds since the epoch rounded down like Time#to_i, updated_at set as update! does.
 -- note: Rows Ruby would have tried but that are left with timestamp NULL are not skipped silently: each reason is reported with RAISE WARNING (count and first ids) and the rows stay untouched for the user or the repair step: date not a string; date not in an ISO-8601 form this reads, or not a real calendar date (Ruby's parser also accepts other free-form dates; Ruby skips impossible dates); owner missing or soft-deleted; lonlat missing; epoch out of the integer column's range; another point of the same user already has that lonlat and timestamp (within this batch the lowest id wins, as in Ruby's id order).
@@ -50,7 +50,7 @@ WITH src AS (
          CASE WHEN readable THEN floor(
            CASE WHEN off IS NULL
                 THEN extract(epoch FROM make_timestamp(y, mo, dd, hh, mi, (ss + frac)::double precision)
-                                        AT TIME ZONE COALESCE(NULLIF(current_setting('dawarich_doctor.time_zone', true), ''), 'Europe/Berlin'))
+                                        AT TIME ZONE COALESCE(NULLIF(current_setting('dawarich_doctor.time_zone', true), ''), 'Europe/London'))
                 ELSE extract(epoch FROM make_timestamp(y, mo, dd, hh, mi, (ss + frac)::double precision)) - off
            END)
          END AS ts

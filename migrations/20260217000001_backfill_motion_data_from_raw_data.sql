@@ -5,9 +5,10 @@
 -- transaction: true
 -- changes-data: true
 -- job: DataMigrations::BackfillMotionDataJob: for points with motion_data = '{}' and raw_data <> '{}', Points::MotionDataExtractor.from_raw_data picks the first non-empty of (1) properties.motion/activity/action, (2) activity/activityRecord/activities/activityType/waypointPath.travelMode, (3) m (+ _type); keys whose value is null or false are left out; upsert_all touches updated_at. Done here in SQL: the batched UPDATE below.
--- note: The Ruby migration only enqueues the job (the backfill ran later in Sidekiq, outside the migration transaction); here the backfill is a batched statement, each range committing on its own, and it is the file's only statement.
+-- note: The Ruby migration only enqueues the job (the backfill ran later in Sidekiq, outside the migration transaction); here the backfill runs in the job phase, after every data migration, as a batched statement, each range committing on its own, and it is the file's only statement.
 -- note: Where the Ruby job would raise (properties or waypointPath present but not a JSON object), that part is treated as absent instead of failing the whole job. Points whose raw_data yields nothing keep motion_data = '{}', as in the Ruby.
 
+-- phase: job
 -- batch: points.id
 WITH src AS (
   SELECT p.id,

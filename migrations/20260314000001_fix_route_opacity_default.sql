@@ -6,7 +6,9 @@
 -- changes-data: true
 -- needs: 20260108192905
 -- job: DataMigrations::FixRouteOpacityJob: users (not soft-deleted: User default scope) whose settings.route_opacity is above 1 get it divided by 100 (update_all: updated_at untouched). Done here in SQL: the UPDATE below.
--- note: The job ran later in Sidekiq; here it runs at migrate time. Its cast (settings->>'route_opacity')::float fails the whole job on a non-numeric value; here only values that read as a plain decimal number are considered, so such a value is left alone instead of failing the migration.
+-- note: The job ran later in Sidekiq; here it runs in the job phase, after every data migration. Its cast (settings->>'route_opacity')::float fails the whole job on a non-numeric value; here only values that read as a plain decimal number are considered, so such a value is left alone instead of failing the migration.
+
+-- phase: job
 UPDATE users
 SET settings = jsonb_set(settings, '{route_opacity}', to_jsonb((settings->>'route_opacity')::float / 100.0))
 WHERE deleted_at IS NULL

@@ -6,7 +6,9 @@
 -- changes-data: true
 -- needs: 20250821192219, 20260108192905
 -- job: DataMigrations::BackfillOnboardingCompletedJob: users (not soft-deleted: User default scope) with points_count > 0 and no settings.onboarding_completed get onboarding_completed = true (update_all: updated_at untouched). Done here in SQL: the UPDATE below.
--- note: The job ran later in Sidekiq; here it runs at migrate time. Users whose settings is a JSON scalar or array are skipped (jsonb_set would fail the whole job on them).
+-- note: The job ran later in Sidekiq; here it runs in the job phase, after every data migration. Users whose settings is a JSON scalar or array are skipped (jsonb_set would fail the whole job on them).
+
+-- phase: job
 UPDATE users
 SET settings = jsonb_set(COALESCE(settings, '{}'), '{onboarding_completed}', 'true')
 WHERE deleted_at IS NULL

@@ -8,10 +8,11 @@
 -- job: DataMigrations::BackfillAltitudeJob -> DataMigrations::BackfillAltitudeUserJob per user with points_count > 0 (not soft-deleted). Part 1, points whose raw_data is still in the table: Points::AltitudeExtractor (first of alt; properties.altitude or geometry.coordinates[2] when present; altitudeMeters; ele; altitude; each read with Ruby to_f) written to altitude (truncated to integer) and altitude_decimal (rounded to 2 places), skipped when the integer altitude already equals the value; upsert_all touches updated_at. Done here in SQL: the batched UPDATE below.
 -- job: Part 2, points whose raw_data was moved into points_raw_data_archives files (ActiveStorage, gzip, maybe encrypted): needs the files, not done here; the follow-up matters only when points_raw_data_archives has rows.
 -- follow-up: docker exec dawarich_app bin/rails runner 'User.where("points_count > 0").where(id: Points::RawDataArchive.select(:user_id)).find_each { |u| DataMigrations::BackfillAltitudeUserJob.perform_later(u.id) }'
--- note: The Ruby migration only enqueues the job (the backfill ran later in Sidekiq, outside the migration transaction); here the backfill is a batched statement, each range committing on its own, and it is the file's only statement.
+-- note: The Ruby migration only enqueues the job (the backfill ran later in Sidekiq, outside the migration transaction); here the backfill runs in the job phase, after every data migration, as a batched statement, each range committing on its own, and it is the file's only statement.
 -- note: Values on which the Ruby job would raise and stop for that user (true/false, arrays or objects where a number is expected, properties/geometry/coordinates of the wrong JSON type, a value beyond numeric(10,2)) are skipped here instead. Ruby String#to_f is read as a leading decimal number (digit underscores not handled; a non-number string gives 0, and a JSON null under a present key gives 0, as in Ruby).
 -- note: Rows whose altitude and altitude_decimal already hold the computed values are skipped too (the Ruby upsert would change nothing on them), so a rerun converges.
 
+-- phase: job
 -- batch: points.id
 WITH src AS (
   SELECT p.id, p.altitude, p.altitude_decimal, p.raw_data AS r,

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
-use dawarich_doctor_model::{Check, CheckStatus, Diagnosis, Privileges, ProgressEvent, ServerInfo};
+use dawarich_doctor_model::{Check, CheckStatus, Diagnosis, Effect as EffectKind, MigrationEffect, Privileges, ProgressEvent, ServerInfo};
 use tokio_postgres::Client;
 
 use crate::connect::Db;
@@ -23,11 +23,14 @@ pub struct DiagnoseOptions {
     pub stale_after_secs: f64,
     /// Sessions idle in transaction (or running) for this long are reported as blocking DDL.
     pub long_session_secs: f64,
+    /// The versions an upgrade will run, in its order (default: what Dawarich's entrypoint runs now
+    /// for the newest release); what blocks is judged against it.
+    pub run_order: Option<Vec<String>>,
 }
 
 impl Default for DiagnoseOptions {
     fn default() -> Self {
-        DiagnoseOptions { quick: false, stale_after_secs: locks::STALE_AFTER_SECS, long_session_secs: 300.0 }
+        DiagnoseOptions { quick: false, stale_after_secs: locks::STALE_AFTER_SECS, long_session_secs: 300.0, run_order: None }
     }
 }
 
@@ -51,24 +54,19 @@ async fn diagnose_read_only(db: &Db, opts: &DiagnoseOptions, progress: &dyn Prog
     let schema = Schema::read(client).await?;
     let pending: HashSet<&str> = dawarich.pending_schema.iter().chain(dawarich.pending_data.iter()).map(String::as_str).collect();
     let ctx = Ctx { db, client, schema: &schema, opts, progress, pending: &pending, server: &server };
+    let order = opts.run_order.clone().unwrap_or_else(|| pending_order(&dawarich));
     let mut checks = Vec::new();
     for (i, def) in CHECKS.iter().enumerate() {
         progress.emit(ProgressEvent::StepStarted { step: i, title: def.title.into() });
         let t = Instant::now();
         let mut check = (def.run)(&ctx).await?;
         check.elapsed_ms = t.elapsed().as_millis() as u64;
-        check.blocks = blocks(def.blocks, &pending);
+        check.effects = effects(&ctx, def).await?;
+        settle(&mut check, &order);
         progress.emit(ProgressEvent::StepFinished { step: i, elapsed_ms: check.elapsed_ms, rows: check.count.map(|c| c.max(0) as u64) });
         checks.push(check);
     }
     Ok(Diagnosis { server, dawarich, lock, other_advisory_locks, checks, elapsed_ms: started.elapsed().as_millis() as u64 })
-}
-
-/// Related versions, the pending ones first.
-fn blocks(related: &[&str], pending: &HashSet<&str>) -> Vec<String> {
-    let mut v: Vec<&str> = related.to_vec();
-    v.sort_by_key(|r| (!pending.contains(r), *r));
-    v.into_iter().map(String::from).collect()
 }
 
 async fn server_info(client: &Client) -> Result<ServerInfo> {
@@ -187,33 +185,175 @@ type CheckFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result
 
 struct CheckDef {
     title: &'static str,
-    /// Migrations this problem makes fail.
-    blocks: &'static [&'static str],
+    /// What Dawarich's migrations do with what the check finds.
+    effects: &'static [Effect],
     run: for<'a> fn(&'a Ctx<'a>) -> CheckFuture<'a>,
 }
 
-/// Data migrations that call `point.update!` or depend on every point having a live owner.
-const NEEDS_POINT_OWNER: &[&str] = &["20240815174852", "20250222213848", "20250516180933", "20260113230537"];
-/// Data migrations that merge into `users.settings` with Ruby (crash on NULL).
-const NEEDS_SETTINGS: &[&str] = &["20240625201842", "20240724141417", "20240730130922", "20241022100309", "20241107112451", "20250518174305"];
+/// What one Dawarich migration does with the rows a check finds.
+#[derive(Clone, Copy)]
+enum Effect {
+    /// It fails on them, with this error.
+    Fails(&'static str, &'static str),
+    /// It fixes them, when the SQL condition (if any) holds on this database.
+    Fixes(&'static str, Option<&'static str>, &'static str),
+    /// It leaves them and goes on; the text says what Dawarich does with them.
+    Skips(&'static str, &'static str),
+}
+
+const USER_MUST_EXIST: &str = "\"Validation failed: User must exist\" (point.update!)";
+/// What the migrations after AddOwntracksPointsData do with points that have no live owner.
+const OWNERLESS_SKIPS: [Effect; 3] = [
+    Effect::Skips("20250222213848", "leaves their lonlat empty: its jobs migrate the points of each existing user only"),
+    Effect::Skips("20250516180933", "only enqueues country lookups; the lookup skips points it cannot save"),
+    Effect::Skips("20260113230537", "leaves their timestamp empty when it is missing (it reports them)"),
+];
+const OWNERLESS: &[Effect] = &[Effect::Fails("20240815174852", USER_MUST_EXIST), OWNERLESS_SKIPS[0], OWNERLESS_SKIPS[1], OWNERLESS_SKIPS[2]];
+const SETTINGS_NIL: &str = "\"undefined method for nil\" (settings.merge on NULL settings)";
+/// Data migrations that merge into `users.settings` with Ruby (crash on NULL); schema migration
+/// 20260112192240 gives every live user a settings object before any of them runs.
+const NULL_SETTINGS: &[Effect] = &[
+    Effect::Fixes("20260112192240", None, "sets settings to {\"maps\": {…}} for live users without maps"),
+    Effect::Fails("20240625201842", SETTINGS_NIL),
+    Effect::Fails("20240724141417", SETTINGS_NIL),
+    Effect::Fails("20240730130922", SETTINGS_NIL),
+    Effect::Fails("20241022100309", SETTINGS_NIL),
+    Effect::Fails("20241107112451", SETTINGS_NIL),
+    Effect::Fails("20250518174305", "\"undefined method '[]' for nil\" (#1212)"),
+];
 
 static CHECKS: &[CheckDef] = &[
-    CheckDef { title: OWNER_CHECKS[0].1, blocks: NEEDS_POINT_OWNER, run: |c| Box::pin(points_owner(c, OwnerProblem::Null)) },
-    CheckDef { title: OWNER_CHECKS[1].1, blocks: NEEDS_POINT_OWNER, run: |c| Box::pin(points_owner(c, OwnerProblem::Missing)) },
-    CheckDef { title: OWNER_CHECKS[2].1, blocks: NEEDS_POINT_OWNER, run: |c| Box::pin(points_owner(c, OwnerProblem::SoftDeleted)) },
-    CheckDef { title: "Points with coordinates but no lonlat", blocks: &["20250222213848", "20250516180933"], run: |c| Box::pin(lonlat_missing(c)) },
-    CheckDef { title: "Points whose lonlat backfill would collide", blocks: &["20250222213848"], run: |c| Box::pin(lonlat_conflicts(c)) },
-    CheckDef { title: "Points without a timestamp", blocks: &["20260113230537"], run: |c| Box::pin(null_timestamp(c)) },
-    CheckDef { title: "Duplicate points (latitude, longitude, timestamp, user)", blocks: &["20250120154555"], run: |c| Box::pin(dup(c, &DUPS[0])) },
-    CheckDef { title: "Duplicate points (lonlat, timestamp, user)", blocks: &["20250221194509", "20250222213848"], run: |c| Box::pin(dup(c, &DUPS[1])) },
-    CheckDef { title: "Duplicate stats (user, year, month)", blocks: &["20251208210410"], run: |c| Box::pin(dup(c, &DUPS[2])) },
-    CheckDef { title: "Duplicate place visits (visit, place)", blocks: &["20260310000003"], run: |c| Box::pin(dup(c, &DUPS[3])) },
-    CheckDef { title: "Duplicate raw-data archives (user, year, month, chunk)", blocks: &["20260216190000"], run: |c| Box::pin(dup(c, &DUPS[4])) },
-    CheckDef { title: "Users with NULL settings", blocks: NEEDS_SETTINGS, run: |c| Box::pin(null_settings(c)) },
-    CheckDef { title: "INVALID indexes", blocks: &[], run: |c| Box::pin(invalid_indexes(c)) },
-    CheckDef { title: "Sessions that would block DDL", blocks: &[], run: |c| Box::pin(long_sessions(c)) },
-    CheckDef { title: "PostGIS available for the upgrade", blocks: &["20250123145155"], run: |c| Box::pin(postgis(c)) },
+    CheckDef {
+        title: OWNER_CHECKS[0].1,
+        effects: &[
+            Effect::Fails("20240815174852", USER_MUST_EXIST),
+            Effect::Fixes("20240525110530", Some("EXISTS (SELECT 1 FROM users)"), "gives points without a user to the first user"),
+            OWNERLESS_SKIPS[0],
+            OWNERLESS_SKIPS[1],
+            OWNERLESS_SKIPS[2],
+        ],
+        run: |c| Box::pin(points_owner(c, OwnerProblem::Null)),
+    },
+    CheckDef { title: OWNER_CHECKS[1].1, effects: OWNERLESS, run: |c| Box::pin(points_owner(c, OwnerProblem::Missing)) },
+    CheckDef { title: OWNER_CHECKS[2].1, effects: OWNERLESS, run: |c| Box::pin(points_owner(c, OwnerProblem::SoftDeleted)) },
+    CheckDef {
+        title: "Points with coordinates but no lonlat",
+        effects: &[
+            Effect::Fixes("20250222213848", None, "fills lonlat from latitude/longitude"),
+            Effect::Skips("20250516180933", "only enqueues country lookups; the lookup fails on them and is retried (#1327)"),
+        ],
+        run: |c| Box::pin(lonlat_missing(c)),
+    },
+    CheckDef {
+        title: "Points whose lonlat backfill would collide",
+        effects: &[Effect::Fails("20250222213848", "PG::UniqueViolation on index_points_on_lonlat_timestamp_user_id (#949)")],
+        run: |c| Box::pin(lonlat_conflicts(c)),
+    },
+    CheckDef {
+        title: "Points without a timestamp",
+        effects: &[Effect::Skips("20260113230537", "takes it from raw_data; rows without a date there stay without one")],
+        run: |c| Box::pin(null_timestamp(c)),
+    },
+    CheckDef {
+        title: "Duplicate points (latitude, longitude, timestamp, user)",
+        effects: &[Effect::Skips("20250120154555", "deletes them before building its unique index")],
+        run: |c| Box::pin(dup(c, &DUPS[0])),
+    },
+    CheckDef {
+        title: "Duplicate points (lonlat, timestamp, user)",
+        effects: &[
+            Effect::Fails("20250221194509", "PG::UniqueViolation: could not create unique index"),
+            Effect::Fails("20250222213848", "PG::UniqueViolation on index_points_on_lonlat_timestamp_user_id"),
+        ],
+        run: |c| Box::pin(dup(c, &DUPS[1])),
+    },
+    CheckDef {
+        title: "Duplicate stats (user, year, month)",
+        effects: &[Effect::Skips("20251208210410", "deletes them (keeping the newest) before building its unique index")],
+        run: |c| Box::pin(dup(c, &DUPS[2])),
+    },
+    CheckDef {
+        title: "Duplicate place visits (visit, place)",
+        effects: &[Effect::Skips("20260310000003", "deletes them before building its unique index")],
+        run: |c| Box::pin(dup(c, &DUPS[3])),
+    },
+    CheckDef {
+        title: "Duplicate raw-data archives (user, year, month, chunk)",
+        effects: &[Effect::Fails("20260216190000", "PG::UniqueViolation: could not create unique index")],
+        run: |c| Box::pin(dup(c, &DUPS[4])),
+    },
+    CheckDef { title: "Users with NULL settings", effects: NULL_SETTINGS, run: |c| Box::pin(null_settings(c)) },
+    CheckDef { title: "INVALID indexes", effects: &[], run: |c| Box::pin(invalid_indexes(c)) },
+    CheckDef { title: "Sessions that would block DDL", effects: &[], run: |c| Box::pin(long_sessions(c)) },
+    CheckDef {
+        title: "PostGIS available for the upgrade",
+        effects: &[Effect::Fails("20250123145155", "could not open extension control file … postgis.control")],
+        run: |c| Box::pin(postgis(c)),
+    },
 ];
+
+/// The effects of `def` on this database: a fix whose condition does not hold is left out.
+async fn effects(ctx: &Ctx<'_>, def: &CheckDef) -> Result<Vec<MigrationEffect>> {
+    let mut out = Vec::new();
+    for e in def.effects {
+        let (version, effect, note) = match *e {
+            Effect::Fails(v, n) => (v, EffectKind::Fails, n),
+            Effect::Skips(v, n) => (v, EffectKind::Skips, n),
+            Effect::Fixes(v, when, n) => {
+                if let Some(cond) = when {
+                    if !ctx.client.query_one(&format!("SELECT {cond}"), &[]).await?.get::<_, bool>(0) {
+                        continue;
+                    }
+                }
+                (v, EffectKind::Fixes, n)
+            }
+        };
+        out.push(MigrationEffect { version: version.into(), effect, note: note.into() });
+    }
+    Ok(out)
+}
+
+/// The versions Dawarich's entrypoint would run now, in its order: pending schema migrations, then
+/// pending data migrations (each ascending).
+fn pending_order(d: &dawarich_doctor_model::DawarichState) -> Vec<String> {
+    let (mut s, mut data) = (d.pending_schema.clone(), d.pending_data.clone());
+    s.sort();
+    data.sort();
+    s.into_iter().chain(data).collect()
+}
+
+/// Sets what blocks from the effects and the order pending migrations run in, and says it in the
+/// detail; a problem nothing pending fails on is only worth knowing.
+pub(crate) fn settle(c: &mut Check, order: &[String]) {
+    c.blocks = if c.count.unwrap_or(0) > 0 { c.blocking(order) } else { vec![] };
+    let fails_somewhere = c.effects.iter().any(|e| e.effect == EffectKind::Fails);
+    if c.count.unwrap_or(0) <= 0 || !fails_somewhere {
+        return;
+    }
+    let label = |v: &str| crate::catalog::catalog().label_of(v);
+    let pending = |e: &&MigrationEffect| order.contains(&e.version);
+    let said = |kind: EffectKind, what: &dyn Fn(&MigrationEffect) -> String| c.effects.iter().filter(|e| e.effect == kind).filter(pending).map(what).collect::<Vec<_>>();
+    let mut detail = c.detail.clone();
+    if c.blocks.is_empty() {
+        if c.status == CheckStatus::Problem {
+            c.status = CheckStatus::Warning;
+        }
+        let fixed = said(EffectKind::Fixes, &|e| format!("{} {} first", label(&e.version), e.note));
+        detail.push_str(" No pending migration fails on them");
+        if !fixed.is_empty() {
+            detail.push_str(&format!(": {}", fixed.join("; ")));
+        }
+        detail.push('.');
+    } else {
+        let fails: Vec<String> = c.blocks.iter().filter_map(|v| c.effects.iter().find(|e| &e.version == v && e.effect == EffectKind::Fails)).map(|e| format!("{} fails on them with {}", label(&e.version), e.note)).collect();
+        detail.push_str(&format!(" {}.", fails.join("; ")));
+    }
+    let skips = said(EffectKind::Skips, &|e| format!("{} {}", label(&e.version), e.note));
+    if !skips.is_empty() {
+        detail.push_str(&format!(" Dawarich goes on past them in: {}.", skips.join("; ")));
+    }
+    c.detail = detail;
+}
 
 fn check(id: &str, title: &str) -> Check {
     Check {
@@ -227,6 +367,7 @@ fn check(id: &str, title: &str) -> Check {
         detail: String::new(),
         elapsed_ms: 0,
         full_scan: false,
+        effects: vec![],
     }
 }
 
@@ -317,7 +458,7 @@ async fn points_owner(ctx: &Ctx<'_>, which: OwnerProblem) -> Result<Check> {
             return Ok(skipped(c));
         }
         let n: i64 = ctx.client.query_one("SELECT count(*) FROM points WHERE user_id IS NULL", &[]).await?.get(0);
-        let mut c = found(c, n, CheckStatus::Problem, format!("{n} points have no user: Dawarich's data migrations fail on them with \"Validation failed: User must exist\"."));
+        let mut c = found(c, n, CheckStatus::Problem, format!("{n} points have no user."));
         if n > 0 {
             c.sample = sample_ids(ctx.client, "SELECT id FROM points WHERE user_id IS NULL ORDER BY id LIMIT 5").await?;
         }
@@ -339,8 +480,8 @@ async fn points_owner(ctx: &Ctx<'_>, which: OwnerProblem) -> Result<Check> {
     let n: i64 = ctx.client.query_one("SELECT count(*) FROM points WHERE user_id = ANY($1)", &[&bad]).await?.get(0);
     let users = bad.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
     let detail = match which {
-        OwnerProblem::Missing => format!("{n} points belong to user ids that do not exist ({users}): \"User must exist\" in data migrations."),
-        _ => format!("{n} points belong to soft-deleted users ({users}): Dawarich's User scope hides them, so \"User must exist\"."),
+        OwnerProblem::Missing => format!("{n} points belong to user ids that do not exist ({users})."),
+        _ => format!("{n} points belong to soft-deleted users ({users}): Dawarich's User scope hides these users."),
     };
     let mut c = found(c, n, CheckStatus::Problem, detail);
     c.sample = ctx
@@ -553,10 +694,12 @@ async fn null_settings(ctx: &Ctx<'_>) -> Result<Check> {
     if !ctx.schema.has("users", &["settings"]) {
         return Ok(not_applicable(c, "users has no settings column (before 0.7.1)"));
     }
-    let n: i64 = ctx.client.query_one("SELECT count(*) FROM users WHERE settings IS NULL", &[]).await?.get(0);
-    let mut c = found(c, n, CheckStatus::Problem, format!("{n} users have NULL settings: the settings data migrations crash on them (undefined method for nil, #1212)."));
+    // Dawarich's User scope hides soft-deleted users: its migrations never load them.
+    let cond = if ctx.schema.has("users", &["deleted_at"]) { "settings IS NULL AND deleted_at IS NULL" } else { "settings IS NULL" };
+    let n: i64 = ctx.client.query_one(&format!("SELECT count(*) FROM users WHERE {cond}"), &[]).await?.get(0);
+    let mut c = found(c, n, CheckStatus::Problem, format!("{n} users have NULL settings."));
     if n > 0 {
-        c.sample = sample_ids(ctx.client, "SELECT id FROM users WHERE settings IS NULL ORDER BY id LIMIT 5").await?;
+        c.sample = sample_ids(ctx.client, &format!("SELECT id FROM users WHERE {cond} ORDER BY id LIMIT 5")).await?;
     }
     Ok(c)
 }

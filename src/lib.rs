@@ -18,6 +18,7 @@ pub mod profiles;
 pub mod progress;
 pub mod repair;
 pub mod sandbox;
+pub mod settings;
 pub mod secrets;
 pub mod schema;
 pub mod state;

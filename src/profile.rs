@@ -77,19 +77,7 @@ fn finish(mut profile: Profile, password: Option<String>) -> Parsed {
 /// Parses the Dawarich docker `.env` file or compose `environment:` block: `KEY=value` or `KEY: value`
 /// lines (quotes, `export` and `- ` list prefixes allowed). `DATABASE_URL` wins over the parts.
 pub fn parse_env(text: &str) -> Result<Parsed, ProfileError> {
-    let mut vars = std::collections::HashMap::new();
-    for line in text.lines() {
-        let line = line.trim().trim_start_matches("- ").trim_start_matches("export ").trim();
-        if line.starts_with('#') || line.is_empty() {
-            continue;
-        }
-        let Some(pos) = line.find(['=', ':']) else { continue };
-        let (key, value) = (line[..pos].trim(), line[pos + 1..].trim());
-        let value = value.trim_matches('"').trim_matches('\'');
-        if key.starts_with("DATABASE_") {
-            vars.insert(key.to_string(), value.to_string());
-        }
-    }
+    let vars = crate::settings::env_vars(text);
     if let Some(url) = vars.get("DATABASE_URL").filter(|u| !u.is_empty()) {
         return parse_url(url);
     }

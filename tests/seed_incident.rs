@@ -34,7 +34,7 @@ async fn stale_lock_and_ownerless_points_on_0_9_11_upgrade_to_the_newest_release
     assert!(d.dawarich.pending_data.contains(&"20240815174852".to_string()));
 
     // the upgrade refuses before changing anything, naming both problems
-    let p = plan(&db, None).await.unwrap();
+    let p = plan(&db, None, &Default::default()).await.unwrap();
     let ids: Vec<&str> = p.blockers.iter().map(|b| b.id.as_str()).collect();
     assert_eq!(ids, vec!["lock-held", "points-without-user"]);
     assert!(matches!(upgrade(&conn, &upgrade_opts, &Silent, &Cancel::new()).await, Err(Error::LockHeld { .. })));

@@ -29,14 +29,14 @@ async fn upgrade_and_verify(tag: &str, users: i64, points: i64) {
     let after: i64 = db.query_one("SELECT count(*) FROM points", &[]).await.unwrap().get(0);
     assert_eq!(before, after, "{tag}: points lost or gained");
     // a second upgrade finds nothing to do
-    let again = plan(&db, None).await.unwrap();
+    let again = plan(&db, None, &Default::default()).await.unwrap();
     let work: Vec<_> = again.steps.iter().filter(|s| s.version.is_some()).map(|s| s.title.clone()).collect();
     assert!(work.is_empty(), "{tag}: second plan still has {work:?}");
     let out = upgrade(&conn, &opts(), &Silent, &Cancel::new()).await.unwrap();
     assert!(out.applied.is_empty());
-    // the Rails lock is free again and the environment was kept
+    // Rails records the environment of the Dawarich that runs: the stock compose's for 1.7.5
     let env: String = db.query_one("SELECT value FROM ar_internal_metadata WHERE key = 'environment'", &[]).await.unwrap().get(0);
-    assert_eq!(env, "development");
+    assert_eq!(env, "production");
 }
 
 #[tokio::test]
@@ -78,7 +78,7 @@ async fn from_1_3_0_with_its_leaked_tables() {
 async fn a_database_newer_than_the_catalog_is_refused() {
     let (name, db) = dawarich_db("1.7.5", 0, 0).await;
     db.batch_execute("INSERT INTO schema_migrations VALUES ('20260813120000')").await.unwrap();
-    let e = plan(&db, None).await.unwrap_err();
+    let e = plan(&db, None, &Default::default()).await.unwrap_err();
     assert!(matches!(&e, dawarich_doctor::Error::UnknownVersions { versions, .. } if versions == "20260813120000"), "{e}");
     let e = upgrade(&options(&cluster().url(&name)), &opts(), &Silent, &Cancel::new()).await.unwrap_err();
     assert_eq!(e.report().kind, dawarich_doctor_model::ErrorKind::UnknownVersions);

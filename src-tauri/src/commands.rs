@@ -5,6 +5,7 @@ use dawarich_doctor::connect::{connect, ConnectOptions};
 use dawarich_doctor::diagnose::{diagnose as run_diagnosis, DiagnoseOptions};
 use dawarich_doctor::locks::{lock_report, release, ReleaseOptions};
 use dawarich_doctor::migrate::{plan, upgrade, UpgradeOptions};
+use dawarich_doctor::settings::Environment;
 use dawarich_doctor::probe::probe;
 use dawarich_doctor::progress::Cancel;
 use dawarich_doctor::repair::{self, RepairOptions};
@@ -173,7 +174,7 @@ fn forward(on_event: Channel<ProgressEvent>) -> impl Fn(ProgressEvent) + Send + 
 pub async fn upgrade_proposal(app: AppHandle, state: State<'_, AppState>, id: String) -> Res<tauri::ipc::Response> {
     let conn = options(&app, &state, &id)?;
     let db = connect(&conn).await.map_err(|e| e.report())?;
-    let plan = plan(&db, None).await.map_err(|e| e.report())?;
+    let plan = plan(&db, None, &Environment::of_profile(&conn.profile)).await.map_err(|e| e.report())?;
     let lock = lock_report(&db, &db.database, diagnose_options().stale_after_secs).await.map_err(|e| dawarich_doctor::error::Error::from(e).report())?;
     let mut repairs = Vec::new();
     for b in plan.blockers.iter().filter(|b| b.id != "lock-held" && b.id != "postgis") {
@@ -206,7 +207,8 @@ pub async fn run_repair(app: AppHandle, state: State<'_, AppState>, id: String, 
 #[tauri::command]
 pub async fn run_upgrade(app: AppHandle, state: State<'_, AppState>, id: String, on_event: Channel<ProgressEvent>) -> Res<UpgradeOutcome> {
     let conn = options(&app, &state, &id)?;
-    let out = upgrade(&conn, &UpgradeOptions::default(), &forward(on_event), &new_cancel(&state)).await.map_err(|e| e.report())?;
+    let opts = UpgradeOptions { env: Environment::of_profile(&conn.profile), ..Default::default() };
+    let out = upgrade(&conn, &opts, &forward(on_event), &new_cancel(&state)).await.map_err(|e| e.report())?;
     log::info!("connection {id}: upgrade run {} applied {} migrations in {} ms", out.run_id, out.applied.len(), out.elapsed_ms);
     Ok(out)
 }

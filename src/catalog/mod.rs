@@ -25,6 +25,9 @@ pub struct Batch {
 pub struct Statement {
     pub sql: String,
     pub batch: Option<Batch>,
+    /// Work Dawarich enqueues as a Sidekiq job (`-- phase: job` here and after): it runs after every
+    /// data migration, as Sidekiq does once the app is up.
+    pub job: bool,
 }
 
 /// A migration from the catalog.
@@ -53,6 +56,21 @@ impl Migration {
     /// `20240815174852 add_owntracks_points_data`
     pub fn label(&self) -> String {
         format!("{} {}", self.version, self.name)
+    }
+
+    /// The migration's own statements (run when it runs), with their index in the file.
+    pub fn own_statements(&self) -> impl Iterator<Item = (usize, &Statement)> {
+        self.statements.iter().enumerate().filter(|(_, s)| !s.job)
+    }
+
+    /// The statements of the job it enqueues (run in the job phase), with their index in the file.
+    pub fn job_statements(&self) -> impl Iterator<Item = (usize, &Statement)> {
+        self.statements.iter().enumerate().filter(|(_, s)| s.job)
+    }
+
+    /// Whether it enqueues job work that is done here in SQL.
+    pub fn has_job(&self) -> bool {
+        self.statements.iter().any(|s| s.job)
     }
 }
 
@@ -153,6 +171,11 @@ impl Catalog {
         self.migrations.iter().find(|m| m.kind == kind && m.version == version)
     }
 
+    /// `VERSION name` of a version of either kind (the version alone when the catalog lacks it).
+    pub fn label_of(&self, version: &str) -> String {
+        self.migrations.iter().find(|m| m.version == version).map_or_else(|| version.to_string(), Migration::label)
+    }
+
     /// Every version the catalog has a file for, of one kind.
     pub fn all_versions(&self, kind: MigrationKind) -> BTreeSet<String> {
         self.migrations.iter().filter(|m| m.kind == kind).map(|m| m.version.clone()).collect()
@@ -164,6 +187,9 @@ pub fn release_at_least(a: &str, b: &str) -> bool {
     let c = catalog();
     matches!((c.index_of(a), c.index_of(b)), (Some(x), Some(y)) if x >= y)
 }
+
+/// The header keys of docs/CATALOG.md.
+const HEADER_KEYS: &[&str] = &["version", "name", "kind", "release", "removed-in", "transaction", "changes-data", "job", "needs", "follow-up", "env", "note"];
 
 fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
     let err = |problem: String| CatalogError { file: file.into(), problem };
@@ -177,6 +203,9 @@ fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
         }
         header.push((k.to_string(), v.trim().to_string()));
         body_start += line.len() + 1;
+    }
+    if let Some((k, _)) = header.iter().find(|(k, _)| !HEADER_KEYS.contains(&k.as_str())) {
+        return Err(err(format!("unknown header key `{k}` (a directive needs a blank line after the header)")));
     }
     let one = |key: &str| header.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
     let many = |key: &str| header.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect::<Vec<_>>();
@@ -196,6 +225,7 @@ fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
         k => return Err(err(format!("unknown kind {k:?}"))),
     };
     let body = &text[body_start.min(text.len())..];
+    let mut in_job = false;
     let statements = split_statements(body)
         .into_iter()
         .map(|(directives, sql)| {
@@ -203,6 +233,8 @@ fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
             let mut size = 10_000;
             for (k, v) in directives {
                 match k.as_str() {
+                    "phase" if v == "job" => in_job = true,
+                    "phase" => return Err(err(format!("unknown phase {v:?} (only `job`)"))),
                     "batch" => {
                         let (t, pk) = v.split_once('.').ok_or_else(|| err(format!("batch directive {v:?} is not TABLE.PK")))?;
                         batch = Some((t.to_string(), pk.to_string()));
@@ -211,9 +243,12 @@ fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
                     _ => {}
                 }
             }
-            Ok(Statement { sql, batch: batch.map(|(table, pk)| Batch { table, pk, size }) })
+            Ok(Statement { sql, batch: batch.map(|(table, pk)| Batch { table, pk, size }), job: in_job })
         })
         .collect::<Result<Vec<_>, CatalogError>>()?;
+    if statements.iter().any(|s| s.job) && many("job").is_empty() {
+        return Err(err("`-- phase: job` statements without a `job` header saying which job they do".into()));
+    }
     Ok(Migration {
         name: need("name")?,
         release: need("release")?,
@@ -241,6 +276,8 @@ mod tests {
         let c = Catalog::parse(&files, RELEASES_TSV).unwrap();
         for m in &c.migrations {
             assert!(c.release(&m.release).is_some(), "{}: release {} is not in releases.tsv", m.label(), m.release);
+            let done_here = m.job.iter().any(|j| j.to_lowercase().contains("done here in sql"));
+            assert_eq!(done_here, m.has_job(), "{}: a job done here in SQL has its statements under `-- phase: job`", m.label());
             for s in &m.statements {
                 if s.batch.is_some() {
                     assert!(s.sql.contains("$1") && s.sql.contains("$2"), "{}: batch statement without $1/$2", m.label());

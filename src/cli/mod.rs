@@ -9,8 +9,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use dawarich_doctor::connect::{connect, ConnectOptions, Db};
 use dawarich_doctor::diagnose::{diagnose, DiagnoseOptions};
 use dawarich_doctor::profile;
+use dawarich_doctor::settings::Environment;
 use dawarich_doctor::{Error, Result};
-use dawarich_doctor_model::{CheckStatus, HolderVerdict, SslMode};
+use dawarich_doctor_model::{CheckStatus, HolderVerdict, SettingSource, SslMode};
 
 #[derive(Parser)]
 #[command(name = "dawarich-doctor", version, about = "Diagnose, repair and upgrade a Dawarich database")]
@@ -52,6 +53,8 @@ enum Command {
     Plan {
         #[command(flatten)]
         conn: ConnArgs,
+        #[command(flatten)]
+        env: EnvArgs,
         /// Target release (default: the newest known).
         #[arg(long)]
         to: Option<String>,
@@ -73,12 +76,8 @@ enum Command {
         /// Show the plan and stop (same as `plan`).
         #[arg(long)]
         dry_run: bool,
-        /// Dawarich's SELF_HOSTED setting.
-        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
-        self_hosted: bool,
-        /// Dawarich's TIME_ZONE, for dates without an offset.
-        #[arg(long, default_value = "Europe/Berlin")]
-        time_zone: String,
+        #[command(flatten)]
+        env: EnvArgs,
         /// Database sessions a batched backfill runs on at once (1: only the one holding the lock).
         #[arg(long, default_value_t = dawarich_doctor::migrate::DEFAULT_WORKERS, value_parser = clap::value_parser!(u8).range(1..=16))]
         workers: u8,
@@ -168,8 +167,9 @@ pub struct ConnArgs {
     /// postgres://user:password@host:port/database[?sslmode=…]
     #[arg(long, env = "DAWARICH_DOCTOR_URL", hide_env_values = true)]
     url: Option<String>,
-    /// Read the connection from Dawarich's docker .env (DATABASE_HOST, DATABASE_PASSWORD, …).
-    #[arg(long, value_name = "PATH", conflicts_with = "url")]
+    /// Dawarich's docker .env: the connection (DATABASE_HOST, DATABASE_PASSWORD, …; --url wins) and
+    /// the environment an upgrade follows (TIME_ZONE, RAILS_ENV, SELF_HOSTED).
+    #[arg(long, value_name = "PATH")]
     env_file: Option<std::path::PathBuf>,
     /// libpq sslmode (overrides the URL's).
     #[arg(long, value_parser = parse_sslmode)]
@@ -197,6 +197,34 @@ pub struct ConnArgs {
     /// this you are asked on a terminal. A changed key is always refused.
     #[arg(long, requires = "ssh")]
     ssh_trust_new_host: bool,
+}
+
+/// Dawarich's environment, when it is not (or not rightly) in the .env: each option wins over it.
+#[derive(Args, Clone)]
+pub struct EnvArgs {
+    /// Dawarich's TIME_ZONE, for dates without an offset (default: the .env's, else Europe/London, the stock compose default).
+    #[arg(long, value_name = "ZONE")]
+    time_zone: Option<String>,
+    /// Dawarich's RAILS_ENV, written to ar_internal_metadata (default: the .env's, else the stock compose default of the target).
+    #[arg(long, value_name = "ENV")]
+    rails_env: Option<String>,
+    /// Dawarich's SELF_HOSTED (default: the .env's, else true).
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    self_hosted: Option<bool>,
+}
+
+impl EnvArgs {
+    /// The options given, plus the variables of `--env-file`.
+    fn environment(&self, conn: &ConnArgs) -> Result<Environment> {
+        let given = |v: &Option<String>| v.clone().map(|v| (v, SettingSource::Option));
+        Ok(Environment {
+            time_zone: given(&self.time_zone),
+            rails_env: given(&self.rails_env),
+            self_hosted: self.self_hosted.map(|b| (b, SettingSource::Option)),
+            env_file: conn.env_file.as_ref().map(std::fs::read_to_string).transpose()?.map(|t| dawarich_doctor::settings::env_vars(&t)),
+            container: None,
+        })
+    }
 }
 
 fn parse_sslmode(s: &str) -> std::result::Result<SslMode, String> {
@@ -367,9 +395,9 @@ async fn run(command: Command, color: bool) -> Result<ExitCode> {
                 || d.lock.holders.iter().any(|h| h.verdict != HolderVerdict::Unknown && !h.is_self);
             Ok(if problems { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
-        Command::Plan { conn, to, json, sql } => {
+        Command::Plan { conn, env, to, json, sql } => {
             let db = conn.connect().await?;
-            let plan = dawarich_doctor::migrate::plan(&db, to.as_deref()).await?;
+            let plan = dawarich_doctor::migrate::plan(&db, to.as_deref(), &env.environment(&conn)?).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&plan).expect("serialisable"));
             } else {
@@ -377,9 +405,10 @@ async fn run(command: Command, color: bool) -> Result<ExitCode> {
             }
             Ok(if plan.blockers.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Command::Upgrade { conn, to, yes, dry_run, self_hosted, time_zone, workers } => {
+        Command::Upgrade { conn, env, to, yes, dry_run, workers } => {
             let db = conn.connect().await?;
-            let plan = dawarich_doctor::migrate::plan(&db, to.as_deref()).await?;
+            let env = env.environment(&conn)?;
+            let plan = dawarich_doctor::migrate::plan(&db, to.as_deref(), &env).await?;
             print!("{}", render::plan(&plan, dry_run, &p));
             if dry_run {
                 return Ok(ExitCode::SUCCESS);
@@ -392,7 +421,7 @@ async fn run(command: Command, color: bool) -> Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
             drop(db);
-            let opts = dawarich_doctor::migrate::UpgradeOptions { target: to, self_hosted, time_zone, workers: workers.into(), ..Default::default() };
+            let opts = dawarich_doctor::migrate::UpgradeOptions { target: to, env, workers: workers.into(), ..Default::default() };
             let cancel = cancel_on_ctrl_c();
             let outcome = dawarich_doctor::migrate::upgrade(&conn.options()?, &opts, &render::step_printer(&p), &cancel).await?;
             print!("{}", render::outcome(&outcome, &p));

@@ -137,6 +137,10 @@ pub fn stderr_progress(enabled: bool) -> impl Fn(ProgressEvent) + Send + Sync {
 pub fn plan(plan: &Plan, with_sql: bool, p: &Painter) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "{}", p.bold(&format!("Upgrade plan: {} → {}", plan.from_release.as_deref().unwrap_or("unknown release"), plan.to_release)));
+    let st = &plan.settings;
+    for (name, s) in [("TIME_ZONE", &st.time_zone), ("RAILS_ENV", &st.rails_env), ("SELF_HOSTED", &st.self_hosted)] {
+        let _ = writeln!(o, "  {name} {}  {}", s.value, p.dim(&format!("({})", s.source.describe())));
+    }
     for b in &plan.blockers {
         let _ = writeln!(o, "  {} {}\n          fix: {}", p.red("BLOCKED"), b.message, b.fix);
     }
@@ -145,6 +149,7 @@ pub fn plan(plan: &Plan, with_sql: bool, p: &Painter) -> String {
             StepKind::DriftRepair => "drift ",
             StepKind::SchemaMigration => "schema",
             StepKind::DataMigration => "data  ",
+            StepKind::JobWork => "job   ",
         };
         let cost: Vec<String> = s.tables.iter().map(|(t, n)| format!("{t} ~{n} rows")).collect();
         let flags = format!("{}{}", if s.no_transaction { " no-transaction" } else { "" }, if s.changes_data { " changes-data" } else { "" });

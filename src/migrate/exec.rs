@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use dawarich_doctor_model::{MigrationKind, ProgressEvent};
+use dawarich_doctor_model::{MigrationKind, ProgressEvent, RunSettings};
 use tokio_postgres::types::Type;
 
 use super::UpgradeOptions;
@@ -23,6 +23,8 @@ pub(super) struct Executor<'a> {
     /// For helper sessions.
     pub conn: &'a ConnectOptions,
     pub opts: &'a UpgradeOptions,
+    /// Dawarich's environment, set on every session that runs migration SQL.
+    pub settings: &'a RunSettings,
     pub audit: &'a Audit,
     pub progress: &'a dyn Progress,
     pub cancel: &'a Cancel,
@@ -122,34 +124,58 @@ impl Executor<'_> {
         }
     }
 
-    /// Runs one migration and (when `record`) inserts its version once everything is done.
-    /// Returns the rows affected.
+    /// Runs one migration's own statements and (when `record`) inserts its version once everything
+    /// is done, in the same transaction as the job it enqueues (its job work runs later, in
+    /// [`run_job`](Self::run_job)). Returns the rows affected.
     pub async fn run_migration(&mut self, m: &Migration, step: usize, record: bool) -> Result<u64> {
+        let mut finish = format!("INSERT INTO \"{}\" (\"version\") VALUES ('{}')", table_name(m.kind), m.version);
+        if m.has_job() {
+            finish.push_str(&format!(
+                "; INSERT INTO dawarich_doctor.job_queue (kind, version, run_id) VALUES ('{}', '{}', current_setting('dawarich_doctor.run_id')) ON CONFLICT DO NOTHING",
+                kind_str(m.kind),
+                m.version
+            ));
+        }
+        let stmts: Vec<(usize, &Statement)> = m.own_statements().collect();
+        self.run_statements(m, step, &stmts, record.then_some(finish.as_str())).await
+    }
+
+    /// Runs the work of the job a migration enqueued, then takes it off the queue (with its
+    /// checkpoints) in the transaction of its last statement.
+    pub async fn run_job(&mut self, m: &Migration, step: usize) -> Result<u64> {
+        let finish = format!("DELETE FROM dawarich_doctor.job_queue WHERE kind = '{}' AND version = '{}'", kind_str(m.kind), m.version);
+        let stmts: Vec<(usize, &Statement)> = m.job_statements().collect();
+        self.run_statements(m, step, &stmts, Some(&finish)).await
+    }
+
+    /// Runs statements of `m` (with their index in the file): in autocommit one by one for a
+    /// no-transaction migration, else runs of plain statements in a transaction each, and every
+    /// batched statement in ranges; `finish` goes into the last transaction.
+    async fn run_statements(&mut self, m: &Migration, step: usize, stmts: &[(usize, &Statement)], finish: Option<&str>) -> Result<u64> {
         let mut rows = 0u64;
-        let record_sql = format!("INSERT INTO \"{}\" (\"version\") VALUES ('{}')", table_name(m.kind), m.version);
         if !m.transaction {
-            for s in &m.statements {
-                rows += self.statement_alone(m, step, s).await?;
+            for (i, s) in stmts {
+                rows += self.statement_alone(m, step, *i, s).await?;
             }
-            if record {
-                self.transaction(m, step, &[], Some(&record_sql)).await?;
+            if finish.is_some() {
+                self.transaction(m, step, &[], finish).await?;
             }
             return Ok(rows);
         }
         // Transactional: runs of plain statements share a transaction; each batch range commits on
-        // its own; the version goes in with the last run.
+        // its own; `finish` goes in with the last run.
         let mut group: Vec<&Statement> = Vec::new();
-        for (i, s) in m.statements.iter().enumerate() {
+        for (i, s) in stmts {
             match &s.batch {
                 None => group.push(s),
                 Some(b) => {
                     rows += self.transaction(m, step, &group, None).await?;
                     group.clear();
-                    rows += self.backfill(m, step, i, s, b).await?;
+                    rows += self.backfill(m, step, *i, s, b).await?;
                 }
             }
         }
-        rows += self.transaction(m, step, &group, record.then_some(record_sql.as_str())).await?;
+        rows += self.transaction(m, step, &group, finish).await?;
         Ok(rows)
     }
 
@@ -199,10 +225,9 @@ impl Executor<'_> {
 
     /// One statement in autocommit (no-transaction migrations); concurrent index builds first drop an
     /// INVALID leftover of an earlier failed attempt, which `IF NOT EXISTS` would otherwise keep.
-    async fn statement_alone(&self, m: &Migration, step: usize, s: &Statement) -> Result<u64> {
+    async fn statement_alone(&self, m: &Migration, step: usize, index: usize, s: &Statement) -> Result<u64> {
         if let Some(b) = &s.batch {
-            let i = m.statements.iter().position(|x| std::ptr::eq(x, s)).unwrap_or(0);
-            return self.backfill(m, step, i, s, b).await;
+            return self.backfill(m, step, index, s, b).await;
         }
         if let Some(name) = concurrent_index_name(&s.sql) {
             let invalid: bool = self
@@ -254,7 +279,7 @@ impl Executor<'_> {
         for _ in 1..self.opts.workers.max(1) {
             let opened = async {
                 let db = connect(self.conn).await?;
-                super::prepare_session(&db, self.opts, &self.audit.run_id).await?;
+                super::prepare_session(&db, self.settings, &self.audit.run_id).await?;
                 Ok::<_, Error>(db)
             };
             match opened.await {

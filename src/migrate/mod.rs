@@ -8,7 +8,7 @@ mod plan;
 
 use std::time::Instant;
 
-use dawarich_doctor_model::{MigrationKind, ProgressEvent, StepKind, StepInfo, UpgradeOutcome};
+use dawarich_doctor_model::{MigrationKind, ProgressEvent, RunSettings, StepInfo, StepKind, UpgradeOutcome};
 
 use crate::audit::{install_support, new_run_id, Audit};
 use crate::catalog::{catalog, Migration};
@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::locks::migration_lock_key;
 use crate::progress::{Cancel, Progress};
 use crate::schema;
+use crate::settings::Environment;
 
 pub use plan::plan;
 
@@ -28,10 +29,8 @@ pub const DEFAULT_WORKERS: u8 = 2;
 pub struct UpgradeOptions {
     /// Target release (default: the newest in the catalog).
     pub target: Option<String>,
-    /// Dawarich's `SELF_HOSTED` (default true).
-    pub self_hosted: bool,
-    /// Dawarich's `TIME_ZONE` (default Europe/Berlin), for dates without an offset.
-    pub time_zone: String,
+    /// What is known of Dawarich's environment (`TIME_ZONE`, `RAILS_ENV`, `SELF_HOSTED`).
+    pub env: Environment,
     /// First `lock_timeout`; doubled on every retry.
     pub lock_timeout_ms: u64,
     /// Attempts with a lock timeout before a last attempt that waits as long as it takes.
@@ -48,8 +47,7 @@ impl Default for UpgradeOptions {
     fn default() -> Self {
         UpgradeOptions {
             target: None,
-            self_hosted: true,
-            time_zone: "Europe/Berlin".into(),
+            env: Environment::default(),
             lock_timeout_ms: 2000,
             lock_retries: 5,
             audit_file: crate::audit::default_file(),
@@ -83,7 +81,7 @@ pub async fn upgrade(conn: &ConnectOptions, opts: &UpgradeOptions, progress: &dy
 
 /// The upgrade while holding the Rails lock: refuse on blockers (nothing changed yet), else run.
 async fn locked(db: &Db, conn: &ConnectOptions, opts: &UpgradeOptions, progress: &dyn Progress, cancel: &Cancel, started: Instant) -> Result<UpgradeOutcome> {
-    let plan = plan(db, opts.target.as_deref()).await?;
+    let plan = plan(db, opts.target.as_deref(), &opts.env).await?;
     if let Some(b) = plan.blockers.first() {
         let all = plan.blockers.iter().map(|b| format!("{} ({})", b.message, b.fix)).collect::<Vec<_>>().join("; ");
         return Err(Error::Precondition { message: all, fix: b.fix.clone() });
@@ -95,7 +93,7 @@ async fn locked(db: &Db, conn: &ConnectOptions, opts: &UpgradeOptions, progress:
     install_support(db).await?;
     let key = migration_lock_key(&db.database);
     audit.record(db, "lock", &format!("SELECT pg_try_advisory_lock({key})"), None, started.elapsed(), "ok").await?;
-    let mut ex = exec::Executor { db, monitor: &monitor, conn, opts, audit: &audit, progress, cancel };
+    let mut ex = exec::Executor { db, monitor: &monitor, conn, opts, settings: &plan.settings, audit: &audit, progress, cancel };
     let result = run_steps(&mut ex, &plan).await;
     if !db.is_closed() {
         let _ = audit.record(db, "unlock", &format!("SELECT pg_advisory_unlock({key})"), None, std::time::Duration::ZERO, "ok").await;
@@ -104,10 +102,9 @@ async fn locked(db: &Db, conn: &ConnectOptions, opts: &UpgradeOptions, progress:
 }
 
 async fn run_steps(ex: &mut exec::Executor<'_>, plan: &dawarich_doctor_model::Plan) -> Result<Vec<String>> {
-    let (db, opts, audit, progress, cancel) = (ex.db, ex.opts, ex.audit, ex.progress, ex.cancel);
-    let c = catalog();
-    prepare_session(db, opts, &audit.run_id).await?;
-    record_environment(db, audit, &plan.to_release).await?;
+    let (db, audit, progress, cancel) = (ex.db, ex.audit, ex.progress, ex.cancel);
+    prepare_session(db, &plan.settings, &audit.run_id).await?;
+    record_environment(db, audit, &plan.settings.rails_env.value).await?;
     let mut applied = Vec::new();
     for step in &plan.steps {
         if cancel.is_cancelled() {
@@ -116,20 +113,20 @@ async fn run_steps(ex: &mut exec::Executor<'_>, plan: &dawarich_doctor_model::Pl
         progress.emit(ProgressEvent::StepStarted { step: step.step, title: step.title.clone() });
         let t = Instant::now();
         let rows = match step.kind {
-            StepKind::DriftRepair if step.version.is_some() => {
-                let m = c.get(MigrationKind::Schema, step.version.as_deref().unwrap()).expect("planned from the catalog");
-                ex.run_migration(m, step.step, false).await?
-            }
+            StepKind::DriftRepair if step.version.is_some() => ex.run_migration(catalog_migration(step), step.step, false).await?,
             StepKind::DriftRepair => ex.repair_drift(&plan.to_release, step.step).await?,
             StepKind::SchemaMigration | StepKind::DataMigration => {
-                let kind = if step.kind == StepKind::SchemaMigration { MigrationKind::Schema } else { MigrationKind::Data };
-                let m: &Migration = c.get(kind, step.version.as_deref().unwrap()).expect("planned from the catalog");
-                if kind == MigrationKind::Data {
+                let m = catalog_migration(step);
+                if m.kind == MigrationKind::Data {
                     db.batch_execute(crate::state::DATA_MIGRATIONS_SQL).await?;
                 }
                 let rows = ex.run_migration(m, step.step, true).await?;
                 applied.push(m.version.clone());
                 rows
+            }
+            StepKind::JobWork => {
+                let m = catalog_migration(step);
+                ex.run_job(m, step.step).await?
             }
         };
         for w in db.take_warnings() {
@@ -144,29 +141,33 @@ async fn run_steps(ex: &mut exec::Executor<'_>, plan: &dawarich_doctor_model::Pl
     Ok(applied)
 }
 
+/// The migration a planned step runs (job steps: the migration that enqueued the job).
+fn catalog_migration(step: &dawarich_doctor_model::PlanStep) -> &'static Migration {
+    step.migration_kind.zip(step.version.as_deref()).and_then(|(k, v)| catalog().get(k, v)).expect("migration steps are planned from the catalog")
+}
+
 /// The settings the catalog's SQL reads (see docs/CATALOG.md), and no statement timeout: backfills
 /// are long. Every session that runs migration SQL gets them.
-async fn prepare_session(db: &Db, opts: &UpgradeOptions, run_id: &str) -> Result<()> {
+async fn prepare_session(db: &Db, settings: &RunSettings, run_id: &str) -> Result<()> {
     db.execute(
         "SELECT set_config('dawarich_doctor.self_hosted', $1, false), set_config('dawarich_doctor.run_id', $2, false),
                 set_config('dawarich_doctor.time_zone', $3, false), set_config('statement_timeout', '0', false)",
-        &[&opts.self_hosted.to_string(), &run_id, &opts.time_zone],
+        &[&settings.self_hosted.value, &run_id, &settings.time_zone.value],
     )
     .await?;
     Ok(())
 }
 
-/// Rails writes `ar_internal_metadata.environment` before running anything; we keep the value that
-/// is there (the container's RAILS_ENV wrote it) and only create it when missing.
-async fn record_environment(db: &Db, audit: &Audit, target: &str) -> Result<()> {
+/// Rails writes `ar_internal_metadata.environment` before running anything, on every run (an UPDATE
+/// when the value differs): the environment of the Dawarich that will run.
+async fn record_environment(db: &Db, audit: &Audit, env: &str) -> Result<()> {
     let t = Instant::now();
     db.batch_execute(crate::state::RAILS_TABLES_SQL).await?;
-    // The stock compose defaults RAILS_ENV to production from 1.3.0, development before.
-    let default_env = if crate::catalog::release_at_least(target, "1.3.0") { "production" } else { "development" };
-    let sql = "INSERT INTO ar_internal_metadata (key, value, created_at, updated_at) VALUES ('environment', $1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC') ON CONFLICT (key) DO NOTHING";
-    let n = db.execute(sql, &[&default_env]).await?;
+    let sql = "INSERT INTO ar_internal_metadata (key, value, created_at, updated_at) VALUES ('environment', $1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+               ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at WHERE ar_internal_metadata.value IS DISTINCT FROM excluded.value";
+    let n = db.execute(sql, &[&env]).await?;
     if n > 0 {
-        audit.record(db, "migrate", &sql.replace("$1", &format!("'{default_env}'")), Some(n), t.elapsed(), "ok").await?;
+        audit.record(db, "migrate", &sql.replace("$1", &format!("'{}'", env.replace('\'', "''"))), Some(n), t.elapsed(), "ok").await?;
     }
     Ok(())
 }

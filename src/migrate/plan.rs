@@ -3,17 +3,19 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use dawarich_doctor_model::{Blocker, CheckStatus, FollowUp, MigrationKind, Plan, PlanStep, StepKind};
+use dawarich_doctor_model::{Blocker, FollowUp, MigrationKind, Plan, PlanStep, StepKind};
 
 use crate::catalog::{catalog, Migration};
 use crate::connect::Db;
 use crate::diagnose::{diagnose, DiagnoseOptions};
 use crate::error::{Error, Result};
 use crate::progress::Silent;
+use crate::settings::Environment;
 use crate::state;
 
-/// Builds the plan of an upgrade to `target` (default: the newest release in the catalog).
-pub async fn plan(db: &Db, target: Option<&str>) -> Result<Plan> {
+/// Builds the plan of an upgrade to `target` (default: the newest release in the catalog) for a
+/// Dawarich with environment `env`.
+pub async fn plan(db: &Db, target: Option<&str>, env: &Environment) -> Result<Plan> {
     let c = catalog();
     let applied = state::read_applied(db, &db.database).await?;
     let st = state::describe(&applied, target)?;
@@ -21,6 +23,8 @@ pub async fn plan(db: &Db, target: Option<&str>) -> Result<Plan> {
         return Err(Error::UnknownVersions { versions: st.unknown_newer_versions.join(", "), newest_known: st.newest_known_release });
     }
     let to = target.map(String::from).unwrap_or_else(|| c.newest().tag.clone());
+    let settings = env.resolve(&to);
+    crate::settings::check(db, &settings).await?;
     let estimates: HashMap<String, i64> = db
         .query("SELECT relname::text, greatest(reltuples, 0)::bigint FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r'", &[])
         .await?
@@ -35,6 +39,7 @@ pub async fn plan(db: &Db, target: Option<&str>) -> Result<Plan> {
             step: steps.len(),
             kind,
             version: m.map(|m| m.version.clone()),
+            migration_kind: m.map(|m| m.kind),
             title,
             no_transaction: m.is_some_and(|m| !m.transaction),
             changes_data: m.is_some_and(|m| m.changes_data),
@@ -58,9 +63,22 @@ pub async fn plan(db: &Db, target: Option<&str>) -> Result<Plan> {
             push(StepKind::SchemaMigration, Some(m), format!("Schema migration {}", m.label()), sql_of(m), m.notes.clone());
         }
     }
-    for v in st_pending(&st, MigrationKind::Data) {
-        let m = c.get(MigrationKind::Data, &v).expect("pending versions come from the catalog");
+    let data_steps: Vec<&Migration> = st_pending(&st, MigrationKind::Data).iter().map(|v| c.get(MigrationKind::Data, v).expect("pending versions come from the catalog")).collect();
+    for m in &data_steps {
         push(StepKind::DataMigration, Some(m), format!("Data migration {}", m.label()), sql_of(m), m.notes.clone());
+    }
+    // Job work, in the order Sidekiq would take it: what an interrupted run queued, then what the
+    // pending schema and data migrations enqueue.
+    let mut jobs = queued_jobs(db, c).await?;
+    let pending_schema = st_pending(&st, MigrationKind::Schema).into_iter().filter_map(|v| c.get(MigrationKind::Schema, &v));
+    for m in pending_schema.chain(data_steps.iter().copied()) {
+        if m.has_job() && !jobs.iter().any(|j| std::ptr::eq(*j, m)) {
+            jobs.push(m);
+        }
+    }
+    for m in jobs {
+        let sql = m.job_statements().map(|(_, s)| s.sql.clone()).collect();
+        push(StepKind::JobWork, Some(m), format!("Job work of {}", m.label()), sql, m.job.clone());
     }
     push(StepKind::DriftRepair, None, format!("Verify against {to}; create anything still missing"), vec![], vec![]);
     let follow_ups = st
@@ -71,8 +89,8 @@ pub async fn plan(db: &Db, target: Option<&str>) -> Result<Plan> {
         .filter_map(|(k, v)| c.get(k, v))
         .flat_map(|m| m.follow_up.iter().map(move |t| FollowUp { version: m.version.clone(), text: t.clone() }))
         .collect();
-    let pending_all: BTreeSet<String> = st.pending_schema.iter().chain(st.pending_data.iter()).cloned().collect();
-    let mut blockers = blockers(db, &pending_all).await?;
+    let order: Vec<String> = steps.iter().filter(|s| s.kind != StepKind::JobWork).filter_map(|s| s.version.clone()).collect();
+    let mut blockers = blockers(db, order).await?;
     blockers.extend(unmet_needs(c, &applied.schema, &steps, &to));
     let expected = crate::schema::expected(db, &to).await.ok();
     let extras = match expected {
@@ -82,7 +100,7 @@ pub async fn plan(db: &Db, target: Option<&str>) -> Result<Plan> {
         }
         None => vec![],
     };
-    Ok(Plan { from_release: st.release, to_release: to, steps, blockers, follow_ups, extras })
+    Ok(Plan { from_release: st.release, to_release: to, steps, blockers, follow_ups, extras, settings })
 }
 
 fn st_pending(st: &dawarich_doctor_model::DawarichState, kind: MigrationKind) -> Vec<String> {
@@ -91,8 +109,24 @@ fn st_pending(st: &dawarich_doctor_model::DawarichState, kind: MigrationKind) ->
     v
 }
 
+/// The statements a migration step runs (its job work runs later, in its own step).
 fn sql_of(m: &Migration) -> Vec<String> {
-    m.statements.iter().map(|s| s.sql.clone()).collect()
+    m.own_statements().map(|(_, s)| s.sql.clone()).collect()
+}
+
+/// Job work an earlier, interrupted run recorded as enqueued but did not finish, oldest first.
+async fn queued_jobs<'a>(db: &Db, c: &'a crate::catalog::Catalog) -> Result<Vec<&'a Migration>> {
+    if !db.query_one("SELECT to_regclass('dawarich_doctor.job_queue') IS NOT NULL", &[]).await?.get::<_, bool>(0) {
+        return Ok(vec![]);
+    }
+    let rows = db.query("SELECT kind, version FROM dawarich_doctor.job_queue ORDER BY enqueued_at, kind DESC, version", &[]).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let kind = if r.get::<_, String>(0) == "schema" { MigrationKind::Schema } else { MigrationKind::Data };
+            c.get(kind, &r.get::<_, String>(1)).filter(|m| m.has_job())
+        })
+        .collect())
 }
 
 /// Recorded schema migrations that create a table which does not exist, is not dropped by a later
@@ -172,10 +206,10 @@ fn unmet_needs(c: &crate::catalog::Catalog, applied: &BTreeSet<String>, steps: &
         .collect()
 }
 
-/// What must be fixed before anything runs: the lock, PostGIS, and data that would make a pending
-/// migration fail (from a read-only diagnosis).
-async fn blockers(db: &Db, pending: &BTreeSet<String>) -> Result<Vec<Blocker>> {
-    let d = diagnose(db, &DiagnoseOptions::default(), &Silent).await?;
+/// What must be fixed before anything runs: the lock, and what a pending migration would fail on
+/// before another one fixes it (from a read-only diagnosis, in the plan's order).
+async fn blockers(db: &Db, order: Vec<String>) -> Result<Vec<Blocker>> {
+    let d = diagnose(db, &DiagnoseOptions { run_order: Some(order), ..Default::default() }, &Silent).await?;
     let mut out = Vec::new();
     let others: Vec<_> = d.lock.holders.iter().filter(|h| !h.is_self).collect();
     if !others.is_empty() {
@@ -186,19 +220,12 @@ async fn blockers(db: &Db, pending: &BTreeSet<String>) -> Result<Vec<Blocker>> {
             versions: vec![],
         });
     }
-    for c in &d.checks {
-        let hits: Vec<String> = c.blocks.iter().filter(|v| pending.contains(*v)).cloned().collect();
-        if c.status != CheckStatus::Problem || (hits.is_empty() && c.id != "invalid-indexes") {
-            continue;
-        }
-        if c.id == "invalid-indexes" {
-            continue; // rebuilt by the runner when a pending migration creates it; otherwise reported by verify
-        }
+    for c in d.checks.into_iter().filter(|c| !c.blocks.is_empty()) {
         out.push(Blocker {
-            id: c.id.clone(),
-            message: c.detail.clone(),
             fix: if c.id == "postgis" { c.detail.clone() } else { format!("Run `dawarich-doctor repair --check {}` first (nothing is lost: removed rows are quarantined).", c.id) },
-            versions: hits,
+            id: c.id,
+            message: c.detail,
+            versions: c.blocks,
         });
     }
     Ok(out)

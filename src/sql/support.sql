@@ -58,6 +58,16 @@ CREATE TABLE IF NOT EXISTS dawarich_doctor.backfill_checkpoint (
 );
 ALTER TABLE dawarich_doctor.backfill_checkpoint ADD COLUMN IF NOT EXISTS done bigint[];
 
+-- Job work a recorded migration enqueued and that is not done yet (Dawarich's Sidekiq queue): added
+-- in the transaction that records the migration, removed with the job's last statement.
+CREATE TABLE IF NOT EXISTS dawarich_doctor.job_queue (
+  kind text NOT NULL,
+  version text NOT NULL,
+  run_id text NOT NULL,
+  enqueued_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  PRIMARY KEY (kind, version)
+);
+
 -- Old values of rows a repair updated (only the changed columns), so `undo` can put them back.
 -- Rows that had the same old values share one entry (row_ids), which keeps repairs fast.
 CREATE TABLE IF NOT EXISTS dawarich_doctor.repair_undo (

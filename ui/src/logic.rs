@@ -656,9 +656,9 @@ pub(crate) fn sample_diagnosis() -> dawarich_doctor_model::Diagnosis {
         },
         other_advisory_locks: vec![],
         checks: vec![
-            Check { id: "postgis".into(), title: "Fine".into(), status: CheckStatus::Ok, count: Some(0), estimated: false, sample: vec![], blocks: vec![], detail: String::new(), elapsed_ms: 1, full_scan: false },
-            Check { id: "points-without-user".into(), title: "Points without a user".into(), status: CheckStatus::Problem, count: Some(7), estimated: false, sample: vec!["id 1".into()], blocks: vec!["20240815174852".into()], detail: "7 points".into(), elapsed_ms: 1, full_scan: false },
-            Check { id: "duplicate-stats".into(), title: "Duplicate stats".into(), status: CheckStatus::Warning, count: Some(3), estimated: true, sample: vec![], blocks: vec![], detail: String::new(), elapsed_ms: 1, full_scan: false },
+            Check { id: "postgis".into(), title: "Fine".into(), status: CheckStatus::Ok, count: Some(0), estimated: false, sample: vec![], blocks: vec![], detail: String::new(), elapsed_ms: 1, full_scan: false, effects: vec![] },
+            Check { id: "points-without-user".into(), title: "Points without a user".into(), status: CheckStatus::Problem, count: Some(7), estimated: false, sample: vec!["id 1".into()], blocks: vec!["20240815174852".into()], detail: "7 points".into(), elapsed_ms: 1, full_scan: false, effects: vec![] },
+            Check { id: "duplicate-stats".into(), title: "Duplicate stats".into(), status: CheckStatus::Warning, count: Some(3), estimated: true, sample: vec![], blocks: vec![], detail: String::new(), elapsed_ms: 1, full_scan: false, effects: vec![] },
         ],
         elapsed_ms: 12,
     }

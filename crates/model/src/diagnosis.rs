@@ -147,10 +147,82 @@ pub struct Check {
     pub estimated: bool,
     /// A few examples (ids, names), already rendered.
     pub sample: Vec<String>,
-    /// Migration versions this blocks (pending ones first).
+    /// Pending migrations that fail on what was found (none fixes it before them).
     pub blocks: Vec<String>,
     pub detail: String,
     pub elapsed_ms: u64,
     /// True when the check had to scan a whole table.
     pub full_scan: bool,
+    /// What Dawarich's migrations do with what this check finds, for this database.
+    #[serde(default)]
+    pub effects: Vec<MigrationEffect>,
+}
+
+/// What one Dawarich migration does with the rows a check finds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigrationEffect {
+    pub version: String,
+    pub effect: Effect,
+    /// What Dawarich does, in words (for `skips`), or the error it stops with (for `fails`).
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Effect {
+    /// The migration fails on them: the upgrade stops there.
+    Fails,
+    /// The migration fixes them (when it runs before one that fails).
+    Fixes,
+    /// The migration leaves them and goes on.
+    Skips,
+}
+
+impl Check {
+    /// The migrations of `order` (the versions an upgrade runs, in its order) that fail on what this
+    /// check found, because no migration that fixes it runs before them.
+    pub fn blocking(&self, order: &[String]) -> Vec<String> {
+        let at = |v: &str| order.iter().position(|o| o == v);
+        let first_fix = self.effects.iter().filter(|e| e.effect == Effect::Fixes).filter_map(|e| at(&e.version)).min();
+        let mut fails: Vec<(usize, &String)> = self
+            .effects
+            .iter()
+            .filter(|e| e.effect == Effect::Fails)
+            .filter_map(|e| Some((at(&e.version)?, &e.version)))
+            .filter(|(i, _)| first_fix.is_none_or(|f| f > *i))
+            .collect();
+        fails.sort();
+        fails.into_iter().map(|(_, v)| v.clone()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn effect(version: &str, effect: Effect) -> MigrationEffect {
+        MigrationEffect { version: version.into(), effect, note: String::new() }
+    }
+
+    #[test]
+    fn a_fix_that_runs_first_unblocks_only_what_runs_after_it() {
+        let c = Check {
+            id: "x".into(),
+            title: String::new(),
+            status: CheckStatus::Problem,
+            count: Some(1),
+            estimated: false,
+            sample: vec![],
+            blocks: vec![],
+            detail: String::new(),
+            elapsed_ms: 0,
+            full_scan: false,
+            effects: vec![effect("3", Effect::Fails), effect("1", Effect::Fails), effect("2", Effect::Fixes), effect("9", Effect::Fails)],
+        };
+        let order = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(c.blocking(&order(&["1", "2", "3"])), vec!["1".to_string()]);
+        assert_eq!(c.blocking(&order(&["2", "1", "3"])), Vec::<String>::new());
+        assert_eq!(c.blocking(&order(&["3", "1"])), vec!["3".to_string(), "1".to_string()]);
+        assert_eq!(c.blocking(&order(&[])), Vec::<String>::new());
+    }
 }

@@ -24,6 +24,58 @@ pub struct Plan {
     pub follow_ups: Vec<FollowUp>,
     /// Objects the target release does not have (reported, never dropped).
     pub extras: Vec<String>,
+    /// Dawarich's environment the translated SQL follows (time zone, RAILS_ENV, SELF_HOSTED), each
+    /// with where it came from.
+    pub settings: RunSettings,
+}
+
+/// Where a setting of the upgrade came from, in the order they win.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SettingSource {
+    /// A command-line option (`--time-zone`, …).
+    Option,
+    /// The connection's saved setting in the desktop app.
+    Profile,
+    /// Dawarich's docker `.env` given with `--env-file`.
+    EnvFile,
+    /// The environment of the running Dawarich app container.
+    Container,
+    /// The stock docker-compose default for the target release.
+    Default,
+}
+
+impl SettingSource {
+    /// How a person reads it: "the .env file", "the stock compose default", …
+    pub fn describe(self) -> &'static str {
+        match self {
+            SettingSource::Option => "given on the command line",
+            SettingSource::Profile => "the connection's setting",
+            SettingSource::EnvFile => "Dawarich's .env file",
+            SettingSource::Container => "the Dawarich app container",
+            SettingSource::Default => "the stock docker-compose default",
+        }
+    }
+}
+
+/// One setting and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Setting {
+    pub value: String,
+    pub source: SettingSource,
+}
+
+/// The Dawarich environment an upgrade reproduces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunSettings {
+    /// `TIME_ZONE` (Rails `Time.zone`): dates without an offset are read in it.
+    pub time_zone: Setting,
+    /// `RAILS_ENV`, written to `ar_internal_metadata.environment` as Rails does.
+    pub rails_env: Setting,
+    /// `SELF_HOSTED` (`true` / `false`).
+    pub self_hosted: Setting,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,8 +83,11 @@ pub struct Plan {
 pub struct PlanStep {
     pub step: usize,
     pub kind: StepKind,
-    /// Rails version, for migrations.
+    /// Rails version, for migrations (and job work: the migration that enqueued it).
     pub version: Option<String>,
+    /// Which bookkeeping table that version belongs to.
+    #[serde(default)]
+    pub migration_kind: Option<MigrationKind>,
     pub title: String,
     /// Runs statement by statement outside a transaction (Rails' disable_ddl_transaction!).
     pub no_transaction: bool,
@@ -51,6 +106,9 @@ pub enum StepKind {
     DriftRepair,
     SchemaMigration,
     DataMigration,
+    /// Work a migration enqueued as a Sidekiq job, done here in SQL after every data migration (as
+    /// Sidekiq does once the app is up).
+    JobWork,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -100,6 +100,9 @@ pub struct Profile {
     /// Connect through this SSH server instead of directly.
     #[serde(default)]
     pub ssh: Option<SshProfile>,
+    /// Dawarich's `TIME_ZONE` for this install, when the user set it (else the stock default).
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 /// The application name our sessions show in `pg_stat_activity`.
@@ -119,6 +122,7 @@ impl Default for Profile {
             ca_file: None,
             application_name: APPLICATION_NAME.into(),
             ssh: None,
+            time_zone: None,
         }
     }
 }

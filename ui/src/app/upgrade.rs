@@ -93,6 +93,38 @@ pub(super) fn UpgradeScreen() -> impl IntoView {
     }
 }
 
+/// Dawarich's environment the upgrade follows, each with its source; the time zone can be changed
+/// (saved with the connection, and the plan made again).
+#[component]
+fn SettingsView(settings: dawarich_doctor_model::RunSettings, profile: Profile) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let zone = RwSignal::new(settings.time_zone.value.clone());
+    let problem = RwSignal::new(None::<String>);
+    let apply = move |_| {
+        let mut p = profile.clone();
+        let z = zone.get_untracked().trim().to_string();
+        p.time_zone = (!z.is_empty()).then_some(z);
+        spawn_local(async move {
+            match api::save_profile(&p, None).await {
+                Ok(saved) => ctx.open_upgrade(saved.profile),
+                Err(e) => problem.set(Some(format!("{} — {}", e.message, e.fix))),
+            }
+        });
+    };
+    let source = |s: &dawarich_doctor_model::Setting| format!("({})", s.source.describe());
+    view! {
+        <div class="settings small" id="plan-settings">
+            <label for="time-zone">"TIME_ZONE (dates without an offset are read in it) "</label>
+            <input id="time-zone" class="mono" prop:value=move || zone.get() on:input=move |ev| zone.set(event_target_value(&ev))/>
+            " "<span class="muted" id="time-zone-source">{source(&settings.time_zone)}</span>" "
+            <button id="set-time-zone" on:click=apply>"Use this time zone"</button>
+            <div id="rails-env">{format!("RAILS_ENV {} ", settings.rails_env.value)}<span class="muted">{source(&settings.rails_env)}</span></div>
+            <div id="self-hosted">{format!("SELF_HOSTED {} ", settings.self_hosted.value)}<span class="muted">{source(&settings.self_hosted)}</span></div>
+            {move || problem.get().map(|p| view! { <p class="field-error">{p}</p> })}
+        </div>
+    }
+}
+
 fn checkbox(id: &'static str, sig: RwSignal<bool>, label: String) -> impl IntoView {
     view! {
         <label class="tick" for=id>
@@ -116,8 +148,10 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let picks = RwSignal::new(prop.repairs.iter().map(RepairPick::default_for).collect::<Vec<_>>());
     let repairs = prop.repairs.clone();
-    let schema_n = plan.steps.iter().filter(|s| s.kind != dawarich_doctor_model::StepKind::DataMigration).count();
-    let data_n = plan.steps.len() - schema_n;
+    let count = |k: dawarich_doctor_model::StepKind| plan.steps.iter().filter(|s| s.kind == k).count();
+    let data_n = count(dawarich_doctor_model::StepKind::DataMigration);
+    let job_n = count(dawarich_doctor_model::StepKind::JobWork);
+    let schema_n = plan.steps.len() - data_n - job_n;
     let other_blockers: Vec<_> = plan.blockers.iter().filter(|b| b.id != "lock-held" && !prop.repairs.iter().any(|r| r.check == b.id)).cloned().collect();
 
     // What runs, from the choices; an error names what is missing.
@@ -280,7 +314,8 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
                 {other_blockers.iter().map(|b| view! { <p class="field-error">{format!("{} — {}", b.message, b.fix)}</p> }).collect_view()}
             </li>
             <li class="card" id="step-migrations">
-                <h3>{format!("4–5. {schema_n} schema migrations, then {data_n} data migrations")}</h3>
+                <h3>{format!("4–5. {schema_n} schema migrations, then {data_n} data migrations, then {job_n} jobs")}</h3>
+                <SettingsView settings=plan.settings.clone() profile=profile.clone()/>
                 <details>
                     <summary>"The steps in order"</summary>
                     <ol class="small">{plan.steps.iter().map(|s| view! { <li>{s.title.clone()}</li> }).collect_view()}</ol>
