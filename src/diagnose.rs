@@ -598,6 +598,7 @@ async fn null_timestamp(ctx: &Ctx<'_>) -> Result<Check> {
 }
 
 /// A unique index Dawarich builds, whose duplicates make its migration fail (or get deleted by it).
+#[derive(Debug, Clone, Copy)]
 pub struct DupSpec {
     pub id: &'static str,
     pub table: &'static str,
@@ -619,6 +620,18 @@ pub static DUPS: [DupSpec; 5] = [
 ];
 
 impl DupSpec {
+    /// The duplicate check `id` as Dawarich treats this database: with an INVALID
+    /// `unique_points_lat_long_timestamp_user_id_index` left by an earlier attempt, Rails skips the
+    /// schema migration's dedupe (lowest id kept) and the data migration keeps the highest id.
+    pub async fn for_database(client: &Client, id: &str) -> Result<Option<DupSpec>> {
+        let Some(spec) = DUPS.iter().find(|d| d.id == id).copied() else { return Ok(None) };
+        if spec.id != "duplicate-points-latlon" {
+            return Ok(Some(spec));
+        }
+        let invalid: bool = client.query_one("SELECT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND NOT indisvalid)", &[&spec.index]).await?.get(0);
+        Ok(Some(DupSpec { keep_highest: invalid, ..spec }))
+    }
+
     /// SQL condition on alias `p` that is true for every row a dedupe would remove: rows with an equal
     /// twin that is kept instead (lower id, or higher id when the newest is kept).
     pub fn excess_condition(&self) -> String {
@@ -630,6 +643,7 @@ impl DupSpec {
 }
 
 async fn dup(ctx: &Ctx<'_>, spec: &DupSpec) -> Result<Check> {
+    let spec = &DupSpec::for_database(ctx.client, spec.id).await?.unwrap_or(*spec);
     let mut c = check(spec.id, &format!("Duplicates under {} ({})", spec.index, spec.columns.join(", ")));
     c.title = CHECKS.iter().map(|d| d.title).find(|t| t.starts_with("Duplicate") && spec_matches(t, spec)).unwrap_or(&c.title).to_string();
     if !ctx.schema.has_table(spec.table) || !ctx.schema.has(spec.table, spec.columns) {

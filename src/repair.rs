@@ -10,7 +10,7 @@ use dawarich_doctor_model::{ProgressEvent, RepairOutcome, RepairPreview, RuleCou
 use crate::audit::{install_support, new_run_id, Audit};
 use crate::batch::{self, walk, Ranges};
 use crate::connect::{connect, ConnectOptions, Db};
-use crate::diagnose::DUPS;
+use crate::diagnose::DupSpec;
 use crate::error::{Error, Result};
 use crate::progress::{Cancel, Progress};
 
@@ -187,11 +187,10 @@ fn lonlat_plan(check: &str) -> Plan {
     Plan { title: "Points with coordinates but no lonlat".into(), table: "points", condition: base, strategies }
 }
 
-fn duplicate_plan(check: &str) -> Option<Plan> {
-    let spec = DUPS.iter().find(|d| d.id == check)?;
+fn duplicate_plan(spec: &DupSpec) -> Plan {
     let keep_highest = spec.keep_highest;
     let table: &'static str = spec.table;
-    Some(Plan {
+    Plan {
         title: format!("Duplicates under {}", spec.index),
         table,
         condition: spec.excess_condition(),
@@ -207,7 +206,7 @@ fn duplicate_plan(check: &str) -> Option<Plan> {
                 action: Action::Quarantine { reason: format!("duplicate on ({}) before {}", spec.columns.join(", "), spec.index) },
             }],
         }],
-    })
+    }
 }
 
 fn settings_plan() -> Plan {
@@ -217,9 +216,15 @@ fn settings_plan() -> Plan {
         condition: "p.settings IS NULL".into(),
         strategies: vec![Strategy {
             name: "default",
-            description: "set settings to the column default Dawarich defines",
+            description: "set settings to an empty object, which Dawarich's own SQL reads NULL as (COALESCE(settings, '{}')); its migrations then add their keys",
             needs_user: false,
-            rules: vec![Rule { name: "default", description: "settings = DEFAULT".into(), table: "users", condition: "true".into(), action: Action::Update { set: "settings = DEFAULT".into(), cols: vec!["settings"] } }],
+            rules: vec![Rule {
+                name: "default",
+                description: "settings = '{}'".into(),
+                table: "users",
+                condition: "true".into(),
+                action: Action::Update { set: "settings = '{}'::jsonb".into(), cols: vec!["settings"] },
+            }],
         }],
     }
 }
@@ -245,7 +250,10 @@ async fn plan_for(db: &Db, check: &str, user: Option<i64>, strategy: Option<&str
         "points-without-user" | "points-user-missing" | "points-user-soft-deleted" => owner_plan(db, check, user, strategy).await,
         "points-lonlat-missing" | "points-lonlat-conflict" => Ok(lonlat_plan(check)),
         "users-null-settings" => Ok(settings_plan()),
-        c => duplicate_plan(c).ok_or_else(|| Error::Refused(format!("unknown check {c:?}; repairable checks: {}", CHECKS.join(", ")))),
+        c => match DupSpec::for_database(db, c).await? {
+            Some(spec) => Ok(duplicate_plan(&spec)),
+            None => Err(Error::Refused(format!("unknown check {c:?}; repairable checks: {}", CHECKS.join(", ")))),
+        },
     }
 }
 

@@ -121,6 +121,7 @@ pub fn diff(expected: &Snapshot, actual: &Snapshot) -> Vec<SchemaDifference> {
         name,
         expected: e.cloned(),
         actual: a.cloned(),
+        note: None,
     };
     for e in expected.extensions.difference(&actual.extensions) {
         if e != "plpgsql" {
@@ -173,11 +174,30 @@ pub fn diff(expected: &Snapshot, actual: &Snapshot) -> Vec<SchemaDifference> {
     out
 }
 
-/// Compares the live schema with release `tag`'s.
+/// Compares the live schema with release `tag`'s; objects an older release's schema.rb left behind
+/// carry their explanation.
 pub async fn verify(client: &Client, tag: &str) -> Result<Vec<SchemaDifference>> {
     let e = expected(client, tag).await?;
     let a = live(client).await?;
-    Ok(diff(&e, &a))
+    let mut diffs = diff(&e, &a);
+    explain_leaks(&mut diffs);
+    Ok(diffs)
+}
+
+/// `schemas/leaks.tsv`: change, object, name, text the found definition contains (or empty), why.
+static LEAKS_TSV: &str = include_str!("../schemas/leaks.tsv");
+
+/// Adds the explanation of each known leftover of a release's schema.rb.
+pub fn explain_leaks(diffs: &mut [SchemaDifference]) {
+    let leaks = LEAKS_TSV.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).map(|l| l.split('\t').collect::<Vec<_>>());
+    for leak in leaks {
+        let [change, object, name, found, why] = leak[..] else { continue };
+        for d in diffs.iter_mut().filter(|d| d.change == change && d.object == object && d.name == name) {
+            if found.is_empty() || d.actual.as_deref().is_some_and(|a| a.contains(found)) {
+                d.note = Some(why.to_string());
+            }
+        }
+    }
 }
 
 /// The statements of release `tag`'s schema SQL that create what `missing` lists (tables with their

@@ -30,7 +30,8 @@ fn a_bad_url_is_a_clear_error() {
 
 #[tokio::test]
 async fn diagnose_json_has_the_documented_fields_and_exit_1_on_problems() {
-    let (name, db) = dawarich_db("0.11.1", 1, 20).await;
+    // 0.9.11: AddOwntracksPointsData, which fails on ownerless points, is still pending
+    let (name, db) = dawarich_db("0.9.11", 1, 20).await;
     dawarich_doctor::fixtures::orphan_points(&db, 2).await.unwrap();
     let url = cluster().url(&name);
     let out = tokio::task::spawn_blocking(move || doctor(&["diagnose", "--json", "--url", &url])).await.unwrap();
@@ -38,7 +39,7 @@ async fn diagnose_json_has_the_documented_fields_and_exit_1_on_problems() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["lock"]["held"], false);
     assert!(v["lock"]["holders"].as_array().unwrap().is_empty());
-    assert_eq!(v["dawarich"]["release"], "0.11.1");
+    assert_eq!(v["dawarich"]["release"], "0.9.11");
     let checks = v["checks"].as_array().unwrap();
     let orphan = checks.iter().find(|c| c["id"] == "points-without-user").unwrap();
     assert_eq!(orphan["count"], 2);

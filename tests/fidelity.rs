@@ -180,3 +180,25 @@ async fn ownerless_points_before_add_owntracks_points_data_name_it_as_the_one_th
 async fn fixtures_orphans(db: &dawarich_doctor::connect::Db, n: i64) {
     dawarich_doctor::fixtures::orphan_points(db, n).await.unwrap();
 }
+
+#[tokio::test]
+async fn what_a_release_s_schema_rb_left_behind_is_explained_not_reported_as_a_difference() {
+    let (name, db) = dawarich_db("1.3.0", 1, 10).await;
+    upgrade(&options(&cluster().url(&name)), &opts(Environment::default()), &Silent, &Cancel::new()).await.unwrap();
+    let diffs = dawarich_doctor::schema::verify(&db, "1.7.5").await.unwrap();
+    let noted: BTreeMap<String, String> = diffs.iter().filter_map(|d| Some((format!("{} {}", d.object, d.name), d.note.clone()?))).collect();
+    assert_eq!(noted.keys().cloned().collect::<Vec<_>>(), vec!["index index_points_on_archivable", "table notes", "table video_exports"]);
+    assert!(noted["table notes"].contains("1.3.0") && noted["table notes"].contains("Dawarich keeps it too"), "{}", noted["table notes"]);
+    assert!(diffs.iter().all(|d| d.is_kept()), "{diffs:#?}");
+}
+
+#[tokio::test]
+async fn the_0_9_0_settings_default_is_kept_and_explained() {
+    let (name, db) = dawarich_db("0.9.0", 1, 10).await;
+    upgrade(&options(&cluster().url(&name)), &opts(Environment::default()), &Silent, &Cancel::new()).await.unwrap();
+    let diffs = dawarich_doctor::schema::verify(&db, "1.7.5").await.unwrap();
+    let d = diffs.iter().find(|d| d.name == "users.settings").expect("the 0.9.0 default differs from 1.7.5's");
+    assert_eq!(d.change, "different");
+    assert!(d.note.as_deref().is_some_and(|n| n.contains("fog_of_war_meters \"200\"")), "{d:?}");
+    assert!(diffs.iter().all(|d| d.is_kept()), "{diffs:#?}");
+}

@@ -85,7 +85,7 @@ async fn terminated_inside_a_concurrent_index_build() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn terminated_inside_a_batched_backfill() {
-    // The motion-data backfill (every point changes) runs in ranges of 50 on two sessions, the locking
+    // The motion-data backfill (job work: every point changes) runs in ranges of 50 on two sessions, the locking
     // one from the lowest id, the helper from the middle; a test session holds a row of the locking
     // session's third range, so it waits there while the helper finishes the upper half; it is
     // terminated while waiting. The checkpoint must not pass the unfinished range, and only that
@@ -94,7 +94,7 @@ async fn terminated_inside_a_batched_backfill() {
     let checkpoint = "SELECT array_agg(version) = '{20260217000001}' AND max(next_id) <= 101 AND max(done[array_upper(done, 1)]) = 301
                       FROM dawarich_doctor.backfill_checkpoint";
     converges("0.9.5", None, checkpoint, |e, ctl| match e {
-        ProgressEvent::StepStarted { title, .. } if title.contains("backfill_motion_data") => send(ctl, Cmd::LockRow(125)),
+        ProgressEvent::StepStarted { title, .. } if title.starts_with("Job work of 20260217000001") => send(ctl, Cmd::LockRow(125)),
         ProgressEvent::Waiting { .. } => send(ctl, Cmd::Terminate),
         _ => {}
     })
@@ -109,7 +109,7 @@ async fn a_helper_session_starts_nothing_once_the_locking_session_is_gone() {
     let step = AtomicUsize::new(usize::MAX);
     let one_range = "SELECT count(*) = 50 FROM points WHERE motion_data <> '{}'";
     converges("0.9.5", None, one_range, move |e, ctl| match e {
-        ProgressEvent::StepStarted { step: s, title } if title.contains("backfill_motion_data") => {
+        ProgressEvent::StepStarted { step: s, title } if title.starts_with("Job work of 20260217000001") => {
             step.store(*s, SeqCst);
             send(ctl, Cmd::LockRow(25));
         }

@@ -436,7 +436,7 @@ async fn run(command: Command, color: bool) -> Result<ExitCode> {
                     dawarich_doctor::state::describe(&applied, None)?.release.ok_or_else(|| Error::Refused("no known release matches the applied migrations; pass --release".into()))?
                 }
             };
-            let (extras, diffs): (Vec<_>, Vec<_>) = dawarich_doctor::schema::verify(&db, &release).await?.into_iter().partition(|d| d.change == "extra");
+            let (extras, diffs): (Vec<_>, Vec<_>) = dawarich_doctor::schema::verify(&db, &release).await?.into_iter().partition(|d| d.is_kept());
             if json {
                 println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "release": release, "differences": diffs, "extras": extras })).expect("serialisable"));
             } else {

@@ -236,6 +236,9 @@ pub fn differences(release: &str, diffs: &[SchemaDifference], extras: &[SchemaDi
         let _ = writeln!(o, "{}", p.dim(&format!("{} objects {release} does not have (kept, never dropped):", extras.len())));
         for d in extras {
             let _ = writeln!(o, "  {} {}{}", d.object, d.name, p.dim(&d.actual.as_ref().map(|a| format!(": {a}")).unwrap_or_default()));
+            if let Some(note) = &d.note {
+                let _ = writeln!(o, "      {}", p.dim(&format!("left by {note}")));
+            }
         }
     }
     o

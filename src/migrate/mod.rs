@@ -135,7 +135,7 @@ async fn run_steps(ex: &mut exec::Executor<'_>, plan: &dawarich_doctor_model::Pl
         progress.emit(ProgressEvent::StepFinished { step: step.step, elapsed_ms: t.elapsed().as_millis() as u64, rows: Some(rows) });
     }
     let left = schema::verify(db, &plan.to_release).await?;
-    for d in left.iter().filter(|d| d.change != "extra") {
+    for d in left.iter().filter(|d| !d.is_kept()) {
         progress.emit(ProgressEvent::Warning { step: None, message: format!("{} {} {} remains different from {}", d.change, d.object, d.name, plan.to_release) });
     }
     Ok(applied)

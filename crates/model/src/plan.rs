@@ -149,4 +149,16 @@ pub struct SchemaDifference {
     pub name: String,
     pub expected: Option<String>,
     pub actual: Option<String>,
+    /// For an object a release's schema.rb left behind: where it came from, that Dawarich keeps it
+    /// too, and whether it can affect Dawarich.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl SchemaDifference {
+    /// An object the database keeps although the release does not have it (an extra, or something
+    /// an older schema.rb left that Dawarich keeps too): reported, never a failure.
+    pub fn is_kept(&self) -> bool {
+        self.change == "extra" || self.note.is_some()
+    }
 }

@@ -32,6 +32,8 @@ pub(super) struct RunState {
     follow_ups: Vec<FollowUp>,
     /// `None`: not verified (stopped early, or migrations left to Dawarich).
     diffs: Option<Vec<SchemaDifference>>,
+    /// What a release's schema.rb left behind that Dawarich keeps too, with its explanation.
+    kept: Vec<SchemaDifference>,
     release: String,
     migrations_left: bool,
 }
@@ -424,10 +426,15 @@ fn run(ctx: Ctx, id: String, release: String, follow_ups: Vec<FollowUp>, rp: Run
             set(i, PhaseState::Running, String::new());
             match api::verify(&id, &release).await {
                 Ok(d) => {
-                    let missing: Vec<_> = d.into_iter().filter(|d| d.change != "extra").collect();
+                    let (kept, missing): (Vec<_>, Vec<_>) = d.into_iter().partition(|d| d.is_kept());
                     let detail = if missing.is_empty() { format!("The schema is exactly what {release} expects.") } else { format!("{} differences from what {release} expects.", missing.len()) };
                     set(i, if missing.is_empty() { PhaseState::Done } else { PhaseState::Failed }, detail);
-                    state.update(|r| if let Some(r) = r { r.diffs = Some(missing) });
+                    state.update(|r| {
+                        if let Some(r) = r {
+                            r.diffs = Some(missing);
+                            r.kept = kept.into_iter().filter(|d| d.note.is_some()).collect();
+                        }
+                    });
                 }
                 Err(e) => return stop(i, e),
             }
@@ -501,6 +508,11 @@ fn EndView(run: RunState, profile: Profile) -> impl IntoView {
         {run.diffs.clone().filter(|d| !d.is_empty()).map(|d| view! {
             <section class="card"><h3>"Differences"</h3><ul class="small mono">
                 {d.into_iter().map(|d| view! { <li>{format!("{} {} {}: expected {}, found {}", d.change, d.object, d.name, d.expected.unwrap_or_default(), d.actual.unwrap_or_default())}</li> }).collect_view()}
+            </ul></section>
+        })}
+        {(!run.kept.is_empty()).then(|| view! {
+            <section class="card" id="kept-objects"><h3>"Kept from an older install"</h3><ul class="small">
+                {run.kept.iter().map(|d| view! { <li><span class="mono">{format!("{} {}", d.object, d.name)}</span>{format!(": {}", d.note.clone().unwrap_or_default())}</li> }).collect_view()}
             </ul></section>
         })}
         {(!run.quarantines.is_empty()).then(|| view! {
