@@ -760,7 +760,7 @@ mod tests {
         d.checks.retain(|c| c.status == CheckStatus::Ok);
         let s = summarize(&d);
         assert_eq!(s.level, Level::Good);
-        assert!(s.headline.contains("1 migrations pending") || s.headline.contains("nothing blocks"), "{}", s.headline);
+        assert_eq!(s.headline, "Dawarich 1.3.1: nothing blocks the upgrade to 1.7.5 (1 migrations pending).");
         d.dawarich.pending_schema.clear();
         assert!(summarize(&d).headline.contains("up to date"));
     }

@@ -1,7 +1,7 @@
 //! The same logic in the real target (wasm32, in a headless browser), plus what needs a DOM:
 //! rendering the diagnosis report and the model's JSON crossing serde-wasm-bindgen.
 
-use dawarich_doctor_model::{CheckStatus, ErrorKind, ErrorReport, ProbeStatus, ProbeStep, ProbeStepId};
+use dawarich_doctor_model::{ErrorKind, ErrorReport, ProbeStatus, ProbeStep, ProbeStepId};
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -47,7 +47,10 @@ fn the_report_renders_problems_first_with_the_lock_verdict() {
     assert_eq!(first.get_attribute("data-check").as_deref(), Some("points-without-user"));
     let verdict = host.query_selector("[data-verdict]").unwrap().unwrap();
     assert_eq!(verdict.get_attribute("data-verdict").as_deref(), Some("stale"));
-    assert!(sample().checks.iter().any(|c| c.status == CheckStatus::Problem));
+    assert_eq!(first.get_attribute("class").as_deref(), Some("check problem"));
+    assert!(first.text_content().unwrap().contains("Problem"));
+    let order: Vec<Option<String>> = (1..=4).map(|i| host.query_selector(&format!("tr.check:nth-child({i})")).unwrap().and_then(|r| r.get_attribute("data-check"))).collect();
+    assert_eq!(order, [Some("points-without-user".into()), Some("duplicate-stats".into()), Some("postgis".into()), None]);
 }
 
 use wasm_bindgen::JsCast;
