@@ -12,32 +12,7 @@ fn main() {
     if !dist.exists() {
         panic!("ui/dist/index.html is missing: build the UI first with `ui/build.sh` (scripts/run and scripts/test do)");
     }
-    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(dawarich_doctor_app_commands())))
+    // Every command the shell exposes (the model's list); the capability file allows exactly these.
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(&dawarich_doctor_model::commands::ALL)))
         .expect("tauri build step");
-}
-
-/// Every command the shell exposes; the capability file allows exactly these.
-fn dawarich_doctor_app_commands() -> &'static [&'static str] {
-    &[
-        "app_info",
-        "list_profiles",
-        "parse_connection",
-        "save_profile",
-        "duplicate_profile",
-        "delete_profile",
-        "remember_password",
-        "test_connection",
-        "diagnose",
-        "upgrade_proposal",
-        "release_lock",
-        "run_repair",
-        "run_upgrade",
-        "cancel",
-        "verify",
-        "undo",
-        "audit_log",
-        "open_demo",
-        "confirm",
-        "export_audit",
-    ]
 }

@@ -1,25 +1,27 @@
-//! The commands the UI invokes. Each one delegates to the core; errors cross IPC as the core's
-//! `ErrorReport` (kind + message + fix). Passwords never reach the store or the log.
+//! The commands the UI invokes. Each one delegates to the core; errors cross IPC as the model's
+//! `ErrorReport` (see `error`). A destructive command asks in its own native dialog first and answers
+//! `Confirmed::Declined` when the user cancels. Passwords never reach the store or the log.
 
 use dawarich_doctor::connect::{connect, ConnectOptions};
 use dawarich_doctor::diagnose::{diagnose as run_diagnosis, DiagnoseOptions};
-use dawarich_doctor::locks::{lock_report, release, ReleaseOptions};
-use dawarich_doctor::migrate::{plan, upgrade, UpgradeOptions};
-use dawarich_doctor::settings::Environment;
+use dawarich_doctor::locks::{release, ReleaseOptions};
+use dawarich_doctor::migrate::{upgrade, UpgradeOptions};
 use dawarich_doctor::probe::probe;
 use dawarich_doctor::progress::Cancel;
 use dawarich_doctor::repair::{self, RepairOptions};
 use dawarich_doctor::secrets::Passwords;
+use dawarich_doctor::settings::Environment;
 use dawarich_doctor::{profile, profiles};
 use dawarich_doctor_model::{
-    backup_command, AuditEntry, AuditExport, ErrorKind, ErrorReport, ParsedConnection, ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice,
-    RepairOutcome, SavedProfile, SchemaDifference, UndoRow, UpgradeOutcome, UpgradeProposal,
+    AppInfo, AuditEntry, AuditExport, Confirmation, Confirmed, ParsedConnection, ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice,
+    RepairOutcome, SavedProfile, SchemaDifference, UndoRow, UpgradeOutcome,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State, WebviewWindow};
 use tauri_plugin_dialog::{DialogExt, MessageDialogButtons, MessageDialogKind};
 
+use crate::error::{Error, Result};
 use crate::store;
 
 pub struct AppState {
@@ -38,86 +40,103 @@ impl AppState {
     }
 }
 
-type Res<T> = Result<T, ErrorReport>;
-
-fn not_found(id: &str) -> ErrorReport {
-    ErrorReport { kind: ErrorKind::InvalidInput, message: format!("no saved connection with id {id}"), fix: "Reload the list.".into() }
+/// Runs blocking work (the profile store's file, the keychain) on a blocking thread, off the async
+/// executor.
+async fn blocking<T: Send + 'static>(app: &AppHandle, f: impl FnOnce(&AppHandle, &AppState) -> Result<T> + Send + 'static) -> Result<T> {
+    let app = app.clone();
+    tauri::async_runtime::spawn_blocking(move || f(&app, &app.state::<AppState>())).await?
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AppInfo {
-    version: &'static str,
-    /// Why passwords are not kept across runs (no keychain), if so.
-    keychain_unavailable: Option<String>,
-    log_dir: Option<String>,
-    /// Local PostgreSQL server binaries exist, so "Open demo database" can start one.
-    demo_available: bool,
-}
-
-#[tauri::command]
-pub async fn app_info(app: AppHandle, state: State<'_, AppState>) -> Res<AppInfo> {
-    Ok(AppInfo {
-        version: env!("CARGO_PKG_VERSION"),
-        keychain_unavailable: state.passwords.keychain_unavailable().map(String::from),
-        log_dir: app.path().app_log_dir().ok().map(|p| p.display().to_string()),
-        demo_available: dawarich_doctor::cluster::pg_bin().is_ok(),
+/// Asks `c` in a native warning dialog (buttons `c.ok` and Cancel; the first is the default) on a
+/// blocking thread; true when the user went ahead. Only the shell's destructive commands ask: the
+/// webview has no dialog permission.
+async fn ask(window: &WebviewWindow, c: &Confirmation) -> Result<bool> {
+    let (w, q) = (window.clone(), c.clone());
+    let yes = tauri::async_runtime::spawn_blocking(move || {
+        w.dialog().message(q.message).title(&q.title).kind(MessageDialogKind::Warning).buttons(MessageDialogButtons::OkCancelCustom(q.ok, "Cancel".into())).parent(&w).blocking_show()
     })
+    .await?;
+    log::info!("confirmation {:?}: {}", c.title, if yes { "confirmed" } else { "cancelled" });
+    Ok(yes)
 }
 
 #[tauri::command]
-pub async fn list_profiles(app: AppHandle, state: State<'_, AppState>) -> Res<Vec<ProfileEntry>> {
-    let list = store::load(&app)?;
-    Ok(list.into_iter().map(|p| ProfileEntry { password_ready: !state.passwords.needs_prompt(&p), profile: p }).collect())
+pub async fn app_info(app: AppHandle) -> Result<AppInfo> {
+    blocking(&app, |app, state| {
+        Ok(AppInfo {
+            version: env!("CARGO_PKG_VERSION").into(),
+            keychain_unavailable: state.passwords.keychain_unavailable().map(String::from),
+            log_dir: app.path().app_log_dir().ok().map(|p| p.display().to_string()),
+            demo_available: dawarich_doctor::cluster::pg_bin().is_ok(),
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn list_profiles(app: AppHandle) -> Result<Vec<ProfileEntry>> {
+    blocking(&app, |app, state| Ok(store::load(app)?.into_iter().map(|p| ProfileEntry { password_ready: !state.passwords.needs_prompt(&p), profile: p }).collect())).await
 }
 
 /// A `postgres://` URL or Dawarich `.env` text → a profile to edit (and the password in it).
 #[tauri::command]
-pub async fn parse_connection(text: String) -> Res<ParsedConnection> {
-    let parsed = profile::parse_any(&text)
-        .map_err(|e| ErrorReport { kind: ErrorKind::InvalidInput, message: e.to_string(), fix: "Paste a postgres:// URL or the environment of the dawarich_app service.".into() })?;
+pub async fn parse_connection(text: String) -> Result<ParsedConnection> {
+    let parsed = profile::parse_any(&text)?;
     Ok(ParsedConnection { profile: parsed.profile, password: parsed.password })
 }
 
 /// Adds or updates a profile. `password`: `None` keeps the current one, `""` means none.
 #[tauri::command]
-pub async fn save_profile(app: AppHandle, state: State<'_, AppState>, profile: Profile, password: Option<String>) -> Res<SavedProfile> {
+pub async fn save_profile(app: AppHandle, state: State<'_, AppState>, profile: Profile, password: Option<String>) -> Result<SavedProfile> {
     let _guard = state.profiles.lock().await;
-    let mut list = store::load(&app)?;
-    let mut saved = profiles::upsert(&mut list, profile)?;
-    let outcome = state.passwords.save(&mut saved, password.as_deref());
-    profiles::upsert(&mut list, saved.clone())?;
-    store::save(&app, &list)?;
-    log::info!("saved connection {} ({}@{}:{}/{}), password: {:?}", saved.id, saved.user, saved.host, saved.port, saved.database, saved.password);
-    Ok(SavedProfile { profile: saved, password: outcome })
+    blocking(&app, move |app, state| {
+        let mut list = store::load(app)?;
+        let mut saved = profiles::upsert(&mut list, profile)?;
+        let outcome = state.passwords.save(&mut saved, password.as_deref());
+        profiles::upsert(&mut list, saved.clone())?;
+        store::save(app, &list)?;
+        log::info!("saved connection {} ({}@{}:{}/{}), password: {:?}", saved.id, saved.user, saved.host, saved.port, saved.database, saved.password);
+        Ok(SavedProfile { profile: saved, password: outcome })
+    })
+    .await
 }
 
 #[tauri::command]
-pub async fn duplicate_profile(app: AppHandle, state: State<'_, AppState>, id: String) -> Res<Profile> {
+pub async fn duplicate_profile(app: AppHandle, state: State<'_, AppState>, id: String) -> Result<Profile> {
     let _guard = state.profiles.lock().await;
-    let mut list = store::load(&app)?;
-    let mut copy = profiles::duplicate(&mut list, &id).ok_or_else(|| not_found(&id))?;
-    let original = list.iter().find(|p| p.id == id).cloned().ok_or_else(|| not_found(&id))?;
-    state.passwords.copy(&original, &mut copy);
-    profiles::upsert(&mut list, copy.clone())?;
-    store::save(&app, &list)?;
-    Ok(copy)
+    blocking(&app, move |app, state| {
+        let mut list = store::load(app)?;
+        let mut copy = profiles::duplicate(&mut list, &id).ok_or_else(|| Error::NotFound(id.clone()))?;
+        let original = list.iter().find(|p| p.id == id).cloned().ok_or_else(|| Error::NotFound(id.clone()))?;
+        state.passwords.copy(&original, &mut copy);
+        profiles::upsert(&mut list, copy.clone())?;
+        store::save(app, &list)?;
+        Ok(copy)
+    })
+    .await
 }
 
+/// Deletes a saved connection and its password, once confirmed.
 #[tauri::command]
-pub async fn delete_profile(app: AppHandle, state: State<'_, AppState>, id: String) -> Res<()> {
+pub async fn delete_profile(window: WebviewWindow, app: AppHandle, state: State<'_, AppState>, id: String, confirmation: Confirmation) -> Result<Confirmed<()>> {
+    if !ask(&window, &confirmation).await? {
+        return Ok(Confirmed::Declined);
+    }
     let _guard = state.profiles.lock().await;
-    let mut list = store::load(&app)?;
-    profiles::remove(&mut list, &id).ok_or_else(|| not_found(&id))?;
-    state.passwords.forget(&id);
-    store::save(&app, &list)?;
-    log::info!("deleted connection {id}");
-    Ok(())
+    blocking(&app, move |app, state| {
+        let mut list = store::load(app)?;
+        profiles::remove(&mut list, &id).ok_or_else(|| Error::NotFound(id.clone()))?;
+        state.passwords.forget(&id);
+        store::save(app, &list)?;
+        log::info!("deleted connection {id}");
+        Ok(Confirmed::Done(()))
+    })
+    .await
 }
 
 /// Keeps a password typed at the prompt for this run (memory only).
 #[tauri::command]
-pub async fn remember_password(state: State<'_, AppState>, id: String, password: String) -> Res<()> {
+pub async fn remember_password(state: State<'_, AppState>, id: String, password: String) -> Result<()> {
     state.passwords.remember(&id, &password);
     Ok(())
 }
@@ -125,9 +144,15 @@ pub async fn remember_password(state: State<'_, AppState>, id: String, password:
 /// Runs "Test connection" on the form's values, streaming each step as it finishes. An empty
 /// `password` uses the saved one.
 #[tauri::command]
-pub async fn test_connection(state: State<'_, AppState>, profile: Profile, password: Option<String>, on_step: Channel<ProbeStep>) -> Res<ProbeReport> {
+pub async fn test_connection(app: AppHandle, profile: Profile, password: Option<String>, on_step: Channel<ProbeStep>) -> Result<ProbeReport> {
     profiles::check(&profile)?;
-    let password = password.filter(|p| !p.is_empty()).or_else(|| state.passwords.lookup(&profile));
+    let password = match password.filter(|p| !p.is_empty()) {
+        Some(p) => Some(p),
+        None => {
+            let profile = profile.clone();
+            blocking(&app, move |_, state| Ok(state.passwords.lookup(&profile))).await?
+        }
+    };
     let report = probe(&ConnectOptions::new(profile, password), &|s: &ProbeStep| {
         let _ = on_step.send(s.clone());
     })
@@ -138,21 +163,22 @@ pub async fn test_connection(state: State<'_, AppState>, profile: Profile, passw
 
 /// Diagnoses the saved profile `id`, forwarding the core's progress events.
 #[tauri::command]
-pub async fn diagnose(app: AppHandle, state: State<'_, AppState>, id: String, on_event: Channel<ProgressEvent>) -> Res<tauri::ipc::Response> {
-    let db = connect(&options(&app, &state, &id)?).await.map_err(|e| e.report())?;
-    let progress = move |e: ProgressEvent| {
-        let _ = on_event.send(e);
-    };
-    let d = run_diagnosis(&db, &diagnose_options(), &progress).await.map_err(|e| e.report())?;
+pub async fn diagnose(app: AppHandle, id: String, on_event: Channel<ProgressEvent>) -> Result<tauri::ipc::Response> {
+    let db = connect(&options(&app, &id).await?).await?;
+    let d = run_diagnosis(&db, &diagnose_options(), &forward(on_event)).await?;
     log::info!("diagnosed connection {id}: release {:?}, lock held {}, {} checks in {} ms", d.dawarich.release, d.lock.held, d.checks.len(), d.elapsed_ms);
     Ok(json_bytes(&d))
 }
 
 /// How to connect with the saved profile `id` (its password from the keychain or memory).
-fn options(app: &AppHandle, state: &AppState, id: &str) -> Res<ConnectOptions> {
-    let profile = store::load(app)?.into_iter().find(|p| p.id == id).ok_or_else(|| not_found(id))?;
-    let password = state.passwords.lookup(&profile);
-    Ok(ConnectOptions::new(profile, password))
+async fn options(app: &AppHandle, id: &str) -> Result<ConnectOptions> {
+    let id = id.to_string();
+    blocking(app, move |app, state| {
+        let profile = store::load(app)?.into_iter().find(|p| p.id == id).ok_or(Error::NotFound(id))?;
+        let password = state.passwords.lookup(&profile);
+        Ok(ConnectOptions::new(profile, password))
+    })
+    .await
 }
 
 /// A fresh cancel flag for the operation starting now; `cancel` flips it.
@@ -168,98 +194,108 @@ fn forward(on_event: Channel<ProgressEvent>) -> impl Fn(ProgressEvent) + Send + 
     }
 }
 
-/// The upgrade screen's data: the plan to the newest release, the lock holders and a repair preview
-/// for each blocker that a repair fixes. Read-only.
+/// The upgrade screen's data (`migrate::proposal`). Read-only.
 #[tauri::command]
-pub async fn upgrade_proposal(app: AppHandle, state: State<'_, AppState>, id: String) -> Res<tauri::ipc::Response> {
-    let conn = options(&app, &state, &id)?;
-    let db = connect(&conn).await.map_err(|e| e.report())?;
-    let plan = plan(&db, None, &Environment::of_profile(&conn.profile)).await.map_err(|e| e.report())?;
-    let lock = lock_report(&db, &db.database, diagnose_options().stale_after_secs).await.map_err(|e| dawarich_doctor::error::Error::from(e).report())?;
-    let mut repairs = Vec::new();
-    for b in plan.blockers.iter().filter(|b| b.id != "lock-held" && b.id != "postgis") {
-        repairs.push(repair::preview(&db, &b.id).await.map_err(|e| e.report())?);
+pub async fn upgrade_proposal(app: AppHandle, id: String) -> Result<tauri::ipc::Response> {
+    let proposal = dawarich_doctor::migrate::proposal(&options(&app, &id).await?, diagnose_options().stale_after_secs).await?;
+    Ok(json_bytes(&proposal))
+}
+
+/// Ends the session holding the Rails migration lock (`force` also ends an active migration), once
+/// confirmed.
+#[tauri::command]
+pub async fn release_lock(window: WebviewWindow, app: AppHandle, id: String, pid: i32, force: bool, confirmation: Confirmation) -> Result<Confirmed<ReleaseOutcome>> {
+    if !ask(&window, &confirmation).await? {
+        return Ok(Confirmed::Declined);
     }
-    Ok(json_bytes(&UpgradeProposal { plan, lock, repairs, backup_command: backup_command(&conn.profile) }))
-}
-
-/// Ends the session holding the Rails migration lock (`force` also ends an active migration).
-#[tauri::command]
-pub async fn release_lock(app: AppHandle, state: State<'_, AppState>, id: String, pid: i32, force: bool) -> Res<ReleaseOutcome> {
-    let db = connect(&options(&app, &state, &id)?).await.map_err(|e| e.report())?;
+    let db = connect(&options(&app, &id).await?).await?;
     let opts = ReleaseOptions { pid, force_active: force, stale_after_secs: diagnose_options().stale_after_secs, cancel_grace: std::time::Duration::from_secs(5) };
-    let out = release(&db, &opts, dawarich_doctor::audit::default_file()).await.map_err(|e| e.report())?;
+    let out = release(&db, &opts, dawarich_doctor::audit::default_file()).await?;
     log::info!("connection {id}: lock holder {pid} ended ({}), lock free {}", out.actions.join(" → "), out.lock_free);
-    Ok(out)
+    Ok(Confirmed::Done(out))
 }
 
-/// Runs one repair strategy, streaming progress; `cancel` stops it at the next range.
+/// Runs one repair strategy, streaming progress; `cancel` stops it at the next range. Asks first
+/// when the strategy changes rows now (a run that finds nothing to change asks nothing).
 #[tauri::command]
-pub async fn run_repair(app: AppHandle, state: State<'_, AppState>, id: String, choice: RepairChoice, on_event: Channel<ProgressEvent>) -> Res<RepairOutcome> {
-    let conn = options(&app, &state, &id)?;
+pub async fn run_repair(
+    window: WebviewWindow,
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    choice: RepairChoice,
+    confirmation: Confirmation,
+    on_event: Channel<ProgressEvent>,
+) -> Result<Confirmed<RepairOutcome>> {
+    let conn = options(&app, &id).await?;
+    let rows = repair::preview(&connect(&conn).await?, &choice.check).await?.resolves(&choice.strategy).unwrap_or(0);
+    if rows > 0 && !ask(&window, &confirmation).await? {
+        return Ok(Confirmed::Declined);
+    }
     let opts = RepairOptions { check: choice.check, strategy: choice.strategy, user: choice.user, batch_size: 10_000, audit_file: dawarich_doctor::audit::default_file() };
-    let out = repair::repair(&conn, &opts, &forward(on_event), &new_cancel(&state)).await.map_err(|e| e.report())?;
+    let out = repair::repair(&conn, &opts, &forward(on_event), &new_cancel(&state)).await?;
     log::info!("connection {id}: repair {} with {} (run {}), {} quarantined", out.check, out.strategy, out.run_id, out.quarantined);
-    Ok(out)
+    Ok(Confirmed::Done(out))
 }
 
-/// Applies the pending schema and data migrations up to the newest release, streaming progress.
+/// Applies the pending schema and data migrations up to the newest release, streaming progress,
+/// once confirmed.
 #[tauri::command]
-pub async fn run_upgrade(app: AppHandle, state: State<'_, AppState>, id: String, on_event: Channel<ProgressEvent>) -> Res<UpgradeOutcome> {
-    let conn = options(&app, &state, &id)?;
+pub async fn run_upgrade(
+    window: WebviewWindow,
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    confirmation: Confirmation,
+    on_event: Channel<ProgressEvent>,
+) -> Result<Confirmed<UpgradeOutcome>> {
+    if !ask(&window, &confirmation).await? {
+        return Ok(Confirmed::Declined);
+    }
+    let conn = options(&app, &id).await?;
     let opts = UpgradeOptions { env: Environment::of_profile(&conn.profile), ..Default::default() };
-    let out = upgrade(&conn, &opts, &forward(on_event), &new_cancel(&state)).await.map_err(|e| e.report())?;
+    let out = upgrade(&conn, &opts, &forward(on_event), &new_cancel(&state)).await?;
     log::info!("connection {id}: upgrade run {} applied {} migrations in {} ms", out.run_id, out.applied.len(), out.elapsed_ms);
-    Ok(out)
+    Ok(Confirmed::Done(out))
 }
 
 /// Stops the running repair or upgrade at its next safe point.
 #[tauri::command]
-pub async fn cancel(state: State<'_, AppState>) -> Res<()> {
+pub async fn cancel(state: State<'_, AppState>) -> Result<()> {
     state.cancel.lock().unwrap_or_else(|e| e.into_inner()).cancel();
     Ok(())
 }
 
 /// The differences between the live schema and what `release` expects (empty: exactly that).
 #[tauri::command]
-pub async fn verify(app: AppHandle, state: State<'_, AppState>, id: String, release: String) -> Res<Vec<SchemaDifference>> {
-    let db = connect(&options(&app, &state, &id)?).await.map_err(|e| e.report())?;
-    dawarich_doctor::schema::verify(&db, &release).await.map_err(|e| e.report())
+pub async fn verify(app: AppHandle, id: String, release: String) -> Result<Vec<SchemaDifference>> {
+    let db = connect(&options(&app, &id).await?).await?;
+    Ok(dawarich_doctor::schema::verify(&db, &release).await?)
 }
 
-/// Puts back what repair run `run_id` changed (its quarantined rows included).
+/// Puts back what repair run `run_id` changed (its quarantined rows included), once confirmed.
 #[tauri::command]
-pub async fn undo(app: AppHandle, state: State<'_, AppState>, id: String, run_id: String) -> Res<Vec<UndoRow>> {
-    let rows = repair::undo(&options(&app, &state, &id)?, &run_id, dawarich_doctor::audit::default_file()).await.map_err(|e| e.report())?;
+pub async fn undo(window: WebviewWindow, app: AppHandle, id: String, run_id: String, confirmation: Confirmation) -> Result<Confirmed<Vec<UndoRow>>> {
+    if !ask(&window, &confirmation).await? {
+        return Ok(Confirmed::Declined);
+    }
+    let rows = repair::undo(&options(&app, &id).await?, &run_id, dawarich_doctor::audit::default_file()).await?;
     log::info!("connection {id}: undid run {run_id}");
-    Ok(rows)
+    Ok(Confirmed::Done(rows))
 }
 
 /// The audit log kept in the database (`dawarich_doctor.audit_log`), oldest first; one run's only
 /// when `run` is given.
 #[tauri::command]
-pub async fn audit_log(app: AppHandle, state: State<'_, AppState>, id: String, run: Option<String>) -> Res<Vec<AuditEntry>> {
-    let db = connect(&options(&app, &state, &id)?).await.map_err(|e| e.report())?;
-    dawarich_doctor::audit::read(&db, run.as_deref()).await.map_err(|e| e.report())
-}
-
-/// Asks in a native warning dialog (buttons `ok` and Cancel); true when the user chose `ok`. The
-/// webview has no dialog permission: this is its only way to show one.
-#[tauri::command]
-pub async fn confirm(window: WebviewWindow, title: String, message: String, ok: String) -> Res<bool> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    window.dialog().message(message).title(&title).kind(MessageDialogKind::Warning).buttons(MessageDialogButtons::OkCancelCustom(ok, "Cancel".into())).parent(&window).show(move |yes| {
-        let _ = tx.send(yes);
-    });
-    let yes = rx.await.unwrap_or(false);
-    log::info!("confirmation {title:?}: {}", if yes { "confirmed" } else { "cancelled" });
-    Ok(yes)
+pub async fn audit_log(app: AppHandle, id: String, run: Option<String>) -> Result<Vec<AuditEntry>> {
+    let db = connect(&options(&app, &id).await?).await?;
+    Ok(dawarich_doctor::audit::read(&db, run.as_deref()).await?)
 }
 
 /// Asks where to save the audit entries the Log screen shows and writes them as JSON lines
 /// (`audit::export`). `None`: the user cancelled the save dialog.
 #[tauri::command]
-pub async fn export_audit(window: WebviewWindow, entries: Vec<AuditEntry>, run: Option<String>) -> Res<Option<AuditExport>> {
+pub async fn export_audit(window: WebviewWindow, entries: Vec<AuditEntry>, run: Option<String>) -> Result<Option<AuditExport>> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let mut dialog = window.dialog().file().set_parent(&window).set_title("Export the audit log").set_file_name(dawarich_doctor::audit::export_file_name(run.as_deref())).add_filter("JSON lines", &["jsonl"]);
     if let Some(dir) = window.path().download_dir().ok().filter(|d| d.is_dir()) {
@@ -269,8 +305,8 @@ pub async fn export_audit(window: WebviewWindow, entries: Vec<AuditEntry>, run: 
         let _ = tx.send(p);
     });
     let Some(path) = rx.await.ok().flatten() else { return Ok(None) };
-    let path = path.into_path().map_err(|e| ErrorReport { kind: ErrorKind::Io, message: e.to_string(), fix: "Choose a file on this computer.".into() })?;
-    let n = dawarich_doctor::audit::export(&path, &entries).map_err(|e| e.report())?;
+    let path = path.into_path().map_err(|e| Error::NotLocal(e.to_string()))?;
+    let (n, path) = tauri::async_runtime::spawn_blocking(move || dawarich_doctor::audit::export(&path, &entries).map(|n| (n, path))).await??;
     log::info!("exported {n} audit entries to {}", path.display());
     Ok(Some(AuditExport { path: path.display().to_string(), entries: n }))
 }
@@ -278,19 +314,23 @@ pub async fn export_audit(window: WebviewWindow, entries: Vec<AuditEntry>, run: 
 /// Starts the demo database (`sandbox::start`: a throwaway local cluster with a broken Dawarich 0.9.11)
 /// and saves a connection to it; both go away when the app exits.
 #[tauri::command]
-pub async fn open_demo(app: AppHandle, state: State<'_, AppState>) -> Res<Profile> {
+pub async fn open_demo(app: AppHandle, state: State<'_, AppState>) -> Result<Profile> {
     if state.demo.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
-        return Err(ErrorReport { kind: ErrorKind::InvalidInput, message: "the demo database is already running".into(), fix: "Use its connection, \u{201c}Demo\u{201d}.".into() });
+        return Err(Error::DemoRunning);
     }
-    let sandbox = dawarich_doctor::sandbox::start(2000).await.map_err(|e| e.report())?;
-    let parsed = profile::parse_url(&sandbox.url).map_err(|e| ErrorReport { kind: ErrorKind::InvalidInput, message: e.to_string(), fix: String::new() })?;
+    let sandbox = dawarich_doctor::sandbox::start(2000).await?;
+    let parsed = profile::parse_url(&sandbox.url)?;
     let _guard = state.profiles.lock().await;
-    let mut list = store::load(&app)?;
-    let mut saved = profiles::upsert(&mut list, Profile { name: format!("Demo (Dawarich {}, throwaway)", dawarich_doctor::sandbox::DEMO_RELEASE), ..parsed.profile })?;
-    state.passwords.save(&mut saved, parsed.password.as_deref());
-    profiles::upsert(&mut list, saved.clone())?;
-    store::save(&app, &list)?;
-    store::swap_demo(&app, Some(&saved.id))?;
+    let saved = blocking(&app, move |app, state| {
+        let mut list = store::load(app)?;
+        let mut saved = profiles::upsert(&mut list, Profile { name: format!("Demo (Dawarich {}, throwaway)", dawarich_doctor::sandbox::DEMO_RELEASE), ..parsed.profile })?;
+        state.passwords.save(&mut saved, parsed.password.as_deref());
+        profiles::upsert(&mut list, saved.clone())?;
+        store::save(app, &list)?;
+        store::swap_demo(app, Some(&saved.id))?;
+        Ok(saved)
+    })
+    .await?;
     log::info!("demo database started: connection {} ({}@{}:{}/{})", saved.id, saved.user, saved.host, saved.port, saved.database);
     *state.demo.lock().unwrap_or_else(|e| e.into_inner()) = Some((sandbox, saved.id.clone()));
     Ok(saved)

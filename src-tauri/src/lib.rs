@@ -3,6 +3,7 @@
 //! `tauri::ipc::Channel`. The UI (ui/, Rust → WebAssembly) is embedded from ui/dist.
 
 mod commands;
+mod error;
 mod store;
 
 use tauri_plugin_log::{RotationStrategy, Target, TargetKind};
@@ -32,28 +33,7 @@ pub fn run() {
             log::info!("Dawarich Doctor {} started; log folder {:?}", env!("CARGO_PKG_VERSION"), app.path().app_log_dir().ok());
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::list_profiles,
-            commands::parse_connection,
-            commands::save_profile,
-            commands::duplicate_profile,
-            commands::delete_profile,
-            commands::remember_password,
-            commands::test_connection,
-            commands::diagnose,
-            commands::upgrade_proposal,
-            commands::release_lock,
-            commands::run_repair,
-            commands::run_upgrade,
-            commands::cancel,
-            commands::verify,
-            commands::undo,
-            commands::audit_log,
-            commands::open_demo,
-            commands::confirm,
-            commands::export_audit,
-        ])
+        .invoke_handler(handler())
         .build(tauri::generate_context!())
         .expect("error while building Dawarich Doctor")
         .run(|app, event| {
@@ -61,4 +41,57 @@ pub fn run() {
                 commands::stop_demo(app);
             }
         });
+}
+
+/// Registers the commands and lists their names (`HANDLED`, checked against the model's
+/// `commands::ALL`, which the UI invokes and build.rs allows) from one list.
+macro_rules! handler {
+    ($($name:ident),* $(,)?) => {
+        fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$(commands::$name),*]
+        }
+
+        #[cfg(test)]
+        const HANDLED: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+handler![
+    app_info,
+    list_profiles,
+    parse_connection,
+    save_profile,
+    duplicate_profile,
+    delete_profile,
+    remember_password,
+    test_connection,
+    diagnose,
+    upgrade_proposal,
+    release_lock,
+    run_repair,
+    run_upgrade,
+    cancel,
+    verify,
+    undo,
+    audit_log,
+    open_demo,
+    export_audit,
+];
+
+#[cfg(test)]
+mod tests {
+    use dawarich_doctor_model::commands;
+
+    #[test]
+    fn the_handler_registers_exactly_the_commands_the_ui_invokes() {
+        assert_eq!(super::HANDLED, commands::ALL);
+    }
+
+    #[test]
+    fn the_capability_allows_exactly_those_commands() {
+        let cap: serde_json::Value = serde_json::from_str(include_str!("../capabilities/main.json")).unwrap();
+        let allowed: Vec<&str> = cap["permissions"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+        let expected: Vec<String> = commands::ALL.iter().map(|c| format!("allow-{}", c.replace('_', "-"))).collect();
+        assert_eq!(allowed, expected);
+    }
 }

@@ -1,9 +1,11 @@
 //! The saved profiles in the app's settings store (`profiles.json` in the app data folder, via
 //! tauri-plugin-store). Profiles hold no password: `PasswordSource` says where it is.
 
-use dawarich_doctor_model::{ErrorKind, ErrorReport, Profile};
+use dawarich_doctor_model::Profile;
 use tauri::AppHandle;
 use tauri_plugin_store::StoreExt;
+
+use crate::error::Result;
 
 const FILE: &str = "profiles.json";
 const KEY: &str = "profiles";
@@ -11,27 +13,23 @@ const KEY: &str = "profiles";
 /// the app was killed: the core's watchdog has stopped the demo cluster then).
 const DEMO_KEY: &str = "demoProfile";
 
-fn io(e: impl std::fmt::Display) -> ErrorReport {
-    ErrorReport { kind: ErrorKind::Io, message: format!("cannot use the profile store: {e}"), fix: "Check that the app's data folder is writable.".into() }
-}
-
-pub fn load(app: &AppHandle) -> Result<Vec<Profile>, ErrorReport> {
-    let store = app.store(FILE).map_err(io)?;
+pub fn load(app: &AppHandle) -> Result<Vec<Profile>> {
+    let store = app.store(FILE)?;
     match store.get(KEY) {
-        Some(v) => serde_json::from_value(v).map_err(io),
+        Some(v) => Ok(serde_json::from_value(v)?),
         None => Ok(Vec::new()),
     }
 }
 
-pub fn save(app: &AppHandle, profiles: &[Profile]) -> Result<(), ErrorReport> {
-    let store = app.store(FILE).map_err(io)?;
-    store.set(KEY, serde_json::to_value(profiles).map_err(io)?);
-    store.save().map_err(io)
+pub fn save(app: &AppHandle, profiles: &[Profile]) -> Result<()> {
+    let store = app.store(FILE)?;
+    store.set(KEY, serde_json::to_value(profiles)?);
+    Ok(store.save()?)
 }
 
 /// Records (or, with `None`, clears) the demo profile's id; answers the one recorded before.
-pub fn swap_demo(app: &AppHandle, id: Option<&str>) -> Result<Option<String>, ErrorReport> {
-    let store = app.store(FILE).map_err(io)?;
+pub fn swap_demo(app: &AppHandle, id: Option<&str>) -> Result<Option<String>> {
+    let store = app.store(FILE)?;
     let old = store.get(DEMO_KEY).and_then(|v| v.as_str().map(String::from));
     match id {
         Some(id) => store.set(DEMO_KEY, id),
@@ -39,6 +37,6 @@ pub fn swap_demo(app: &AppHandle, id: Option<&str>) -> Result<Option<String>, Er
             store.delete(DEMO_KEY);
         }
     }
-    store.save().map_err(io)?;
+    store.save()?;
     Ok(old)
 }

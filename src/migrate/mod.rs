@@ -8,7 +8,7 @@ mod plan;
 
 use std::time::Instant;
 
-use dawarich_doctor_model::{MigrationKind, ProgressEvent, RunSettings, StepInfo, StepKind, UpgradeOutcome};
+use dawarich_doctor_model::{backup_command, MigrationKind, ProgressEvent, RunSettings, StepInfo, StepKind, UpgradeOutcome, UpgradeProposal};
 
 use crate::audit::{install_support, new_run_id, Audit};
 use crate::catalog::{catalog, Migration};
@@ -55,6 +55,20 @@ impl Default for UpgradeOptions {
             workers: DEFAULT_WORKERS.into(),
         }
     }
+}
+
+/// What the desktop app shows before an upgrade changes anything: the plan to the newest release, the
+/// lock holders (stale after `stale_after_secs` idle) and a repair preview for each blocker that
+/// `repair` fixes, in the plan's order. Read-only.
+pub async fn proposal(conn: &ConnectOptions, stale_after_secs: f64) -> Result<UpgradeProposal> {
+    let db = connect(conn).await?;
+    let plan = plan(&db, None, &Environment::of_profile(&conn.profile)).await?;
+    let lock = crate::locks::lock_report(&db, &db.database, stale_after_secs).await?;
+    let mut repairs = Vec::new();
+    for b in plan.blockers.iter().filter(|b| crate::repair::CHECKS.contains(&b.id.as_str())) {
+        repairs.push(crate::repair::preview(&db, &b.id).await?);
+    }
+    Ok(UpgradeProposal { plan, lock, repairs, backup_command: backup_command(&conn.profile) })
 }
 
 /// Runs the upgrade. Refuses before changing anything when the plan has blockers or the Rails lock is

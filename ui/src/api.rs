@@ -1,22 +1,15 @@
-//! One typed function per shell command. Argument names are camelCase, as Tauri expects.
+//! One typed function per shell command (names from the model's `commands`). Argument names are
+//! camelCase, as Tauri expects. A destructive command takes the question its native dialog asks and
+//! answers `Confirmed::Declined` when the user cancels there.
 
+use dawarich_doctor_model::commands as cmd;
 use dawarich_doctor_model::{
-    AuditEntry, AuditExport, Diagnosis, ErrorReport, ParsedConnection, ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice, RepairOutcome,
-    SavedProfile, SchemaDifference, UndoRow, UpgradeOutcome, UpgradeProposal,
+    AppInfo, AuditEntry, AuditExport, Confirmation, Confirmed, Diagnosis, ErrorReport, ParsedConnection, ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent,
+    ReleaseOutcome, RepairChoice, RepairOutcome, SavedProfile, SchemaDifference, UndoRow, UpgradeOutcome, UpgradeProposal,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::logic::Confirmation;
 use crate::tauri::{invoke, invoke_bytes, Channel};
-
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AppInfo {
-    pub version: String,
-    pub keychain_unavailable: Option<String>,
-    pub log_dir: Option<String>,
-    pub demo_available: bool,
-}
 
 #[derive(Serialize)]
 struct NoArgs {}
@@ -27,12 +20,20 @@ struct Id<'a> {
     id: &'a str,
 }
 
+/// A destructive command's arguments and the question it asks before it changes anything.
+#[derive(Serialize)]
+struct Asking<'a, A: Serialize> {
+    #[serde(flatten)]
+    args: A,
+    confirmation: &'a Confirmation,
+}
+
 pub async fn app_info() -> Result<AppInfo, ErrorReport> {
-    invoke("app_info", &NoArgs {}, None).await
+    invoke(cmd::APP_INFO, &NoArgs {}, None).await
 }
 
 pub async fn list_profiles() -> Result<Vec<ProfileEntry>, ErrorReport> {
-    invoke("list_profiles", &NoArgs {}, None).await
+    invoke(cmd::LIST_PROFILES, &NoArgs {}, None).await
 }
 
 pub async fn parse_connection(text: &str) -> Result<ParsedConnection, ErrorReport> {
@@ -40,7 +41,7 @@ pub async fn parse_connection(text: &str) -> Result<ParsedConnection, ErrorRepor
     struct A<'a> {
         text: &'a str,
     }
-    invoke("parse_connection", &A { text }, None).await
+    invoke(cmd::PARSE_CONNECTION, &A { text }, None).await
 }
 
 #[derive(Serialize)]
@@ -51,15 +52,15 @@ struct WithPassword<'a> {
 }
 
 pub async fn save_profile(profile: &Profile, password: Option<String>) -> Result<SavedProfile, ErrorReport> {
-    invoke("save_profile", &WithPassword { profile, password }, None).await
+    invoke(cmd::SAVE_PROFILE, &WithPassword { profile, password }, None).await
 }
 
 pub async fn duplicate_profile(id: &str) -> Result<Profile, ErrorReport> {
-    invoke("duplicate_profile", &Id { id }, None).await
+    invoke(cmd::DUPLICATE_PROFILE, &Id { id }, None).await
 }
 
-pub async fn delete_profile(id: &str) -> Result<(), ErrorReport> {
-    invoke("delete_profile", &Id { id }, None).await
+pub async fn delete_profile(id: &str, confirmation: &Confirmation) -> Result<Confirmed<()>, ErrorReport> {
+    invoke(cmd::DELETE_PROFILE, &Asking { args: Id { id }, confirmation }, None).await
 }
 
 pub async fn remember_password(id: &str, password: &str) -> Result<(), ErrorReport> {
@@ -68,50 +69,51 @@ pub async fn remember_password(id: &str, password: &str) -> Result<(), ErrorRepo
         id: &'a str,
         password: &'a str,
     }
-    invoke("remember_password", &A { id, password }, None).await
+    invoke(cmd::REMEMBER_PASSWORD, &A { id, password }, None).await
 }
 
 pub async fn test_connection(profile: &Profile, password: Option<String>, on_step: impl FnMut(ProbeStep) + 'static) -> Result<ProbeReport, ErrorReport> {
     let ch = Channel::new(on_step);
-    invoke("test_connection", &WithPassword { profile, password }, Some(("onStep", &ch))).await
+    invoke(cmd::TEST_CONNECTION, &WithPassword { profile, password }, Some(("onStep", &ch))).await
 }
 
 pub async fn diagnose(id: &str, on_event: impl FnMut(ProgressEvent) + 'static) -> Result<Diagnosis, ErrorReport> {
     let ch = Channel::new(on_event);
-    invoke_bytes("diagnose", &Id { id }, Some(("onEvent", &ch))).await
+    invoke_bytes(cmd::DIAGNOSE, &Id { id }, Some(("onEvent", &ch))).await
 }
 
 pub async fn upgrade_proposal(id: &str) -> Result<UpgradeProposal, ErrorReport> {
-    invoke_bytes("upgrade_proposal", &Id { id }, None).await
+    invoke_bytes(cmd::UPGRADE_PROPOSAL, &Id { id }, None).await
 }
 
-pub async fn release_lock(id: &str, pid: i32, force: bool) -> Result<ReleaseOutcome, ErrorReport> {
+pub async fn release_lock(id: &str, pid: i32, force: bool, confirmation: &Confirmation) -> Result<Confirmed<ReleaseOutcome>, ErrorReport> {
     #[derive(Serialize)]
     struct A<'a> {
         id: &'a str,
         pid: i32,
         force: bool,
     }
-    invoke("release_lock", &A { id, pid, force }, None).await
+    invoke(cmd::RELEASE_LOCK, &Asking { args: A { id, pid, force }, confirmation }, None).await
 }
 
-pub async fn run_repair(id: &str, choice: &RepairChoice, on_event: impl FnMut(ProgressEvent) + 'static) -> Result<RepairOutcome, ErrorReport> {
+/// The shell asks only when the repair changes rows now.
+pub async fn run_repair(id: &str, choice: &RepairChoice, confirmation: &Confirmation, on_event: impl FnMut(ProgressEvent) + 'static) -> Result<Confirmed<RepairOutcome>, ErrorReport> {
     #[derive(Serialize)]
     struct A<'a> {
         id: &'a str,
         choice: &'a RepairChoice,
     }
     let ch = Channel::new(on_event);
-    invoke("run_repair", &A { id, choice }, Some(("onEvent", &ch))).await
+    invoke(cmd::RUN_REPAIR, &Asking { args: A { id, choice }, confirmation }, Some(("onEvent", &ch))).await
 }
 
-pub async fn run_upgrade(id: &str, on_event: impl FnMut(ProgressEvent) + 'static) -> Result<UpgradeOutcome, ErrorReport> {
+pub async fn run_upgrade(id: &str, confirmation: &Confirmation, on_event: impl FnMut(ProgressEvent) + 'static) -> Result<Confirmed<UpgradeOutcome>, ErrorReport> {
     let ch = Channel::new(on_event);
-    invoke("run_upgrade", &Id { id }, Some(("onEvent", &ch))).await
+    invoke(cmd::RUN_UPGRADE, &Asking { args: Id { id }, confirmation }, Some(("onEvent", &ch))).await
 }
 
 pub async fn cancel() -> Result<(), ErrorReport> {
-    invoke("cancel", &NoArgs {}, None).await
+    invoke(cmd::CANCEL, &NoArgs {}, None).await
 }
 
 pub async fn verify(id: &str, release: &str) -> Result<Vec<SchemaDifference>, ErrorReport> {
@@ -120,17 +122,17 @@ pub async fn verify(id: &str, release: &str) -> Result<Vec<SchemaDifference>, Er
         id: &'a str,
         release: &'a str,
     }
-    invoke("verify", &A { id, release }, None).await
+    invoke(cmd::VERIFY, &A { id, release }, None).await
 }
 
-pub async fn undo(id: &str, run_id: &str) -> Result<Vec<UndoRow>, ErrorReport> {
+pub async fn undo(id: &str, run_id: &str, confirmation: &Confirmation) -> Result<Confirmed<Vec<UndoRow>>, ErrorReport> {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct A<'a> {
         id: &'a str,
         run_id: &'a str,
     }
-    invoke("undo", &A { id, run_id }, None).await
+    invoke(cmd::UNDO, &Asking { args: A { id, run_id }, confirmation }, None).await
 }
 
 pub async fn audit_log(id: &str, run: Option<&str>) -> Result<Vec<AuditEntry>, ErrorReport> {
@@ -139,16 +141,11 @@ pub async fn audit_log(id: &str, run: Option<&str>) -> Result<Vec<AuditEntry>, E
         id: &'a str,
         run: Option<&'a str>,
     }
-    invoke("audit_log", &A { id, run }, None).await
+    invoke(cmd::AUDIT_LOG, &A { id, run }, None).await
 }
 
 pub async fn open_demo() -> Result<Profile, ErrorReport> {
-    invoke("open_demo", &NoArgs {}, None).await
-}
-
-/// Asks in the shell's native dialog; true when the user went ahead.
-pub async fn confirm(c: &Confirmation) -> Result<bool, ErrorReport> {
-    invoke("confirm", c, None).await
+    invoke(cmd::OPEN_DEMO, &NoArgs {}, None).await
 }
 
 /// Saves `entries` where the user chooses in the native save dialog; `None` when cancelled.
@@ -158,5 +155,5 @@ pub async fn export_audit(entries: &[AuditEntry], run: Option<&str>) -> Result<O
         entries: &'a [AuditEntry],
         run: Option<&'a str>,
     }
-    invoke("export_audit", &A { entries, run }, None).await
+    invoke(cmd::EXPORT_AUDIT, &A { entries, run }, None).await
 }

@@ -4,7 +4,8 @@
 
 pub mod api;
 pub mod app;
-pub mod logic;
+pub mod format;
+pub mod screens;
 pub mod tauri;
 
 #[cfg(all(target_arch = "wasm32", not(test)))]

@@ -6,18 +6,19 @@ use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
-use crate::logic;
+use crate::format::Level;
+use crate::screens::diagnosis::{sample_diagnosis, summarize, Report};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn sample() -> dawarich_doctor_model::Diagnosis {
-    logic::sample_diagnosis()
+    sample_diagnosis()
 }
 
 #[wasm_bindgen_test]
 fn summary_in_wasm() {
-    let s = logic::summarize(&sample());
-    assert_eq!(s.level, logic::Level::Blocked);
+    let s = summarize(&sample());
+    assert_eq!(s.level, Level::Blocked);
     assert!(s.reasons.iter().any(|r| r.contains("stale")), "{:?}", s.reasons);
 }
 
@@ -40,7 +41,7 @@ fn the_report_renders_problems_first_with_the_lock_verdict() {
     let host = doc.create_element("div").unwrap();
     doc.body().unwrap().append_child(&host).unwrap();
     let d = sample();
-    let _handle = leptos::mount::mount_to(host.clone().unchecked_into(), move || view! { <crate::app::Report d=d.clone()/> });
+    let _handle = leptos::mount::mount_to(host.clone().unchecked_into(), move || view! { <Report d=d.clone()/> });
     let text = host.text_content().unwrap();
     assert!(text.contains("will fail"), "{text}");
     let first = host.query_selector("tr.check").unwrap().unwrap();

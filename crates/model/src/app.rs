@@ -1,9 +1,86 @@
-//! Types of the desktop app's own commands: the step-by-step connection test, the profile list and
-//! what a save did with the password. Like the rest of this crate: data only, no IO.
+//! Types of the desktop app's own commands: their names, the step-by-step connection test, the
+//! profile list, what a save did with the password and the confirmation of a destructive command.
+//! Like the rest of this crate: data only, no IO.
 
 use serde::{Deserialize, Serialize};
 
 use crate::{ErrorReport, LockReport, Plan, Profile, RepairPreview};
+
+/// The desktop shell's command names, as the UI invokes them and the shell registers them.
+pub mod commands {
+    pub const APP_INFO: &str = "app_info";
+    pub const LIST_PROFILES: &str = "list_profiles";
+    pub const PARSE_CONNECTION: &str = "parse_connection";
+    pub const SAVE_PROFILE: &str = "save_profile";
+    pub const DUPLICATE_PROFILE: &str = "duplicate_profile";
+    pub const DELETE_PROFILE: &str = "delete_profile";
+    pub const REMEMBER_PASSWORD: &str = "remember_password";
+    pub const TEST_CONNECTION: &str = "test_connection";
+    pub const DIAGNOSE: &str = "diagnose";
+    pub const UPGRADE_PROPOSAL: &str = "upgrade_proposal";
+    pub const RELEASE_LOCK: &str = "release_lock";
+    pub const RUN_REPAIR: &str = "run_repair";
+    pub const RUN_UPGRADE: &str = "run_upgrade";
+    pub const CANCEL: &str = "cancel";
+    pub const VERIFY: &str = "verify";
+    pub const UNDO: &str = "undo";
+    pub const AUDIT_LOG: &str = "audit_log";
+    pub const OPEN_DEMO: &str = "open_demo";
+    pub const EXPORT_AUDIT: &str = "export_audit";
+
+    /// Every command, in the order the shell registers them.
+    pub const ALL: [&str; 19] = [
+        APP_INFO,
+        LIST_PROFILES,
+        PARSE_CONNECTION,
+        SAVE_PROFILE,
+        DUPLICATE_PROFILE,
+        DELETE_PROFILE,
+        REMEMBER_PASSWORD,
+        TEST_CONNECTION,
+        DIAGNOSE,
+        UPGRADE_PROPOSAL,
+        RELEASE_LOCK,
+        RUN_REPAIR,
+        RUN_UPGRADE,
+        CANCEL,
+        VERIFY,
+        UNDO,
+        AUDIT_LOG,
+        OPEN_DEMO,
+        EXPORT_AUDIT,
+    ];
+}
+
+/// The app's version and what this machine offers.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    pub version: String,
+    /// Why passwords are not kept across runs (no keychain), if so.
+    pub keychain_unavailable: Option<String>,
+    pub log_dir: Option<String>,
+    /// Local PostgreSQL server binaries exist, so "Open demo database" can start one.
+    pub demo_available: bool,
+}
+
+/// The question a destructive command asks in its native dialog before it changes anything: what
+/// exactly happens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    pub title: String,
+    pub message: String,
+    /// The label of the button that goes ahead (the other one is Cancel).
+    pub ok: String,
+}
+
+/// The answer of a destructive command: done, or declined in its dialog (nothing changed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "answer", content = "outcome")]
+pub enum Confirmed<T> {
+    Done(T),
+    Declined,
+}
 
 /// One step of "Test connection", in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -193,6 +270,13 @@ mod tests {
     fn the_backup_command_names_the_profiles_user_and_database() {
         let p = Profile { user: "dawarich".into(), database: "dawarich_production".into(), ..Profile::default() };
         assert_eq!(backup_command(&p), "docker exec dawarich_db pg_dump -U dawarich -Fc dawarich_production > dawarich-backup.dump");
+    }
+
+    #[test]
+    fn a_declined_confirmation_is_its_own_answer() {
+        assert_eq!(serde_json::to_value(Confirmed::<i32>::Declined).unwrap(), serde_json::json!({ "answer": "declined" }));
+        let done: Confirmed<i32> = serde_json::from_value(serde_json::json!({ "answer": "done", "outcome": 3 })).unwrap();
+        assert_eq!(done, Confirmed::Done(3));
     }
 
     #[test]

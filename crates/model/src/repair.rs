@@ -34,6 +34,13 @@ pub struct RepairPreview {
     pub strategies: Vec<StrategyPreview>,
 }
 
+impl RepairPreview {
+    /// Rows strategy `name` resolves (its "unresolved" rule excluded); `None` without that strategy.
+    pub fn resolves(&self, name: &str) -> Option<i64> {
+        self.strategies.iter().find(|s| s.name == name).map(|s| s.rules.iter().filter(|r| r.rule != "unresolved").map(|r| r.count).sum())
+    }
+}
+
 /// What a repair did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
