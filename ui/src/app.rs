@@ -91,7 +91,7 @@ impl Shared {
 pub fn App() -> impl IntoView {
     let shared = Shared::new();
     provide_context(shared);
-    provide_context(ConnectionsState::new());
+    provide_context(ConnectionsState::new(shared));
     provide_context(DiagnosisState::new(shared));
     provide_context(UpgradeState::new(shared));
     Effect::new(move |_| {

@@ -2,7 +2,7 @@
 //! the step-by-step connection test.
 
 use dawarich_doctor_model::{
-    validate_profile, Confirmation, FieldError, ParsedConnection, PasswordOutcome, PasswordSource, ProbeStatus, ProbeStep, ProbeStepId, Profile, SslMode,
+    validate_profile, Confirmation, ErrorReport, FieldError, ParsedConnection, PasswordOutcome, PasswordSource, ProbeStatus, ProbeStep, ProbeStepId, Profile, SslMode,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -21,11 +21,22 @@ pub struct ConnectionsState {
     /// The connection test's rows, while and after it runs.
     probe: RwSignal<Option<Vec<StepRow>>>,
     probing: RwSignal<bool>,
+    /// Starts the demo database (its answer is shown when it arrives, whatever the screen).
+    demo: Action<(), Result<Profile, ErrorReport>>,
 }
 
 impl ConnectionsState {
-    pub fn new() -> Self {
-        ConnectionsState { form: RwSignal::new(None), form_errors: RwSignal::new(Vec::new()), probe: RwSignal::new(None), probing: RwSignal::new(false) }
+    pub fn new(shared: Shared) -> Self {
+        let demo = Action::new_local(|_: &()| api::open_demo());
+        Effect::new(move |_| match demo.value().get() {
+            Some(Ok(p)) => {
+                shared.notify(Level::Good, format!("Started \u{201c}{}\u{201d}: a throwaway database with a stale lock, ownerless points and pending migrations. It is removed when the app quits.", p.name));
+                shared.refresh();
+            }
+            Some(Err(e)) => shared.error(&e),
+            None => {}
+        });
+        ConnectionsState { form: RwSignal::new(None), form_errors: RwSignal::new(Vec::new()), probe: RwSignal::new(None), probing: RwSignal::new(false), demo }
     }
 
     /// Opens the form on `form`, with no error and no test result.
@@ -214,20 +225,7 @@ pub fn confirm_delete(p: &Profile) -> Confirmation {
 pub fn Connections() -> impl IntoView {
     let (shared, st) = (expect_context::<Shared>(), expect_context::<ConnectionsState>());
     let new_connection = move |_| st.edit(ProfileForm::new_profile());
-    let demo_starting = RwSignal::new(false);
-    let open_demo = move |_| {
-        demo_starting.set(true);
-        spawn_local(async move {
-            match api::open_demo().await {
-                Ok(p) => {
-                    shared.notify(Level::Good, format!("Started \u{201c}{}\u{201d}: a throwaway database with a stale lock, ownerless points and pending migrations. It is removed when the app quits.", p.name));
-                    shared.refresh();
-                }
-                Err(e) => shared.error(&e),
-            }
-            demo_starting.set(false);
-        });
-    };
+    let (open_demo, demo_starting) = (st.demo, st.demo.pending());
     view! {
         <div class="connections">
             <section class="list" aria-labelledby="connections-title">
@@ -235,7 +233,7 @@ pub fn Connections() -> impl IntoView {
                     <h2 id="connections-title">"Connections"</h2>
                     <div class="form-actions head-actions">
                         {move || shared.info().demo_available.then(|| view! {
-                            <button id="open-demo" disabled=move || demo_starting.get() on:click=open_demo
+                            <button id="open-demo" disabled=move || demo_starting.get() on:click=move |_| { open_demo.dispatch_local(()); }
                                 title="A throwaway local database with a broken Dawarich 0.9.11, removed when the app quits">
                                 {move || if demo_starting.get() { "Starting demo…" } else { "Open demo database" }}
                             </button>
