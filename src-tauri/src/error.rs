@@ -80,3 +80,17 @@ impl Serialize for Error {
         self.report().serialize(s)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_cross_ipc_as_reports_with_their_fix() {
+        let j = serde_json::to_value(Error::NotFound("p1".into())).unwrap();
+        assert_eq!(j, serde_json::json!({ "kind": "invalid-input", "message": "no saved connection with id p1", "fix": "Reload the list." }));
+        let r = ErrorReport { kind: ErrorKind::InvalidInput, message: "m".into(), fix: "f".into() };
+        assert_eq!(Error::from(r.clone()).report(), r);
+        assert_eq!(Error::from(dawarich_doctor::Error::Refused("no".into())).report().kind, ErrorKind::Refused);
+    }
+}
