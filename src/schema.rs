@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use dawarich_doctor_model::SchemaDifference;
+use dawarich_doctor_model::{Change, ObjectKind, SchemaDifference};
 use tokio_postgres::Client;
 
 use crate::catalog::split_statements;
@@ -115,9 +115,9 @@ fn expected_extensions(sql: &str) -> BTreeSet<String> {
 /// Differences between what `expected` has and what `actual` has.
 pub fn diff(expected: &Snapshot, actual: &Snapshot) -> Vec<SchemaDifference> {
     let mut out = Vec::new();
-    let d = |change: &str, object: &str, name: String, e: Option<&String>, a: Option<&String>| SchemaDifference {
-        change: change.into(),
-        object: object.into(),
+    let d = |change: Change, object: ObjectKind, name: String, e: Option<&String>, a: Option<&String>| SchemaDifference {
+        change,
+        object,
         name,
         expected: e.cloned(),
         actual: a.cloned(),
@@ -125,50 +125,50 @@ pub fn diff(expected: &Snapshot, actual: &Snapshot) -> Vec<SchemaDifference> {
     };
     for e in expected.extensions.difference(&actual.extensions) {
         if e != "plpgsql" {
-            out.push(d("missing", "extension", e.clone(), None, None));
+            out.push(d(Change::Missing, ObjectKind::Extension, e.clone(), None, None));
         }
     }
     for t in expected.tables.difference(&actual.tables) {
-        out.push(d("missing", "table", t.clone(), None, None));
+        out.push(d(Change::Missing, ObjectKind::Table, t.clone(), None, None));
     }
     for t in actual.tables.difference(&expected.tables) {
-        out.push(d("extra", "table", t.clone(), None, None));
+        out.push(d(Change::Extra, ObjectKind::Table, t.clone(), None, None));
     }
     let both = |t: &String| expected.tables.contains(t) && actual.tables.contains(t);
     for ((t, c), e) in &expected.columns {
         match actual.columns.get(&(t.clone(), c.clone())) {
-            None if both(t) => out.push(d("missing", "column", format!("{t}.{c}"), Some(e), None)),
-            Some(a) if a != e => out.push(d("different", "column", format!("{t}.{c}"), Some(e), Some(a))),
+            None if both(t) => out.push(d(Change::Missing, ObjectKind::Column, format!("{t}.{c}"), Some(e), None)),
+            Some(a) if a != e => out.push(d(Change::Different, ObjectKind::Column, format!("{t}.{c}"), Some(e), Some(a))),
             _ => {}
         }
     }
     for ((t, c), a) in &actual.columns {
         if both(t) && !expected.columns.contains_key(&(t.clone(), c.clone())) {
-            out.push(d("extra", "column", format!("{t}.{c}"), None, Some(a)));
+            out.push(d(Change::Extra, ObjectKind::Column, format!("{t}.{c}"), None, Some(a)));
         }
     }
     for (name, (t, e)) in &expected.indexes {
         match actual.indexes.get(name) {
-            None if actual.tables.contains(t) => out.push(d("missing", "index", name.clone(), Some(e), None)),
-            Some((_, a)) if a != e => out.push(d("different", "index", name.clone(), Some(e), Some(a))),
+            None if actual.tables.contains(t) => out.push(d(Change::Missing, ObjectKind::Index, name.clone(), Some(e), None)),
+            Some((_, a)) if a != e => out.push(d(Change::Different, ObjectKind::Index, name.clone(), Some(e), Some(a))),
             _ => {}
         }
     }
     for (name, (t, a)) in &actual.indexes {
         if expected.tables.contains(t) && !expected.indexes.contains_key(name) {
-            out.push(d("extra", "index", name.clone(), None, Some(a)));
+            out.push(d(Change::Extra, ObjectKind::Index, name.clone(), None, Some(a)));
         }
     }
     for ((t, n), e) in &expected.constraints {
         match actual.constraints.get(&(t.clone(), n.clone())) {
-            None if actual.tables.contains(t) => out.push(d("missing", "constraint", format!("{t}.{n}"), Some(e), None)),
-            Some(a) if a != e => out.push(d("different", "constraint", format!("{t}.{n}"), Some(e), Some(a))),
+            None if actual.tables.contains(t) => out.push(d(Change::Missing, ObjectKind::Constraint, format!("{t}.{n}"), Some(e), None)),
+            Some(a) if a != e => out.push(d(Change::Different, ObjectKind::Constraint, format!("{t}.{n}"), Some(e), Some(a))),
             _ => {}
         }
     }
     for ((t, n), a) in &actual.constraints {
         if expected.tables.contains(t) && !expected.constraints.contains_key(&(t.clone(), n.clone())) {
-            out.push(d("extra", "constraint", format!("{t}.{n}"), None, Some(a)));
+            out.push(d(Change::Extra, ObjectKind::Constraint, format!("{t}.{n}"), None, Some(a)));
         }
     }
     out
@@ -192,7 +192,7 @@ pub fn explain_leaks(diffs: &mut [SchemaDifference]) {
     let leaks = LEAKS_TSV.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).map(|l| l.split('\t').collect::<Vec<_>>());
     for leak in leaks {
         let [change, object, name, found, why] = leak[..] else { continue };
-        for d in diffs.iter_mut().filter(|d| d.change == change && d.object == object && d.name == name) {
+        for d in diffs.iter_mut().filter(|d| d.change.as_str() == change && d.object.as_str() == object && d.name == name) {
             if found.is_empty() || d.actual.as_deref().is_some_and(|a| a.contains(found)) {
                 d.note = Some(why.to_string());
             }
@@ -216,26 +216,26 @@ pub fn repair_statements(tag: &str, missing: &[SchemaDifference]) -> Result<Vec<
         Some((name, w.next()?.trim_matches('"').to_string()))
     };
     let mut out = Vec::new();
-    for m in missing.iter().filter(|m| m.change == "missing") {
-        match m.object.as_str() {
-            "table" => {
+    for m in missing.iter().filter(|m| m.change == Change::Missing) {
+        match m.object {
+            ObjectKind::Table => {
                 out.extend(stmts.iter().filter(|s| s.starts_with("CREATE TABLE") && table_of(s).as_deref() == Some(&m.name)).cloned());
                 out.extend(stmts.iter().filter(|s| index_parts(s).is_some_and(|(_, t)| t == m.name)).cloned());
                 out.extend(stmts.iter().filter(|s| s.starts_with("ALTER TABLE") && table_of(s).as_deref() == Some(&m.name)).cloned());
             }
-            "column" => {
+            ObjectKind::Column => {
                 let (t, c) = m.name.split_once('.').unwrap_or_default();
                 let create = stmts.iter().find(|s| s.starts_with("CREATE TABLE") && table_of(s).as_deref() == Some(t));
                 if let Some(line) = create.and_then(|s| s.lines().map(str::trim).find(|l| l.starts_with(&format!("\"{c}\" ")))) {
                     out.push(format!("ALTER TABLE \"{t}\" ADD COLUMN IF NOT EXISTS {}", line.trim_end_matches(',')));
                 }
             }
-            "index" => out.extend(stmts.iter().filter(|s| index_parts(s).is_some_and(|(n, _)| n == m.name)).cloned()),
-            "constraint" => {
+            ObjectKind::Index => out.extend(stmts.iter().filter(|s| index_parts(s).is_some_and(|(n, _)| n == m.name)).cloned()),
+            ObjectKind::Constraint => {
                 let (t, n) = m.name.split_once('.').unwrap_or_default();
                 out.extend(stmts.iter().filter(|s| table_of(s).as_deref() == Some(t) && s.contains(&format!("CONSTRAINT \"{n}\""))).cloned());
             }
-            _ => {}
+            ObjectKind::Extension => {}
         }
     }
     // tables first, then columns, then indexes and constraints

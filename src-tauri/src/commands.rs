@@ -177,8 +177,13 @@ pub async fn upgrade_proposal(app: AppHandle, state: State<'_, AppState>, id: St
     let plan = plan(&db, None, &Environment::of_profile(&conn.profile)).await.map_err(|e| e.report())?;
     let lock = lock_report(&db, &db.database, diagnose_options().stale_after_secs).await.map_err(|e| dawarich_doctor::error::Error::from(e).report())?;
     let mut repairs = Vec::new();
-    for b in plan.blockers.iter().filter(|b| b.id != "lock-held" && b.id != "postgis") {
-        repairs.push(repair::preview(&db, &b.id).await.map_err(|e| e.report())?);
+    // every blocker a repair exists for (the lock and PostGIS are handled apart)
+    for b in &plan.blockers {
+        if let dawarich_doctor_model::BlockerId::Check(id) = b.id {
+            if !dawarich_doctor::problems::problem(id).strategies.is_empty() {
+                repairs.push(repair::preview(&db, id).await.map_err(|e| e.report())?);
+            }
+        }
     }
     Ok(json_bytes(&UpgradeProposal { plan, lock, repairs, backup_command: backup_command(&conn.profile) }))
 }

@@ -138,7 +138,7 @@ pub enum CheckStatus {
 /// One blocker check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Check {
-    pub id: String,
+    pub id: crate::CheckId,
     pub title: String,
     pub status: CheckStatus,
     /// Rows or objects found; `None` when not applicable or skipped.
@@ -207,7 +207,7 @@ mod tests {
     #[test]
     fn a_fix_that_runs_first_unblocks_only_what_runs_after_it() {
         let c = Check {
-            id: "x".into(),
+            id: crate::CheckId::Postgis,
             title: String::new(),
             status: CheckStatus::Problem,
             count: Some(1),
