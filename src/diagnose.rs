@@ -310,6 +310,16 @@ async fn sample_ids(client: &Client, sql: &str) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn a_duplicate_is_a_row_with_an_equal_twin_that_is_kept_instead() {
+        let stats = super::DUPS.iter().find(|d| d.id == dawarich_doctor_model::CheckId::DuplicateStats).unwrap();
+        let c = stats.excess_condition();
+        assert!(c.starts_with("p.\"user_id\" IS NOT NULL AND p.\"year\" IS NOT NULL AND p.\"month\" IS NOT NULL AND EXISTS (SELECT 1 FROM stats q WHERE"), "{c}");
+        assert!(c.ends_with("q.\"month\" = p.\"month\" AND q.id > p.id)"), "the newest stats row is kept: {c}");
+        let points = super::DUPS.iter().find(|d| d.id == dawarich_doctor_model::CheckId::DuplicatePointsLonlat).unwrap();
+        assert!(points.excess_condition().ends_with("AND q.id < p.id)"), "the oldest point is kept");
+    }
+
+    #[test]
     fn plan_cost_reads_the_top_node() {
         let plan = "Aggregate  (cost=183540.51..183540.52 rows=1 width=8)\n  ->  Index Only Scan using x on points  (cost=0.43..158540.51 rows=10000000 width=0)";
         assert_eq!(super::plan_cost(plan), 183540.52);

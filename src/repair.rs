@@ -13,6 +13,7 @@ use crate::connect::{connect, ConnectOptions, Db};
 use crate::diagnose::DupSpec;
 use crate::error::{Error, Result};
 use crate::problems::problem;
+use crate::schema::quote_ident;
 use crate::progress::{Cancel, Progress};
 
 /// One step of a strategy over one table.
@@ -287,7 +288,7 @@ pub async fn preview(db: &Db, check: CheckId) -> Result<RepairPreview> {
                 description: "drop each INVALID index and build it again (concurrently on big tables)".into(),
                 needs_user: false,
                 rules: vec![RuleCount { rule: "rebuild".into(), description: "indexes rebuilt".into(), count: names.len() as i64 }],
-                sql: names.iter().map(|n| format!("DROP INDEX CONCURRENTLY \"{n}\"; CREATE INDEX CONCURRENTLY …")).collect(),
+                sql: names.iter().map(|n| format!("DROP INDEX CONCURRENTLY {}; CREATE INDEX CONCURRENTLY …", quote_ident(n))).collect(),
             }],
         });
     }
@@ -425,7 +426,7 @@ async fn rebuild_invalid_indexes(db: &Db, audit: &Audit) -> Result<i64> {
     for r in &rows {
         let (name, def): (String, String) = (r.get(0), r.get(1));
         let create = def.replacen("INDEX ", "INDEX CONCURRENTLY ", 1);
-        for sql in [format!("DROP INDEX CONCURRENTLY IF EXISTS \"{name}\""), create] {
+        for sql in [format!("DROP INDEX CONCURRENTLY IF EXISTS {}", quote_ident(&name)), create] {
             let t = Instant::now();
             if let Err(e) = db.batch_execute(&sql).await {
                 let _ = audit.record(db, "repair", &sql, None, t.elapsed(), "failed").await;
@@ -453,4 +454,32 @@ pub async fn undo(conn: &ConnectOptions, run_id: &str, audit_file: Option<std::p
     let n: i64 = rows.iter().map(|r| r.reverted + r.restored).sum();
     audit.record(&db, "undo", &sql.replace("$1", &format!("'{run_id}'")), Some(n as u64), t.elapsed(), "ok").await?;
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(action: Action) -> (Plan, Rule) {
+        let rule = Rule { name: "r", description: String::new(), table: "points", condition: "p.topic = 'a'".into(), action };
+        (Plan { title: String::new(), table: "points", condition: "p.user_id IS NULL".into(), strategies: vec![] }, rule)
+    }
+
+    #[test]
+    fn an_update_keeps_the_old_values_of_its_range_for_undo() {
+        let (p, r) = plan(Action::Update { set: "user_id = 7".into(), cols: vec!["user_id"] });
+        let sql = statement(&p, &r);
+        assert!(sql.contains("UPDATE \"points\" p SET user_id = 7"), "{sql}");
+        assert!(sql.contains("p.id >= $1 AND p.id < $2 AND (p.user_id IS NULL) AND (p.topic = 'a')"), "{sql}");
+        assert!(sql.contains("INSERT INTO dawarich_doctor.repair_undo") && sql.contains("jsonb_build_object('user_id', old.\"user_id\")"), "{sql}");
+    }
+
+    #[test]
+    fn a_quarantine_passes_its_range_condition_and_escapes_the_reason() {
+        let (p, r) = plan(Action::Quarantine { reason: "it's a twin".into() });
+        let sql = statement(&p, &r);
+        assert!(sql.starts_with("SELECT dawarich_doctor.quarantine_delete('\"points\"'"), "{sql}");
+        assert!(sql.contains("$cond$(p.user_id IS NULL) AND (p.topic = 'a')$cond$"), "{sql}");
+        assert!(sql.ends_with("'it''s a twin')"), "{sql}");
+    }
 }

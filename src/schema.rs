@@ -69,7 +69,8 @@ async fn read(client: &Client, ns: &str) -> Result<Snapshot> {
     Ok(s)
 }
 
-fn quote_ident(s: &str) -> String {
+/// An SQL identifier, quoted when it needs it.
+pub(crate) fn quote_ident(s: &str) -> String {
     if s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
         s.to_string()
     } else {
@@ -242,4 +243,51 @@ pub fn repair_statements(tag: &str, missing: &[SchemaDifference]) -> Result<Vec<
     out.sort_by_key(|s| if s.starts_with("CREATE TABLE") { 0 } else if s.contains("ADD COLUMN") { 1 } else if s.starts_with("CREATE") { 2 } else { 3 });
     out.dedup();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(tables: &[&str], columns: &[(&str, &str, &str)], indexes: &[(&str, &str, &str)]) -> Snapshot {
+        Snapshot {
+            tables: tables.iter().map(|t| t.to_string()).collect(),
+            columns: columns.iter().map(|(t, c, d)| ((t.to_string(), c.to_string()), d.to_string())).collect(),
+            indexes: indexes.iter().map(|(n, t, d)| (n.to_string(), (t.to_string(), d.to_string()))).collect(),
+            ..Snapshot::default()
+        }
+    }
+
+    #[test]
+    fn diff_names_what_is_missing_extra_and_different() {
+        let expected = snapshot(&["points", "users"], &[("points", "id", "bigint NOT NULL"), ("points", "lonlat", "geography"), ("users", "settings", "jsonb DEFAULT '{}'")], &[("i_lonlat", "points", "CREATE INDEX i_lonlat ON points (lonlat)")]);
+        let actual = snapshot(&["points", "users", "notes"], &[("points", "id", "bigint NOT NULL"), ("users", "settings", "jsonb"), ("users", "extra", "text"), ("notes", "id", "bigint")], &[]);
+        let got: Vec<(Change, ObjectKind, String)> = diff(&expected, &actual).into_iter().map(|d| (d.change, d.object, d.name)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (Change::Extra, ObjectKind::Table, "notes".to_string()),
+                (Change::Missing, ObjectKind::Column, "points.lonlat".to_string()),
+                (Change::Different, ObjectKind::Column, "users.settings".to_string()),
+                (Change::Extra, ObjectKind::Column, "users.extra".to_string()),
+                (Change::Missing, ObjectKind::Index, "i_lonlat".to_string()),
+            ]
+        );
+        assert!(diff(&expected, &expected).is_empty());
+    }
+
+    #[test]
+    fn a_known_leftover_is_explained_only_when_its_definition_matches() {
+        let d = |actual: &str| SchemaDifference { change: Change::Different, object: ObjectKind::Column, name: "users.settings".into(), expected: None, actual: Some(actual.into()), note: None };
+        let mut diffs = vec![d(r#"jsonb DEFAULT '{"fog_of_war_meters": "200"}'::jsonb"#), d(r#"jsonb DEFAULT '{"fog_of_war_meters": "300"}'::jsonb"#)];
+        explain_leaks(&mut diffs);
+        assert!(diffs[0].note.as_deref().is_some_and(|n| n.contains("0.8.1–0.9.3")), "{:?}", diffs[0]);
+        assert_eq!(diffs[1].note, None);
+    }
+
+    #[test]
+    fn identifiers_are_quoted_when_they_need_it() {
+        assert_eq!(quote_ident("index_points_on_user_id"), "index_points_on_user_id");
+        assert_eq!(quote_ident("Weird \"name\""), "\"Weird \"\"name\"\"\"");
+    }
 }

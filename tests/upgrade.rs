@@ -34,6 +34,14 @@ async fn upgrade_and_verify(tag: &str, users: i64, points: i64) {
     assert!(work.is_empty(), "{tag}: second plan still has {work:?}");
     let out = upgrade(&conn, &opts(), &Silent, &Cancel::new()).await.unwrap();
     assert!(out.applied.is_empty());
+    // the Rails lock is free again
+    let key = dawarich_doctor::locks::migration_lock_key(&name);
+    let held: i64 = db
+        .query_one(&format!("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND classid = {} AND objid = {}", (key as u64 >> 32) as u32, key as u64 as u32), &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(held, 0, "{tag}: the migration lock is still held");
     // Rails records the environment of the Dawarich that runs: the stock compose's for 1.7.5
     let env: String = db.query_one("SELECT value FROM ar_internal_metadata WHERE key = 'environment'", &[]).await.unwrap().get(0);
     assert_eq!(env, "production");

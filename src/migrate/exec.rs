@@ -236,7 +236,7 @@ impl Executor<'_> {
                 .await?
                 .get(0);
             if invalid {
-                let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS \"{name}\"");
+                let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS {}", schema::quote_ident(&name));
                 self.progress.emit(ProgressEvent::Warning { step: Some(step), message: format!("rebuilding INVALID index {name} left by an earlier attempt") });
                 let t = Instant::now();
                 self.with_lock_retries(step, self.db, |timeout| {
