@@ -272,19 +272,7 @@ pub(crate) fn settle(c: &mut Check, order: &[String]) {
 }
 
 fn check(id: CheckId) -> Check {
-    Check {
-        id,
-        title: problem(id).title.into(),
-        status: CheckStatus::Ok,
-        count: Some(0),
-        estimated: false,
-        sample: vec![],
-        blocks: vec![],
-        detail: String::new(),
-        elapsed_ms: 0,
-        full_scan: false,
-        effects: vec![],
-    }
+    Check::new(id, problem(id).title)
 }
 
 fn not_applicable(mut c: Check, why: &str) -> Check {
