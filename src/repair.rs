@@ -409,8 +409,8 @@ pub async fn repair(conn: &ConnectOptions, opts: &RepairOptions, progress: &dyn 
     progress.emit(ProgressEvent::Done { ok: true, message: format!("repair {} finished (run {run_id})", opts.check) });
     Ok(RepairOutcome {
         run_id,
-        check: opts.check.clone(),
-        strategy: strategy.name.into(),
+        check: opts.check,
+        strategy: strategy.name,
         rules,
         quarantined,
         longest_transaction_ms: longest.as_millis() as u64,
