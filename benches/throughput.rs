@@ -92,7 +92,7 @@ async fn run(cluster: &Cluster, n: i64) {
     };
     let before = one_update().await;
     let t = Instant::now();
-    let out = repair(&opts(&url), &RepairOptions { check: "points-without-user".into(), strategy: "assign".into(), user: Some(1), batch_size: 5000, audit_file: None }, &Silent, &Cancel::new()).await.unwrap();
+    let out = repair(&opts(&url), &RepairOptions { check: dawarich_doctor_model::CheckId::PointsWithoutUser, strategy: dawarich_doctor_model::StrategyId::Assign, user: Some(1), batch_size: 5000, audit_file: None }, &Silent, &Cancel::new()).await.unwrap();
     let ours = orphans as f64 / t.elapsed().as_secs_f64();
     orphan_every_tenth(&db).await;
     let after = one_update().await;

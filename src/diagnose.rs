@@ -5,12 +5,13 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
-use dawarich_doctor_model::{Check, CheckStatus, Diagnosis, Effect as EffectKind, MigrationEffect, Privileges, ProgressEvent, ServerInfo};
+use dawarich_doctor_model::{Check, CheckId, CheckStatus, Diagnosis, Effect as EffectKind, MigrationEffect, Privileges, ProgressEvent, ServerInfo};
 use tokio_postgres::Client;
 
 use crate::connect::Db;
 use crate::error::Result;
 use crate::locks;
+use crate::problems::{problem, Effect, Problem};
 use crate::progress::Progress;
 use crate::state;
 
@@ -56,12 +57,13 @@ async fn diagnose_read_only(db: &Db, opts: &DiagnoseOptions, progress: &dyn Prog
     let ctx = Ctx { db, client, schema: &schema, opts, progress, pending: &pending, server: &server };
     let order = opts.run_order.clone().unwrap_or_else(|| pending_order(&dawarich));
     let mut checks = Vec::new();
-    for (i, def) in CHECKS.iter().enumerate() {
-        progress.emit(ProgressEvent::StepStarted { step: i, title: def.title.into() });
+    for (i, id) in CheckId::ALL.into_iter().enumerate() {
+        let p = problem(id);
+        progress.emit(ProgressEvent::StepStarted { step: i, title: p.title.into() });
         let t = Instant::now();
-        let mut check = (def.run)(&ctx).await?;
+        let mut check = runner(id)(&ctx).await?;
         check.elapsed_ms = t.elapsed().as_millis() as u64;
-        check.effects = effects(&ctx, def).await?;
+        check.effects = effects(&ctx, p).await?;
         settle(&mut check, &order);
         progress.emit(ProgressEvent::StepFinished { step: i, elapsed_ms: check.elapsed_ms, rows: check.count.map(|c| c.max(0) as u64) });
         checks.push(check);
@@ -183,119 +185,33 @@ struct Ctx<'a> {
 
 type CheckFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Check>> + Send + 'a>>;
 
-struct CheckDef {
-    title: &'static str,
-    /// What Dawarich's migrations do with what the check finds.
-    effects: &'static [Effect],
-    run: for<'a> fn(&'a Ctx<'a>) -> CheckFuture<'a>,
+type CheckFn = for<'a> fn(&'a Ctx<'a>) -> CheckFuture<'a>;
+
+/// How each problem is looked for.
+fn runner(id: CheckId) -> CheckFn {
+    match id {
+        CheckId::PointsWithoutUser => |c| Box::pin(points_owner(c, OwnerProblem::Null)),
+        CheckId::PointsUserMissing => |c| Box::pin(points_owner(c, OwnerProblem::Missing)),
+        CheckId::PointsUserSoftDeleted => |c| Box::pin(points_owner(c, OwnerProblem::SoftDeleted)),
+        CheckId::PointsLonlatMissing => |c| Box::pin(lonlat_missing(c)),
+        CheckId::PointsLonlatConflict => |c| Box::pin(lonlat_conflicts(c)),
+        CheckId::PointsWithoutTimestamp => |c| Box::pin(null_timestamp(c)),
+        CheckId::DuplicatePointsLatlon => |c| Box::pin(dup(c, &DUPS[0])),
+        CheckId::DuplicatePointsLonlat => |c| Box::pin(dup(c, &DUPS[1])),
+        CheckId::DuplicateStats => |c| Box::pin(dup(c, &DUPS[2])),
+        CheckId::DuplicatePlaceVisits => |c| Box::pin(dup(c, &DUPS[3])),
+        CheckId::DuplicateRawDataArchives => |c| Box::pin(dup(c, &DUPS[4])),
+        CheckId::UsersNullSettings => |c| Box::pin(null_settings(c)),
+        CheckId::InvalidIndexes => |c| Box::pin(invalid_indexes(c)),
+        CheckId::BlockingSessions => |c| Box::pin(long_sessions(c)),
+        CheckId::Postgis => |c| Box::pin(postgis(c)),
+    }
 }
 
-/// What one Dawarich migration does with the rows a check finds.
-#[derive(Clone, Copy)]
-enum Effect {
-    /// It fails on them, with this error.
-    Fails(&'static str, &'static str),
-    /// It fixes them, when the SQL condition (if any) holds on this database.
-    Fixes(&'static str, Option<&'static str>, &'static str),
-    /// It leaves them and goes on; the text says what Dawarich does with them.
-    Skips(&'static str, &'static str),
-}
-
-const USER_MUST_EXIST: &str = "\"Validation failed: User must exist\" (point.update!)";
-/// What the migrations after AddOwntracksPointsData do with points that have no live owner.
-const OWNERLESS_SKIPS: [Effect; 3] = [
-    Effect::Skips("20250222213848", "leaves their lonlat empty: its jobs migrate the points of each existing user only"),
-    Effect::Skips("20250516180933", "only enqueues country lookups; the lookup skips points it cannot save"),
-    Effect::Skips("20260113230537", "leaves their timestamp empty when it is missing (it reports them)"),
-];
-const OWNERLESS: &[Effect] = &[Effect::Fails("20240815174852", USER_MUST_EXIST), OWNERLESS_SKIPS[0], OWNERLESS_SKIPS[1], OWNERLESS_SKIPS[2]];
-const SETTINGS_NIL: &str = "\"undefined method for nil\" (settings.merge on NULL settings)";
-/// Data migrations that merge into `users.settings` with Ruby (crash on NULL); schema migration
-/// 20260112192240 gives every live user a settings object before any of them runs.
-const NULL_SETTINGS: &[Effect] = &[
-    Effect::Fixes("20260112192240", None, "sets settings to {\"maps\": {…}} for live users without maps"),
-    Effect::Fails("20240625201842", SETTINGS_NIL),
-    Effect::Fails("20240724141417", SETTINGS_NIL),
-    Effect::Fails("20240730130922", SETTINGS_NIL),
-    Effect::Fails("20241022100309", SETTINGS_NIL),
-    Effect::Fails("20241107112451", SETTINGS_NIL),
-    Effect::Fails("20250518174305", "\"undefined method '[]' for nil\" (#1212)"),
-];
-
-static CHECKS: &[CheckDef] = &[
-    CheckDef {
-        title: OWNER_CHECKS[0].1,
-        effects: &[
-            Effect::Fails("20240815174852", USER_MUST_EXIST),
-            Effect::Fixes("20240525110530", Some("EXISTS (SELECT 1 FROM users)"), "gives points without a user to the first user"),
-            OWNERLESS_SKIPS[0],
-            OWNERLESS_SKIPS[1],
-            OWNERLESS_SKIPS[2],
-        ],
-        run: |c| Box::pin(points_owner(c, OwnerProblem::Null)),
-    },
-    CheckDef { title: OWNER_CHECKS[1].1, effects: OWNERLESS, run: |c| Box::pin(points_owner(c, OwnerProblem::Missing)) },
-    CheckDef { title: OWNER_CHECKS[2].1, effects: OWNERLESS, run: |c| Box::pin(points_owner(c, OwnerProblem::SoftDeleted)) },
-    CheckDef {
-        title: "Points with coordinates but no lonlat",
-        effects: &[
-            Effect::Fixes("20250222213848", None, "fills lonlat from latitude/longitude"),
-            Effect::Skips("20250516180933", "only enqueues country lookups; the lookup fails on them and is retried (#1327)"),
-        ],
-        run: |c| Box::pin(lonlat_missing(c)),
-    },
-    CheckDef {
-        title: "Points whose lonlat backfill would collide",
-        effects: &[Effect::Fails("20250222213848", "PG::UniqueViolation on index_points_on_lonlat_timestamp_user_id (#949)")],
-        run: |c| Box::pin(lonlat_conflicts(c)),
-    },
-    CheckDef {
-        title: "Points without a timestamp",
-        effects: &[Effect::Skips("20260113230537", "takes it from raw_data; rows without a date there stay without one")],
-        run: |c| Box::pin(null_timestamp(c)),
-    },
-    CheckDef {
-        title: "Duplicate points (latitude, longitude, timestamp, user)",
-        effects: &[Effect::Skips("20250120154555", "deletes them before building its unique index")],
-        run: |c| Box::pin(dup(c, &DUPS[0])),
-    },
-    CheckDef {
-        title: "Duplicate points (lonlat, timestamp, user)",
-        effects: &[
-            Effect::Fails("20250221194509", "PG::UniqueViolation: could not create unique index"),
-            Effect::Fails("20250222213848", "PG::UniqueViolation on index_points_on_lonlat_timestamp_user_id"),
-        ],
-        run: |c| Box::pin(dup(c, &DUPS[1])),
-    },
-    CheckDef {
-        title: "Duplicate stats (user, year, month)",
-        effects: &[Effect::Skips("20251208210410", "deletes them (keeping the newest) before building its unique index")],
-        run: |c| Box::pin(dup(c, &DUPS[2])),
-    },
-    CheckDef {
-        title: "Duplicate place visits (visit, place)",
-        effects: &[Effect::Skips("20260310000003", "deletes them before building its unique index")],
-        run: |c| Box::pin(dup(c, &DUPS[3])),
-    },
-    CheckDef {
-        title: "Duplicate raw-data archives (user, year, month, chunk)",
-        effects: &[Effect::Fails("20260216190000", "PG::UniqueViolation: could not create unique index")],
-        run: |c| Box::pin(dup(c, &DUPS[4])),
-    },
-    CheckDef { title: "Users with NULL settings", effects: NULL_SETTINGS, run: |c| Box::pin(null_settings(c)) },
-    CheckDef { title: "INVALID indexes", effects: &[], run: |c| Box::pin(invalid_indexes(c)) },
-    CheckDef { title: "Sessions that would block DDL", effects: &[], run: |c| Box::pin(long_sessions(c)) },
-    CheckDef {
-        title: "PostGIS available for the upgrade",
-        effects: &[Effect::Fails("20250123145155", "could not open extension control file … postgis.control")],
-        run: |c| Box::pin(postgis(c)),
-    },
-];
-
-/// The effects of `def` on this database: a fix whose condition does not hold is left out.
-async fn effects(ctx: &Ctx<'_>, def: &CheckDef) -> Result<Vec<MigrationEffect>> {
+/// The effects of a problem on this database: a fix whose condition does not hold is left out.
+async fn effects(ctx: &Ctx<'_>, p: &Problem) -> Result<Vec<MigrationEffect>> {
     let mut out = Vec::new();
-    for e in def.effects {
+    for e in p.effects {
         let (version, effect, note) = match *e {
             Effect::Fails(v, n) => (v, EffectKind::Fails, n),
             Effect::Skips(v, n) => (v, EffectKind::Skips, n),
@@ -355,20 +271,8 @@ pub(crate) fn settle(c: &mut Check, order: &[String]) {
     c.detail = detail;
 }
 
-fn check(id: &str, title: &str) -> Check {
-    Check {
-        id: id.into(),
-        title: title.into(),
-        status: CheckStatus::Ok,
-        count: Some(0),
-        estimated: false,
-        sample: vec![],
-        blocks: vec![],
-        detail: String::new(),
-        elapsed_ms: 0,
-        full_scan: false,
-        effects: vec![],
-    }
+fn check(id: CheckId) -> Check {
+    Check::new(id, problem(id).title)
 }
 
 fn not_applicable(mut c: Check, why: &str) -> Check {
@@ -394,23 +298,21 @@ async fn sample_ids(client: &Client, sql: &str) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn a_duplicate_is_a_row_with_an_equal_twin_that_is_kept_instead() {
+        let stats = super::DUPS.iter().find(|d| d.id == dawarich_doctor_model::CheckId::DuplicateStats).unwrap();
+        let c = stats.excess_condition();
+        assert!(c.starts_with("p.\"user_id\" IS NOT NULL AND p.\"year\" IS NOT NULL AND p.\"month\" IS NOT NULL AND EXISTS (SELECT 1 FROM stats q WHERE"), "{c}");
+        assert!(c.ends_with("q.\"month\" = p.\"month\" AND q.id > p.id)"), "the newest stats row is kept: {c}");
+        let points = super::DUPS.iter().find(|d| d.id == dawarich_doctor_model::CheckId::DuplicatePointsLonlat).unwrap();
+        assert!(points.excess_condition().ends_with("AND q.id < p.id)"), "the oldest point is kept");
+    }
+
+    #[test]
     fn plan_cost_reads_the_top_node() {
         let plan = "Aggregate  (cost=183540.51..183540.52 rows=1 width=8)\n  ->  Index Only Scan using x on points  (cost=0.43..158540.51 rows=10000000 width=0)";
         assert_eq!(super::plan_cost(plan), 183540.52);
         assert_eq!(super::plan_cost("nonsense"), 0.0);
     }
-}
-
-/// Id and title of the three point-owner checks, in `OwnerProblem` order.
-const OWNER_CHECKS: [(&str, &str); 3] = [
-    ("points-without-user", "Points without a user"),
-    ("points-user-missing", "Points whose user no longer exists"),
-    ("points-user-soft-deleted", "Points whose user is soft-deleted"),
-];
-
-/// The title diagnose gives the point-owner check `id`.
-pub(crate) fn owner_check_title(id: &str) -> Option<&'static str> {
-    OWNER_CHECKS.iter().find(|(i, _)| *i == id).map(|(_, t)| *t)
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -443,8 +345,11 @@ async fn point_owner_ids(ctx: &Ctx<'_>) -> Result<(Vec<i64>, bool)> {
 }
 
 async fn points_owner(ctx: &Ctx<'_>, which: OwnerProblem) -> Result<Check> {
-    let (id, title) = OWNER_CHECKS[which as usize];
-    let c = check(id, title);
+    let c = check(match which {
+        OwnerProblem::Null => CheckId::PointsWithoutUser,
+        OwnerProblem::Missing => CheckId::PointsUserMissing,
+        OwnerProblem::SoftDeleted => CheckId::PointsUserSoftDeleted,
+    });
     if !ctx.schema.has("points", &["user_id"]) {
         return Ok(not_applicable(c, "points has no user_id column (before 0.4.0)"));
     }
@@ -457,10 +362,11 @@ async fn points_owner(ctx: &Ctx<'_>, which: OwnerProblem) -> Result<Check> {
         if c.full_scan && ctx.opts.quick {
             return Ok(skipped(c));
         }
-        let n: i64 = ctx.client.query_one("SELECT count(*) FROM points WHERE user_id IS NULL", &[]).await?.get(0);
+        let cond = problem(CheckId::PointsWithoutUser).condition.expect("a condition");
+        let n: i64 = ctx.client.query_one(&format!("SELECT count(*) FROM points p WHERE {cond}"), &[]).await?.get(0);
         let mut c = found(c, n, CheckStatus::Problem, format!("{n} points have no user."));
         if n > 0 {
-            c.sample = sample_ids(ctx.client, "SELECT id FROM points WHERE user_id IS NULL ORDER BY id LIMIT 5").await?;
+            c.sample = sample_ids(ctx.client, &format!("SELECT p.id FROM points p WHERE {cond} ORDER BY p.id LIMIT 5")).await?;
         }
         return Ok(c);
     }
@@ -524,6 +430,11 @@ fn plan_cost(plan: &str) -> f64 {
     plan.split("cost=").nth(1).and_then(|r| r.split("..").nth(1)).and_then(|r| r.split_whitespace().next()).and_then(|n| n.parse().ok()).unwrap_or(0.0)
 }
 
+/// The progress step of a check (its place in `CheckId::ALL`).
+fn step_of(id: CheckId) -> usize {
+    CheckId::ALL.iter().position(|c| *c == id).unwrap_or(0)
+}
+
 /// Counts rows matching `condition`: through an index when the planner has one, else in ranges.
 async fn count_rows(ctx: &Ctx<'_>, table: &str, condition: &str, c: &mut Check) -> Result<Option<i64>> {
     let plan: String = ctx
@@ -543,30 +454,29 @@ async fn count_rows(ctx: &Ctx<'_>, table: &str, condition: &str, c: &mut Check) 
     if ctx.opts.quick {
         return Ok(None);
     }
-    let step = CHECKS.iter().position(|d| d.title == c.title).unwrap_or(0);
-    Ok(Some(count_in_ranges(ctx, table, condition, step).await?))
+    Ok(Some(count_in_ranges(ctx, table, condition, step_of(c.id)).await?))
 }
 
 async fn lonlat_missing(ctx: &Ctx<'_>) -> Result<Check> {
-    let mut c = check("points-lonlat-missing", "Points with coordinates but no lonlat");
+    let mut c = check(CheckId::PointsLonlatMissing);
     if !ctx.schema.has("points", &["lonlat", "latitude", "longitude"]) {
         return Ok(not_applicable(c, "points has no lonlat column yet (before 0.25.0) or no latitude/longitude any more"));
     }
-    let cond = "lonlat IS NULL AND latitude IS NOT NULL AND longitude IS NOT NULL";
-    let Some(n) = count_rows(ctx, "points", cond, &mut c).await? else { return Ok(skipped(c)) };
+    let cond = problem(c.id).condition.expect("a condition");
+    let Some(n) = count_rows(ctx, "points p", cond, &mut c).await? else { return Ok(skipped(c)) };
     let mut c = if ctx.pending.contains("20250222213848") {
         found(c, n, CheckStatus::Warning, format!("{n} points have latitude/longitude but no lonlat yet: the pending data migration 20250222213848 fills them."))
     } else {
         found(c, n, CheckStatus::Problem, format!("{n} points have latitude/longitude but no lonlat: the map fails on them (#949); the lonlat backfill never finished for them."))
     };
     if n > 0 {
-        c.sample = sample_ids(ctx.client, &format!("SELECT id FROM points WHERE {cond} ORDER BY id LIMIT 5")).await?;
+        c.sample = sample_ids(ctx.client, &format!("SELECT p.id FROM points p WHERE {cond} ORDER BY p.id LIMIT 5")).await?;
     }
     Ok(c)
 }
 
 async fn lonlat_conflicts(ctx: &Ctx<'_>) -> Result<Check> {
-    let mut c = check("points-lonlat-conflict", "Points whose lonlat backfill would collide");
+    let mut c = check(CheckId::PointsLonlatConflict);
     if !ctx.schema.has("points", &["lonlat", "latitude", "longitude", "timestamp", "user_id"]) {
         return Ok(not_applicable(c, "points has no lonlat column yet (before 0.25.0)"));
     }
@@ -585,14 +495,15 @@ async fn lonlat_conflicts(ctx: &Ctx<'_>) -> Result<Check> {
 }
 
 async fn null_timestamp(ctx: &Ctx<'_>) -> Result<Check> {
-    let mut c = check("points-without-timestamp", "Points without a timestamp");
+    let mut c = check(CheckId::PointsWithoutTimestamp);
     if !ctx.schema.has("points", &["timestamp"]) {
         return Ok(not_applicable(c, "points has no timestamp column"));
     }
-    let Some(n) = count_rows(ctx, "points", "timestamp IS NULL", &mut c).await? else { return Ok(skipped(c)) };
+    let cond = problem(c.id).condition.expect("a condition");
+    let Some(n) = count_rows(ctx, "points p", cond, &mut c).await? else { return Ok(skipped(c)) };
     let mut c = found(c, n, CheckStatus::Warning, format!("{n} points have no timestamp: migration 20260113230537 takes it from raw_data; rows without a date there stay invalid."));
     if n > 0 {
-        c.sample = sample_ids(ctx.client, "SELECT id FROM points WHERE timestamp IS NULL ORDER BY id LIMIT 5").await?;
+        c.sample = sample_ids(ctx.client, &format!("SELECT p.id FROM points p WHERE {cond} ORDER BY p.id LIMIT 5")).await?;
     }
     Ok(c)
 }
@@ -600,32 +511,39 @@ async fn null_timestamp(ctx: &Ctx<'_>) -> Result<Check> {
 /// A unique index Dawarich builds, whose duplicates make its migration fail (or get deleted by it).
 #[derive(Debug, Clone, Copy)]
 pub struct DupSpec {
-    pub id: &'static str,
-    pub table: &'static str,
+    pub id: CheckId,
     pub columns: &'static [&'static str],
     pub index: &'static str,
-    /// Whether Dawarich's own migration removes the duplicates first (we quarantine them instead).
-    pub migration_dedupes: bool,
     /// Which row of a group stays: Dawarich's stats dedupe keeps the newest, the others the oldest.
     pub keep_highest: bool,
 }
 
 /// Every unique index Dawarich creates over user data (facts.md §3, §9).
 pub static DUPS: [DupSpec; 5] = [
-    DupSpec { id: "duplicate-points-latlon", table: "points", columns: &["latitude", "longitude", "timestamp", "user_id"], index: "unique_points_lat_long_timestamp_user_id_index", migration_dedupes: true, keep_highest: false },
-    DupSpec { id: "duplicate-points-lonlat", table: "points", columns: &["lonlat", "timestamp", "user_id"], index: "index_points_on_lonlat_timestamp_user_id", migration_dedupes: false, keep_highest: false },
-    DupSpec { id: "duplicate-stats", table: "stats", columns: &["user_id", "year", "month"], index: "index_stats_on_user_id_year_month", migration_dedupes: true, keep_highest: true },
-    DupSpec { id: "duplicate-place-visits", table: "place_visits", columns: &["visit_id", "place_id"], index: "idx_place_visits_visit_id_place_id", migration_dedupes: true, keep_highest: false },
-    DupSpec { id: "duplicate-raw-data-archives", table: "points_raw_data_archives", columns: &["user_id", "year", "month", "chunk_number"], index: "index_raw_data_archives_uniqueness", migration_dedupes: false, keep_highest: false },
+    DupSpec { id: CheckId::DuplicatePointsLatlon, columns: &["latitude", "longitude", "timestamp", "user_id"], index: "unique_points_lat_long_timestamp_user_id_index", keep_highest: false },
+    DupSpec { id: CheckId::DuplicatePointsLonlat, columns: &["lonlat", "timestamp", "user_id"], index: "index_points_on_lonlat_timestamp_user_id", keep_highest: false },
+    DupSpec { id: CheckId::DuplicateStats, columns: &["user_id", "year", "month"], index: "index_stats_on_user_id_year_month", keep_highest: true },
+    DupSpec { id: CheckId::DuplicatePlaceVisits, columns: &["visit_id", "place_id"], index: "idx_place_visits_visit_id_place_id", keep_highest: false },
+    DupSpec { id: CheckId::DuplicateRawDataArchives, columns: &["user_id", "year", "month", "chunk_number"], index: "index_raw_data_archives_uniqueness", keep_highest: false },
 ];
 
 impl DupSpec {
+    /// The table the unique index is on.
+    pub fn table(&self) -> &'static str {
+        problem(self.id).table
+    }
+
+    /// Whether Dawarich's own migration removes the duplicates first (we quarantine them instead).
+    fn migration_dedupes(&self) -> bool {
+        !problem(self.id).effects.iter().any(|e| matches!(e, Effect::Fails(..)))
+    }
+
     /// The duplicate check `id` as Dawarich treats this database: with an INVALID
     /// `unique_points_lat_long_timestamp_user_id_index` left by an earlier attempt, Rails skips the
     /// schema migration's dedupe (lowest id kept) and the data migration keeps the highest id.
-    pub async fn for_database(client: &Client, id: &str) -> Result<Option<DupSpec>> {
+    pub async fn for_database(client: &Client, id: CheckId) -> Result<Option<DupSpec>> {
         let Some(spec) = DUPS.iter().find(|d| d.id == id).copied() else { return Ok(None) };
-        if spec.id != "duplicate-points-latlon" {
+        if spec.id != CheckId::DuplicatePointsLatlon {
             return Ok(Some(spec));
         }
         let invalid: bool = client.query_one("SELECT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND NOT indisvalid)", &[&spec.index]).await?.get(0);
@@ -638,88 +556,77 @@ impl DupSpec {
         let cmp = if self.keep_highest { ">" } else { "<" };
         let eq = self.columns.iter().map(|c| format!("q.\"{c}\" = p.\"{c}\"")).collect::<Vec<_>>().join(" AND ");
         let nn = self.columns.iter().map(|c| format!("p.\"{c}\" IS NOT NULL")).collect::<Vec<_>>().join(" AND ");
-        format!("{nn} AND EXISTS (SELECT 1 FROM {} q WHERE {eq} AND q.id {cmp} p.id)", self.table)
+        format!("{nn} AND EXISTS (SELECT 1 FROM {} q WHERE {eq} AND q.id {cmp} p.id)", self.table())
     }
 }
 
 async fn dup(ctx: &Ctx<'_>, spec: &DupSpec) -> Result<Check> {
     let spec = &DupSpec::for_database(ctx.client, spec.id).await?.unwrap_or(*spec);
-    let mut c = check(spec.id, &format!("Duplicates under {} ({})", spec.index, spec.columns.join(", ")));
-    c.title = CHECKS.iter().map(|d| d.title).find(|t| t.starts_with("Duplicate") && spec_matches(t, spec)).unwrap_or(&c.title).to_string();
-    if !ctx.schema.has_table(spec.table) || !ctx.schema.has(spec.table, spec.columns) {
-        return Ok(not_applicable(c, &format!("{} does not have these columns in this release", spec.table)));
+    let mut c = check(spec.id);
+    let name = spec.table();
+    if !ctx.schema.has_table(name) || !ctx.schema.has(name, spec.columns) {
+        return Ok(not_applicable(c, &format!("{} does not have these columns in this release", name)));
     }
-    if let Some(index) = ctx.schema.unique_on(spec.table, spec.columns) {
+    if let Some(index) = ctx.schema.unique_on(name, spec.columns) {
         c.detail = format!("guaranteed by the valid unique index {index}");
         return Ok(c);
     }
     // Pre-0.25 databases: the lat/lon index is only built by 20250120154555; after 0.25 it is gone
     // for good, so its absence there is not a problem.
-    if spec.id == "duplicate-points-latlon" && !ctx.pending.contains("20250120154555") {
+    if spec.id == CheckId::DuplicatePointsLatlon && !ctx.pending.contains("20250120154555") {
         return Ok(not_applicable(c, "the unique index on latitude/longitude is no longer part of Dawarich (dropped in 0.25.0)"));
     }
     let cond = spec.excess_condition();
-    let table = format!("{} p", spec.table);
+    let table = format!("{} p", name);
     // Without the unique index every row must be compared: a whole-table check. Twins are found
     // through an index on the key's leading column (in id ranges, with progress) when there is one,
     // else with one grouped scan.
-    let small = ctx.schema.estimate(spec.table) < 100_000;
+    let small = ctx.schema.estimate(name) < 100_000;
     c.full_scan = !small;
     if c.full_scan && ctx.opts.quick {
         return Ok(skipped(c));
     }
-    let step = CHECKS.iter().position(|d| d.title == c.title).unwrap_or(0);
+    let step = step_of(c.id);
     let n = if small {
         ctx.client.query_one(&format!("SELECT count(*) FROM {table} WHERE {cond}"), &[]).await?.get(0)
-    } else if ctx.schema.leading_index(spec.table, spec.columns[0]) || ctx.schema.leading_index(spec.table, "user_id") {
+    } else if ctx.schema.leading_index(name, spec.columns[0]) || ctx.schema.leading_index(name, "user_id") {
         count_in_ranges(ctx, &table, &cond, step).await?
     } else {
         let cols = spec.columns.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
         let nn = spec.columns.iter().map(|c| format!("\"{c}\" IS NOT NULL")).collect::<Vec<_>>().join(" AND ");
         ctx.client
-            .query_one(&format!("SELECT coalesce(sum(n - 1), 0)::bigint FROM (SELECT count(*) n FROM {} WHERE {nn} GROUP BY {cols} HAVING count(*) > 1) g", spec.table), &[])
+            .query_one(&format!("SELECT coalesce(sum(n - 1), 0)::bigint FROM (SELECT count(*) n FROM {} WHERE {nn} GROUP BY {cols} HAVING count(*) > 1) g", name), &[])
             .await?
             .get(0)
     };
-    let (status, what) = if spec.migration_dedupes {
+    let (status, what) = if spec.migration_dedupes() {
         (CheckStatus::Warning, "Dawarich's migration deletes them; Dawarich Doctor quarantines them instead (restorable)")
     } else {
         (CheckStatus::Problem, "building the unique index fails on them")
     };
-    let mut c = found(c, n, status, format!("{n} {} rows duplicate another row on ({}) and no unique index {} exists yet: {what}.", spec.table, spec.columns.join(", "), spec.index));
+    let mut c = found(c, n, status, format!("{n} {} rows duplicate another row on ({}) and no unique index {} exists yet: {what}.", name, spec.columns.join(", "), spec.index));
     if n > 0 {
         c.sample = sample_ids(ctx.client, &format!("SELECT p.id FROM {table} WHERE {cond} ORDER BY p.id LIMIT 5")).await?;
     }
     Ok(c)
 }
 
-fn spec_matches(title: &str, spec: &DupSpec) -> bool {
-    match spec.id {
-        "duplicate-points-latlon" => title.contains("latitude"),
-        "duplicate-points-lonlat" => title.contains("(lonlat"),
-        "duplicate-stats" => title.contains("stats"),
-        "duplicate-place-visits" => title.contains("place visits"),
-        _ => title.contains("archives"),
-    }
-}
-
 async fn null_settings(ctx: &Ctx<'_>) -> Result<Check> {
-    let c = check("users-null-settings", "Users with NULL settings");
+    let c = check(CheckId::UsersNullSettings);
     if !ctx.schema.has("users", &["settings"]) {
         return Ok(not_applicable(c, "users has no settings column (before 0.7.1)"));
     }
-    // Dawarich's User scope hides soft-deleted users: its migrations never load them.
-    let cond = if ctx.schema.has("users", &["deleted_at"]) { "settings IS NULL AND deleted_at IS NULL" } else { "settings IS NULL" };
-    let n: i64 = ctx.client.query_one(&format!("SELECT count(*) FROM users WHERE {cond}"), &[]).await?.get(0);
+    let cond = problem(c.id).condition.expect("a condition");
+    let n: i64 = ctx.client.query_one(&format!("SELECT count(*) FROM users p WHERE {cond}"), &[]).await?.get(0);
     let mut c = found(c, n, CheckStatus::Problem, format!("{n} users have NULL settings."));
     if n > 0 {
-        c.sample = sample_ids(ctx.client, &format!("SELECT id FROM users WHERE {cond} ORDER BY id LIMIT 5")).await?;
+        c.sample = sample_ids(ctx.client, &format!("SELECT p.id FROM users p WHERE {cond} ORDER BY p.id LIMIT 5")).await?;
     }
     Ok(c)
 }
 
 async fn invalid_indexes(ctx: &Ctx<'_>) -> Result<Check> {
-    let c = check("invalid-indexes", "INVALID indexes");
+    let c = check(CheckId::InvalidIndexes);
     let bad: Vec<String> = ctx.schema.indexes.iter().filter(|(_, i)| !i.valid).map(|(n, i)| format!("{n} on {}", i.table)).collect();
     let n = bad.len() as i64;
     let mut c = found(c, n, CheckStatus::Problem, format!("{n} indexes are INVALID (left by an interrupted CREATE INDEX CONCURRENTLY): `IF NOT EXISTS` keeps them, so the index never works; they must be rebuilt."));
@@ -728,7 +635,7 @@ async fn invalid_indexes(ctx: &Ctx<'_>) -> Result<Check> {
 }
 
 async fn long_sessions(ctx: &Ctx<'_>) -> Result<Check> {
-    let c = check("blocking-sessions", "Sessions that would block DDL");
+    let c = check(CheckId::BlockingSessions);
     let rows = ctx
         .client
         .query(
@@ -751,7 +658,7 @@ async fn long_sessions(ctx: &Ctx<'_>) -> Result<Check> {
 }
 
 async fn postgis(ctx: &Ctx<'_>) -> Result<Check> {
-    let c = check("postgis", "PostGIS available for the upgrade");
+    let c = check(CheckId::Postgis);
     let s = ctx.server;
     if s.postgis_version.is_some() {
         let mut c = c;

@@ -14,6 +14,7 @@ pub mod diagnose;
 pub mod error;
 pub mod fixtures;
 pub mod probe;
+pub mod problems;
 pub mod profiles;
 pub mod progress;
 pub mod repair;

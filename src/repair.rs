@@ -5,13 +5,15 @@
 
 use std::time::Instant;
 
-use dawarich_doctor_model::{ProgressEvent, RepairOutcome, RepairPreview, RuleCount, StrategyPreview, UndoRow};
+use dawarich_doctor_model::{CheckId, ProgressEvent, RepairOutcome, RepairPreview, RuleCount, StrategyId, StrategyPreview, UndoRow};
 
 use crate::audit::{install_support, new_run_id, Audit};
 use crate::batch::{self, walk, Ranges};
 use crate::connect::{connect, ConnectOptions, Db};
 use crate::diagnose::DupSpec;
 use crate::error::{Error, Result};
+use crate::problems::problem;
+use crate::schema::quote_ident;
 use crate::progress::{Cancel, Progress};
 
 /// One step of a strategy over one table.
@@ -35,7 +37,7 @@ struct Rule {
 
 #[derive(Debug, Clone)]
 struct Strategy {
-    name: &'static str,
+    name: StrategyId,
     description: &'static str,
     needs_user: bool,
     rules: Vec<Rule>,
@@ -66,27 +68,26 @@ fn ids(v: &[i64]) -> String {
     format!("'{{{}}}'::bigint[]", v.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
 }
 
-async fn owner_plan(db: &Db, check: &str, user: Option<i64>, strategy: Option<&str>) -> Result<Plan> {
+async fn owner_plan(db: &Db, check: CheckId, user: Option<i64>, strategy: Option<StrategyId>) -> Result<Plan> {
     let live = live(db).await?;
-    let condition = match check {
-        "points-without-user" => "p.user_id IS NULL".to_string(),
-        "points-user-missing" | "points-user-soft-deleted" => {
-            let sql = if check == "points-user-missing" {
+    let condition = match problem(check).condition {
+        Some(c) => c.to_string(),
+        None => {
+            let sql = if check == CheckId::PointsUserMissing {
                 "SELECT DISTINCT p.user_id FROM points p WHERE p.user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = p.user_id)"
             } else {
                 "SELECT id FROM users WHERE deleted_at IS NOT NULL"
             };
-            if check == "points-user-soft-deleted" && !has(db, "users", "deleted_at").await? {
+            if check == CheckId::PointsUserSoftDeleted && !has(db, "users", "deleted_at").await? {
                 return Err(Error::Refused("this release has no soft-deleted users (users.deleted_at)".into()));
             }
             let bad: Vec<i64> = db.query(sql, &[]).await?.iter().map(|r| r.get(0)).collect();
             format!("p.user_id = ANY({})", ids(&bad))
         }
-        _ => unreachable!(),
     };
     let mut infer = Vec::new();
     // The inference maps cost a scan of points: built only when `infer` is previewed or run.
-    let want_infer = strategy.is_none_or(|s| s == "infer");
+    let want_infer = strategy.is_none_or(|s| s == StrategyId::Infer);
     if want_infer && has(db, "points", "import_id").await? {
         let owner = format!("(SELECT i.user_id FROM imports i JOIN users u ON u.id = i.user_id WHERE i.id = p.import_id AND {live})");
         infer.push(Rule {
@@ -143,14 +144,14 @@ async fn owner_plan(db: &Db, check: &str, user: Option<i64>, strategy: Option<&s
         None => vec![],
     };
     Ok(Plan {
-        title: crate::diagnose::owner_check_title(check).unwrap_or("Points without a live owner").into(),
+        title: problem(check).title.into(),
         table: "points",
         condition,
         strategies: vec![
-            Strategy { name: "infer", description: "give each point the owner its data names (import, OwnTracks topic or tracker id, the only user); the rest stay as they are", needs_user: false, rules: infer },
-            Strategy { name: "assign", description: "assign every remaining point to the user given with --user", needs_user: true, rules: assign },
+            Strategy { name: StrategyId::Infer, description: "give each point the owner its data names (import, OwnTracks topic or tracker id, the only user); the rest stay as they are", needs_user: false, rules: infer },
+            Strategy { name: StrategyId::Assign, description: "assign every remaining point to the user given with --user", needs_user: true, rules: assign },
             Strategy {
-                name: "quarantine",
+                name: StrategyId::Quarantine,
                 description: "move the points into quarantine (restorable with undo)",
                 needs_user: false,
                 rules: vec![Rule { name: "quarantine", description: "moved to dawarich_doctor.quarantine_points".into(), table: "points", condition: "true".into(), action: Action::Quarantine { reason: format!("{check}: no live owner") } }],
@@ -163,8 +164,8 @@ fn lonlat_of(p: &str) -> String {
     format!("ST_SetSRID(ST_MakePoint({p}.longitude, {p}.latitude), 4326)::geography")
 }
 
-fn lonlat_plan(check: &str) -> Plan {
-    let base = "p.lonlat IS NULL AND p.latitude IS NOT NULL AND p.longitude IS NOT NULL".to_string();
+fn lonlat_plan(check: CheckId) -> Plan {
+    let base = problem(CheckId::PointsLonlatMissing).condition.expect("a condition").to_string();
     let collides = format!(
         "(EXISTS (SELECT 1 FROM points q WHERE q.user_id = p.user_id AND q.timestamp = p.timestamp AND q.lonlat = {l})
           OR EXISTS (SELECT 1 FROM points q WHERE q.user_id = p.user_id AND q.timestamp = p.timestamp AND q.id < p.id AND q.lonlat IS NULL
@@ -179,23 +180,23 @@ fn lonlat_plan(check: &str) -> Plan {
         action: Action::Quarantine { reason: "would duplicate (lonlat, timestamp, user_id) when lonlat is filled".into() },
     };
     let fill = Rule { name: "backfill", description: "lonlat set from latitude/longitude".into(), table: "points", condition: "true".into(), action: Action::Update { set: format!("lonlat = {}", lonlat_of("p")), cols: vec!["lonlat"] } };
-    let strategies = if check == "points-lonlat-conflict" {
-        vec![Strategy { name: "quarantine", description: "quarantine the colliding twins so the lonlat backfill can run", needs_user: false, rules: vec![quarantine] }]
+    let strategies = if check == CheckId::PointsLonlatConflict {
+        vec![Strategy { name: StrategyId::Quarantine, description: "quarantine the colliding twins so the lonlat backfill can run", needs_user: false, rules: vec![quarantine] }]
     } else {
-        vec![Strategy { name: "backfill", description: "fill lonlat from latitude/longitude, quarantining colliding twins first", needs_user: false, rules: vec![quarantine, fill] }]
+        vec![Strategy { name: StrategyId::Backfill, description: "fill lonlat from latitude/longitude, quarantining colliding twins first", needs_user: false, rules: vec![quarantine, fill] }]
     };
-    Plan { title: "Points with coordinates but no lonlat".into(), table: "points", condition: base, strategies }
+    Plan { title: problem(check).title.into(), table: "points", condition: base, strategies }
 }
 
 fn duplicate_plan(spec: &DupSpec) -> Plan {
     let keep_highest = spec.keep_highest;
-    let table: &'static str = spec.table;
+    let table = spec.table();
     Plan {
-        title: format!("Duplicates under {}", spec.index),
+        title: problem(spec.id).title.into(),
         table,
         condition: spec.excess_condition(),
         strategies: vec![Strategy {
-            name: "quarantine",
+            name: StrategyId::Quarantine,
             description: if keep_highest { "keep the newest row of each group (as Dawarich does), quarantine the others" } else { "keep the oldest row of each group (as Dawarich does), quarantine the others" },
             needs_user: false,
             rules: vec![Rule {
@@ -210,12 +211,13 @@ fn duplicate_plan(spec: &DupSpec) -> Plan {
 }
 
 fn settings_plan() -> Plan {
+    let p = problem(CheckId::UsersNullSettings);
     Plan {
-        title: "Users with NULL settings".into(),
-        table: "users",
-        condition: "p.settings IS NULL".into(),
+        title: p.title.into(),
+        table: p.table,
+        condition: p.condition.expect("a condition").into(),
         strategies: vec![Strategy {
-            name: "default",
+            name: StrategyId::Default,
             description: "set settings to an empty object, which Dawarich's own SQL reads NULL as (COALESCE(settings, '{}')); its migrations then add their keys",
             needs_user: false,
             rules: vec![Rule {
@@ -229,31 +231,20 @@ fn settings_plan() -> Plan {
     }
 }
 
-/// The checks `repair` knows.
-pub const CHECKS: &[&str] = &[
-    "points-without-user",
-    "points-user-missing",
-    "points-user-soft-deleted",
-    "points-lonlat-missing",
-    "points-lonlat-conflict",
-    "duplicate-points-latlon",
-    "duplicate-points-lonlat",
-    "duplicate-stats",
-    "duplicate-place-visits",
-    "duplicate-raw-data-archives",
-    "users-null-settings",
-    "invalid-indexes",
-];
-
-async fn plan_for(db: &Db, check: &str, user: Option<i64>, strategy: Option<&str>) -> Result<Plan> {
+/// What `repair` can do for `check`, with the chosen user for `assign`.
+async fn plan_for(db: &Db, check: CheckId, user: Option<i64>, strategy: Option<StrategyId>) -> Result<Plan> {
     match check {
-        "points-without-user" | "points-user-missing" | "points-user-soft-deleted" => owner_plan(db, check, user, strategy).await,
-        "points-lonlat-missing" | "points-lonlat-conflict" => Ok(lonlat_plan(check)),
-        "users-null-settings" => Ok(settings_plan()),
-        c => match DupSpec::for_database(db, c).await? {
-            Some(spec) => Ok(duplicate_plan(&spec)),
-            None => Err(Error::Refused(format!("unknown check {c:?}; repairable checks: {}", CHECKS.join(", ")))),
-        },
+        CheckId::PointsWithoutUser | CheckId::PointsUserMissing | CheckId::PointsUserSoftDeleted => owner_plan(db, check, user, strategy).await,
+        CheckId::PointsLonlatMissing | CheckId::PointsLonlatConflict => Ok(lonlat_plan(check)),
+        CheckId::UsersNullSettings => Ok(settings_plan()),
+        CheckId::DuplicatePointsLatlon | CheckId::DuplicatePointsLonlat | CheckId::DuplicateStats | CheckId::DuplicatePlaceVisits | CheckId::DuplicateRawDataArchives => {
+            Ok(duplicate_plan(&DupSpec::for_database(db, check).await?.expect("every duplicate check has its index")))
+        }
+        CheckId::InvalidIndexes | CheckId::PointsWithoutTimestamp | CheckId::BlockingSessions | CheckId::Postgis => Err(Error::Refused(format!(
+            "{} has no repair of its rows; repairable checks: {}",
+            check,
+            crate::problems::repairable().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")
+        ))),
     }
 }
 
@@ -283,21 +274,21 @@ fn statement(plan: &Plan, rule: &Rule) -> String {
 }
 
 /// Counts, per strategy, how many rows each rule would resolve (rules in order). Read-only.
-pub async fn preview(db: &Db, check: &str) -> Result<RepairPreview> {
-    if check == "invalid-indexes" {
+pub async fn preview(db: &Db, check: CheckId) -> Result<RepairPreview> {
+    if check == CheckId::InvalidIndexes {
         let rows = db.query("SELECT c.relname::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE NOT i.indisvalid AND c.relnamespace = current_schema()::regnamespace ORDER BY 1", &[]).await?;
         let names: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
         return Ok(RepairPreview {
-            check: check.into(),
-            title: "INVALID indexes".into(),
+            check,
+            title: problem(check).title.into(),
             count: names.len() as i64,
             sample: names.clone(),
             strategies: vec![StrategyPreview {
-                name: "rebuild".into(),
+                name: StrategyId::Rebuild,
                 description: "drop each INVALID index and build it again (concurrently on big tables)".into(),
                 needs_user: false,
                 rules: vec![RuleCount { rule: "rebuild".into(), description: "indexes rebuilt".into(), count: names.len() as i64 }],
-                sql: names.iter().map(|n| format!("DROP INDEX CONCURRENTLY \"{n}\"; CREATE INDEX CONCURRENTLY …")).collect(),
+                sql: names.iter().map(|n| format!("DROP INDEX CONCURRENTLY {}; CREATE INDEX CONCURRENTLY …", quote_ident(n))).collect(),
             }],
         });
     }
@@ -320,26 +311,26 @@ pub async fn preview(db: &Db, check: &str) -> Result<RepairPreview> {
             rules.push(RuleCount { rule: r.name.into(), description: r.description.clone(), count: n });
             earlier.push(format!("({})", r.condition));
         }
-        let remaining = if s.name == "infer" { count - rules.iter().map(|r| r.count).sum::<i64>() } else { 0 };
-        if s.name == "infer" {
+        let remaining = if s.name == StrategyId::Infer { count - rules.iter().map(|r| r.count).sum::<i64>() } else { 0 };
+        if s.name == StrategyId::Infer {
             rules.push(RuleCount { rule: "unresolved".into(), description: "no rule names an owner: assign them to a user, or quarantine them".into(), count: remaining });
         }
         strategies.push(StrategyPreview {
-            name: s.name.into(),
+            name: s.name,
             description: s.description.into(),
             needs_user: s.needs_user,
             rules,
             sql: s.rules.iter().map(|r| statement(&plan, r)).collect(),
         });
     }
-    Ok(RepairPreview { check: check.into(), title: plan.title, count, sample, strategies })
+    Ok(RepairPreview { check, title: plan.title, count, sample, strategies })
 }
 
 /// How a repair runs.
 #[derive(Debug, Clone)]
 pub struct RepairOptions {
-    pub check: String,
-    pub strategy: String,
+    pub check: CheckId,
+    pub strategy: StrategyId,
     /// For `assign`.
     pub user: Option<i64>,
     /// Rows per range (one transaction each).
@@ -355,24 +346,24 @@ pub async fn repair(conn: &ConnectOptions, opts: &RepairOptions, progress: &dyn 
     let run_id = new_run_id();
     let audit = Audit::new(run_id.clone(), opts.audit_file.clone());
     db.execute("SELECT set_config('dawarich_doctor.run_id', $1, false)", &[&run_id]).await?;
-    if opts.check == "invalid-indexes" {
+    if opts.check == CheckId::InvalidIndexes {
         let n = rebuild_invalid_indexes(&db, &audit).await?;
         return Ok(RepairOutcome {
             run_id,
-            check: opts.check.clone(),
-            strategy: "rebuild".into(),
+            check: opts.check,
+            strategy: StrategyId::Rebuild,
             rules: vec![RuleCount { rule: "rebuild".into(), description: "indexes rebuilt".into(), count: n }],
             quarantined: 0,
             longest_transaction_ms: 0,
             elapsed_ms: started.elapsed().as_millis() as u64,
         });
     }
-    let plan = plan_for(&db, &opts.check, opts.user, Some(&opts.strategy)).await?;
+    let plan = plan_for(&db, opts.check, opts.user, Some(opts.strategy)).await?;
     let strategy = plan
         .strategies
         .iter()
         .find(|s| s.name == opts.strategy)
-        .ok_or_else(|| Error::Refused(format!("unknown strategy {:?} for {}; choose one of: {}", opts.strategy, opts.check, plan.strategies.iter().map(|s| s.name).collect::<Vec<_>>().join(", "))))?;
+        .ok_or_else(|| Error::Refused(format!("unknown strategy {:?} for {}; choose one of: {}", opts.strategy, opts.check, plan.strategies.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "))))?;
     if strategy.needs_user && opts.user.is_none() {
         return Err(Error::Refused(format!("strategy {} needs --user ID (a live user to own the rows)", strategy.name)));
     }
@@ -418,8 +409,8 @@ pub async fn repair(conn: &ConnectOptions, opts: &RepairOptions, progress: &dyn 
     progress.emit(ProgressEvent::Done { ok: true, message: format!("repair {} finished (run {run_id})", opts.check) });
     Ok(RepairOutcome {
         run_id,
-        check: opts.check.clone(),
-        strategy: strategy.name.into(),
+        check: opts.check,
+        strategy: strategy.name,
         rules,
         quarantined,
         longest_transaction_ms: longest.as_millis() as u64,
@@ -435,7 +426,7 @@ async fn rebuild_invalid_indexes(db: &Db, audit: &Audit) -> Result<i64> {
     for r in &rows {
         let (name, def): (String, String) = (r.get(0), r.get(1));
         let create = def.replacen("INDEX ", "INDEX CONCURRENTLY ", 1);
-        for sql in [format!("DROP INDEX CONCURRENTLY IF EXISTS \"{name}\""), create] {
+        for sql in [format!("DROP INDEX CONCURRENTLY IF EXISTS {}", quote_ident(&name)), create] {
             let t = Instant::now();
             if let Err(e) = db.batch_execute(&sql).await {
                 let _ = audit.record(db, "repair", &sql, None, t.elapsed(), "failed").await;
@@ -463,4 +454,32 @@ pub async fn undo(conn: &ConnectOptions, run_id: &str, audit_file: Option<std::p
     let n: i64 = rows.iter().map(|r| r.reverted + r.restored).sum();
     audit.record(&db, "undo", &sql.replace("$1", &format!("'{run_id}'")), Some(n as u64), t.elapsed(), "ok").await?;
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(action: Action) -> (Plan, Rule) {
+        let rule = Rule { name: "r", description: String::new(), table: "points", condition: "p.topic = 'a'".into(), action };
+        (Plan { title: String::new(), table: "points", condition: "p.user_id IS NULL".into(), strategies: vec![] }, rule)
+    }
+
+    #[test]
+    fn an_update_keeps_the_old_values_of_its_range_for_undo() {
+        let (p, r) = plan(Action::Update { set: "user_id = 7".into(), cols: vec!["user_id"] });
+        let sql = statement(&p, &r);
+        assert!(sql.contains("UPDATE \"points\" p SET user_id = 7"), "{sql}");
+        assert!(sql.contains("p.id >= $1 AND p.id < $2 AND (p.user_id IS NULL) AND (p.topic = 'a')"), "{sql}");
+        assert!(sql.contains("INSERT INTO dawarich_doctor.repair_undo") && sql.contains("jsonb_build_object('user_id', old.\"user_id\")"), "{sql}");
+    }
+
+    #[test]
+    fn a_quarantine_passes_its_range_condition_and_escapes_the_reason() {
+        let (p, r) = plan(Action::Quarantine { reason: "it's a twin".into() });
+        let sql = statement(&p, &r);
+        assert!(sql.starts_with("SELECT dawarich_doctor.quarantine_delete('\"points\"'"), "{sql}");
+        assert!(sql.contains("$cond$(p.user_id IS NULL) AND (p.topic = 'a')$cond$"), "{sql}");
+        assert!(sql.ends_with("'it''s a twin')"), "{sql}");
+    }
 }

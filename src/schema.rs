@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use dawarich_doctor_model::SchemaDifference;
+use dawarich_doctor_model::{Change, ObjectKind, SchemaDifference};
 use tokio_postgres::Client;
 
 use crate::catalog::split_statements;
@@ -69,7 +69,8 @@ async fn read(client: &Client, ns: &str) -> Result<Snapshot> {
     Ok(s)
 }
 
-fn quote_ident(s: &str) -> String {
+/// An SQL identifier, quoted when it needs it.
+pub(crate) fn quote_ident(s: &str) -> String {
     if s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
         s.to_string()
     } else {
@@ -115,9 +116,9 @@ fn expected_extensions(sql: &str) -> BTreeSet<String> {
 /// Differences between what `expected` has and what `actual` has.
 pub fn diff(expected: &Snapshot, actual: &Snapshot) -> Vec<SchemaDifference> {
     let mut out = Vec::new();
-    let d = |change: &str, object: &str, name: String, e: Option<&String>, a: Option<&String>| SchemaDifference {
-        change: change.into(),
-        object: object.into(),
+    let d = |change: Change, object: ObjectKind, name: String, e: Option<&String>, a: Option<&String>| SchemaDifference {
+        change,
+        object,
         name,
         expected: e.cloned(),
         actual: a.cloned(),
@@ -125,50 +126,50 @@ pub fn diff(expected: &Snapshot, actual: &Snapshot) -> Vec<SchemaDifference> {
     };
     for e in expected.extensions.difference(&actual.extensions) {
         if e != "plpgsql" {
-            out.push(d("missing", "extension", e.clone(), None, None));
+            out.push(d(Change::Missing, ObjectKind::Extension, e.clone(), None, None));
         }
     }
     for t in expected.tables.difference(&actual.tables) {
-        out.push(d("missing", "table", t.clone(), None, None));
+        out.push(d(Change::Missing, ObjectKind::Table, t.clone(), None, None));
     }
     for t in actual.tables.difference(&expected.tables) {
-        out.push(d("extra", "table", t.clone(), None, None));
+        out.push(d(Change::Extra, ObjectKind::Table, t.clone(), None, None));
     }
     let both = |t: &String| expected.tables.contains(t) && actual.tables.contains(t);
     for ((t, c), e) in &expected.columns {
         match actual.columns.get(&(t.clone(), c.clone())) {
-            None if both(t) => out.push(d("missing", "column", format!("{t}.{c}"), Some(e), None)),
-            Some(a) if a != e => out.push(d("different", "column", format!("{t}.{c}"), Some(e), Some(a))),
+            None if both(t) => out.push(d(Change::Missing, ObjectKind::Column, format!("{t}.{c}"), Some(e), None)),
+            Some(a) if a != e => out.push(d(Change::Different, ObjectKind::Column, format!("{t}.{c}"), Some(e), Some(a))),
             _ => {}
         }
     }
     for ((t, c), a) in &actual.columns {
         if both(t) && !expected.columns.contains_key(&(t.clone(), c.clone())) {
-            out.push(d("extra", "column", format!("{t}.{c}"), None, Some(a)));
+            out.push(d(Change::Extra, ObjectKind::Column, format!("{t}.{c}"), None, Some(a)));
         }
     }
     for (name, (t, e)) in &expected.indexes {
         match actual.indexes.get(name) {
-            None if actual.tables.contains(t) => out.push(d("missing", "index", name.clone(), Some(e), None)),
-            Some((_, a)) if a != e => out.push(d("different", "index", name.clone(), Some(e), Some(a))),
+            None if actual.tables.contains(t) => out.push(d(Change::Missing, ObjectKind::Index, name.clone(), Some(e), None)),
+            Some((_, a)) if a != e => out.push(d(Change::Different, ObjectKind::Index, name.clone(), Some(e), Some(a))),
             _ => {}
         }
     }
     for (name, (t, a)) in &actual.indexes {
         if expected.tables.contains(t) && !expected.indexes.contains_key(name) {
-            out.push(d("extra", "index", name.clone(), None, Some(a)));
+            out.push(d(Change::Extra, ObjectKind::Index, name.clone(), None, Some(a)));
         }
     }
     for ((t, n), e) in &expected.constraints {
         match actual.constraints.get(&(t.clone(), n.clone())) {
-            None if actual.tables.contains(t) => out.push(d("missing", "constraint", format!("{t}.{n}"), Some(e), None)),
-            Some(a) if a != e => out.push(d("different", "constraint", format!("{t}.{n}"), Some(e), Some(a))),
+            None if actual.tables.contains(t) => out.push(d(Change::Missing, ObjectKind::Constraint, format!("{t}.{n}"), Some(e), None)),
+            Some(a) if a != e => out.push(d(Change::Different, ObjectKind::Constraint, format!("{t}.{n}"), Some(e), Some(a))),
             _ => {}
         }
     }
     for ((t, n), a) in &actual.constraints {
         if expected.tables.contains(t) && !expected.constraints.contains_key(&(t.clone(), n.clone())) {
-            out.push(d("extra", "constraint", format!("{t}.{n}"), None, Some(a)));
+            out.push(d(Change::Extra, ObjectKind::Constraint, format!("{t}.{n}"), None, Some(a)));
         }
     }
     out
@@ -192,7 +193,7 @@ pub fn explain_leaks(diffs: &mut [SchemaDifference]) {
     let leaks = LEAKS_TSV.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).map(|l| l.split('\t').collect::<Vec<_>>());
     for leak in leaks {
         let [change, object, name, found, why] = leak[..] else { continue };
-        for d in diffs.iter_mut().filter(|d| d.change == change && d.object == object && d.name == name) {
+        for d in diffs.iter_mut().filter(|d| d.change.as_str() == change && d.object.as_str() == object && d.name == name) {
             if found.is_empty() || d.actual.as_deref().is_some_and(|a| a.contains(found)) {
                 d.note = Some(why.to_string());
             }
@@ -216,30 +217,77 @@ pub fn repair_statements(tag: &str, missing: &[SchemaDifference]) -> Result<Vec<
         Some((name, w.next()?.trim_matches('"').to_string()))
     };
     let mut out = Vec::new();
-    for m in missing.iter().filter(|m| m.change == "missing") {
-        match m.object.as_str() {
-            "table" => {
+    for m in missing.iter().filter(|m| m.change == Change::Missing) {
+        match m.object {
+            ObjectKind::Table => {
                 out.extend(stmts.iter().filter(|s| s.starts_with("CREATE TABLE") && table_of(s).as_deref() == Some(&m.name)).cloned());
                 out.extend(stmts.iter().filter(|s| index_parts(s).is_some_and(|(_, t)| t == m.name)).cloned());
                 out.extend(stmts.iter().filter(|s| s.starts_with("ALTER TABLE") && table_of(s).as_deref() == Some(&m.name)).cloned());
             }
-            "column" => {
+            ObjectKind::Column => {
                 let (t, c) = m.name.split_once('.').unwrap_or_default();
                 let create = stmts.iter().find(|s| s.starts_with("CREATE TABLE") && table_of(s).as_deref() == Some(t));
                 if let Some(line) = create.and_then(|s| s.lines().map(str::trim).find(|l| l.starts_with(&format!("\"{c}\" ")))) {
                     out.push(format!("ALTER TABLE \"{t}\" ADD COLUMN IF NOT EXISTS {}", line.trim_end_matches(',')));
                 }
             }
-            "index" => out.extend(stmts.iter().filter(|s| index_parts(s).is_some_and(|(n, _)| n == m.name)).cloned()),
-            "constraint" => {
+            ObjectKind::Index => out.extend(stmts.iter().filter(|s| index_parts(s).is_some_and(|(n, _)| n == m.name)).cloned()),
+            ObjectKind::Constraint => {
                 let (t, n) = m.name.split_once('.').unwrap_or_default();
                 out.extend(stmts.iter().filter(|s| table_of(s).as_deref() == Some(t) && s.contains(&format!("CONSTRAINT \"{n}\""))).cloned());
             }
-            _ => {}
+            ObjectKind::Extension => {}
         }
     }
     // tables first, then columns, then indexes and constraints
     out.sort_by_key(|s| if s.starts_with("CREATE TABLE") { 0 } else if s.contains("ADD COLUMN") { 1 } else if s.starts_with("CREATE") { 2 } else { 3 });
     out.dedup();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(tables: &[&str], columns: &[(&str, &str, &str)], indexes: &[(&str, &str, &str)]) -> Snapshot {
+        Snapshot {
+            tables: tables.iter().map(|t| t.to_string()).collect(),
+            columns: columns.iter().map(|(t, c, d)| ((t.to_string(), c.to_string()), d.to_string())).collect(),
+            indexes: indexes.iter().map(|(n, t, d)| (n.to_string(), (t.to_string(), d.to_string()))).collect(),
+            ..Snapshot::default()
+        }
+    }
+
+    #[test]
+    fn diff_names_what_is_missing_extra_and_different() {
+        let expected = snapshot(&["points", "users"], &[("points", "id", "bigint NOT NULL"), ("points", "lonlat", "geography"), ("users", "settings", "jsonb DEFAULT '{}'")], &[("i_lonlat", "points", "CREATE INDEX i_lonlat ON points (lonlat)")]);
+        let actual = snapshot(&["points", "users", "notes"], &[("points", "id", "bigint NOT NULL"), ("users", "settings", "jsonb"), ("users", "extra", "text"), ("notes", "id", "bigint")], &[]);
+        let got: Vec<(Change, ObjectKind, String)> = diff(&expected, &actual).into_iter().map(|d| (d.change, d.object, d.name)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (Change::Extra, ObjectKind::Table, "notes".to_string()),
+                (Change::Missing, ObjectKind::Column, "points.lonlat".to_string()),
+                (Change::Different, ObjectKind::Column, "users.settings".to_string()),
+                (Change::Extra, ObjectKind::Column, "users.extra".to_string()),
+                (Change::Missing, ObjectKind::Index, "i_lonlat".to_string()),
+            ]
+        );
+        assert!(diff(&expected, &expected).is_empty());
+    }
+
+    #[test]
+    fn a_known_leftover_is_explained_only_when_its_definition_matches() {
+        let d = |actual: &str| SchemaDifference { change: Change::Different, object: ObjectKind::Column, name: "users.settings".into(), expected: None, actual: Some(actual.into()), note: None };
+        let mut diffs = vec![d(r#"jsonb DEFAULT '{"fog_of_war_meters": "200"}'::jsonb"#), d(r#"jsonb DEFAULT '{"fog_of_war_meters": "300"}'::jsonb"#)];
+        explain_leaks(&mut diffs);
+        assert!(diffs[0].note.as_deref().is_some_and(|n| n.contains("0.8.1–0.9.3")), "{:?}", diffs[0]);
+        assert_eq!(diffs[1].note, None);
+    }
+
+    #[test]
+    fn identifiers_are_quoted_when_they_need_it() {
+        assert_eq!(quote_ident("index_points_on_user_id"), "index_points_on_user_id");
+        assert_eq!(quote_ident("Weird \"name\""), "\"Weird \"\"name\"\"\"");
+    }
 }

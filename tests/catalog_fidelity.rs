@@ -3,6 +3,9 @@
 
 mod common;
 
+/// (id, latitude, longitude, raw_data as JSON text or SQL NULL, import)
+type Candidate = (i64, f64, f64, Option<&'static str>, Option<i64>);
+
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -51,8 +54,7 @@ async fn points_without_coordinates_whose_raw_data_is_a_string_are_removed_as_ru
     )
     .await
     .unwrap();
-    // (id, latitude, longitude, raw_data as JSON text or SQL NULL, import)
-    let rows: [(i64, f64, f64, Option<&str>, Option<i64>); 13] = [
+    let rows: [Candidate; 13] = [
         (1, 0.0, 13.2, Some(r#""plain text""#), Some(1)),          // string without either key text: destroyed
         (2, 0.0, 13.2, Some(r#""has latitudeE7 inside""#), Some(2)), // contains latitudeE7: kept
         (3, 52.1, 0.0, Some(r#""x longitudeE7""#), Some(1)),        // contains longitudeE7: kept

@@ -10,7 +10,7 @@ use dawarich_doctor::progress::Silent;
 use dawarich_doctor_model::{CheckStatus, Diagnosis, HolderVerdict};
 
 fn check<'a>(d: &'a Diagnosis, id: &str) -> &'a dawarich_doctor_model::Check {
-    d.checks.iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no check {id}"))
+    d.checks.iter().find(|c| c.id.as_str() == id).unwrap_or_else(|| panic!("no check {id}"))
 }
 
 async fn run(db: &dawarich_doctor::connect::Db) -> Diagnosis {

@@ -131,7 +131,7 @@ async fn null_settings_do_not_block_when_set_existing_users_to_map_v1_runs_first
     let (name, db) = dawarich_db("0.7.1", 2, 10).await;
     db.batch_execute("UPDATE users SET settings = NULL WHERE id = 2").await.unwrap();
     let d = diagnose(&db, &DiagnoseOptions::default(), &Silent).await.unwrap();
-    let c = d.checks.iter().find(|c| c.id == "users-null-settings").unwrap();
+    let c = d.checks.iter().find(|c| c.id.as_str() == "users-null-settings").unwrap();
     assert_eq!((c.status, c.count), (CheckStatus::Warning, Some(1)));
     assert!(c.blocks.is_empty(), "{:?}", c.blocks);
     assert!(c.detail.contains("20260112192240"), "{}", c.detail);
@@ -154,7 +154,7 @@ async fn ownerless_points_block_only_add_owntracks_points_data() {
     let (name, db) = dawarich_db("1.0.0", 1, 20).await;
     fixtures_orphans(&db, 3).await;
     let d = diagnose(&db, &DiagnoseOptions::default(), &Silent).await.unwrap();
-    let c = d.checks.iter().find(|c| c.id == "points-without-user").unwrap();
+    let c = d.checks.iter().find(|c| c.id.as_str() == "points-without-user").unwrap();
     assert_eq!((c.status, c.count), (CheckStatus::Warning, Some(3)));
     assert!(c.blocks.is_empty(), "{:?}", c.blocks);
     assert!(c.detail.contains("No pending migration fails on them"), "{}", c.detail);
@@ -172,7 +172,7 @@ async fn ownerless_points_before_add_owntracks_points_data_name_it_as_the_one_th
     let (_, db) = dawarich_db("0.9.11", 1, 20).await;
     fixtures_orphans(&db, 2).await;
     let p = plan(&db, None, &Environment::default()).await.unwrap();
-    let b = p.blockers.iter().find(|b| b.id == "points-without-user").expect("a blocker");
+    let b = p.blockers.iter().find(|b| b.id.as_str() == "points-without-user").expect("a blocker");
     assert_eq!(b.versions, vec!["20240815174852".to_string()]);
     assert!(b.message.contains("20240815174852 add_owntracks_points_data fails on them"), "{}", b.message);
 }
@@ -198,7 +198,7 @@ async fn the_0_9_0_settings_default_is_kept_and_explained() {
     upgrade(&options(&cluster().url(&name)), &opts(Environment::default()), &Silent, &Cancel::new()).await.unwrap();
     let diffs = dawarich_doctor::schema::verify(&db, "1.7.5").await.unwrap();
     let d = diffs.iter().find(|d| d.name == "users.settings").expect("the 0.9.0 default differs from 1.7.5's");
-    assert_eq!(d.change, "different");
+    assert_eq!(d.change, dawarich_doctor_model::Change::Different);
     assert!(d.note.as_deref().is_some_and(|n| n.contains("fog_of_war_meters \"200\"")), "{d:?}");
     assert!(diffs.iter().all(|d| d.is_kept()), "{diffs:#?}");
 }

@@ -53,7 +53,7 @@ async fn converges(tag: &str, blocker_sql: Option<&str>, interrupted: &str, on_e
     assert!(db.query_one(interrupted, &[]).await.unwrap().get::<_, bool>(0), "after the interruption: {interrupted}");
 
     upgrade(&options(&url), &opts(), &Silent, &Cancel::new()).await.unwrap();
-    let diffs: Vec<_> = verify(&db, "1.7.5").await.unwrap().into_iter().filter(|d| d.change != "extra").collect();
+    let diffs: Vec<_> = verify(&db, "1.7.5").await.unwrap().into_iter().filter(|d| d.change != dawarich_doctor_model::Change::Extra).collect();
     assert!(diffs.is_empty(), "{diffs:#?}");
     assert_eq!(state(&db).await, want);
     let invalid: i64 = db.query_one("SELECT count(*) FROM pg_index WHERE NOT indisvalid", &[]).await.unwrap().get(0);

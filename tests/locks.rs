@@ -51,11 +51,7 @@ async fn an_active_holder_needs_the_force_flag_then_is_cancelled_and_terminated(
         let r = holder.batch_execute("SELECT pg_sleep(60)").await;
         (holder, r)
     });
-    let mut report = lock_report(&db, &name, 0.0).await.unwrap();
-    while report.holders[0].state.as_deref() != Some("active") {
-        tokio::task::yield_now().await;
-        report = lock_report(&db, &name, 0.0).await.unwrap();
-    }
+    until("the holder runs its statement", || async { lock_report(&db, &name, 0.0).await.unwrap().holders[0].state.as_deref() == Some("active") }).await;
     let e = release(&db, &opts(pid), None).await.unwrap_err();
     assert!(matches!(&e, Error::Refused(m) if m.contains("pg_sleep(60)") && m.contains("--force-active")), "{e}");
     assert!(alive(&db, pid).await);
@@ -112,11 +108,7 @@ async fn missing_privileges_are_explained_exactly() {
     drop(su_holder);
     // another role's holder: needs pg_signal_backend, and the fix says so
     let other_holder = connect_url(&cluster().url_as(&other, "pw", &name)).await;
-    let mut taken = false;
-    while !taken {
-        taken = other_holder.query_one("SELECT pg_try_advisory_lock($1)", &[&key]).await.unwrap().get(0);
-        tokio::task::yield_now().await;
-    }
+    until("the other role's session holds the lock", || async { other_holder.query_one("SELECT pg_try_advisory_lock($1)", &[&key]).await.unwrap().get(0) }).await;
     let e = release(&weak_db, &opts(other_holder.backend_pid), None).await.unwrap_err();
     let report = e.report();
     assert!(report.fix.contains(&format!("GRANT pg_signal_backend TO {weak}")), "{report:?}");

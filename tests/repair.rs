@@ -9,10 +9,11 @@ use common::*;
 use dawarich_doctor::connect::Db;
 use dawarich_doctor::progress::{Cancel, ProgressEvent, Silent};
 use dawarich_doctor::repair::{preview, repair, undo, RepairOptions};
+use dawarich_doctor_model::{CheckId, StrategyId};
 use dawarich_doctor_model::RepairPreview;
 
 fn opts(check: &str, strategy: &str) -> RepairOptions {
-    RepairOptions { check: check.into(), strategy: strategy.into(), user: None, batch_size: 40, audit_file: None }
+    RepairOptions { check: CheckId::parse(check).unwrap(), strategy: StrategyId::parse(strategy).unwrap(), user: None, batch_size: 40, audit_file: None }
 }
 
 async fn checksum(db: &Db, table: &str) -> (i64, String) {
@@ -21,7 +22,7 @@ async fn checksum(db: &Db, table: &str) -> (i64, String) {
 }
 
 fn rule(p: &RepairPreview, strategy: &str, rule: &str) -> i64 {
-    let s = p.strategies.iter().find(|s| s.name == strategy).unwrap();
+    let s = p.strategies.iter().find(|s| s.name.as_str() == strategy).unwrap();
     s.rules.iter().find(|r| r.rule == rule).unwrap_or_else(|| panic!("no rule {rule} in {s:?}")).count
 }
 
@@ -46,13 +47,13 @@ async fn orphans() -> (String, Db) {
 async fn owners_are_inferred_rule_by_rule_then_assigned_and_undo_restores_everything() {
     let (name, db) = orphans().await;
     let before = checksum(&db, "points").await;
-    let p = preview(&db, "points-without-user").await.unwrap();
+    let p = preview(&db, CheckId::parse("points-without-user").unwrap()).await.unwrap();
     assert_eq!(p.count, 30);
     assert_eq!(rule(&p, "infer", "import"), 10);
     assert_eq!(rule(&p, "infer", "owntracks-topic"), 10);
     assert_eq!(rule(&p, "infer", "owntracks-tracker-id"), 0, "already resolved by the topic rule");
     assert_eq!(rule(&p, "infer", "unresolved"), 10);
-    assert!(p.strategies.iter().find(|s| s.name == "infer").unwrap().rules.iter().all(|r| r.rule != "only-user"), "3 users: no guessing");
+    assert!(p.strategies.iter().find(|s| s.name.as_str() == "infer").unwrap().rules.iter().all(|r| r.rule != "only-user"), "3 users: no guessing");
 
     let conn = options(&cluster().url(&name));
     let out = repair(&conn, &opts("points-without-user", "infer"), &Silent, &Cancel::new()).await.unwrap();
@@ -81,7 +82,7 @@ async fn a_deleted_or_missing_owner_can_be_quarantined_and_restored_exactly() {
     dawarich_doctor::fixtures::soft_delete_user(&db, 2).await.unwrap();
     let before = checksum(&db, "points").await;
     let originals: Vec<String> = db.query("SELECT to_jsonb(p)::text FROM points p WHERE user_id = 2 ORDER BY id", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
-    let p = preview(&db, "points-user-soft-deleted").await.unwrap();
+    let p = preview(&db, CheckId::parse("points-user-soft-deleted").unwrap()).await.unwrap();
     assert_eq!(p.count, 100);
     let conn = options(&cluster().url(&name));
     let out = repair(&conn, &opts("points-user-soft-deleted", "quarantine"), &Silent, &Cancel::new()).await.unwrap();
@@ -104,7 +105,7 @@ async fn a_deleted_or_missing_owner_can_be_quarantined_and_restored_exactly() {
 async fn a_single_user_instance_resolves_trivially() {
     let (name, db) = dawarich_db("0.9.12", 1, 100).await;
     db.batch_execute("UPDATE points SET user_id = NULL, import_id = NULL WHERE id <= 25").await.unwrap();
-    let p = preview(&db, "points-without-user").await.unwrap();
+    let p = preview(&db, CheckId::parse("points-without-user").unwrap()).await.unwrap();
     assert_eq!(rule(&p, "infer", "only-user"), 25);
     let out = repair(&options(&cluster().url(&name)), &opts("points-without-user", "infer"), &Silent, &Cancel::new()).await.unwrap();
     assert_eq!(out.rules.iter().map(|r| r.count).sum::<i64>(), 25);
@@ -125,7 +126,7 @@ async fn lonlat_backfill_quarantines_twins_instead_of_failing() {
     .await
     .unwrap();
     let before = checksum(&db, "points").await;
-    let p = preview(&db, "points-lonlat-missing").await.unwrap();
+    let p = preview(&db, CheckId::parse("points-lonlat-missing").unwrap()).await.unwrap();
     // 6 twins of rows that have lonlat + 10 cleared rows + 2 twins of cleared rows
     assert_eq!(p.count, 18);
     assert_eq!(rule(&p, "backfill", "collision"), 8);

@@ -14,7 +14,7 @@ use dawarich_doctor::progress::{Cancel, Silent};
 use dawarich_doctor::repair::{repair, RepairOptions};
 use dawarich_doctor::schema::verify;
 use dawarich_doctor::Error;
-use dawarich_doctor_model::{CheckStatus, HolderVerdict};
+use dawarich_doctor_model::{CheckId, CheckStatus, HolderVerdict, StrategyId};
 
 #[tokio::test]
 async fn stale_lock_and_ownerless_points_on_0_9_11_upgrade_to_the_newest_release() {
@@ -29,7 +29,7 @@ async fn stale_lock_and_ownerless_points_on_0_9_11_upgrade_to_the_newest_release
 
     let d = diagnose(&db, &DiagnoseOptions { stale_after_secs: 0.0, ..Default::default() }, &Silent).await.unwrap();
     assert_eq!(d.lock.holders[0].verdict, HolderVerdict::Stale);
-    let orphans = d.checks.iter().find(|c| c.id == "points-without-user").unwrap();
+    let orphans = d.checks.iter().find(|c| c.id.as_str() == "points-without-user").unwrap();
     assert_eq!((orphans.status, orphans.count), (CheckStatus::Problem, Some(100)));
     assert!(d.dawarich.pending_data.contains(&"20240815174852".to_string()));
 
@@ -45,7 +45,7 @@ async fn stale_lock_and_ownerless_points_on_0_9_11_upgrade_to_the_newest_release
     assert!(matches!(&e, Error::Precondition { .. }) && e.to_string().contains("100 points have no user"), "{e}");
 
     // one user: every ownerless point is that user's, and the preview said so
-    let fixed = repair(&conn, &RepairOptions { check: "points-without-user".into(), strategy: "infer".into(), user: None, batch_size: 1000, audit_file: None }, &Silent, &Cancel::new()).await.unwrap();
+    let fixed = repair(&conn, &RepairOptions { check: CheckId::PointsWithoutUser, strategy: StrategyId::Infer, user: None, batch_size: 1000, audit_file: None }, &Silent, &Cancel::new()).await.unwrap();
     assert_eq!(fixed.rules.iter().map(|r| r.count).sum::<i64>(), 100);
 
     let done = upgrade(&conn, &upgrade_opts, &Silent, &Cancel::new()).await.unwrap();
@@ -59,7 +59,7 @@ async fn stale_lock_and_ownerless_points_on_0_9_11_upgrade_to_the_newest_release
         .unwrap()
         .get(0);
     assert_eq!(wrong, 0);
-    assert!(verify(&db, "1.7.5").await.unwrap().iter().all(|d| d.change == "extra"));
+    assert!(verify(&db, "1.7.5").await.unwrap().iter().all(|d| d.change == dawarich_doctor_model::Change::Extra));
     // Dawarich's own next start finds nothing to do: nothing pending, the lock is free
     let d = diagnose(&db, &DiagnoseOptions::default(), &Silent).await.unwrap();
     assert!(d.dawarich.pending_schema.is_empty() && d.dawarich.pending_data.is_empty());

@@ -19,7 +19,7 @@ async fn upgrade_and_verify(tag: &str, users: i64, points: i64) {
     let out = upgrade(&conn, &opts(), &Silent, &Cancel::new()).await.unwrap_or_else(|e| panic!("{tag}: {e}"));
     assert!(!out.applied.is_empty(), "{tag}: nothing applied");
     let diffs = verify(&db, "1.7.5").await.unwrap();
-    let real: Vec<_> = diffs.iter().filter(|d| d.change != "extra").collect();
+    let real: Vec<_> = diffs.iter().filter(|d| d.change != dawarich_doctor_model::Change::Extra).collect();
     assert!(real.is_empty(), "{tag}: {real:#?}");
     let c = dawarich_doctor::catalog::catalog();
     let have: std::collections::BTreeSet<String> = db.query("SELECT version FROM schema_migrations", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
@@ -34,6 +34,14 @@ async fn upgrade_and_verify(tag: &str, users: i64, points: i64) {
     assert!(work.is_empty(), "{tag}: second plan still has {work:?}");
     let out = upgrade(&conn, &opts(), &Silent, &Cancel::new()).await.unwrap();
     assert!(out.applied.is_empty());
+    // the Rails lock is free again
+    let key = dawarich_doctor::locks::migration_lock_key(&name);
+    let held: i64 = db
+        .query_one(&format!("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND classid = {} AND objid = {}", (key as u64 >> 32) as u32, key as u64 as u32), &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(held, 0, "{tag}: the migration lock is still held");
     // Rails records the environment of the Dawarich that runs: the stock compose's for 1.7.5
     let env: String = db.query_one("SELECT value FROM ar_internal_metadata WHERE key = 'environment'", &[]).await.unwrap().get(0);
     assert_eq!(env, "production");
@@ -136,8 +144,8 @@ async fn each_release_with_data_work_is_reached_from_its_predecessor_or_refused_
                 // the catalog follows each file as it is at 1.7.5: two files Dawarich rewrote after
                 // shipping them leave a column type of that older release's schema.rb different
                 // (tracks.distance at 0.30.0, points.altitude at 1.5.0); nothing may be missing
-                assert!(d.iter().all(|d| d.change != "missing"), "{prev} -> {to}: {d:?}");
-                for x in d.iter().filter(|d| d.change == "different") {
+                assert!(d.iter().all(|d| d.change != dawarich_doctor_model::Change::Missing), "{prev} -> {to}: {d:?}");
+                for x in d.iter().filter(|d| d.change == dawarich_doctor_model::Change::Different) {
                     println!("{prev} -> {to}: {} is {:?}, that release's schema.rb has {:?}", x.name, x.actual, x.expected);
                 }
                 reached += 1;

@@ -41,7 +41,7 @@ async fn differences_are_named() {
         "{diffs:#?}"
     );
     // the repair statements recreate what is missing, and afterwards only the extra table remains
-    let missing: Vec<_> = diffs.iter().filter(|d| d.change == "missing").cloned().collect();
+    let missing: Vec<_> = diffs.iter().filter(|d| d.change == dawarich_doctor_model::Change::Missing).cloned().collect();
     for s in dawarich_doctor::schema::repair_statements("1.7.5", &missing).unwrap() {
         db.batch_execute(&s).await.unwrap();
     }

@@ -228,7 +228,7 @@ pub async fn run_repair(
     on_event: Channel<ProgressEvent>,
 ) -> Result<Confirmed<RepairOutcome>> {
     let conn = options(&app, &id).await?;
-    let rows = repair::preview(&connect(&conn).await?, &choice.check).await?.resolves(&choice.strategy).unwrap_or(0);
+    let rows = repair::preview(&connect(&conn).await?, choice.check).await?.resolves(choice.strategy).unwrap_or(0);
     if rows > 0 && !ask(&window, &confirmation).await? {
         return Ok(Confirmed::Declined);
     }

@@ -216,6 +216,9 @@ fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
         v => Err(err(format!("`{key}` must be true or false, not {v:?}"))),
     };
     let version = need("version")?;
+    if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err(format!("version {version:?} is not a Rails version (digits only)")));
+    }
     if !file.starts_with(&format!("{version}_")) {
         return Err(err(format!("version {version} does not match the file name")));
     }

@@ -11,7 +11,7 @@ use dawarich_doctor::diagnose::{diagnose, DiagnoseOptions};
 use dawarich_doctor::profile;
 use dawarich_doctor::settings::Environment;
 use dawarich_doctor::{Error, Result};
-use dawarich_doctor_model::{CheckStatus, HolderVerdict, SettingSource, SslMode};
+use dawarich_doctor_model::{CheckId, CheckStatus, HolderVerdict, SettingSource, SslMode, StrategyId};
 
 #[derive(Parser)]
 #[command(name = "dawarich-doctor", version, about = "Diagnose, repair and upgrade a Dawarich database")]
@@ -115,11 +115,11 @@ enum Command {
         #[command(flatten)]
         conn: ConnArgs,
         /// The check id (see `diagnose`).
-        #[arg(long)]
-        check: String,
+        #[arg(long, value_parser = parse_check)]
+        check: CheckId,
         /// The strategy to run (see the preview).
-        #[arg(long)]
-        strategy: Option<String>,
+        #[arg(long, value_parser = parse_strategy)]
+        strategy: Option<StrategyId>,
         /// The user that gets the rows, for `--strategy assign`.
         #[arg(long)]
         user: Option<i64>,
@@ -225,6 +225,14 @@ impl EnvArgs {
             container: None,
         })
     }
+}
+
+fn parse_check(s: &str) -> std::result::Result<CheckId, String> {
+    CheckId::parse(s).ok_or_else(|| format!("unknown check {s:?}; repairable checks: {}", dawarich_doctor::problems::repairable().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")))
+}
+
+fn parse_strategy(s: &str) -> std::result::Result<StrategyId, String> {
+    StrategyId::parse(s).ok_or_else(|| format!("unknown strategy {s:?} ({})", StrategyId::ALL.map(StrategyId::as_str).join(", ")))
 }
 
 fn parse_sslmode(s: &str) -> std::result::Result<SslMode, String> {
@@ -477,7 +485,7 @@ async fn run(command: Command, color: bool) -> Result<ExitCode> {
         }
         Command::Repair { conn, check, strategy, user, dry_run, yes, batch_size, json } => {
             let db = conn.connect().await?;
-            let preview = dawarich_doctor::repair::preview(&db, &check).await?;
+            let preview = dawarich_doctor::repair::preview(&db, check).await?;
             let Some(strategy) = strategy.filter(|_| !dry_run) else {
                 if json {
                     println!("{}", serde_json::to_string_pretty(&preview).expect("serialisable"));

@@ -230,7 +230,7 @@ pub fn differences(release: &str, diffs: &[SchemaDifference], extras: &[SchemaDi
             (Some(e), None) => format!(": expected {e}"),
             _ => String::new(),
         };
-        let _ = writeln!(o, "  {} {} {}{}", p.yellow(&d.change), d.object, d.name, p.dim(&detail));
+        let _ = writeln!(o, "  {} {} {}{}", p.yellow(d.change.as_str()), d.object, d.name, p.dim(&detail));
     }
     if !extras.is_empty() {
         let _ = writeln!(o, "{}", p.dim(&format!("{} objects {release} does not have (kept, never dropped):", extras.len())));
@@ -287,7 +287,7 @@ pub fn locks(l: &LockReport, p: &Painter) -> String {
 pub fn repair_preview(r: &RepairPreview, p: &Painter) -> String {
     let mut o = format!("{} {}: {} found{}\n", p.bold(&r.title), r.check, r.count, if r.sample.is_empty() { String::new() } else { format!(" (e.g. {})", r.sample.join(", ")) });
     for s in &r.strategies {
-        let _ = writeln!(o, "  strategy {}{}: {}", p.bold(&s.name), if s.needs_user { " --user ID" } else { "" }, s.description);
+        let _ = writeln!(o, "  strategy {}{}: {}", p.bold(s.name.as_str()), if s.needs_user { " --user ID" } else { "" }, s.description);
         for rule in &s.rules {
             let _ = writeln!(o, "      {:>8}  {} ({})", rule.count, rule.rule, rule.description);
         }

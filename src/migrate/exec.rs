@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use dawarich_doctor_model::{MigrationKind, ProgressEvent, RunSettings};
+use dawarich_doctor_model::{Change, MigrationKind, ObjectKind, ProgressEvent, RunSettings};
 use tokio_postgres::types::Type;
 
 use super::UpgradeOptions;
@@ -236,7 +236,7 @@ impl Executor<'_> {
                 .await?
                 .get(0);
             if invalid {
-                let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS \"{name}\"");
+                let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS {}", schema::quote_ident(&name));
                 self.progress.emit(ProgressEvent::Warning { step: Some(step), message: format!("rebuilding INVALID index {name} left by an earlier attempt") });
                 let t = Instant::now();
                 self.with_lock_retries(step, self.db, |timeout| {
@@ -349,7 +349,7 @@ impl Executor<'_> {
     /// Creates whatever the target release has and the database still lacks (extras are reported).
     pub async fn repair_drift(&self, target: &str, step: usize) -> Result<u64> {
         let diffs = schema::verify(self.db, target).await?;
-        let missing: Vec<_> = diffs.into_iter().filter(|d| d.change == "missing" && d.object != "extension").collect();
+        let missing: Vec<_> = diffs.into_iter().filter(|d| d.change == Change::Missing && d.object != ObjectKind::Extension).collect();
         let mut n = 0;
         for sql in schema::repair_statements(target, &missing)? {
             self.progress.emit(ProgressEvent::Warning { step: Some(step), message: format!("schema drift: {sql}") });

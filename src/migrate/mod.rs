@@ -8,7 +8,7 @@ mod plan;
 
 use std::time::Instant;
 
-use dawarich_doctor_model::{backup_command, MigrationKind, ProgressEvent, RunSettings, StepInfo, StepKind, UpgradeOutcome, UpgradeProposal};
+use dawarich_doctor_model::{backup_command, BlockerId, MigrationKind, ProgressEvent, RunSettings, StepInfo, StepKind, UpgradeOutcome, UpgradeProposal};
 
 use crate::audit::{install_support, new_run_id, Audit};
 use crate::catalog::{catalog, Migration};
@@ -65,8 +65,13 @@ pub async fn proposal(conn: &ConnectOptions, stale_after_secs: f64) -> Result<Up
     let plan = plan(&db, None, &Environment::of_profile(&conn.profile)).await?;
     let lock = crate::locks::lock_report(&db, &db.database, stale_after_secs).await?;
     let mut repairs = Vec::new();
-    for b in plan.blockers.iter().filter(|b| crate::repair::CHECKS.contains(&b.id.as_str())) {
-        repairs.push(crate::repair::preview(&db, &b.id).await?);
+    // every blocker a repair exists for (the lock and PostGIS are not data to repair)
+    for b in &plan.blockers {
+        if let BlockerId::Check(id) = b.id {
+            if !crate::problems::problem(id).strategies.is_empty() {
+                repairs.push(crate::repair::preview(&db, id).await?);
+            }
+        }
     }
     Ok(UpgradeProposal { plan, lock, repairs, backup_command: backup_command(&conn.profile) })
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use dawarich_doctor_model::{Blocker, FollowUp, MigrationKind, Plan, PlanStep, StepKind};
+use dawarich_doctor_model::{Blocker, BlockerId, Change, CheckId, FollowUp, MigrationKind, ObjectKind, Plan, PlanStep, StepKind};
 
 use crate::catalog::{catalog, Migration};
 use crate::connect::Db;
@@ -96,7 +96,7 @@ pub async fn plan(db: &Db, target: Option<&str>, env: &Environment) -> Result<Pl
     let extras = match expected {
         Some(e) => {
             let live = crate::schema::live(db).await?;
-            crate::schema::diff(&e, &live).into_iter().filter(|d| d.change == "extra" && d.object == "table").map(|d| d.name).collect()
+            crate::schema::diff(&e, &live).into_iter().filter(|d| d.change == Change::Extra && d.object == ObjectKind::Table).map(|d| d.name).collect()
         }
         None => vec![],
     };
@@ -192,7 +192,7 @@ fn unmet_needs(c: &crate::catalog::Catalog, applied: &BTreeSet<String>, steps: &
             let missing: Vec<&Migration> = m.needs.iter().filter(|v| !applied.contains(*v) && !planned.contains(v.as_str())).filter_map(|v| c.get(MigrationKind::Schema, v)).collect();
             let first = missing.iter().map(|n| n.release.as_str()).max_by_key(|r| c.releases.iter().position(|x| x.tag == *r))?;
             Some(Blocker {
-                id: "target-too-old".into(),
+                id: BlockerId::TargetTooOld,
                 message: format!(
                     "{} is done here as Dawarich {} runs it, which uses what {} adds (Dawarich {first}); the target {target} does not have it",
                     m.label(),
@@ -214,7 +214,7 @@ async fn blockers(db: &Db, order: Vec<String>) -> Result<Vec<Blocker>> {
     let others: Vec<_> = d.lock.holders.iter().filter(|h| !h.is_self).collect();
     if !others.is_empty() {
         out.push(Blocker {
-            id: "lock-held".into(),
+            id: BlockerId::LockHeld,
             message: crate::locks::describe_holders(&d.lock),
             fix: "Stop the Dawarich containers (docker compose stop dawarich_app dawarich_sidekiq), or end a stale holder with `dawarich-doctor locks --release PID --yes`.".into(),
             versions: vec![],
@@ -222,8 +222,8 @@ async fn blockers(db: &Db, order: Vec<String>) -> Result<Vec<Blocker>> {
     }
     for c in d.checks.into_iter().filter(|c| !c.blocks.is_empty()) {
         out.push(Blocker {
-            fix: if c.id == "postgis" { c.detail.clone() } else { format!("Run `dawarich-doctor repair --check {}` first (nothing is lost: removed rows are quarantined).", c.id) },
-            id: c.id,
+            fix: if c.id == CheckId::Postgis { c.detail.clone() } else { format!("Run `dawarich-doctor repair --check {}` first (nothing is lost: removed rows are quarantined).", c.id) },
+            id: BlockerId::Check(c.id),
             message: c.detail,
             versions: c.blocks,
         });

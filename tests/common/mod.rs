@@ -55,6 +55,20 @@ pub async fn dawarich_db(tag: &str, users: i64, points: i64) -> (String, Db) {
 }
 pub mod sshd;
 
+/// Polls `check` until it holds, failing the test after 30 s with `what` (a condition the test waits
+/// for, never a sleep).
+pub async fn until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !check().await {
+        assert!(std::time::Instant::now() < deadline, "timed out after 30 s waiting until {what}");
+        tokio::task::yield_now().await;
+    }
+}
+
 /// What a test session does when the runner reaches a condition.
 pub enum Cmd {
     /// Terminate the backend that holds the migration lock (the runner's).

@@ -208,8 +208,8 @@ pub fn backup_command(p: &Profile) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RepairChoice {
-    pub check: String,
-    pub strategy: String,
+    pub check: crate::CheckId,
+    pub strategy: crate::StrategyId,
     /// For strategies that need a user (`assign`).
     pub user: Option<i64>,
 }

@@ -138,7 +138,7 @@ pub enum CheckStatus {
 /// One blocker check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Check {
-    pub id: String,
+    pub id: crate::CheckId,
     pub title: String,
     pub status: CheckStatus,
     /// Rows or objects found; `None` when not applicable or skipped.
@@ -179,6 +179,23 @@ pub enum Effect {
 }
 
 impl Check {
+    /// A check that has found nothing (yet).
+    pub fn new(id: crate::CheckId, title: impl Into<String>) -> Check {
+        Check {
+            id,
+            title: title.into(),
+            status: CheckStatus::Ok,
+            count: Some(0),
+            estimated: false,
+            sample: vec![],
+            blocks: vec![],
+            detail: String::new(),
+            elapsed_ms: 0,
+            full_scan: false,
+            effects: vec![],
+        }
+    }
+
     /// The migrations of `order` (the versions an upgrade runs, in its order) that fail on what this
     /// check found, because no migration that fixes it runs before them.
     pub fn blocking(&self, order: &[String]) -> Vec<String> {
@@ -207,17 +224,10 @@ mod tests {
     #[test]
     fn a_fix_that_runs_first_unblocks_only_what_runs_after_it() {
         let c = Check {
-            id: "x".into(),
-            title: String::new(),
             status: CheckStatus::Problem,
             count: Some(1),
-            estimated: false,
-            sample: vec![],
-            blocks: vec![],
-            detail: String::new(),
-            elapsed_ms: 0,
-            full_scan: false,
             effects: vec![effect("3", Effect::Fails), effect("1", Effect::Fails), effect("2", Effect::Fixes), effect("9", Effect::Fails)],
+            ..Check::new(crate::CheckId::Postgis, "")
         };
         let order = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(c.blocking(&order(&["1", "2", "3"])), vec!["1".to_string()]);

@@ -114,7 +114,7 @@ pub enum StepKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Blocker {
-    pub id: String,
+    pub id: crate::BlockerId,
     pub message: String,
     pub fix: String,
     /// Migration versions that would fail.
@@ -142,10 +142,8 @@ pub struct UpgradeOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SchemaDifference {
-    /// `missing`, `extra` or `different`.
-    pub change: String,
-    /// `table`, `column`, `index`, `constraint`, `extension`.
-    pub object: String,
+    pub change: Change,
+    pub object: ObjectKind,
     pub name: String,
     pub expected: Option<String>,
     pub actual: Option<String>,
@@ -155,10 +153,67 @@ pub struct SchemaDifference {
     pub note: Option<String>,
 }
 
+/// How the live schema differs from the expected one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Change {
+    /// Expected, not there.
+    Missing,
+    /// There, not expected (kept, never dropped).
+    Extra,
+    /// There with another definition.
+    Different,
+}
+
+/// The kind of schema object a difference is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ObjectKind {
+    Extension,
+    Table,
+    Column,
+    Index,
+    Constraint,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Missing => "missing",
+            Change::Extra => "extra",
+            Change::Different => "different",
+        }
+    }
+}
+
+impl ObjectKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectKind::Extension => "extension",
+            ObjectKind::Table => "table",
+            ObjectKind::Column => "column",
+            ObjectKind::Index => "index",
+            ObjectKind::Constraint => "constraint",
+        }
+    }
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for ObjectKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl SchemaDifference {
     /// An object the database keeps although the release does not have it (an extra, or something
     /// an older schema.rb left that Dawarich keeps too): reported, never a failure.
     pub fn is_kept(&self) -> bool {
-        self.change == "extra" || self.note.is_some()
+        self.change == Change::Extra || self.note.is_some()
     }
 }

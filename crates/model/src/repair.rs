@@ -12,7 +12,7 @@ pub struct RuleCount {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StrategyPreview {
-    pub name: String,
+    pub name: crate::StrategyId,
     pub description: String,
     /// Needs `--user ID` (assign to a chosen user).
     pub needs_user: bool,
@@ -25,7 +25,7 @@ pub struct StrategyPreview {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RepairPreview {
-    pub check: String,
+    pub check: crate::CheckId,
     pub title: String,
     /// Rows (or objects) the check finds now.
     pub count: i64,
@@ -36,7 +36,7 @@ pub struct RepairPreview {
 
 impl RepairPreview {
     /// Rows strategy `name` resolves (its "unresolved" rule excluded); `None` without that strategy.
-    pub fn resolves(&self, name: &str) -> Option<i64> {
+    pub fn resolves(&self, name: crate::StrategyId) -> Option<i64> {
         self.strategies.iter().find(|s| s.name == name).map(|s| s.rules.iter().filter(|r| r.rule != "unresolved").map(|r| r.count).sum())
     }
 }
@@ -46,8 +46,8 @@ impl RepairPreview {
 #[serde(rename_all = "camelCase")]
 pub struct RepairOutcome {
     pub run_id: String,
-    pub check: String,
-    pub strategy: String,
+    pub check: crate::CheckId,
+    pub strategy: crate::StrategyId,
     pub rules: Vec<RuleCount>,
     /// Rows copied into `dawarich_doctor.quarantine_*` (restorable with undo).
     pub quarantined: i64,

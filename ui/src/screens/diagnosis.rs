@@ -387,7 +387,7 @@ pub fn Report(d: Diagnosis) -> impl IntoView {
                         let show_detail = matches!(c.status, CheckStatus::Problem | CheckStatus::Warning) || !c.detail.is_empty() && c.status != CheckStatus::Ok;
                         let count = c.count.map(|n| format!("{n}{}", if c.estimated { "~" } else { "" })).unwrap_or_else(|| "–".into());
                         view! {
-                            <tr class=format!("check {class}") data-check=c.id.clone()>
+                            <tr class=format!("check {class}") data-check=c.id.as_str()>
                                 <td><span class=format!("badge {class}")>{word}</span></td>
                                 <td>
                                     <div class="check-title">{c.title.clone()}</div>
@@ -453,9 +453,17 @@ pub(crate) fn sample_diagnosis() -> dawarich_doctor_model::Diagnosis {
         },
         other_advisory_locks: vec![],
         checks: vec![
-            Check { id: "postgis".into(), title: "Fine".into(), status: CheckStatus::Ok, count: Some(0), estimated: false, sample: vec![], blocks: vec![], detail: String::new(), elapsed_ms: 1, full_scan: false, effects: vec![] },
-            Check { id: "points-without-user".into(), title: "Points without a user".into(), status: CheckStatus::Problem, count: Some(7), estimated: false, sample: vec!["id 1".into()], blocks: vec!["20240815174852".into()], detail: "7 points".into(), elapsed_ms: 1, full_scan: false, effects: vec![] },
-            Check { id: "duplicate-stats".into(), title: "Duplicate stats".into(), status: CheckStatus::Warning, count: Some(3), estimated: true, sample: vec![], blocks: vec![], detail: String::new(), elapsed_ms: 1, full_scan: false, effects: vec![] },
+            Check { elapsed_ms: 1, ..Check::new(CheckId::Postgis, "Fine") },
+            Check {
+                status: CheckStatus::Problem,
+                count: Some(7),
+                sample: vec!["id 1".into()],
+                blocks: vec!["20240815174852".into()],
+                detail: "7 points".into(),
+                elapsed_ms: 1,
+                ..Check::new(CheckId::PointsWithoutUser, "Points without a user")
+            },
+            Check { status: CheckStatus::Warning, count: Some(3), estimated: true, elapsed_ms: 1, ..Check::new(CheckId::DuplicateStats, "Duplicate stats") },
         ],
         elapsed_ms: 12,
     }
@@ -503,7 +511,7 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn checks_are_ordered_problems_first() {
         let ids: Vec<_> = ordered_checks(&sample_diagnosis()).into_iter().map(|c| c.id).collect();
-        assert_eq!(ids, ["points-without-user", "duplicate-stats", "postgis"]);
+        assert_eq!(ids, [dawarich_doctor_model::CheckId::PointsWithoutUser, dawarich_doctor_model::CheckId::DuplicateStats, dawarich_doctor_model::CheckId::Postgis]);
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]

@@ -6,7 +6,7 @@
 mod choices;
 mod run;
 
-use dawarich_doctor_model::{ErrorReport, HolderVerdict, Profile, ProgressEvent, RunSettings, Setting, StepKind, UpgradeProposal};
+use dawarich_doctor_model::{BlockerId, ErrorReport, HolderVerdict, Profile, ProgressEvent, RunSettings, Setting, StepKind, StrategyId, UpgradeProposal};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -161,7 +161,7 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
     let data_n = count(StepKind::DataMigration);
     let job_n = count(StepKind::JobWork);
     let schema_n = plan.steps.len() - data_n - job_n;
-    let other_blockers: Vec<_> = plan.blockers.iter().filter(|b| b.id != "lock-held" && !prop.repairs.iter().any(|r| r.check == b.id)).cloned().collect();
+    let other_blockers: Vec<_> = plan.blockers.iter().filter(|b| b.id != BlockerId::LockHeld && !prop.repairs.iter().any(|r| BlockerId::Check(r.check) == b.id)).cloned().collect();
 
     // What runs, from the choices; an error names what is missing.
     let holders2 = holders.clone();
@@ -259,37 +259,35 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
                     let r2 = r.clone();
                     let pick = move || picks.with(|p| p[i].clone());
                     let set = move |f: &dyn Fn(&mut RepairPick)| picks.update(|p| f(&mut p[i]));
-                    let names: Vec<String> = r.strategies.iter().map(|s| s.name.clone()).collect();
+                    let names: Vec<StrategyId> = r.strategies.iter().map(|s| s.name).collect();
                     let names2 = names.clone();
                     let r3 = r.clone();
                     let r4 = r.clone();
                     view! {
-                        <div class="repair" data-repair=r.check.clone()>
+                        <div class="repair" data-repair=r.check.as_str()>
                             <div><strong>{r.title.clone()}</strong>{format!(" — {} found", r.count)}</div>
                             {(!r.sample.is_empty()).then(|| view! { <div class="mono small muted">{format!("e.g. {}", r.sample.join("; "))}</div> })}
                             <div class="repair-row">
                                 <label for=format!("repair-strategy-{i}")>"Strategy"</label>
-                                <select id=format!("repair-strategy-{i}") class="repair-strategy" on:change=move |ev| { let v = event_target_value(&ev); set(&|p| p.strategy = v.clone()) }>
-                                    {names.iter().map(|n| {
-                                        let n2 = n.clone();
+                                <select id=format!("repair-strategy-{i}") class="repair-strategy" on:change=move |ev| { let v = StrategyId::parse(&event_target_value(&ev)); set(&|p| p.strategy = v) }>
+                                    {names.iter().map(|&n| {
                                         let rows = r2.resolves(n).unwrap_or(0);
-                                        view! { <option value=n.clone() selected=move || pick().strategy == n2>{format!("{n} — resolves {rows}")}</option> }
+                                        view! { <option value=n.as_str() selected=move || pick().strategy == Some(n)>{format!("{n} — resolves {rows}")}</option> }
                                     }).collect_view()}
                                 </select>
-                                {move || (pick().strategy == "infer").then(|| {
+                                {move || (pick().strategy == Some(StrategyId::Infer)).then(|| {
                                     let names = names2.clone();
                                     view! {
                                         <label for=format!("repair-then-{i}")>"then the rest"</label>
-                                        <select id=format!("repair-then-{i}") class="repair-then" on:change=move |ev| { let v = event_target_value(&ev); set(&|p| p.then = v.clone()) }>
-                                            <option value="" selected=move || pick().then.is_empty()>"leave them (the upgrade stays blocked)"</option>
-                                            {names.into_iter().filter(|n| n != "infer").map(|n| {
-                                                let n2 = n.clone();
-                                                view! { <option value=n.clone() selected=move || pick().then == n2>{n.clone()}</option> }
+                                        <select id=format!("repair-then-{i}") class="repair-then" on:change=move |ev| { let v = StrategyId::parse(&event_target_value(&ev)); set(&|p| p.then = v) }>
+                                            <option value="" selected=move || pick().then.is_none()>"leave them (the upgrade stays blocked)"</option>
+                                            {names.into_iter().filter(|n| *n != StrategyId::Infer).map(|n| {
+                                                view! { <option value=n.as_str() selected=move || pick().then == Some(n)>{n.as_str()}</option> }
                                             }).collect_view()}
                                         </select>
                                     }
                                 })}
-                                {move || [pick().strategy, pick().then].iter().any(|n| r3.strategies.iter().any(|s| &s.name == n && s.needs_user)).then(|| view! {
+                                {move || [pick().strategy, pick().then].into_iter().flatten().any(|n| r3.strategies.iter().any(|s| s.name == n && s.needs_user)).then(|| view! {
                                     <label for=format!("repair-user-{i}")>"user id"</label>
                                     <input id=format!("repair-user-{i}") class="repair-user" inputmode="numeric" prop:value=move || pick().user
                                         on:input=move |ev| { let v = event_target_value(&ev); set(&|p| p.user = v.clone()) }/>
@@ -298,15 +296,15 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
                             <ul class="rules small">
                                 {move || {
                                     let pick = pick();
-                                    let first = r4.strategies.iter().find(|s| s.name == pick.strategy);
+                                    let first = r4.strategies.iter().find(|s| Some(s.name) == pick.strategy);
                                     let left = first.and_then(|s| s.rules.iter().find(|r| r.rule == "unresolved")).map(|r| r.count);
                                     let mut lines: Vec<String> = first.iter().flat_map(|s| s.rules.iter().map(move |rule| {
                                         format!("{}: {} — {} rows", s.name, if rule.description.is_empty() { &rule.rule } else { &rule.description }, rule.count)
                                     })).collect();
-                                    if !pick.then.is_empty() {
+                                    if let (Some(then), Some(first)) = (pick.then, pick.strategy) {
                                         lines.push(match left {
-                                            Some(n) => format!("then {}: the {n} rows {} leaves", pick.then, pick.strategy),
-                                            None => format!("then {}", pick.then),
+                                            Some(n) => format!("then {then}: the {n} rows {first} leaves"),
+                                            None => format!("then {then}"),
                                         });
                                     }
                                     lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()

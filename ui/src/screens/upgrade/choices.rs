@@ -1,16 +1,16 @@
 //! What the user chooses on the upgrade plan: the repair strategies, and the question each
 //! destructive step asks in its native dialog (what exactly happens).
 
-use dawarich_doctor_model::{Confirmation, LockHolder, RepairChoice, RepairPreview};
+use dawarich_doctor_model::{CheckId, Confirmation, LockHolder, RepairChoice, RepairPreview, StrategyId};
 
 use crate::format::{describe_holder, thousands};
 
 /// What the user picked for one repair on the upgrade screen.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RepairPick {
-    pub strategy: String,
-    /// A second strategy for the rows the first leaves (`infer` leaves the unresolved), or "".
-    pub then: String,
+    pub strategy: Option<StrategyId>,
+    /// A second strategy for the rows the first leaves (`infer` leaves the unresolved).
+    pub then: Option<StrategyId>,
     /// User id for `assign`, as typed.
     pub user: String,
 }
@@ -18,23 +18,23 @@ pub struct RepairPick {
 impl RepairPick {
     /// `infer` when the check has it (then `quarantine` for the rest), else the first strategy.
     pub fn default_for(p: &RepairPreview) -> RepairPick {
-        let has = |n: &str| p.strategies.iter().any(|s| s.name == n);
-        let strategy = if has("infer") { "infer" } else { p.strategies.first().map(|s| s.name.as_str()).unwrap_or("") };
-        let then = if strategy == "infer" && has("quarantine") { "quarantine" } else { "" };
-        RepairPick { strategy: strategy.into(), then: then.into(), user: String::new() }
+        let has = |n: StrategyId| p.strategies.iter().any(|s| s.name == n);
+        let strategy = if has(StrategyId::Infer) { Some(StrategyId::Infer) } else { p.strategies.first().map(|s| s.name) };
+        let then = (strategy == Some(StrategyId::Infer) && has(StrategyId::Quarantine)).then_some(StrategyId::Quarantine);
+        RepairPick { strategy, then, user: String::new() }
     }
 
     /// The repair runs this pick means, in order; an error names what is missing.
     pub fn choices(&self, p: &RepairPreview) -> Result<Vec<RepairChoice>, String> {
         let mut out = Vec::new();
-        for name in [&self.strategy, &self.then].into_iter().filter(|n| !n.is_empty()) {
-            let s = p.strategies.iter().find(|s| &s.name == name).ok_or_else(|| format!("{}: no strategy {name}", p.title))?;
+        for name in [self.strategy, self.then].into_iter().flatten() {
+            let s = p.strategies.iter().find(|s| s.name == name).ok_or_else(|| format!("{}: no strategy {name}", p.title))?;
             let user = if s.needs_user {
                 Some(self.user.trim().parse::<i64>().map_err(|_| format!("{}: strategy {name} needs the id of the user who gets the rows", p.title))?)
             } else {
                 None
             };
-            out.push(RepairChoice { check: p.check.clone(), strategy: name.clone(), user });
+            out.push(RepairChoice { check: p.check, strategy: name, user });
         }
         Ok(out)
     }
@@ -43,8 +43,8 @@ impl RepairPick {
 /// The rows each repair run of `choices` (one pick of preview `p`, in order) changes, as previewed:
 /// the first strategy's resolved rows, then what it leaves unresolved.
 pub fn planned_rows(p: &RepairPreview, choices: &[RepairChoice]) -> Vec<i64> {
-    let unresolved = |name: &str| p.strategies.iter().find(|s| s.name == name).and_then(|s| s.rules.iter().find(|r| r.rule == "unresolved")).map(|r| r.count).unwrap_or(0);
-    choices.iter().enumerate().map(|(i, c)| if i == 0 { p.resolves(&c.strategy).unwrap_or(0) } else { unresolved(&choices[i - 1].strategy) }).collect()
+    let unresolved = |name: StrategyId| p.strategies.iter().find(|s| s.name == name).and_then(|s| s.rules.iter().find(|r| r.rule == "unresolved")).map(|r| r.count).unwrap_or(0);
+    choices.iter().enumerate().map(|(i, c)| if i == 0 { p.resolves(c.strategy).unwrap_or(0) } else { unresolved(choices[i - 1].strategy) }).collect()
 }
 
 /// Ending the session that holds the migration lock.
@@ -68,7 +68,7 @@ pub fn confirm_repair(p: &RepairPreview, c: &RepairChoice, rows: i64) -> Confirm
     }
     let what = format!("{} {what}", thousands(rows));
     let how = p.strategies.iter().find(|s| s.name == c.strategy).map(|s| s.description.as_str()).unwrap_or("");
-    if c.strategy == "quarantine" {
+    if c.strategy == StrategyId::Quarantine {
         return Confirmation {
             title: format!("Quarantine {what}?"),
             message: format!("Quarantine {what}? They are copied to dawarich_doctor.quarantine_* first, then removed from their table; Undo on the end screen restores them."),
@@ -107,19 +107,23 @@ mod tests {
 
     fn owner_preview() -> RepairPreview {
         use dawarich_doctor_model::{RuleCount, StrategyPreview};
-        let strategy = |name: &str, needs_user: bool, rules: Vec<(&str, i64)>| StrategyPreview {
-            name: name.into(),
+        let strategy = |name: StrategyId, needs_user: bool, rules: Vec<(&str, i64)>| StrategyPreview {
+            name,
             description: String::new(),
             needs_user,
             rules: rules.into_iter().map(|(r, n)| RuleCount { rule: r.into(), description: String::new(), count: n }).collect(),
             sql: vec![],
         };
         RepairPreview {
-            check: "points-without-user".into(),
+            check: CheckId::PointsWithoutUser,
             title: "Points without a user".into(),
             count: 7,
             sample: vec![],
-            strategies: vec![strategy("infer", false, vec![("import", 2), ("unresolved", 5)]), strategy("assign", true, vec![("assign", 7)]), strategy("quarantine", false, vec![("quarantine", 7)])],
+            strategies: vec![
+                strategy(StrategyId::Infer, false, vec![("import", 2), ("unresolved", 5)]),
+                strategy(StrategyId::Assign, true, vec![("assign", 7)]),
+                strategy(StrategyId::Quarantine, false, vec![("quarantine", 7)]),
+            ],
         }
     }
 
@@ -128,11 +132,11 @@ mod tests {
     fn owner_repairs_infer_then_quarantine_by_default_and_assign_needs_a_user() {
         let p = owner_preview();
         let pick = RepairPick::default_for(&p);
-        assert_eq!((pick.strategy.as_str(), pick.then.as_str()), ("infer", "quarantine"));
+        assert_eq!((pick.strategy, pick.then), (Some(StrategyId::Infer), Some(StrategyId::Quarantine)));
         let runs = pick.choices(&p).unwrap();
-        assert_eq!(runs.iter().map(|c| c.strategy.as_str()).collect::<Vec<_>>(), ["infer", "quarantine"]);
-        assert_eq!(p.resolves("infer"), Some(2));
-        let assign = RepairPick { then: "assign".into(), ..pick.clone() };
+        assert_eq!(runs.iter().map(|c| c.strategy).collect::<Vec<_>>(), [StrategyId::Infer, StrategyId::Quarantine]);
+        assert_eq!(p.resolves(StrategyId::Infer), Some(2));
+        let assign = RepairPick { then: Some(StrategyId::Assign), ..pick.clone() };
         assert!(assign.choices(&p).unwrap_err().contains("needs the id"));
         let assign = RepairPick { user: " 3 ".into(), ..assign };
         assert_eq!(assign.choices(&p).unwrap()[1].user, Some(3));
@@ -151,7 +155,7 @@ mod tests {
         assert_eq!(q.title, "Quarantine 1,234 points without a user?");
         assert!(q.message.contains("copied to dawarich_doctor.quarantine_* first") && q.message.contains("Undo"), "{q:?}");
         assert_eq!(q.ok, "Quarantine 1,234 rows");
-        let assign = RepairChoice { check: p.check.clone(), strategy: "assign".into(), user: Some(3) };
+        let assign = RepairChoice { check: p.check, strategy: StrategyId::Assign, user: Some(3) };
         assert!(confirm_repair(&p, &assign, 7).message.contains("with assign (user 3)"));
 
         let d = crate::screens::diagnosis::sample_diagnosis();

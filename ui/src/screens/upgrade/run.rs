@@ -324,7 +324,7 @@ impl LiveProgress {
 
 #[cfg(test)]
 mod tests {
-    use dawarich_doctor_model::RuleCount;
+    use dawarich_doctor_model::{Change, CheckId, ObjectKind, RuleCount, StrategyId};
 
     use super::*;
 
@@ -332,8 +332,8 @@ mod tests {
         Confirmation { title: title.into(), message: format!("{title} really?"), ok: "Go".into() }
     }
 
-    fn choice(strategy: &str) -> RepairChoice {
-        RepairChoice { check: "points-without-user".into(), strategy: strategy.into(), user: None }
+    fn choice(strategy: StrategyId) -> RepairChoice {
+        RepairChoice { check: CheckId::PointsWithoutUser, strategy, user: None }
     }
 
     /// Lock release, infer (4 rows), quarantine (3 rows), then the migrations unless `stop_after`.
@@ -341,19 +341,19 @@ mod tests {
         RunPlan {
             release: Some((42, false, q("End session 42?"))),
             repairs: vec![
-                ("Points without a user — infer".into(), choice("infer"), q("Repair 4?"), true),
-                ("Points without a user — quarantine".into(), choice("quarantine"), q("Quarantine 3?"), true),
+                ("Points without a user — infer".into(), choice(StrategyId::Infer), q("Repair 4?"), true),
+                ("Points without a user — quarantine".into(), choice(StrategyId::Quarantine), q("Quarantine 3?"), true),
             ],
             migrate: (!stop_after).then(|| q("Apply 133 migrations?")),
         }
     }
 
-    fn repaired(strategy: &str, run_id: &str, rows: i64, quarantined: i64) -> Event {
+    fn repaired(strategy: StrategyId, run_id: &str, rows: i64, quarantined: i64) -> Event {
         Event::Repaired(RepairOutcome {
             run_id: run_id.into(),
-            check: "points-without-user".into(),
-            strategy: strategy.into(),
-            rules: vec![RuleCount { rule: strategy.into(), description: String::new(), count: rows }],
+            check: CheckId::PointsWithoutUser,
+            strategy,
+            rules: vec![RuleCount { rule: strategy.as_str().into(), description: String::new(), count: rows }],
             quarantined,
             longest_transaction_ms: 1,
             elapsed_ms: 1,
@@ -368,8 +368,8 @@ mod tests {
         Event::Migrated(UpgradeOutcome { run_id: "m1".into(), applied: vec!["1".into(); 133], follow_ups: vec![], elapsed_ms: 4000 })
     }
 
-    fn diff(change: &str, note: Option<&str>) -> SchemaDifference {
-        SchemaDifference { change: change.into(), object: "index".into(), name: "i".into(), expected: None, actual: None, note: note.map(String::from) }
+    fn diff(change: Change, note: Option<&str>) -> SchemaDifference {
+        SchemaDifference { change, object: ObjectKind::Index, name: "i".into(), expected: None, actual: None, note: note.map(String::from) }
     }
 
     fn states(r: &Run) -> Vec<PhaseState> {
@@ -381,11 +381,11 @@ mod tests {
         let mut r = Run::new(plan(stop_after), "1.7.5", vec![]);
         assert!(matches!(r.start(), Some(Step::ReleaseLock { pid: 42, force: false, .. })));
         assert_eq!(r.question().as_deref(), Some("End session 42? really?"));
-        assert!(matches!(r.on(released()), Some(Step::Repair { ref choice, .. }) if choice.strategy == "infer"));
+        assert!(matches!(r.on(released()), Some(Step::Repair { ref choice, .. }) if choice.strategy == StrategyId::Infer));
         r.on(Event::Progress(ProgressEvent::StepStarted { step: 0, title: "infer".into() }));
         assert_eq!(r.phases[1].state, PhaseState::Running, "progress: the dialog was answered");
         assert_eq!(r.question(), None);
-        assert!(matches!(r.on(repaired("infer", "r1", 4, 0)), Some(Step::Repair { ref choice, .. }) if choice.strategy == "quarantine"));
+        assert!(matches!(r.on(repaired(StrategyId::Infer, "r1", 4, 0)), Some(Step::Repair { ref choice, .. }) if choice.strategy == StrategyId::Quarantine));
         r
     }
 
@@ -393,7 +393,7 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn a_full_run_releases_repairs_migrates_and_verifies() {
         let mut r = through_repairs(false);
-        assert!(matches!(r.on(repaired("quarantine", "r2", 3, 3)), Some(Step::Migrate { .. })));
+        assert!(matches!(r.on(repaired(StrategyId::Quarantine, "r2", 3, 3)), Some(Step::Migrate { .. })));
         assert_eq!(r.question().as_deref(), Some("Apply 133 migrations? really?"));
         assert_eq!(r.on(migrated()), Some(Step::Verify { release: "1.7.5".into() }));
         assert_eq!(r.phases[3].detail, "133 migrations applied in 4 s, run m1");
@@ -439,7 +439,7 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn a_cancel_stops_the_migrations_at_the_next_safe_point() {
         let mut r = through_repairs(false);
-        r.on(repaired("quarantine", "r2", 3, 3));
+        r.on(repaired(StrategyId::Quarantine, "r2", 3, 3));
         r.on(Event::Progress(ProgressEvent::StepStarted { step: 0, title: "20240101 add index".into() }));
         assert_eq!(r.live.step.as_deref(), Some("20240101 add index"));
         let cancelled = ErrorReport { kind: ErrorKind::Cancelled, message: "cancelled: at the next safe point".into(), fix: "Run again".into() };
@@ -455,7 +455,7 @@ mod tests {
     fn stop_after_repairs_leaves_the_migrations_to_dawarich() {
         let mut r = through_repairs(true);
         assert_eq!(r.phases.len(), 3);
-        assert_eq!(r.on(repaired("quarantine", "r2", 3, 3)), None);
+        assert_eq!(r.on(repaired(StrategyId::Quarantine, "r2", 3, 3)), None);
         assert!(!r.running && r.stopped.is_none() && r.migrations_left);
         assert_eq!(r.diffs, None);
         assert_eq!(states(&r), [PhaseState::Done; 3]);
@@ -464,11 +464,11 @@ mod tests {
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn a_repair_that_changes_nothing_asks_nothing_and_leaves_nothing_to_undo() {
-        let plan = RunPlan { release: None, repairs: vec![("infer".into(), choice("infer"), q("Repair 0?"), false)], migrate: None };
+        let plan = RunPlan { release: None, repairs: vec![("infer".into(), choice(StrategyId::Infer), q("Repair 0?"), false)], migrate: None };
         let mut r = Run::new(plan, "1.7.5", vec![]);
         assert!(matches!(r.start(), Some(Step::Repair { .. })));
         assert_eq!((r.phases[0].state, r.question()), (PhaseState::Running, None));
-        assert_eq!(r.on(repaired("infer", "r1", 0, 0)), None);
+        assert_eq!(r.on(repaired(StrategyId::Infer, "r1", 0, 0)), None);
         assert!(r.quarantines.is_empty());
     }
 
@@ -482,14 +482,14 @@ mod tests {
             assert_eq!(r.on(Event::Verified(diffs)), None);
             r
         };
-        let r = verified(vec![diff("missing", None), diff("extra", None), diff("extra", Some("left by 0.9.x's schema.rb; Dawarich keeps it"))]);
-        assert_eq!(r.diffs, Some(vec![diff("missing", None)]));
+        let r = verified(vec![diff(Change::Missing, None), diff(Change::Extra, None), diff(Change::Extra, Some("left by 0.9.x's schema.rb; Dawarich keeps it"))]);
+        assert_eq!(r.diffs, Some(vec![diff(Change::Missing, None)]));
         assert_eq!(r.phases[1].state, PhaseState::Failed);
         assert_eq!(r.phases[1].detail, "1 differences from what 1.7.5 expects.");
         assert_eq!(r.kept.len(), 1, "an extra without an explanation is not listed as kept");
         assert!(r.stopped.is_none() && !r.running);
 
-        let r = verified(vec![diff("different", Some("an older default that Dawarich keeps"))]);
+        let r = verified(vec![diff(Change::Different, Some("an older default that Dawarich keeps"))]);
         assert_eq!(r.diffs, Some(vec![]));
         assert_eq!(r.phases[1].state, PhaseState::Done);
         assert_eq!(r.phases[1].detail, "The schema is exactly what 1.7.5 expects.");
