@@ -8,7 +8,7 @@ use tauri_plugin_store::StoreExt;
 const FILE: &str = "profiles.json";
 const KEY: &str = "profiles";
 /// The id of the demo database's profile while it runs (removed at exit, or at the next start when
-/// the app was killed: the core's watchdog has stopped the demo cluster then).
+/// the app was killed: the cluster's watchdog has stopped the demo then).
 const DEMO_KEY: &str = "demoProfile";
 
 fn io(e: impl std::fmt::Display) -> ErrorReport {
