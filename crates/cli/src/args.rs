@@ -8,7 +8,7 @@ use dawarich_doctor::connect::{connect, ConnectOptions, Db};
 use dawarich_doctor::profile;
 use dawarich_doctor::settings::Environment;
 use dawarich_doctor::{Error, Result};
-use dawarich_doctor_model::{SettingSource, SslMode};
+use dawarich_doctor_model::{SettingSource, SshAuth, SshProfile, SslMode};
 
 /// How to reach the database.
 #[derive(Args, Clone)]
@@ -83,9 +83,12 @@ fn parse_sslmode(s: &str) -> std::result::Result<SslMode, String> {
 impl ConnArgs {
     pub fn options(&self) -> Result<ConnectOptions> {
         let parsed = match (&self.url, &self.env_file) {
-            (Some(u), _) => profile::parse_url(u).map_err(|e| Error::Refused(e.to_string()))?,
-            (None, Some(p)) => profile::parse_env(&std::fs::read_to_string(p)?).map_err(|e| Error::Refused(e.to_string()))?,
-            (None, None) => return Err(Error::Refused("give --url postgres://… or --env-file PATH (or set DAWARICH_DOCTOR_URL)".into())),
+            (Some(u), _) => profile::parse_url(u)?,
+            (None, Some(p)) => profile::parse_env(&std::fs::read_to_string(p)?)?,
+            (None, None) => {
+                let fix = "Give --url postgres://user:password@host:port/database or --env-file PATH (or set DAWARICH_DOCTOR_URL).";
+                return Err(Error::InvalidInput { message: "no database given".into(), fix: fix.into() });
+            }
         };
         let mut opts = ConnectOptions::new(parsed.profile, parsed.password);
         if let Some(m) = self.sslmode {
@@ -119,33 +122,14 @@ impl ConnArgs {
 
     /// The SSH hop from `--ssh user@host[:port]` and the auth flags, and whether a secret read from
     /// stdin is a key passphrase (else a password).
-    fn ssh_profile(&self, dest: &str) -> Result<(dawarich_doctor_model::SshProfile, bool)> {
-        use dawarich_doctor_model::{SshAuth, SshProfile};
-        let bad = || Error::Refused(format!("--ssh {dest:?}: expected user@host or user@host:port"));
-        let (user, hostport) = match dest.rsplit_once('@') {
-            Some((u, h)) if !u.is_empty() => (u.to_string(), h),
-            Some(_) => return Err(bad()),
-            None => (std::env::var("USER").map_err(|_| bad())?, dest),
-        };
-        let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
-            let (h, after) = rest.split_once(']').ok_or_else(bad)?;
-            (h, after.strip_prefix(':'))
-        } else {
-            match hostport.rsplit_once(':') {
-                Some((h, p)) if !h.contains(':') => (h, Some(p)),
-                _ => (hostport, None),
-            }
-        };
-        let port = port.map(|p| p.parse::<u16>().map_err(|_| bad())).transpose()?.unwrap_or(22);
-        if host.is_empty() {
-            return Err(bad());
-        }
+    fn ssh_profile(&self, dest: &str) -> Result<(SshProfile, bool)> {
+        let mut ssh = profile::parse_ssh(dest, std::env::var("USER").ok().as_deref())?;
         let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
         let default_key = || {
             let ssh_dir = home.as_ref()?.join(".ssh");
             ["id_ed25519", "id_ecdsa", "id_rsa"].iter().map(|k| ssh_dir.join(k)).find(|p| p.exists())
         };
-        let auth = if let Some(k) = &self.ssh_key {
+        ssh.auth = if let Some(k) = &self.ssh_key {
             SshAuth::Key { path: k.clone() }
         } else if self.ssh_password || self.ssh_password_stdin {
             SshAuth::Password
@@ -156,8 +140,8 @@ impl ConnArgs {
         } else {
             SshAuth::Password
         };
-        let is_key = matches!(auth, SshAuth::Key { .. });
-        Ok((SshProfile { host: host.to_string(), port, user, auth }, is_key))
+        let is_key = matches!(ssh.auth, SshAuth::Key { .. });
+        Ok((ssh, is_key))
     }
 
     /// Connects; on a terminal asks for what is missing (database or SSH password, key passphrase)

@@ -1,6 +1,6 @@
 //! The CLI binary: exit codes, stderr messages, JSON shape.
 
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use dawarich_doctor_testkit::shared::{cluster, dawarich_db};
 
@@ -24,6 +24,16 @@ fn a_bad_url_is_a_clear_error() {
     let out = doctor(&["diagnose", "--url", "mysql://u:pw@h/d"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a PostgreSQL URL"));
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    // the reader is gone before the first write, as with `dawarich-doctor releases | head -0`
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_dawarich-doctor")).arg("releases").stdout(writer).stderr(Stdio::piped()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[tokio::test]

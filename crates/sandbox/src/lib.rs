@@ -24,7 +24,7 @@ pub struct Sandbox {
 }
 
 fn options(url: &str) -> Result<ConnectOptions> {
-    let p = parse_url(url).map_err(|e| Error::Refused(e.to_string()))?;
+    let p = parse_url(url)?;
     Ok(ConnectOptions::new(p.profile, p.password))
 }
 
@@ -36,8 +36,7 @@ pub fn available() -> bool {
 /// Starts the demo (needs PostgreSQL server binaries with PostGIS installed locally).
 pub async fn start(points: i64) -> Result<Sandbox> {
     let cluster = tokio::task::spawn_blocking(|| Cluster::start(&ClusterOptions { superuser_password: "password".into(), ..Default::default() }))
-        .await
-        .map_err(|e| Error::Refused(e.to_string()))?
+        .await?
         .map_err(|e| Error::Precondition { message: e.to_string(), fix: "Install PostgreSQL and PostGIS (scripts/setup db on Debian).".into() })?;
     let admin = connect(&options(&cluster.url("postgres"))?).await?;
     admin.batch_execute(&format!("CREATE DATABASE {DEMO_DATABASE}")).await?;

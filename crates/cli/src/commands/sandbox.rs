@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use dawarich_doctor::{Error, Result};
+use dawarich_doctor::Result;
 use dawarich_doctor_sandbox::DEMO_RELEASE;
 
 #[derive(clap::Args)]
@@ -18,6 +18,6 @@ pub async fn exec(Args { points }: Args) -> Result<ExitCode> {
     outln!("Try: dawarich-doctor diagnose --url {}", sandbox.url)?;
     outln!("Press Ctrl-C to stop it; everything is removed.")?;
     tokio::signal::ctrl_c().await?;
-    tokio::task::spawn_blocking(move || sandbox.stop()).await.map_err(|e| Error::Refused(e.to_string()))?;
+    tokio::task::spawn_blocking(move || sandbox.stop()).await?;
     Ok(ExitCode::SUCCESS)
 }

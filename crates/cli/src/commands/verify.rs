@@ -23,7 +23,8 @@ pub async fn exec(Args { conn, release, json }: Args, p: &Painter) -> Result<Exi
         Some(r) => r,
         None => {
             let applied = state::read_applied(&db, &db.database).await?;
-            state::describe(&applied, None)?.release.ok_or_else(|| Error::Refused("no known release matches the applied migrations; pass --release".into()))?
+            let unknown = || Error::InvalidInput { message: "no known release matches the applied migrations".into(), fix: "Pass --release TAG (see `dawarich-doctor releases`).".into() };
+            state::describe(&applied, None)?.release.ok_or_else(unknown)?
         }
     };
     let (extras, diffs): (Vec<_>, Vec<_>) = dawarich_doctor::schema::verify(&db, &release).await?.into_iter().partition(|d| d.is_kept());
