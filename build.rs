@@ -18,7 +18,7 @@ fn main() {
     out += "];\n";
     fs::write(Path::new(&env::var("OUT_DIR").unwrap()).join("catalog_files.rs"), out).unwrap();
 
-    // schemas/*.sql: each release's schema.rb as SQL (fresh-install fixtures, sandbox, expected schema).
+    // schemas/*.sql: each release's schema.rb as SQL (catalog::schema_sql).
     let sdir = Path::new(&root).join("schemas");
     println!("cargo:rerun-if-changed={}", sdir.display());
     let mut names: Vec<String> = fs::read_dir(&sdir)

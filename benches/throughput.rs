@@ -13,7 +13,7 @@
 
 use std::time::Instant;
 
-use dawarich_doctor::cluster::{Cluster, ClusterOptions};
+use dawarich_doctor_testkit::cluster::{Cluster, ClusterOptions};
 use dawarich_doctor::connect::{connect, ConnectOptions, Db};
 use dawarich_doctor::diagnose::{diagnose, DiagnoseOptions};
 use dawarich_doctor::migrate::{upgrade, UpgradeOptions, DEFAULT_WORKERS};
@@ -63,8 +63,8 @@ async fn run(cluster: &Cluster, n: i64) {
     let url = cluster.url(&name);
     let db = connect(&opts(&url)).await.unwrap();
     let t = Instant::now();
-    dawarich_doctor::fixtures::fresh_install(&db, "1.7.5", "production").await.unwrap();
-    dawarich_doctor::fixtures::populate(&db, &dawarich_doctor::fixtures::Data { users: 1, points: n }).await.unwrap();
+    dawarich_doctor_testkit::fixtures::fresh_install(&db, "1.7.5", "production").await.unwrap();
+    dawarich_doctor_testkit::fixtures::populate(&db, &dawarich_doctor_testkit::fixtures::Data { users: 1, points: n }).await.unwrap();
     println!("built in {:.1} s", t.elapsed().as_secs_f64());
 
     // diagnose with 10 % ownerless points
@@ -109,8 +109,8 @@ async fn run(cluster: &Cluster, n: i64) {
     // release whose upgrade ran it) plus the one 1.7.5 column the migration writes (below).
     admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template_postgis")).await.unwrap();
     let db = connect(&opts(&url)).await.unwrap();
-    dawarich_doctor::fixtures::fresh_install(&db, "0.11.1", "development").await.unwrap();
-    dawarich_doctor::fixtures::populate(&db, &dawarich_doctor::fixtures::Data { users: 1, points: n }).await.unwrap();
+    dawarich_doctor_testkit::fixtures::fresh_install(&db, "0.11.1", "development").await.unwrap();
+    dawarich_doctor_testkit::fixtures::populate(&db, &dawarich_doctor_testkit::fixtures::Data { users: 1, points: n }).await.unwrap();
     // the 1.7.5 column the translation also writes, added as its schema migration does
     db.batch_execute("ALTER TABLE points ADD COLUMN altitude_decimal numeric(10,2); INSERT INTO schema_migrations VALUES ('20260323000001')").await.unwrap();
     let m = dawarich_doctor::catalog::catalog().get(MigrationKind::Data, OWNTRACKS).unwrap();

@@ -4,6 +4,7 @@ use dawarich_doctor_model::{ErrorKind, ErrorReport};
 use thiserror::Error;
 
 use crate::connect::ConnectError;
+use crate::profile::ProfileError;
 
 #[derive(Debug, Error)]
 pub enum Error {
@@ -17,8 +18,15 @@ pub enum Error {
     UnknownRelease(String),
     #[error("the Rails migration lock is held by {holders}")]
     LockHeld { holders: String },
+    /// A safety rule or the state of the data stopped the operation; nothing was changed.
     #[error("refused: {0}")]
     Refused(String),
+    /// A URL, `.env` or SSH server that cannot be read.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// Something the user must give is missing.
+    #[error("{message}")]
+    InvalidInput { message: String, fix: String },
     #[error("permission denied: {message}")]
     Permission { message: String, fix: String },
     #[error("cannot start: {message}")]
@@ -32,6 +40,9 @@ pub enum Error {
     SessionLost(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// A background task panicked or was cancelled.
+    #[error("internal error: {0}")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 const CONNECTION_LOST_FIX: &str =
@@ -47,12 +58,17 @@ impl Error {
             Error::UnknownRelease(_) => (ErrorKind::InvalidInput, "Use a release tag such as 1.7.5 (see `dawarich-doctor releases`).".into()),
             Error::LockHeld { .. } => (ErrorKind::LockHeld, "Stop the Dawarich containers, or end a stale holder with `dawarich-doctor locks --release PID --yes`.".into()),
             Error::Refused(_) => (ErrorKind::Refused, "See the message: nothing was changed.".into()),
+            Error::Profile(ProfileError::NoDatabaseVars) => (ErrorKind::InvalidInput, "Use Dawarich's .env, or the environment of the dawarich_app service in docker-compose.yml.".into()),
+            Error::Profile(ProfileError::BadSsh(_)) => (ErrorKind::InvalidInput, "Give the SSH server (the Docker host) as user@host or user@host:port.".into()),
+            Error::Profile(_) => (ErrorKind::InvalidInput, "Write it as postgres://user:password@host:port/database, with special characters of the password percent-encoded.".into()),
+            Error::InvalidInput { fix, .. } => (ErrorKind::InvalidInput, fix.clone()),
             Error::Permission { fix, .. } => (ErrorKind::PermissionDenied, fix.clone()),
             Error::Precondition { fix, .. } => (ErrorKind::Precondition, fix.clone()),
             Error::Cancelled(_) => (ErrorKind::Cancelled, "Run the same command again to continue: every finished step is kept.".into()),
             Error::Db(e) => (ErrorKind::Database, db_fix(e)),
             Error::SessionLost(_) => (ErrorKind::Database, CONNECTION_LOST_FIX.into()),
             Error::Io(_) => (ErrorKind::Io, "Check the path and permissions.".into()),
+            Error::Task(_) => (ErrorKind::Internal, "This is a bug in Dawarich Doctor: please report it with the log (the CLI's -vv output).".into()),
         };
         ErrorReport { kind, message: self.to_string(), fix }
     }
@@ -92,3 +108,28 @@ fn db_fix(e: &tokio_postgres::Error) -> String {
 
 /// Result with the library's error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_errors_are_invalid_input() {
+        let url = Error::from(crate::profile::parse_url("mysql://u:pw@h/d").unwrap_err()).report();
+        assert_eq!(url.kind, ErrorKind::InvalidInput);
+        let env = Error::from(crate::profile::parse_env("FOO=1").unwrap_err()).report();
+        assert_eq!(env.kind, ErrorKind::InvalidInput);
+        let ssh = Error::from(crate::profile::parse_ssh("@h", None).unwrap_err()).report();
+        assert_eq!(ssh.kind, ErrorKind::InvalidInput);
+        let missing = Error::InvalidInput { message: "no database given".into(), fix: "Give --url.".into() }.report();
+        assert_eq!((missing.kind, missing.fix.as_str()), (ErrorKind::InvalidInput, "Give --url."));
+    }
+
+    #[tokio::test]
+    async fn a_failed_task_is_internal() {
+        let task = tokio::spawn(std::future::pending::<()>());
+        task.abort();
+        let join = task.await.unwrap_err();
+        assert_eq!(Error::from(join).report().kind, ErrorKind::Internal);
+    }
+}

@@ -1,7 +1,7 @@
 //! Building a connection profile from what a self-hoster has at hand: a `postgres://` URL or the
-//! Dawarich docker `.env` / compose environment.
+//! Dawarich docker `.env` / compose environment, and an SSH server `USER@HOST[:PORT]`.
 
-use dawarich_doctor_model::{PasswordSource, Profile, SslMode, APPLICATION_NAME};
+use dawarich_doctor_model::{PasswordSource, Profile, SshAuth, SshProfile, SslMode, APPLICATION_NAME};
 use percent_encoding::percent_decode_str;
 use thiserror::Error;
 
@@ -22,6 +22,8 @@ pub enum ProfileError {
     BadSslMode(String),
     #[error("the .env text has no DATABASE_URL and no DATABASE_HOST: paste the environment of the dawarich_app service")]
     NoDatabaseVars,
+    #[error("invalid SSH server {0:?} (expected user@host or user@host:port)")]
+    BadSsh(String),
 }
 
 /// Parses `postgres://` or `postgresql://` URLs: percent-encoded user and password, bracketed IPv6
@@ -105,6 +107,31 @@ pub fn parse_any(text: &str) -> Result<Parsed, ProfileError> {
     }
 }
 
+/// Parses an SSH server `USER@HOST[:PORT]` (a bracketed IPv6 host allowed, port 22 by default);
+/// without `USER@` the user is `default_user`. Its auth is left at the default (the agent).
+pub fn parse_ssh(dest: &str, default_user: Option<&str>) -> Result<SshProfile, ProfileError> {
+    let bad = || ProfileError::BadSsh(dest.to_string());
+    let (user, hostport) = match dest.rsplit_once('@') {
+        Some((u, h)) if !u.is_empty() => (u, h),
+        Some(_) => return Err(bad()),
+        None => (default_user.ok_or_else(bad)?, dest),
+    };
+    let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
+        let (h, after) = rest.split_once(']').ok_or_else(bad)?;
+        (h, after.strip_prefix(':'))
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) if !h.contains(':') => (h, Some(p)),
+            _ => (hostport, None),
+        }
+    };
+    let port = port.map(|p| p.parse::<u16>().map_err(|_| bad())).transpose()?.unwrap_or(22);
+    if host.is_empty() {
+        return Err(bad());
+    }
+    Ok(SshProfile { host: host.to_string(), port, user: user.to_string(), auth: SshAuth::default() })
+}
+
 /// The URL with any password replaced by `***`, for messages and logs.
 pub fn redact(url: &str) -> String {
     match url::Url::parse(url) {
@@ -162,6 +189,20 @@ mod tests {
         assert_eq!(p.profile.database, "dawarich_development");
         let with_url = "DATABASE_URL=postgres://u:pw@h:1/d\nDATABASE_HOST=ignored";
         assert_eq!(parse_any(with_url).unwrap().profile.host, "h");
+    }
+
+    #[test]
+    fn ssh_servers() {
+        let at = |d: &str, default: Option<&str>| parse_ssh(d, default).map(|s| (s.user, s.host, s.port));
+        assert_eq!(at("me@docker.lan", None), Ok(("me".into(), "docker.lan".into(), 22)));
+        assert_eq!(at("me@docker.lan:2222", None), Ok(("me".into(), "docker.lan".into(), 2222)));
+        assert_eq!(at("me@[::1]:2200", None), Ok(("me".into(), "::1".into(), 2200)));
+        assert_eq!(at("docker.lan", Some("you")), Ok(("you".into(), "docker.lan".into(), 22)));
+        assert_eq!(at("::1", Some("you")), Ok(("you".into(), "::1".into(), 22)));
+        for bad in ["@h", "me@h:x", "me@", "me@h:70000", "me@[::1"] {
+            assert_eq!(at(bad, Some("you")), Err(ProfileError::BadSsh(bad.into())), "{bad}");
+        }
+        assert_eq!(at("docker.lan", None), Err(ProfileError::BadSsh("docker.lan".into())));
     }
 
     #[test]

@@ -8,9 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use dawarich_doctor_model::{Change, ObjectKind, SchemaDifference};
 use tokio_postgres::Client;
 
-use crate::catalog::split_statements;
+use crate::catalog::{schema_sql, split_statements};
 use crate::error::Result;
-use crate::fixtures::schema_sql;
 
 const SCRATCH: &str = "dawarich_doctor_expected";
 

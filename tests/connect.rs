@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use dawarich_doctor::cluster::{Cluster, ClusterOptions};
+use dawarich_doctor_testkit::cluster::{Cluster, ClusterOptions};
 use dawarich_doctor::connect::{connect, ConnectError, ConnectOptions};
 use dawarich_doctor_model::ErrorKind;
 

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use dawarich_doctor::diagnose::{diagnose, DiagnoseOptions};
-use dawarich_doctor::fixtures;
+use dawarich_doctor_testkit::fixtures;
 use dawarich_doctor::locks::migration_lock_key;
 use dawarich_doctor::progress::Silent;
 use dawarich_doctor_model::{CheckStatus, Diagnosis, HolderVerdict};
@@ -172,18 +172,4 @@ async fn diagnose_writes_nothing() {
     // the pass ran read-only and gave the session back as it was
     let ro: String = db.query_one("SHOW default_transaction_read_only", &[]).await.unwrap().get(0);
     assert_eq!(ro, "off");
-}
-
-#[tokio::test]
-async fn the_sandbox_reproduces_the_incident() {
-    let sandbox = dawarich_doctor::sandbox::start(200).await.unwrap();
-    let db = connect_url(&sandbox.url).await;
-    let d = run(&db).await;
-    assert!(d.lock.held);
-    assert_eq!(d.lock.holders[0].pid, sandbox.lock_holder.backend_pid);
-    assert_eq!(check(&d, "points-without-user").count, Some(40));
-    assert_eq!(d.dawarich.release.as_deref(), Some(dawarich_doctor::sandbox::DEMO_RELEASE));
-    assert!(!d.dawarich.pending_schema.is_empty());
-    drop(db);
-    tokio::task::spawn_blocking(move || sandbox.stop()).await.unwrap();
 }

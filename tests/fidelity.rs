@@ -178,7 +178,7 @@ async fn ownerless_points_before_add_owntracks_points_data_name_it_as_the_one_th
 }
 
 async fn fixtures_orphans(db: &dawarich_doctor::connect::Db, n: i64) {
-    dawarich_doctor::fixtures::orphan_points(db, n).await.unwrap();
+    dawarich_doctor_testkit::fixtures::orphan_points(db, n).await.unwrap();
 }
 
 #[tokio::test]

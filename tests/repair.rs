@@ -79,7 +79,7 @@ async fn owners_are_inferred_rule_by_rule_then_assigned_and_undo_restores_everyt
 #[tokio::test]
 async fn a_deleted_or_missing_owner_can_be_quarantined_and_restored_exactly() {
     let (name, db) = dawarich_db("1.3.1", 3, 300).await;
-    dawarich_doctor::fixtures::soft_delete_user(&db, 2).await.unwrap();
+    dawarich_doctor_testkit::fixtures::soft_delete_user(&db, 2).await.unwrap();
     let before = checksum(&db, "points").await;
     let originals: Vec<String> = db.query("SELECT to_jsonb(p)::text FROM points p WHERE user_id = 2 ORDER BY id", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
     let p = preview(&db, CheckId::parse("points-user-soft-deleted").unwrap()).await.unwrap();
@@ -159,7 +159,7 @@ async fn duplicate_stats_keep_the_newest_like_dawarich() {
 async fn null_settings_get_an_empty_object_and_invalid_indexes_are_rebuilt() {
     let (name, db) = dawarich_db("0.26.2", 2, 10).await;
     db.batch_execute("UPDATE users SET settings = NULL WHERE id = 2").await.unwrap();
-    dawarich_doctor::fixtures::invalid_index(&db, "index_points_extra", "points", "created_at").await.unwrap();
+    dawarich_doctor_testkit::fixtures::invalid_index(&db, "index_points_extra", "points", "created_at").await.unwrap();
     let conn = options(&cluster().url(&name));
     repair(&conn, &opts("users-null-settings", "default"), &Silent, &Cancel::new()).await.unwrap();
     let s: String = db.query_one("SELECT settings::text FROM users WHERE id = 2", &[]).await.unwrap().get(0);

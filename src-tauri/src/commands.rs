@@ -31,7 +31,7 @@ pub struct AppState {
     /// The running mutating operation's cancel flag (a fresh one per operation).
     cancel: std::sync::Mutex<Cancel>,
     /// The demo database, if started, with its profile's id; stopped when the app exits.
-    demo: std::sync::Mutex<Option<(dawarich_doctor::sandbox::Sandbox, String)>>,
+    demo: std::sync::Mutex<Option<(dawarich_doctor_sandbox::Sandbox, String)>>,
 }
 
 impl AppState {
@@ -67,7 +67,7 @@ pub async fn app_info(app: AppHandle) -> Result<AppInfo> {
             version: env!("CARGO_PKG_VERSION").into(),
             keychain_unavailable: state.passwords.keychain_unavailable().map(String::from),
             log_dir: app.path().app_log_dir().ok().map(|p| p.display().to_string()),
-            demo_available: dawarich_doctor::cluster::pg_bin().is_ok(),
+            demo_available: dawarich_doctor_sandbox::available(),
         })
     })
     .await
@@ -318,12 +318,12 @@ pub async fn open_demo(app: AppHandle, state: State<'_, AppState>) -> Result<Pro
     if state.demo.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
         return Err(Error::DemoRunning);
     }
-    let sandbox = dawarich_doctor::sandbox::start(2000).await?;
+    let sandbox = dawarich_doctor_sandbox::start(2000).await?;
     let parsed = profile::parse_url(&sandbox.url)?;
     let _guard = state.profiles.lock().await;
     let saved = blocking(&app, move |app, state| {
         let mut list = store::load(app)?;
-        let mut saved = profiles::upsert(&mut list, Profile { name: format!("Demo (Dawarich {}, throwaway)", dawarich_doctor::sandbox::DEMO_RELEASE), ..parsed.profile })?;
+        let mut saved = profiles::upsert(&mut list, Profile { name: format!("Demo (Dawarich {}, throwaway)", dawarich_doctor_sandbox::DEMO_RELEASE), ..parsed.profile })?;
         state.passwords.save(&mut saved, parsed.password.as_deref());
         profiles::upsert(&mut list, saved.clone())?;
         store::save(app, &list)?;

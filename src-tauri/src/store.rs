@@ -10,7 +10,7 @@ use crate::error::Result;
 const FILE: &str = "profiles.json";
 const KEY: &str = "profiles";
 /// The id of the demo database's profile while it runs (removed at exit, or at the next start when
-/// the app was killed: the core's watchdog has stopped the demo cluster then).
+/// the app was killed: the cluster's watchdog has stopped the demo then).
 const DEMO_KEY: &str = "demoProfile";
 
 pub fn load(app: &AppHandle) -> Result<Vec<Profile>> {

@@ -16,9 +16,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use dawarich_doctor::cluster::{Cluster, ClusterOptions};
+use dawarich_doctor_testkit::cluster::{Cluster, ClusterOptions};
 use dawarich_doctor::connect::{connect, ConnectOptions, Db};
-use dawarich_doctor::fixtures;
+use dawarich_doctor_testkit::fixtures;
 use dawarich_doctor::locks::migration_lock_key;
 use dawarich_doctor::profile::parse_url;
 use fantoccini::{Client, ClientBuilder, Locator};

@@ -1,5 +1,6 @@
-//! The Dawarich migration catalog, embedded: every migration as data (header + SQL statements) and the
-//! release map (which versions each release ships). See docs/CATALOG.md for the file format.
+//! The Dawarich migration catalog, embedded: every migration as data (header + SQL statements), the
+//! release map (which versions each release ships) and each release's schema (`schema_sql`).
+//! See docs/CATALOG.md for the file format.
 
 mod split;
 
@@ -10,6 +11,7 @@ use dawarich_doctor_model::MigrationKind;
 pub use split::split_statements;
 
 include!(concat!(env!("OUT_DIR"), "/catalog_files.rs"));
+include!(concat!(env!("OUT_DIR"), "/schema_files.rs"));
 static RELEASES_TSV: &str = include_str!("../../migrations/releases.tsv");
 
 /// One backfill statement run in primary-key ranges.
@@ -180,6 +182,14 @@ impl Catalog {
     pub fn all_versions(&self, kind: MigrationKind) -> BTreeSet<String> {
         self.migrations.iter().filter(|m| m.kind == kind).map(|m| m.version.clone()).collect()
     }
+}
+
+/// The schema.rb of release `tag`, as SQL (`schemas/`): what `verify` expects and a fresh install loads.
+pub fn schema_sql(tag: &str) -> crate::error::Result<&'static str> {
+    use crate::error::Error;
+    let r = catalog().release(tag).ok_or_else(|| Error::UnknownRelease(tag.into()))?;
+    let file = format!("{}.sql", r.schema);
+    SCHEMA_FILES.iter().find(|(n, _)| *n == file).map(|(_, t)| *t).ok_or_else(|| Error::UnknownRelease(format!("{tag} (no {file})")))
 }
 
 /// Whether release `a` is `b` or newer (unknown tags count as older).

@@ -132,7 +132,7 @@ async fn queued_jobs<'a>(db: &Db, c: &'a crate::catalog::Catalog) -> Result<Vec<
 /// Recorded schema migrations that create a table which does not exist, is not dropped by a later
 /// recorded migration, and is part of the target release.
 fn recorded_but_missing<'a>(c: &'a crate::catalog::Catalog, recorded: &BTreeSet<String>, tables: &HashSet<String>, target: &str) -> Vec<&'a Migration> {
-    let target_sql = crate::fixtures::schema_sql(target).unwrap_or("");
+    let target_sql = crate::catalog::schema_sql(target).unwrap_or("");
     c.migrations
         .iter()
         .filter(|m| m.kind == MigrationKind::Schema && recorded.contains(&m.version))

@@ -28,6 +28,8 @@ pub enum ErrorKind {
     HostKeyUnknown,
     /// The SSH server's host key differs from the recorded one: refused.
     HostKeyChanged,
+    /// A bug in Dawarich Doctor (a background task panicked).
+    Internal,
 }
 
 /// An error as shown to the user: what happened and what fixes it.

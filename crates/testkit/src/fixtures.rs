@@ -4,17 +4,9 @@
 use dawarich_doctor_model::MigrationKind;
 use tokio_postgres::Client;
 
-use crate::catalog::catalog;
-use crate::error::{Error, Result};
-
-include!(concat!(env!("OUT_DIR"), "/schema_files.rs"));
-
-/// The schema.rb of release `tag`, as SQL.
-pub fn schema_sql(tag: &str) -> Result<&'static str> {
-    let r = catalog().release(tag).ok_or_else(|| Error::UnknownRelease(tag.into()))?;
-    let file = format!("{}.sql", r.schema);
-    SCHEMA_FILES.iter().find(|(n, _)| *n == file).map(|(_, t)| *t).ok_or_else(|| Error::UnknownRelease(format!("{tag} (no {file})")))
-}
+use dawarich_doctor::catalog::{catalog, schema_sql};
+use dawarich_doctor::state::{DATA_MIGRATIONS_SQL, RAILS_TABLES_SQL};
+use dawarich_doctor::{Error, Result};
 
 /// The versions a fresh install of `tag` records: Rails loads schema.rb and then records its
 /// `define(version:)` plus every migration file of the release below it; `data:migrate` then runs
@@ -32,11 +24,11 @@ pub fn fresh_install_versions(tag: &str) -> Result<(Vec<String>, Vec<String>)> {
 /// Makes the empty database behind `client` a fresh Dawarich install of release `tag`.
 pub async fn fresh_install(client: &Client, tag: &str, environment: &str) -> Result<()> {
     client.batch_execute(schema_sql(tag)?).await?;
-    client.batch_execute(crate::state::RAILS_TABLES_SQL).await?;
+    client.batch_execute(RAILS_TABLES_SQL).await?;
     let (schema, data) = fresh_install_versions(tag)?;
     if !data.is_empty() {
         // data:migrate creates its table on first boot when schema.rb lacks it
-        client.batch_execute(crate::state::DATA_MIGRATIONS_SQL).await?;
+        client.batch_execute(DATA_MIGRATIONS_SQL).await?;
     }
     client.execute("INSERT INTO schema_migrations (version) SELECT unnest($1::text[])", &[&schema]).await?;
     if !data.is_empty() {

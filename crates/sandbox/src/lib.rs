@@ -2,12 +2,12 @@
 //! this tool exists for — a 0.9.11 install with pending migrations, ownerless OwnTracks points, and a
 //! dead container's session still holding the Rails migration lock. Nothing of the user's is touched.
 
-use crate::cluster::{Cluster, ClusterOptions};
-use crate::connect::{connect, ConnectOptions, Db};
-use crate::error::{Error, Result};
-use crate::fixtures;
-use crate::locks::migration_lock_key;
-use crate::profile::parse_url;
+use dawarich_doctor::connect::{connect, ConnectOptions, Db};
+use dawarich_doctor::locks::migration_lock_key;
+use dawarich_doctor::profile::parse_url;
+use dawarich_doctor::{Error, Result};
+use dawarich_doctor_testkit::cluster::{pg_bin, Cluster, ClusterOptions};
+use dawarich_doctor_testkit::fixtures;
 
 /// The release the demo starts from.
 pub const DEMO_RELEASE: &str = "0.9.11";
@@ -24,15 +24,19 @@ pub struct Sandbox {
 }
 
 fn options(url: &str) -> Result<ConnectOptions> {
-    let p = parse_url(url).map_err(|e| Error::Refused(e.to_string()))?;
+    let p = parse_url(url)?;
     Ok(ConnectOptions::new(p.profile, p.password))
+}
+
+/// Whether the demo can start here: PostgreSQL server binaries are installed.
+pub fn available() -> bool {
+    pg_bin().is_ok()
 }
 
 /// Starts the demo (needs PostgreSQL server binaries with PostGIS installed locally).
 pub async fn start(points: i64) -> Result<Sandbox> {
     let cluster = tokio::task::spawn_blocking(|| Cluster::start(&ClusterOptions { superuser_password: "password".into(), ..Default::default() }))
-        .await
-        .map_err(|e| Error::Refused(e.to_string()))?
+        .await?
         .map_err(|e| Error::Precondition { message: e.to_string(), fix: "Install PostgreSQL and PostGIS (scripts/setup db on Debian).".into() })?;
     let admin = connect(&options(&cluster.url("postgres"))?).await?;
     admin.batch_execute(&format!("CREATE DATABASE {DEMO_DATABASE}")).await?;

@@ -1,10 +1,8 @@
 //! The CLI binary: exit codes, stderr messages, JSON shape.
 
-mod common;
+use std::process::{Command, Stdio};
 
-use std::process::Command;
-
-use common::*;
+use dawarich_doctor_testkit::shared::{cluster, dawarich_db};
 
 fn doctor(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_dawarich-doctor")).args(args).env_remove("DAWARICH_DOCTOR_URL").output().unwrap()
@@ -28,11 +26,21 @@ fn a_bad_url_is_a_clear_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a PostgreSQL URL"));
 }
 
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    // the reader is gone before the first write, as with `dawarich-doctor releases | head -0`
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_dawarich-doctor")).arg("releases").stdout(writer).stderr(Stdio::piped()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[tokio::test]
 async fn diagnose_json_has_the_documented_fields_and_exit_1_on_problems() {
     // 0.9.11: AddOwntracksPointsData, which fails on ownerless points, is still pending
     let (name, db) = dawarich_db("0.9.11", 1, 20).await;
-    dawarich_doctor::fixtures::orphan_points(&db, 2).await.unwrap();
+    dawarich_doctor_testkit::fixtures::orphan_points(&db, 2).await.unwrap();
     let url = cluster().url(&name);
     let out = tokio::task::spawn_blocking(move || doctor(&["diagnose", "--json", "--url", &url])).await.unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));

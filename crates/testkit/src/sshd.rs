@@ -1,4 +1,4 @@
-//! A throwaway OpenSSH server for the tunnel tests: Debian's sshd on a free 127.0.0.1 port with
+//! A throwaway OpenSSH server for the SSH tests: Debian's sshd on a free 127.0.0.1 port with
 //! generated host and user keys, logging in the dedicated user that `scripts/setup ssh` creates.
 //! It runs in its own mount namespace whose /etc/hosts knows only `localhost` and `db_on_host` and
 //! whose resolver is 127.0.0.1, so any other name fails to resolve without leaving the machine.
