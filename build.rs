@@ -8,10 +8,17 @@ fn main() {
     let dir = Path::new(&root).join("migrations");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut names: Vec<String> = fs::read_dir(&dir)
-        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".sql")).collect())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".sql"))
+                .collect()
+        })
         .unwrap_or_default();
     names.sort();
-    let mut out = String::from("/// (file name, contents) of every catalog file, in name order.\npub static FILES: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// (file name, contents) of every catalog file, in name order.\npub static FILES: &[(&str, &str)] = &[\n",
+    );
     for n in &names {
         out += &format!("    ({n:?}, include_str!({:?})),\n", dir.join(n).display().to_string());
     }
@@ -22,10 +29,17 @@ fn main() {
     let sdir = Path::new(&root).join("schemas");
     println!("cargo:rerun-if-changed={}", sdir.display());
     let mut names: Vec<String> = fs::read_dir(&sdir)
-        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".sql") || n.ends_with(".json")).collect())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".sql") || n.ends_with(".json"))
+                .collect()
+        })
         .unwrap_or_default();
     names.sort();
-    let mut out = String::from("/// (file name, contents) of every schemas/ file.\npub static SCHEMA_FILES: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// (file name, contents) of every schemas/ file.\npub static SCHEMA_FILES: &[(&str, &str)] = &[\n",
+    );
     for n in &names {
         out += &format!("    ({n:?}, include_str!({:?})),\n", sdir.join(n).display().to_string());
     }

@@ -10,9 +10,14 @@ fn main() {
         println!("cargo:rustc-cfg=e2e");
     }
     if !dist.exists() {
-        panic!("ui/dist/index.html is missing: build the UI first with `ui/build.sh` (scripts/run and scripts/test do)");
+        panic!(
+            "ui/dist/index.html is missing: build the UI first with `ui/build.sh` (scripts/run and scripts/test do)"
+        );
     }
     // Every command the shell exposes (the model's list); the capability file allows exactly these.
-    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(&dawarich_doctor_model::commands::ALL)))
-        .expect("tauri build step");
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(&dawarich_doctor_model::commands::ALL)),
+    )
+    .expect("tauri build step");
 }

@@ -36,7 +36,9 @@ pub fn default_file() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("DAWARICH_DOCTOR_AUDIT_FILE") {
         return Some(PathBuf::from(p));
     }
-    let base = std::env::var_os("XDG_STATE_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
     Some(base.join("dawarich-doctor").join("audit.log"))
 }
 
@@ -54,7 +56,15 @@ pub struct Entry<'a> {
 
 impl<'a> From<&'a AuditEntry> for Entry<'a> {
     fn from(e: &'a AuditEntry) -> Self {
-        Entry { run_id: &e.run_id, at: &e.at, action: &e.action, statement: &e.statement, rows_affected: e.rows_affected, duration_ms: e.duration_ms, outcome: &e.outcome }
+        Entry {
+            run_id: &e.run_id,
+            at: &e.at,
+            action: &e.action,
+            statement: &e.statement,
+            rows_affected: e.rows_affected,
+            duration_ms: e.duration_ms,
+            outcome: &e.outcome,
+        }
     }
 }
 
@@ -83,11 +93,30 @@ impl Audit {
     }
 
     /// Records one statement, in the database (outside any transaction of the caller) and the file.
-    pub async fn record(&self, client: &Client, action: &str, statement: &str, rows: Option<u64>, took: Duration, outcome: &str) -> Result<()> {
+    pub async fn record(
+        &self,
+        client: &Client,
+        action: &str,
+        statement: &str,
+        rows: Option<u64>,
+        took: Duration,
+        outcome: &str,
+    ) -> Result<()> {
         let at = chrono::Utc::now().to_rfc3339();
         let (rows, duration_ms) = (rows.map(|r| r as i64), took.as_secs_f64() * 1000.0);
-        let entry = Entry { run_id: &self.run_id, at: &at, action, statement, rows_affected: rows, duration_ms: Some(duration_ms), outcome };
-        log::info!("audit {action} ({outcome}, {duration_ms:.0} ms, rows {rows:?}): {}", first_line(statement));
+        let entry = Entry {
+            run_id: &self.run_id,
+            at: &at,
+            action,
+            statement,
+            rows_affected: rows,
+            duration_ms: Some(duration_ms),
+            outcome,
+        };
+        log::info!(
+            "audit {action} ({outcome}, {duration_ms:.0} ms, rows {rows:?}): {}",
+            first_line(statement)
+        );
         if let Some(f) = &self.file {
             if let Ok(mut f) = f.lock() {
                 let _ = writeln!(f, "{}", serde_json::to_string(&entry).unwrap_or_default());
@@ -109,7 +138,11 @@ fn first_line(s: &str) -> &str {
 
 /// Reads the audit log (one run, or all), oldest first.
 pub async fn read(client: &Client, run_id: Option<&str>) -> Result<Vec<AuditEntry>> {
-    if client.query_one("SELECT to_regclass('dawarich_doctor.audit_log') IS NULL", &[]).await?.get::<_, bool>(0) {
+    if client
+        .query_one("SELECT to_regclass('dawarich_doctor.audit_log') IS NULL", &[])
+        .await?
+        .get::<_, bool>(0)
+    {
         return Ok(vec![]);
     }
     let rows = client
@@ -121,7 +154,15 @@ pub async fn read(client: &Client, run_id: Option<&str>) -> Result<Vec<AuditEntr
         .await?;
     Ok(rows
         .iter()
-        .map(|r| AuditEntry { run_id: r.get(0), at: r.get(1), action: r.get(2), statement: r.get(3), rows_affected: r.get(4), duration_ms: r.get(5), outcome: r.get(6) })
+        .map(|r| AuditEntry {
+            run_id: r.get(0),
+            at: r.get(1),
+            action: r.get(2),
+            statement: r.get(3),
+            rows_affected: r.get(4),
+            duration_ms: r.get(5),
+            outcome: r.get(6),
+        })
         .collect())
 }
 
@@ -137,7 +178,10 @@ pub fn write_jsonl(entries: &[AuditEntry], mut out: impl Write) -> std::io::Resu
 
 /// Exports `entries` to `path` (replacing it) as JSON lines; returns how many were written.
 pub fn export(path: &Path, entries: &[AuditEntry]) -> Result<usize> {
-    Ok(write_jsonl(entries, std::io::BufWriter::new(std::fs::File::create(path)?))?)
+    Ok(write_jsonl(
+        entries,
+        std::io::BufWriter::new(std::fs::File::create(path)?),
+    )?)
 }
 
 /// The default name of an export: `dawarich-doctor-audit-<run or all>-<UTC date>.jsonl`.
@@ -146,7 +190,12 @@ pub fn export_file_name(run: Option<&str>) -> String {
 }
 
 fn file_name_on(run: Option<&str>, date: chrono::NaiveDate) -> String {
-    let run: String = run.filter(|r| !r.is_empty()).unwrap_or("all").chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    let run: String = run
+        .filter(|r| !r.is_empty())
+        .unwrap_or("all")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .collect();
     format!("dawarich-doctor-audit-{run}-{}.jsonl", date.format("%Y-%m-%d"))
 }
 
@@ -173,7 +222,11 @@ mod tests {
         assert_eq!(write_jsonl(&entries, &mut out).unwrap(), 2);
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-        assert_eq!(lines.len(), 2, "a statement's newline stays inside its JSON string: {text}");
+        assert_eq!(
+            lines.len(),
+            2,
+            "a statement's newline stays inside its JSON string: {text}"
+        );
         assert_eq!(lines[0]["run_id"], "r1");
         assert_eq!(lines[0]["action"], "repair");
         assert_eq!(lines[0]["rows_affected"], 4);
@@ -198,10 +251,19 @@ mod tests {
     #[test]
     fn the_default_file_name_names_the_run_and_the_date() {
         let day = chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap();
-        assert_eq!(file_name_on(Some("20250301T100000Z-1a2b"), day), "dawarich-doctor-audit-20250301T100000Z-1a2b-2025-03-01.jsonl");
+        assert_eq!(
+            file_name_on(Some("20250301T100000Z-1a2b"), day),
+            "dawarich-doctor-audit-20250301T100000Z-1a2b-2025-03-01.jsonl"
+        );
         assert_eq!(file_name_on(None, day), "dawarich-doctor-audit-all-2025-03-01.jsonl");
-        assert_eq!(file_name_on(Some(""), day), "dawarich-doctor-audit-all-2025-03-01.jsonl");
-        assert_eq!(file_name_on(Some("../x y"), day), "dawarich-doctor-audit-___x_y-2025-03-01.jsonl");
+        assert_eq!(
+            file_name_on(Some(""), day),
+            "dawarich-doctor-audit-all-2025-03-01.jsonl"
+        );
+        assert_eq!(
+            file_name_on(Some("../x y"), day),
+            "dawarich-doctor-audit-___x_y-2025-03-01.jsonl"
+        );
         assert!(export_file_name(None).starts_with("dawarich-doctor-audit-all-"));
     }
 }

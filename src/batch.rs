@@ -59,7 +59,10 @@ impl Done {
 
     /// The first key that is not done (a walk counts every key below the table's smallest as done).
     pub fn first_gap(&self) -> i64 {
-        self.0.first().filter(|&&(a, _)| a == i64::MIN).map_or(i64::MIN, |&(_, b)| b)
+        self.0
+            .first()
+            .filter(|&&(a, _)| a == i64::MIN)
+            .map_or(i64::MIN, |&(_, b)| b)
     }
 
     /// What is not done in `[lo, hi)`.
@@ -151,20 +154,41 @@ impl Work {
 /// once. `per_range` runs and commits one range and returns the rows it changed. On the first failure
 /// no new range starts; the running ones finish (their commits are kept) unless `db`, the walk's own
 /// session, is gone, in which case the walk returns at once.
-pub async fn walk<F, Fut>(db: &Db, r: &Ranges<'_>, progress: &dyn Progress, cancel: &Cancel, per_range: F) -> Result<Walked>
+pub async fn walk<F, Fut>(
+    db: &Db,
+    r: &Ranges<'_>,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+    per_range: F,
+) -> Result<Walked>
 where
     F: Fn(Range) -> Fut,
     Fut: Future<Output = Result<u64>>,
 {
-    let row = db.query_one(&format!("SELECT min(\"{pk}\")::bigint, max(\"{pk}\")::bigint FROM \"{t}\"", pk = r.pk, t = r.table), &[]).await?;
-    let (Some(min), Some(max)): (Option<i64>, Option<i64>) = (row.get(0), row.get(1)) else { return Ok(Walked::default()) };
+    let row = db
+        .query_one(
+            &format!(
+                "SELECT min(\"{pk}\")::bigint, max(\"{pk}\")::bigint FROM \"{t}\"",
+                pk = r.pk,
+                t = r.table
+            ),
+            &[],
+        )
+        .await?;
+    let (Some(min), Some(max)): (Option<i64>, Option<i64>) = (row.get(0), row.get(1)) else {
+        return Ok(Walked::default());
+    };
     let end = max.saturating_add(1);
     let todo = r.done.gaps(min, end);
     let total = (end - min) as u64;
     let mut done_keys = total - todo.iter().map(|&(a, b)| (b - a) as u64).sum::<u64>();
     let resumed_at = done_keys;
     let lanes = r.lanes.max(1);
-    let mut work = Work { size: r.size.max(1), lanes: vec![(0, 0); lanes], pool: todo };
+    let mut work = Work {
+        size: r.size.max(1),
+        lanes: vec![(0, 0); lanes],
+        pool: todo,
+    };
     let mut done = r.done.clone();
     done.add(i64::MIN, min);
     let t0 = Instant::now();
@@ -180,7 +204,12 @@ where
             idle.pop();
             let mut done_after = done.clone();
             done_after.add(lo, hi);
-            let fut = per_range(Range { lane, lo, hi, done_after });
+            let fut = per_range(Range {
+                lane,
+                lo,
+                hi,
+                done_after,
+            });
             in_flight.push(async move {
                 let t = Instant::now();
                 (lane, lo, hi, fut.await, t.elapsed())
@@ -253,14 +282,26 @@ mod tests {
 
     #[test]
     fn lanes_start_far_apart_and_share_the_rest() {
-        let mut w = Work { size: 10, lanes: vec![(0, 0); 2], pool: vec![(0, 100)] };
+        let mut w = Work {
+            size: 10,
+            lanes: vec![(0, 0); 2],
+            pool: vec![(0, 100)],
+        };
         assert_eq!(w.next(0), Some((0, 10)));
-        assert_eq!(w.next(1), Some((50, 60)), "the second lane takes the upper half of the first one's part");
+        assert_eq!(
+            w.next(1),
+            Some((50, 60)),
+            "the second lane takes the upper half of the first one's part"
+        );
         for _ in 0..4 {
             w.next(0);
         }
         assert_eq!(w.lanes[0], (50, 50));
-        assert_eq!(w.next(0), Some((80, 90)), "a lane that is done takes the upper half of the biggest rest");
+        assert_eq!(
+            w.next(0),
+            Some((80, 90)),
+            "a lane that is done takes the upper half of the biggest rest"
+        );
         assert_eq!(w.lanes[1], (60, 80));
         assert_eq!(w.next(1), Some((60, 70)));
         assert_eq!(w.next(1), Some((70, 80)));

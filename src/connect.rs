@@ -39,7 +39,12 @@ impl std::fmt::Debug for ConnectOptions {
 impl ConnectOptions {
     /// Options with the default 10 s connect timeout.
     pub fn new(profile: Profile, password: Option<String>) -> Self {
-        ConnectOptions { profile, password, connect_timeout: Duration::from_secs(10), ssh: None }
+        ConnectOptions {
+            profile,
+            password,
+            connect_timeout: Duration::from_secs(10),
+            ssh: None,
+        }
     }
 }
 
@@ -89,7 +94,11 @@ impl ConnectError {
             ConnectError::Tunnel(t) => return t.report(),
             ConnectError::Other(_) => (ErrorKind::Database, "See the message; the server log may say more.".into()),
         };
-        ErrorReport { kind, message: self.to_string(), fix }
+        ErrorReport {
+            kind,
+            message: self.to_string(),
+            fix,
+        }
     }
 }
 
@@ -109,7 +118,10 @@ type Warnings = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
 impl Db {
     /// Takes the WARNING messages the server sent since the last call.
     pub fn take_warnings(&self) -> Vec<String> {
-        self.warnings.lock().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default()
+        self.warnings
+            .lock()
+            .map(|mut w| std::mem::take(&mut *w))
+            .unwrap_or_default()
     }
 
     /// The SSH tunnel the session runs through; its `dropped()` says whether a failure was the link's.
@@ -136,7 +148,16 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Db, ConnectError> {
     let p = &opts.profile;
     let secs = opts.connect_timeout.as_secs().max(1);
     let tunnel = match &p.ssh {
-        Some(ssh) => Some(Tunnel::open(ssh, &opts.ssh.clone().unwrap_or_default(), &p.host, p.port, opts.connect_timeout).await?),
+        Some(ssh) => Some(
+            Tunnel::open(
+                ssh,
+                &opts.ssh.clone().unwrap_or_default(),
+                &p.host,
+                p.port,
+                opts.connect_timeout,
+            )
+            .await?,
+        ),
         None => None,
     };
     let unix_socket = p.host.starts_with('/') && tunnel.is_none();
@@ -145,7 +166,8 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Db, ConnectError> {
     }
     let mut cfg = tokio_postgres::Config::new();
     // Through a tunnel, connect to its local end; the host name still serves TLS verification.
-    cfg.host(&p.host).port(tunnel.as_ref().map_or(p.port, |t| t.local_addr().port()));
+    cfg.host(&p.host)
+        .port(tunnel.as_ref().map_or(p.port, |t| t.local_addr().port()));
     if tunnel.is_some() {
         cfg.hostaddr(IpAddr::V4(Ipv4Addr::LOCALHOST));
     }
@@ -181,7 +203,13 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Db, ConnectError> {
         match tokio::time::timeout(opts.connect_timeout + Duration::from_secs(1), fut).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(e),
-            Err(_) => return Err(ConnectError::Timeout { host: p.host.clone(), port: p.port, secs }),
+            Err(_) => {
+                return Err(ConnectError::Timeout {
+                    host: p.host.clone(),
+                    port: p.port,
+                    secs,
+                })
+            }
         };
     let (client, conn_task) = match result {
         Ok(v) => v,
@@ -189,14 +217,24 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Db, ConnectError> {
         Err(Err(e)) => return Err(classify(e, p, secs, opts).await),
     };
     let row = client
-        .query_one("SELECT pg_backend_pid(), current_database()::text, pg_is_in_recovery()", &[])
+        .query_one(
+            "SELECT pg_backend_pid(), current_database()::text, pg_is_in_recovery()",
+            &[],
+        )
         .await
         .map_err(|e| ConnectError::Other(e.to_string()))?;
     if row.get::<_, bool>(2) {
         return Err(ConnectError::ReadOnlyReplica);
     }
     log::debug!("connected to {}:{}/{} as {}", p.host, p.port, p.database, p.user);
-    Ok(Db { client, backend_pid: row.get(0), database: row.get(1), conn_task, tunnel, warnings })
+    Ok(Db {
+        client,
+        backend_pid: row.get(0),
+        database: row.get(1),
+        conn_task,
+        tunnel,
+        warnings,
+    })
 }
 
 fn spawn_conn<S, T>(mut conn: tokio_postgres::Connection<S, T>, warnings: Warnings) -> tokio::task::JoinHandle<()>
@@ -231,8 +269,14 @@ where
 async fn resolve(host: &str, port: u16) -> Result<(), ConnectError> {
     match tokio::net::lookup_host((host, port)).await.map(|a| a.count()) {
         Ok(n) if n > 0 => Ok(()),
-        Ok(_) => Err(ConnectError::Dns { host: host.into(), detail: "no addresses".into() }),
-        Err(e) => Err(ConnectError::Dns { host: host.into(), detail: e.to_string() }),
+        Ok(_) => Err(ConnectError::Dns {
+            host: host.into(),
+            detail: "no addresses".into(),
+        }),
+        Err(e) => Err(ConnectError::Dns {
+            host: host.into(),
+            detail: e.to_string(),
+        }),
     }
 }
 
@@ -240,10 +284,16 @@ async fn classify(e: tokio_postgres::Error, p: &Profile, secs: u64, opts: &Conne
     if let Some(db) = e.as_db_error() {
         let code = db.code();
         if *code == SqlState::INVALID_PASSWORD || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
-            return ConnectError::Auth { user: p.user.clone(), detail: db.message().to_string() };
+            return ConnectError::Auth {
+                user: p.user.clone(),
+                detail: db.message().to_string(),
+            };
         }
         if *code == SqlState::INVALID_CATALOG_NAME {
-            return ConnectError::DatabaseMissing { database: p.database.clone(), others: other_databases(opts).await };
+            return ConnectError::DatabaseMissing {
+                database: p.database.clone(),
+                others: other_databases(opts).await,
+            };
         }
         return ConnectError::Other(db.message().to_string());
     }
@@ -255,9 +305,20 @@ async fn classify(e: tokio_postgres::Error, p: &Profile, secs: u64, opts: &Conne
                 return tls_error(inner, p);
             }
             return match io.kind() {
-                std::io::ErrorKind::ConnectionRefused => ConnectError::Refused { host: p.host.clone(), port: p.port },
-                std::io::ErrorKind::TimedOut => ConnectError::Timeout { host: p.host.clone(), port: p.port, secs },
-                _ => ConnectError::Network { host: p.host.clone(), port: p.port, detail: io.to_string() },
+                std::io::ErrorKind::ConnectionRefused => ConnectError::Refused {
+                    host: p.host.clone(),
+                    port: p.port,
+                },
+                std::io::ErrorKind::TimedOut => ConnectError::Timeout {
+                    host: p.host.clone(),
+                    port: p.port,
+                    secs,
+                },
+                _ => ConnectError::Network {
+                    host: p.host.clone(),
+                    port: p.port,
+                    detail: io.to_string(),
+                },
             };
         }
         if let Some(t) = s.downcast_ref::<rustls::Error>() {
@@ -281,7 +342,11 @@ async fn classify(e: tokio_postgres::Error, p: &Profile, secs: u64, opts: &Conne
         return ConnectError::NoPassword { user: p.user.clone() };
     }
     if msg.contains("timeout") || msg.contains("timed out") {
-        return ConnectError::Timeout { host: p.host.clone(), port: p.port, secs };
+        return ConnectError::Timeout {
+            host: p.host.clone(),
+            port: p.port,
+            secs,
+        };
     }
     ConnectError::Other(msg)
 }
@@ -291,9 +356,14 @@ async fn other_databases(opts: &ConnectOptions) -> String {
     let mut o = opts.clone();
     o.profile.database = "postgres".into();
     o.connect_timeout = Duration::from_secs(3);
-    let Ok(db) = Box::pin(connect(&o)).await else { return String::new() };
+    let Ok(db) = Box::pin(connect(&o)).await else {
+        return String::new();
+    };
     match db
-        .query("SELECT datname::text FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres' ORDER BY 1", &[])
+        .query(
+            "SELECT datname::text FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres' ORDER BY 1",
+            &[],
+        )
         .await
     {
         Ok(rows) if !rows.is_empty() => {
@@ -324,13 +394,21 @@ fn tls_error(e: &rustls::Error, p: &Profile) -> ConnectError {
     ConnectError::Tls { detail, fix }
 }
 
-fn tls_connector(mode: SslMode, ca_file: Option<&str>) -> Result<tokio_postgres_rustls::MakeRustlsConnect, ConnectError> {
+fn tls_connector(
+    mode: SslMode,
+    ca_file: Option<&str>,
+) -> Result<tokio_postgres_rustls::MakeRustlsConnect, ConnectError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     if let Some(path) = ca_file {
-        let bad = |detail: String| ConnectError::CaFile { path: path.into(), detail };
+        let bad = |detail: String| ConnectError::CaFile {
+            path: path.into(),
+            detail,
+        };
         let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
-        let certs: Vec<_> = rustls_pemfile::certs(&mut pem.as_slice()).collect::<Result<_, _>>().map_err(|e| bad(e.to_string()))?;
+        let certs: Vec<_> = rustls_pemfile::certs(&mut pem.as_slice())
+            .collect::<Result<_, _>>()
+            .map_err(|e| bad(e.to_string()))?;
         if certs.is_empty() {
             return Err(bad("no certificate in it".into()));
         }
@@ -348,7 +426,10 @@ fn tls_connector(mode: SslMode, ca_file: Option<&str>) -> Result<tokio_postgres_
         Some(
             rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
                 .build()
-                .map_err(|e| ConnectError::Tls { detail: e.to_string(), fix: "Check the CA file.".into() })?,
+                .map_err(|e| ConnectError::Tls {
+                    detail: e.to_string(),
+                    fix: "Check the CA file.".into(),
+                })?,
         )
     };
     // libpq: prefer/require do not verify unless a root certificate is given (then like verify-ca).
@@ -358,10 +439,17 @@ fn tls_connector(mode: SslMode, ca_file: Option<&str>) -> Result<tokio_postgres_
         (_, Some(_)) => Policy::ChainOnly,
         _ => Policy::None,
     };
-    let verifier = Arc::new(Verifier { inner: webpki, policy, provider: provider.clone() });
+    let verifier = Arc::new(Verifier {
+        inner: webpki,
+        policy,
+        provider: provider.clone(),
+    });
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| ConnectError::Tls { detail: e.to_string(), fix: String::new() })?
+        .map_err(|e| ConnectError::Tls {
+            detail: e.to_string(),
+            fix: String::new(),
+        })?
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
@@ -394,24 +482,46 @@ impl ServerCertVerifier for Verifier {
         let no_roots = || rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
         match self.policy {
             Policy::None => Ok(ServerCertVerified::assertion()),
-            Policy::Full => self.inner.as_ref().ok_or_else(no_roots)?.verify_server_cert(end_entity, intermediates, server_name, ocsp, now),
+            Policy::Full => self.inner.as_ref().ok_or_else(no_roots)?.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp,
+                now,
+            ),
             Policy::ChainOnly => {
-                match self.inner.as_ref().ok_or_else(no_roots)?.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+                match self.inner.as_ref().ok_or_else(no_roots)?.verify_server_cert(
+                    end_entity,
+                    intermediates,
+                    server_name,
+                    ocsp,
+                    now,
+                ) {
                     Err(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName))
-                    | Err(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForNameContext { .. })) => {
-                        Ok(ServerCertVerified::assertion())
-                    }
+                    | Err(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForNameContext {
+                        ..
+                    })) => Ok(ServerCertVerified::assertion()),
                     other => other,
                 }
             }
         }
     }
 
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 

@@ -5,7 +5,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
-use dawarich_doctor_model::{Check, CheckId, CheckStatus, Diagnosis, Effect as EffectKind, MigrationEffect, Privileges, ProgressEvent, ServerInfo};
+use dawarich_doctor_model::{
+    Check, CheckId, CheckStatus, Diagnosis, Effect as EffectKind, MigrationEffect, Privileges, ProgressEvent,
+    ServerInfo,
+};
 use tokio_postgres::Client;
 
 use crate::connect::Db;
@@ -31,14 +34,21 @@ pub struct DiagnoseOptions {
 
 impl Default for DiagnoseOptions {
     fn default() -> Self {
-        DiagnoseOptions { quick: false, stale_after_secs: locks::STALE_AFTER_SECS, long_session_secs: 300.0, run_order: None }
+        DiagnoseOptions {
+            quick: false,
+            stale_after_secs: locks::STALE_AFTER_SECS,
+            long_session_secs: 300.0,
+            run_order: None,
+        }
     }
 }
 
 /// Runs the diagnosis. Fails only when the database cannot be read or is not Dawarich's.
 pub async fn diagnose(db: &Db, opts: &DiagnoseOptions, progress: &dyn Progress) -> Result<Diagnosis> {
     // Every statement of the pass runs read-only: a write would fail instead of happening.
-    db.client.batch_execute("SET SESSION default_transaction_read_only = on").await?;
+    db.client
+        .batch_execute("SET SESSION default_transaction_read_only = on")
+        .await?;
     let result = diagnose_read_only(db, opts, progress).await;
     db.client.batch_execute("RESET default_transaction_read_only").await?;
     result
@@ -53,22 +63,49 @@ async fn diagnose_read_only(db: &Db, opts: &DiagnoseOptions, progress: &dyn Prog
     let lock = locks::lock_report(client, &db.database, opts.stale_after_secs).await?;
     let other_advisory_locks = locks::other_advisory_locks(client, &db.database).await?;
     let schema = Schema::read(client).await?;
-    let pending: HashSet<&str> = dawarich.pending_schema.iter().chain(dawarich.pending_data.iter()).map(String::as_str).collect();
-    let ctx = Ctx { db, client, schema: &schema, opts, progress, pending: &pending, server: &server };
+    let pending: HashSet<&str> = dawarich
+        .pending_schema
+        .iter()
+        .chain(dawarich.pending_data.iter())
+        .map(String::as_str)
+        .collect();
+    let ctx = Ctx {
+        db,
+        client,
+        schema: &schema,
+        opts,
+        progress,
+        pending: &pending,
+        server: &server,
+    };
     let order = opts.run_order.clone().unwrap_or_else(|| pending_order(&dawarich));
     let mut checks = Vec::new();
     for (i, id) in CheckId::ALL.into_iter().enumerate() {
         let p = problem(id);
-        progress.emit(ProgressEvent::StepStarted { step: i, title: p.title.into() });
+        progress.emit(ProgressEvent::StepStarted {
+            step: i,
+            title: p.title.into(),
+        });
         let t = Instant::now();
         let mut check = runner(id)(&ctx).await?;
         check.elapsed_ms = t.elapsed().as_millis() as u64;
         check.effects = effects(&ctx, p).await?;
         settle(&mut check, &order);
-        progress.emit(ProgressEvent::StepFinished { step: i, elapsed_ms: check.elapsed_ms, rows: check.count.map(|c| c.max(0) as u64) });
+        progress.emit(ProgressEvent::StepFinished {
+            step: i,
+            elapsed_ms: check.elapsed_ms,
+            rows: check.count.map(|c| c.max(0) as u64),
+        });
         checks.push(check);
     }
-    Ok(Diagnosis { server, dawarich, lock, other_advisory_locks, checks, elapsed_ms: started.elapsed().as_millis() as u64 })
+    Ok(Diagnosis {
+        server,
+        dawarich,
+        lock,
+        other_advisory_locks,
+        checks,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    })
 }
 
 async fn server_info(client: &Client) -> Result<ServerInfo> {
@@ -88,14 +125,24 @@ async fn server_info(client: &Client) -> Result<ServerInfo> {
         .await?;
     let superuser: bool = r.get(7);
     Ok(ServerInfo {
-        version: r.get::<_, String>(0).split_whitespace().next().unwrap_or_default().to_string(),
+        version: r
+            .get::<_, String>(0)
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string(),
         version_num: r.get(1),
         postgis_version: r.get(2),
         postgis_available: r.get(3),
         database: r.get(4),
         database_size_bytes: r.get(5),
         user: r.get(6),
-        privileges: Privileges { superuser, signal_backend: r.get(8), owns_tables: r.get(9), can_create_extension: superuser },
+        privileges: Privileges {
+            superuser,
+            signal_backend: r.get(8),
+            owns_tables: r.get(9),
+            can_create_extension: superuser,
+        },
         in_recovery: r.get(10),
     })
 }
@@ -143,11 +190,16 @@ impl Schema {
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect();
-        Ok(Schema { columns, indexes, estimates })
+        Ok(Schema {
+            columns,
+            indexes,
+            estimates,
+        })
     }
 
     pub fn has(&self, table: &str, cols: &[&str]) -> bool {
-        cols.iter().all(|c| self.columns.contains(&(table.to_string(), c.to_string())))
+        cols.iter()
+            .all(|c| self.columns.contains(&(table.to_string(), c.to_string())))
     }
 
     fn has_table(&self, table: &str) -> bool {
@@ -159,13 +211,21 @@ impl Schema {
         let want: HashSet<&str> = cols.iter().copied().collect();
         self.indexes
             .iter()
-            .find(|(_, i)| i.table == table && i.valid && i.unique && i.columns.len() == cols.len() && i.columns.iter().all(|c| want.contains(c.as_str())))
+            .find(|(_, i)| {
+                i.table == table
+                    && i.valid
+                    && i.unique
+                    && i.columns.len() == cols.len()
+                    && i.columns.iter().all(|c| want.contains(c.as_str()))
+            })
             .map(|(n, _)| n.as_str())
     }
 
     /// Whether a valid index starts with this column (so lookups by it are cheap).
     fn leading_index(&self, table: &str, col: &str) -> bool {
-        self.indexes.values().any(|i| i.table == table && i.valid && i.columns.first().is_some_and(|c| c == col))
+        self.indexes
+            .values()
+            .any(|i| i.table == table && i.valid && i.columns.first().is_some_and(|c| c == col))
     }
 
     fn estimate(&self, table: &str) -> i64 {
@@ -217,14 +277,23 @@ async fn effects(ctx: &Ctx<'_>, p: &Problem) -> Result<Vec<MigrationEffect>> {
             Effect::Skips(v, n) => (v, EffectKind::Skips, n),
             Effect::Fixes(v, when, n) => {
                 if let Some(cond) = when {
-                    if !ctx.client.query_one(&format!("SELECT {cond}"), &[]).await?.get::<_, bool>(0) {
+                    if !ctx
+                        .client
+                        .query_one(&format!("SELECT {cond}"), &[])
+                        .await?
+                        .get::<_, bool>(0)
+                    {
                         continue;
                     }
                 }
                 (v, EffectKind::Fixes, n)
             }
         };
-        out.push(MigrationEffect { version: version.into(), effect, note: note.into() });
+        out.push(MigrationEffect {
+            version: version.into(),
+            effect,
+            note: note.into(),
+        });
     }
     Ok(out)
 }
@@ -241,27 +310,49 @@ fn pending_order(d: &dawarich_doctor_model::DawarichState) -> Vec<String> {
 /// Sets what blocks from the effects and the order pending migrations run in, and says it in the
 /// detail; a problem nothing pending fails on is only worth knowing.
 pub(crate) fn settle(c: &mut Check, order: &[String]) {
-    c.blocks = if c.count.unwrap_or(0) > 0 { c.blocking(order) } else { vec![] };
+    c.blocks = if c.count.unwrap_or(0) > 0 {
+        c.blocking(order)
+    } else {
+        vec![]
+    };
     let fails_somewhere = c.effects.iter().any(|e| e.effect == EffectKind::Fails);
     if c.count.unwrap_or(0) <= 0 || !fails_somewhere {
         return;
     }
     let label = |v: &str| crate::catalog::catalog().label_of(v);
     let pending = |e: &&MigrationEffect| order.contains(&e.version);
-    let said = |kind: EffectKind, what: &dyn Fn(&MigrationEffect) -> String| c.effects.iter().filter(|e| e.effect == kind).filter(pending).map(what).collect::<Vec<_>>();
+    let said = |kind: EffectKind, what: &dyn Fn(&MigrationEffect) -> String| {
+        c.effects
+            .iter()
+            .filter(|e| e.effect == kind)
+            .filter(pending)
+            .map(what)
+            .collect::<Vec<_>>()
+    };
     let mut detail = c.detail.clone();
     if c.blocks.is_empty() {
         if c.status == CheckStatus::Problem {
             c.status = CheckStatus::Warning;
         }
-        let fixed = said(EffectKind::Fixes, &|e| format!("{} {} first", label(&e.version), e.note));
+        let fixed = said(EffectKind::Fixes, &|e| {
+            format!("{} {} first", label(&e.version), e.note)
+        });
         detail.push_str(" No pending migration fails on them");
         if !fixed.is_empty() {
             detail.push_str(&format!(": {}", fixed.join("; ")));
         }
         detail.push('.');
     } else {
-        let fails: Vec<String> = c.blocks.iter().filter_map(|v| c.effects.iter().find(|e| &e.version == v && e.effect == EffectKind::Fails)).map(|e| format!("{} fails on them with {}", label(&e.version), e.note)).collect();
+        let fails: Vec<String> = c
+            .blocks
+            .iter()
+            .filter_map(|v| {
+                c.effects
+                    .iter()
+                    .find(|e| &e.version == v && e.effect == EffectKind::Fails)
+            })
+            .map(|e| format!("{} fails on them with {}", label(&e.version), e.note))
+            .collect();
         detail.push_str(&format!(" {}.", fails.join("; ")));
     }
     let skips = said(EffectKind::Skips, &|e| format!("{} {}", label(&e.version), e.note));
@@ -292,19 +383,36 @@ fn found(mut c: Check, count: i64, problem: CheckStatus, detail: String) -> Chec
 }
 
 async fn sample_ids(client: &Client, sql: &str) -> Result<Vec<String>> {
-    Ok(client.query(sql, &[]).await?.iter().map(|r| format!("id {}", r.get::<_, i64>(0))).collect())
+    Ok(client
+        .query(sql, &[])
+        .await?
+        .iter()
+        .map(|r| format!("id {}", r.get::<_, i64>(0)))
+        .collect())
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn a_duplicate_is_a_row_with_an_equal_twin_that_is_kept_instead() {
-        let stats = super::DUPS.iter().find(|d| d.id == dawarich_doctor_model::CheckId::DuplicateStats).unwrap();
+        let stats = super::DUPS
+            .iter()
+            .find(|d| d.id == dawarich_doctor_model::CheckId::DuplicateStats)
+            .unwrap();
         let c = stats.excess_condition();
         assert!(c.starts_with("p.\"user_id\" IS NOT NULL AND p.\"year\" IS NOT NULL AND p.\"month\" IS NOT NULL AND EXISTS (SELECT 1 FROM stats q WHERE"), "{c}");
-        assert!(c.ends_with("q.\"month\" = p.\"month\" AND q.id > p.id)"), "the newest stats row is kept: {c}");
-        let points = super::DUPS.iter().find(|d| d.id == dawarich_doctor_model::CheckId::DuplicatePointsLonlat).unwrap();
-        assert!(points.excess_condition().ends_with("AND q.id < p.id)"), "the oldest point is kept");
+        assert!(
+            c.ends_with("q.\"month\" = p.\"month\" AND q.id > p.id)"),
+            "the newest stats row is kept: {c}"
+        );
+        let points = super::DUPS
+            .iter()
+            .find(|d| d.id == dawarich_doctor_model::CheckId::DuplicatePointsLonlat)
+            .unwrap();
+        assert!(
+            points.excess_condition().ends_with("AND q.id < p.id)"),
+            "the oldest point is kept"
+        );
     }
 
     #[test]
@@ -339,7 +447,10 @@ async fn point_owner_ids(ctx: &Ctx<'_>) -> Result<(Vec<i64>, bool)> {
             .await?;
         Ok((rows.iter().map(|r| r.get(0)).collect(), false))
     } else {
-        let rows = ctx.client.query("SELECT DISTINCT user_id FROM points WHERE user_id IS NOT NULL", &[]).await?;
+        let rows = ctx
+            .client
+            .query("SELECT DISTINCT user_id FROM points WHERE user_id IS NOT NULL", &[])
+            .await?;
         Ok((rows.iter().map(|r| r.get(0)).collect(), true))
     }
 }
@@ -363,10 +474,18 @@ async fn points_owner(ctx: &Ctx<'_>, which: OwnerProblem) -> Result<Check> {
             return Ok(skipped(c));
         }
         let cond = problem(CheckId::PointsWithoutUser).condition.expect("a condition");
-        let n: i64 = ctx.client.query_one(&format!("SELECT count(*) FROM points p WHERE {cond}"), &[]).await?.get(0);
+        let n: i64 = ctx
+            .client
+            .query_one(&format!("SELECT count(*) FROM points p WHERE {cond}"), &[])
+            .await?
+            .get(0);
         let mut c = found(c, n, CheckStatus::Problem, format!("{n} points have no user."));
         if n > 0 {
-            c.sample = sample_ids(ctx.client, &format!("SELECT p.id FROM points p WHERE {cond} ORDER BY p.id LIMIT 5")).await?;
+            c.sample = sample_ids(
+                ctx.client,
+                &format!("SELECT p.id FROM points p WHERE {cond} ORDER BY p.id LIMIT 5"),
+            )
+            .await?;
         }
         return Ok(c);
     }
@@ -374,16 +493,32 @@ async fn points_owner(ctx: &Ctx<'_>, which: OwnerProblem) -> Result<Check> {
     let mut c = c;
     c.full_scan = full_scan;
     let bad: Vec<i64> = if which == OwnerProblem::Missing {
-        let rows = ctx.client.query("SELECT o FROM unnest($1::bigint[]) o WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = o)", &[&owners]).await?;
+        let rows = ctx
+            .client
+            .query(
+                "SELECT o FROM unnest($1::bigint[]) o WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = o)",
+                &[&owners],
+            )
+            .await?;
         rows.iter().map(|r| r.get(0)).collect()
     } else {
-        let rows = ctx.client.query("SELECT id FROM users WHERE id = ANY($1) AND deleted_at IS NOT NULL", &[&owners]).await?;
+        let rows = ctx
+            .client
+            .query(
+                "SELECT id FROM users WHERE id = ANY($1) AND deleted_at IS NOT NULL",
+                &[&owners],
+            )
+            .await?;
         rows.iter().map(|r| r.get(0)).collect()
     };
     if bad.is_empty() {
         return Ok(c);
     }
-    let n: i64 = ctx.client.query_one("SELECT count(*) FROM points WHERE user_id = ANY($1)", &[&bad]).await?.get(0);
+    let n: i64 = ctx
+        .client
+        .query_one("SELECT count(*) FROM points WHERE user_id = ANY($1)", &[&bad])
+        .await?
+        .get(0);
     let users = bad.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
     let detail = match which {
         OwnerProblem::Missing => format!("{n} points belong to user ids that do not exist ({users})."),
@@ -392,7 +527,10 @@ async fn points_owner(ctx: &Ctx<'_>, which: OwnerProblem) -> Result<Check> {
     let mut c = found(c, n, CheckStatus::Problem, detail);
     c.sample = ctx
         .client
-        .query("SELECT id FROM points WHERE user_id = ANY($1) ORDER BY id LIMIT 5", &[&bad])
+        .query(
+            "SELECT id FROM points WHERE user_id = ANY($1) ORDER BY id LIMIT 5",
+            &[&bad],
+        )
         .await?
         .iter()
         .map(|r| format!("id {}", r.get::<_, i64>(0)))
@@ -413,11 +551,25 @@ async fn count_in_ranges(ctx: &Ctx<'_>, table: &str, condition: &str, step: usiz
     let (name, alias) = table.split_once(' ').unwrap_or((table, table));
     let sql = format!("SELECT count(*) FROM {table} WHERE {alias}.id >= $1 AND {alias}.id < $2 AND ({condition})");
     let stmt = ctx.client.prepare(&sql).await?;
-    let ranges = crate::batch::Ranges { table: name, pk: "id", size: 1_000_000, done: Default::default(), step, label: "scan", lanes: 1 };
-    let walked = crate::batch::walk(ctx.db, &ranges, ctx.progress, &crate::progress::Cancel::new(), |crate::batch::Range { lo, hi, .. }| {
-        let stmt = stmt.clone();
-        async move { Ok(ctx.client.query_one(&stmt, &[&lo, &hi]).await?.get::<_, i64>(0) as u64) }
-    })
+    let ranges = crate::batch::Ranges {
+        table: name,
+        pk: "id",
+        size: 1_000_000,
+        done: Default::default(),
+        step,
+        label: "scan",
+        lanes: 1,
+    };
+    let walked = crate::batch::walk(
+        ctx.db,
+        &ranges,
+        ctx.progress,
+        &crate::progress::Cancel::new(),
+        |crate::batch::Range { lo, hi, .. }| {
+            let stmt = stmt.clone();
+            async move { Ok(ctx.client.query_one(&stmt, &[&lo, &hi]).await?.get::<_, i64>(0) as u64) }
+        },
+    )
     .await?;
     Ok(walked.rows as i64)
 }
@@ -427,7 +579,12 @@ const FULL_SCAN_COST: f64 = 50_000.0;
 
 /// The total cost of the top plan node (`cost=START..TOTAL`).
 fn plan_cost(plan: &str) -> f64 {
-    plan.split("cost=").nth(1).and_then(|r| r.split("..").nth(1)).and_then(|r| r.split_whitespace().next()).and_then(|n| n.parse().ok()).unwrap_or(0.0)
+    plan.split("cost=")
+        .nth(1)
+        .and_then(|r| r.split("..").nth(1))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0.0)
 }
 
 /// The progress step of a check (its place in `CheckId::ALL`).
@@ -447,9 +604,15 @@ async fn count_rows(ctx: &Ctx<'_>, table: &str, condition: &str, c: &mut Check) 
         .join("\n");
     // A whole-table check: the planner must read the table (or a whole index) of a big table.
     let name = table.split_whitespace().next().unwrap_or(table);
-    c.full_scan = ctx.schema.estimate(name) > 100_000 && (plan.contains("Seq Scan") || plan_cost(&plan) > FULL_SCAN_COST);
+    c.full_scan =
+        ctx.schema.estimate(name) > 100_000 && (plan.contains("Seq Scan") || plan_cost(&plan) > FULL_SCAN_COST);
     if !c.full_scan {
-        return Ok(Some(ctx.client.query_one(&format!("SELECT count(*) FROM {table} WHERE {condition}"), &[]).await?.get(0)));
+        return Ok(Some(
+            ctx.client
+                .query_one(&format!("SELECT count(*) FROM {table} WHERE {condition}"), &[])
+                .await?
+                .get(0),
+        ));
     }
     if ctx.opts.quick {
         return Ok(None);
@@ -460,24 +623,36 @@ async fn count_rows(ctx: &Ctx<'_>, table: &str, condition: &str, c: &mut Check) 
 async fn lonlat_missing(ctx: &Ctx<'_>) -> Result<Check> {
     let mut c = check(CheckId::PointsLonlatMissing);
     if !ctx.schema.has("points", &["lonlat", "latitude", "longitude"]) {
-        return Ok(not_applicable(c, "points has no lonlat column yet (before 0.25.0) or no latitude/longitude any more"));
+        return Ok(not_applicable(
+            c,
+            "points has no lonlat column yet (before 0.25.0) or no latitude/longitude any more",
+        ));
     }
     let cond = problem(c.id).condition.expect("a condition");
-    let Some(n) = count_rows(ctx, "points p", cond, &mut c).await? else { return Ok(skipped(c)) };
+    let Some(n) = count_rows(ctx, "points p", cond, &mut c).await? else {
+        return Ok(skipped(c));
+    };
     let mut c = if ctx.pending.contains("20250222213848") {
         found(c, n, CheckStatus::Warning, format!("{n} points have latitude/longitude but no lonlat yet: the pending data migration 20250222213848 fills them."))
     } else {
         found(c, n, CheckStatus::Problem, format!("{n} points have latitude/longitude but no lonlat: the map fails on them (#949); the lonlat backfill never finished for them."))
     };
     if n > 0 {
-        c.sample = sample_ids(ctx.client, &format!("SELECT p.id FROM points p WHERE {cond} ORDER BY p.id LIMIT 5")).await?;
+        c.sample = sample_ids(
+            ctx.client,
+            &format!("SELECT p.id FROM points p WHERE {cond} ORDER BY p.id LIMIT 5"),
+        )
+        .await?;
     }
     Ok(c)
 }
 
 async fn lonlat_conflicts(ctx: &Ctx<'_>) -> Result<Check> {
     let mut c = check(CheckId::PointsLonlatConflict);
-    if !ctx.schema.has("points", &["lonlat", "latitude", "longitude", "timestamp", "user_id"]) {
+    if !ctx
+        .schema
+        .has("points", &["lonlat", "latitude", "longitude", "timestamp", "user_id"])
+    {
         return Ok(not_applicable(c, "points has no lonlat column yet (before 0.25.0)"));
     }
     let cond = "p.lonlat IS NULL AND p.latitude IS NOT NULL AND p.longitude IS NOT NULL AND EXISTS (
@@ -489,7 +664,11 @@ async fn lonlat_conflicts(ctx: &Ctx<'_>) -> Result<Check> {
     };
     let mut c = found(c, n, CheckStatus::Problem, format!("{n} points without lonlat have a twin (same user, time and place) that already has one: filling lonlat would violate index_points_on_lonlat_timestamp_user_id (#949, #3200)."));
     if n > 0 {
-        c.sample = sample_ids(ctx.client, &format!("SELECT p.id FROM points p WHERE {cond} ORDER BY p.id LIMIT 5")).await?;
+        c.sample = sample_ids(
+            ctx.client,
+            &format!("SELECT p.id FROM points p WHERE {cond} ORDER BY p.id LIMIT 5"),
+        )
+        .await?;
     }
     Ok(c)
 }
@@ -500,10 +679,16 @@ async fn null_timestamp(ctx: &Ctx<'_>) -> Result<Check> {
         return Ok(not_applicable(c, "points has no timestamp column"));
     }
     let cond = problem(c.id).condition.expect("a condition");
-    let Some(n) = count_rows(ctx, "points p", cond, &mut c).await? else { return Ok(skipped(c)) };
+    let Some(n) = count_rows(ctx, "points p", cond, &mut c).await? else {
+        return Ok(skipped(c));
+    };
     let mut c = found(c, n, CheckStatus::Warning, format!("{n} points have no timestamp: migration 20260113230537 takes it from raw_data; rows without a date there stay invalid."));
     if n > 0 {
-        c.sample = sample_ids(ctx.client, &format!("SELECT p.id FROM points p WHERE {cond} ORDER BY p.id LIMIT 5")).await?;
+        c.sample = sample_ids(
+            ctx.client,
+            &format!("SELECT p.id FROM points p WHERE {cond} ORDER BY p.id LIMIT 5"),
+        )
+        .await?;
     }
     Ok(c)
 }
@@ -520,11 +705,36 @@ pub struct DupSpec {
 
 /// Every unique index Dawarich creates over user data (facts.md §3, §9).
 pub static DUPS: [DupSpec; 5] = [
-    DupSpec { id: CheckId::DuplicatePointsLatlon, columns: &["latitude", "longitude", "timestamp", "user_id"], index: "unique_points_lat_long_timestamp_user_id_index", keep_highest: false },
-    DupSpec { id: CheckId::DuplicatePointsLonlat, columns: &["lonlat", "timestamp", "user_id"], index: "index_points_on_lonlat_timestamp_user_id", keep_highest: false },
-    DupSpec { id: CheckId::DuplicateStats, columns: &["user_id", "year", "month"], index: "index_stats_on_user_id_year_month", keep_highest: true },
-    DupSpec { id: CheckId::DuplicatePlaceVisits, columns: &["visit_id", "place_id"], index: "idx_place_visits_visit_id_place_id", keep_highest: false },
-    DupSpec { id: CheckId::DuplicateRawDataArchives, columns: &["user_id", "year", "month", "chunk_number"], index: "index_raw_data_archives_uniqueness", keep_highest: false },
+    DupSpec {
+        id: CheckId::DuplicatePointsLatlon,
+        columns: &["latitude", "longitude", "timestamp", "user_id"],
+        index: "unique_points_lat_long_timestamp_user_id_index",
+        keep_highest: false,
+    },
+    DupSpec {
+        id: CheckId::DuplicatePointsLonlat,
+        columns: &["lonlat", "timestamp", "user_id"],
+        index: "index_points_on_lonlat_timestamp_user_id",
+        keep_highest: false,
+    },
+    DupSpec {
+        id: CheckId::DuplicateStats,
+        columns: &["user_id", "year", "month"],
+        index: "index_stats_on_user_id_year_month",
+        keep_highest: true,
+    },
+    DupSpec {
+        id: CheckId::DuplicatePlaceVisits,
+        columns: &["visit_id", "place_id"],
+        index: "idx_place_visits_visit_id_place_id",
+        keep_highest: false,
+    },
+    DupSpec {
+        id: CheckId::DuplicateRawDataArchives,
+        columns: &["user_id", "year", "month", "chunk_number"],
+        index: "index_raw_data_archives_uniqueness",
+        keep_highest: false,
+    },
 ];
 
 impl DupSpec {
@@ -542,21 +752,45 @@ impl DupSpec {
     /// `unique_points_lat_long_timestamp_user_id_index` left by an earlier attempt, Rails skips the
     /// schema migration's dedupe (lowest id kept) and the data migration keeps the highest id.
     pub async fn for_database(client: &Client, id: CheckId) -> Result<Option<DupSpec>> {
-        let Some(spec) = DUPS.iter().find(|d| d.id == id).copied() else { return Ok(None) };
+        let Some(spec) = DUPS.iter().find(|d| d.id == id).copied() else {
+            return Ok(None);
+        };
         if spec.id != CheckId::DuplicatePointsLatlon {
             return Ok(Some(spec));
         }
-        let invalid: bool = client.query_one("SELECT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND NOT indisvalid)", &[&spec.index]).await?.get(0);
-        Ok(Some(DupSpec { keep_highest: invalid, ..spec }))
+        let invalid: bool = client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND NOT indisvalid)",
+                &[&spec.index],
+            )
+            .await?
+            .get(0);
+        Ok(Some(DupSpec {
+            keep_highest: invalid,
+            ..spec
+        }))
     }
 
     /// SQL condition on alias `p` that is true for every row a dedupe would remove: rows with an equal
     /// twin that is kept instead (lower id, or higher id when the newest is kept).
     pub fn excess_condition(&self) -> String {
         let cmp = if self.keep_highest { ">" } else { "<" };
-        let eq = self.columns.iter().map(|c| format!("q.\"{c}\" = p.\"{c}\"")).collect::<Vec<_>>().join(" AND ");
-        let nn = self.columns.iter().map(|c| format!("p.\"{c}\" IS NOT NULL")).collect::<Vec<_>>().join(" AND ");
-        format!("{nn} AND EXISTS (SELECT 1 FROM {} q WHERE {eq} AND q.id {cmp} p.id)", self.table())
+        let eq = self
+            .columns
+            .iter()
+            .map(|c| format!("q.\"{c}\" = p.\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let nn = self
+            .columns
+            .iter()
+            .map(|c| format!("p.\"{c}\" IS NOT NULL"))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        format!(
+            "{nn} AND EXISTS (SELECT 1 FROM {} q WHERE {eq} AND q.id {cmp} p.id)",
+            self.table()
+        )
     }
 }
 
@@ -565,7 +799,10 @@ async fn dup(ctx: &Ctx<'_>, spec: &DupSpec) -> Result<Check> {
     let mut c = check(spec.id);
     let name = spec.table();
     if !ctx.schema.has_table(name) || !ctx.schema.has(name, spec.columns) {
-        return Ok(not_applicable(c, &format!("{} does not have these columns in this release", name)));
+        return Ok(not_applicable(
+            c,
+            &format!("{} does not have these columns in this release", name),
+        ));
     }
     if let Some(index) = ctx.schema.unique_on(name, spec.columns) {
         c.detail = format!("guaranteed by the valid unique index {index}");
@@ -574,7 +811,10 @@ async fn dup(ctx: &Ctx<'_>, spec: &DupSpec) -> Result<Check> {
     // Pre-0.25 databases: the lat/lon index is only built by 20250120154555; after 0.25 it is gone
     // for good, so its absence there is not a problem.
     if spec.id == CheckId::DuplicatePointsLatlon && !ctx.pending.contains("20250120154555") {
-        return Ok(not_applicable(c, "the unique index on latitude/longitude is no longer part of Dawarich (dropped in 0.25.0)"));
+        return Ok(not_applicable(
+            c,
+            "the unique index on latitude/longitude is no longer part of Dawarich (dropped in 0.25.0)",
+        ));
     }
     let cond = spec.excess_condition();
     let table = format!("{} p", name);
@@ -588,25 +828,55 @@ async fn dup(ctx: &Ctx<'_>, spec: &DupSpec) -> Result<Check> {
     }
     let step = step_of(c.id);
     let n = if small {
-        ctx.client.query_one(&format!("SELECT count(*) FROM {table} WHERE {cond}"), &[]).await?.get(0)
+        ctx.client
+            .query_one(&format!("SELECT count(*) FROM {table} WHERE {cond}"), &[])
+            .await?
+            .get(0)
     } else if ctx.schema.leading_index(name, spec.columns[0]) || ctx.schema.leading_index(name, "user_id") {
         count_in_ranges(ctx, &table, &cond, step).await?
     } else {
-        let cols = spec.columns.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
-        let nn = spec.columns.iter().map(|c| format!("\"{c}\" IS NOT NULL")).collect::<Vec<_>>().join(" AND ");
+        let cols = spec
+            .columns
+            .iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let nn = spec
+            .columns
+            .iter()
+            .map(|c| format!("\"{c}\" IS NOT NULL"))
+            .collect::<Vec<_>>()
+            .join(" AND ");
         ctx.client
             .query_one(&format!("SELECT coalesce(sum(n - 1), 0)::bigint FROM (SELECT count(*) n FROM {} WHERE {nn} GROUP BY {cols} HAVING count(*) > 1) g", name), &[])
             .await?
             .get(0)
     };
     let (status, what) = if spec.migration_dedupes() {
-        (CheckStatus::Warning, "Dawarich's migration deletes them; Dawarich Doctor quarantines them instead (restorable)")
+        (
+            CheckStatus::Warning,
+            "Dawarich's migration deletes them; Dawarich Doctor quarantines them instead (restorable)",
+        )
     } else {
         (CheckStatus::Problem, "building the unique index fails on them")
     };
-    let mut c = found(c, n, status, format!("{n} {} rows duplicate another row on ({}) and no unique index {} exists yet: {what}.", name, spec.columns.join(", "), spec.index));
+    let mut c = found(
+        c,
+        n,
+        status,
+        format!(
+            "{n} {} rows duplicate another row on ({}) and no unique index {} exists yet: {what}.",
+            name,
+            spec.columns.join(", "),
+            spec.index
+        ),
+    );
     if n > 0 {
-        c.sample = sample_ids(ctx.client, &format!("SELECT p.id FROM {table} WHERE {cond} ORDER BY p.id LIMIT 5")).await?;
+        c.sample = sample_ids(
+            ctx.client,
+            &format!("SELECT p.id FROM {table} WHERE {cond} ORDER BY p.id LIMIT 5"),
+        )
+        .await?;
     }
     Ok(c)
 }
@@ -617,17 +887,31 @@ async fn null_settings(ctx: &Ctx<'_>) -> Result<Check> {
         return Ok(not_applicable(c, "users has no settings column (before 0.7.1)"));
     }
     let cond = problem(c.id).condition.expect("a condition");
-    let n: i64 = ctx.client.query_one(&format!("SELECT count(*) FROM users p WHERE {cond}"), &[]).await?.get(0);
+    let n: i64 = ctx
+        .client
+        .query_one(&format!("SELECT count(*) FROM users p WHERE {cond}"), &[])
+        .await?
+        .get(0);
     let mut c = found(c, n, CheckStatus::Problem, format!("{n} users have NULL settings."));
     if n > 0 {
-        c.sample = sample_ids(ctx.client, &format!("SELECT p.id FROM users p WHERE {cond} ORDER BY p.id LIMIT 5")).await?;
+        c.sample = sample_ids(
+            ctx.client,
+            &format!("SELECT p.id FROM users p WHERE {cond} ORDER BY p.id LIMIT 5"),
+        )
+        .await?;
     }
     Ok(c)
 }
 
 async fn invalid_indexes(ctx: &Ctx<'_>) -> Result<Check> {
     let c = check(CheckId::InvalidIndexes);
-    let bad: Vec<String> = ctx.schema.indexes.iter().filter(|(_, i)| !i.valid).map(|(n, i)| format!("{n} on {}", i.table)).collect();
+    let bad: Vec<String> = ctx
+        .schema
+        .indexes
+        .iter()
+        .filter(|(_, i)| !i.valid)
+        .map(|(n, i)| format!("{n} on {}", i.table))
+        .collect();
     let n = bad.len() as i64;
     let mut c = found(c, n, CheckStatus::Problem, format!("{n} indexes are INVALID (left by an interrupted CREATE INDEX CONCURRENTLY): `IF NOT EXISTS` keeps them, so the index never works; they must be rebuilt."));
     c.sample = bad.into_iter().take(10).collect();
@@ -649,10 +933,24 @@ async fn long_sessions(ctx: &Ctx<'_>) -> Result<Check> {
         )
         .await?;
     let n = rows.len() as i64;
-    let mut c = found(c, n, CheckStatus::Warning, format!("{n} sessions hold a transaction open for a long time: ALTER TABLE and CREATE INDEX wait behind them."));
+    let mut c = found(
+        c,
+        n,
+        CheckStatus::Warning,
+        format!("{n} sessions hold a transaction open for a long time: ALTER TABLE and CREATE INDEX wait behind them."),
+    );
     c.sample = rows
         .iter()
-        .map(|r| format!("pid {} {} for {:.0} s ({}): {}", r.get::<_, i32>(0), r.get::<_, Option<String>>(1).unwrap_or_default(), r.get::<_, Option<f64>>(2).unwrap_or(0.0), r.get::<_, String>(4), r.get::<_, String>(3)))
+        .map(|r| {
+            format!(
+                "pid {} {} for {:.0} s ({}): {}",
+                r.get::<_, i32>(0),
+                r.get::<_, Option<String>>(1).unwrap_or_default(),
+                r.get::<_, Option<f64>>(2).unwrap_or(0.0),
+                r.get::<_, String>(4),
+                r.get::<_, String>(3)
+            )
+        })
         .collect();
     Ok(c)
 }

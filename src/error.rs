@@ -70,7 +70,11 @@ impl Error {
             Error::Io(_) => (ErrorKind::Io, "Check the path and permissions.".into()),
             Error::Task(_) => (ErrorKind::Internal, "This is a bug in Dawarich Doctor: please report it with the log (the CLI's -vv output).".into()),
         };
-        ErrorReport { kind, message: self.to_string(), fix }
+        ErrorReport {
+            kind,
+            message: self.to_string(),
+            fix,
+        }
     }
 }
 
@@ -121,8 +125,15 @@ mod tests {
         assert_eq!(env.kind, ErrorKind::InvalidInput);
         let ssh = Error::from(crate::profile::parse_ssh("@h", None).unwrap_err()).report();
         assert_eq!(ssh.kind, ErrorKind::InvalidInput);
-        let missing = Error::InvalidInput { message: "no database given".into(), fix: "Give --url.".into() }.report();
-        assert_eq!((missing.kind, missing.fix.as_str()), (ErrorKind::InvalidInput, "Give --url."));
+        let missing = Error::InvalidInput {
+            message: "no database given".into(),
+            fix: "Give --url.".into(),
+        }
+        .report();
+        assert_eq!(
+            (missing.kind, missing.fix.as_str()),
+            (ErrorKind::InvalidInput, "Give --url.")
+        );
     }
 
     #[tokio::test]

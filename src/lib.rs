@@ -3,23 +3,23 @@
 //! bookkeeping. No UI, no Tauri and no command line here: the CLI (`crates/cli`) and the desktop
 //! shell both call this crate.
 
-pub mod connect;
-pub mod profile;
 pub mod audit;
 pub mod batch;
 pub mod catalog;
-pub mod locks;
-pub mod migrate;
+pub mod connect;
 pub mod diagnose;
 pub mod error;
+pub mod locks;
+pub mod migrate;
 pub mod probe;
 pub mod problems;
+pub mod profile;
 pub mod profiles;
 pub mod progress;
 pub mod repair;
-pub mod settings;
-pub mod secrets;
 pub mod schema;
+pub mod secrets;
+pub mod settings;
 pub mod state;
 pub mod tunnel;
 

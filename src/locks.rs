@@ -51,10 +51,16 @@ WHERE l.locktype = 'advisory' AND l.granted
 ORDER BY l.pid";
 
 /// Reads who holds this database's migration lock.
-pub async fn lock_report(client: &tokio_postgres::Client, database: &str, stale_after_secs: f64) -> Result<LockReport, tokio_postgres::Error> {
+pub async fn lock_report(
+    client: &tokio_postgres::Client,
+    database: &str,
+    stale_after_secs: f64,
+) -> Result<LockReport, tokio_postgres::Error> {
     let key = migration_lock_key(database);
     let (classid, objid) = key_parts(key);
-    let rows = client.query(HOLDERS_SQL, &[&i64::from(classid), &i64::from(objid)]).await?;
+    let rows = client
+        .query(HOLDERS_SQL, &[&i64::from(classid), &i64::from(objid)])
+        .await?;
     let holders: Vec<LockHolder> = rows
         .iter()
         .map(|r| {
@@ -74,17 +80,34 @@ pub async fn lock_report(client: &tokio_postgres::Client, database: &str, stale_
             }
         })
         .collect();
-    Ok(LockReport { key, classid, objid, held: !holders.is_empty(), holders })
+    Ok(LockReport {
+        key,
+        classid,
+        objid,
+        held: !holders.is_empty(),
+        holders,
+    })
 }
 
 /// Whether backend `pid` still holds this database's migration lock (asked by helper sessions before
 /// each piece of work they do for it).
-pub async fn holds_migration_lock(client: &tokio_postgres::Client, database: &str, pid: i32) -> Result<bool, tokio_postgres::Error> {
-    Ok(lock_report(client, database, STALE_AFTER_SECS).await?.holders.iter().any(|h| h.pid == pid))
+pub async fn holds_migration_lock(
+    client: &tokio_postgres::Client,
+    database: &str,
+    pid: i32,
+) -> Result<bool, tokio_postgres::Error> {
+    Ok(lock_report(client, database, STALE_AFTER_SECS)
+        .await?
+        .holders
+        .iter()
+        .any(|h| h.pid == pid))
 }
 
 /// Every other advisory lock in this database (Dawarich's jobs take their own): listed, never touched.
-pub async fn other_advisory_locks(client: &tokio_postgres::Client, database: &str) -> Result<Vec<AdvisoryLock>, tokio_postgres::Error> {
+pub async fn other_advisory_locks(
+    client: &tokio_postgres::Client,
+    database: &str,
+) -> Result<Vec<AdvisoryLock>, tokio_postgres::Error> {
     let (classid, objid) = key_parts(migration_lock_key(database));
     let rows = client
         .query(
@@ -124,7 +147,10 @@ pub fn describe_holders(report: &LockReport) -> String {
                 h.state.as_deref().unwrap_or("?"),
                 h.state_age_secs.unwrap_or(0.0),
                 h.client_addr.as_deref().unwrap_or("local socket"),
-                h.application_name.as_deref().filter(|a| !a.is_empty()).unwrap_or("no application name"),
+                h.application_name
+                    .as_deref()
+                    .filter(|a| !a.is_empty())
+                    .unwrap_or("no application name"),
                 h.query.as_deref().unwrap_or("").replace('\n', " ")
             )
         })
@@ -161,8 +187,15 @@ fn act_sql(func: &str) -> String {
 pub async fn release(db: &Db, opts: &ReleaseOptions, audit_file: Option<std::path::PathBuf>) -> Result<ReleaseOutcome> {
     let report = lock_report(db, &db.database, opts.stale_after_secs).await?;
     let Some(h) = report.holders.iter().find(|h| h.pid == opts.pid) else {
-        let holders = if report.held { describe_holders(&report) } else { "nobody: the lock is free".into() };
-        return Err(Error::Refused(format!("pid {} does not hold the Rails migration lock (held by {holders}); nothing was done", opts.pid)));
+        let holders = if report.held {
+            describe_holders(&report)
+        } else {
+            "nobody: the lock is free".into()
+        };
+        return Err(Error::Refused(format!(
+            "pid {} does not hold the Rails migration lock (held by {holders}); nothing was done",
+            opts.pid
+        )));
     };
     if h.is_self {
         return Err(Error::Refused("that is this session; it is never ended".into()));
@@ -184,38 +217,74 @@ pub async fn release(db: &Db, opts: &ReleaseOptions, audit_file: Option<std::pat
         let t = Instant::now();
         let sql = act_sql("pg_cancel_backend(l.pid)");
         let done = db.query_opt(&sql, &[&h.pid, &start, &classid, &objid]).await?.is_some();
-        audit.record(db, "lock-release", &format!("SELECT pg_cancel_backend({})", h.pid), None, t.elapsed(), if done { "ok" } else { "skipped: lock already released" }).await?;
+        audit
+            .record(
+                db,
+                "lock-release",
+                &format!("SELECT pg_cancel_backend({})", h.pid),
+                None,
+                t.elapsed(),
+                if done { "ok" } else { "skipped: lock already released" },
+            )
+            .await?;
         if !done {
-            return Ok(ReleaseOutcome { pid: h.pid, actions, lock_free: !lock_report(db, &db.database, opts.stale_after_secs).await?.held });
+            return Ok(ReleaseOutcome {
+                pid: h.pid,
+                actions,
+                lock_free: !lock_report(db, &db.database, opts.stale_after_secs).await?.held,
+            });
         }
         actions.push("cancel".to_string());
         // A live client's Rails would now unlock in its ensure block; give it the grace period.
         let deadline = Instant::now() + opts.cancel_grace;
         while Instant::now() < deadline {
             if !still_holds(db, h.pid, &start, classid, objid).await? {
-                return Ok(ReleaseOutcome { pid: h.pid, actions, lock_free: true });
+                return Ok(ReleaseOutcome {
+                    pid: h.pid,
+                    actions,
+                    lock_free: true,
+                });
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
     let t = Instant::now();
     let sql = act_sql("pg_terminate_backend(l.pid, 5000)");
-    let terminated = db.query_opt(&sql, &[&h.pid, &start, &classid, &objid]).await?.map(|r| r.get::<_, bool>(0));
+    let terminated = db
+        .query_opt(&sql, &[&h.pid, &start, &classid, &objid])
+        .await?
+        .map(|r| r.get::<_, bool>(0));
     let outcome = match terminated {
         Some(true) => "ok",
         Some(false) => "timeout: the backend did not exit within 5 s",
         None => "skipped: lock already released",
     };
-    audit.record(db, "lock-release", &format!("SELECT pg_terminate_backend({}, 5000)", h.pid), None, t.elapsed(), outcome).await?;
+    audit
+        .record(
+            db,
+            "lock-release",
+            &format!("SELECT pg_terminate_backend({}, 5000)", h.pid),
+            None,
+            t.elapsed(),
+            outcome,
+        )
+        .await?;
     if terminated.is_some() {
         actions.push("terminate".to_string());
     }
     let free = !lock_report(db, &db.database, opts.stale_after_secs).await?.held;
-    Ok(ReleaseOutcome { pid: h.pid, actions, lock_free: free })
+    Ok(ReleaseOutcome {
+        pid: h.pid,
+        actions,
+        lock_free: free,
+    })
 }
 
 async fn still_holds(db: &Db, pid: i32, start: &str, classid: i64, objid: i64) -> Result<bool> {
-    Ok(db.query_opt(&act_sql("1"), &[&pid, &start, &classid, &objid]).await?.is_some())
+    Ok(db
+        .query_opt(&act_sql("1"), &[&pid, &start, &classid, &objid])
+        .await?
+        .is_some())
 }
 
 /// PostgreSQL lets a session signal another when it is a superuser, has the same role, or is a member
@@ -231,7 +300,8 @@ async fn check_privilege(db: &Db, pid: i32) -> Result<()> {
             &[&pid],
         )
         .await?;
-    let (superuser, signal, holder, holder_super, same, me): (bool, bool, Option<String>, bool, bool, String) = (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5));
+    let (superuser, signal, holder, holder_super, same, me): (bool, bool, Option<String>, bool, bool, String) =
+        (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5));
     let holder = holder.unwrap_or_default();
     if superuser || (same && !holder_super) || (signal && !holder_super) {
         return Ok(());
@@ -271,7 +341,10 @@ mod tests {
     fn verdicts() {
         assert_eq!(verdict(Some("active"), Some(0.1), 60.0), HolderVerdict::ActiveMigration);
         assert_eq!(verdict(Some("idle"), Some(600.0), 60.0), HolderVerdict::Stale);
-        assert_eq!(verdict(Some("idle in transaction"), Some(61.0), 60.0), HolderVerdict::Stale);
+        assert_eq!(
+            verdict(Some("idle in transaction"), Some(61.0), 60.0),
+            HolderVerdict::Stale
+        );
         assert_eq!(verdict(Some("idle"), Some(5.0), 60.0), HolderVerdict::Unknown);
         assert_eq!(verdict(None, None, 60.0), HolderVerdict::Unknown);
     }

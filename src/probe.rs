@@ -26,11 +26,23 @@ pub async fn probe(opts: &ConnectOptions, on_step: &(dyn Fn(&ProbeStep) + Send +
     let t = Instant::now();
     let offers_tls = match open(opts, unix_socket).await {
         Ok((offers, what)) => {
-            push(step(ProbeStepId::Tcp, ProbeStatus::Ok, format!("{what} answers"), None, t));
+            push(step(
+                ProbeStepId::Tcp,
+                ProbeStatus::Ok,
+                format!("{what} answers"),
+                None,
+                t,
+            ));
             offers
         }
         Err(r) => {
-            push(step(ProbeStepId::Tcp, ProbeStatus::Failed, r.message.clone(), Some(r), t));
+            push(step(
+                ProbeStepId::Tcp,
+                ProbeStatus::Failed,
+                r.message.clone(),
+                Some(r),
+                t,
+            ));
             return finish(steps, ProbeStepId::Tls, on_step);
         }
     };
@@ -43,7 +55,13 @@ pub async fn probe(opts: &ConnectOptions, on_step: &(dyn Fn(&ProbeStep) + Send +
             detail: format!("the server does not offer TLS but sslmode is {}", p.sslmode.as_str()),
             fix: "Enable ssl on the server, or use sslmode=prefer / disable on a trusted network.".into(),
         };
-        push(step(ProbeStepId::Tls, ProbeStatus::Failed, e.to_string(), Some(e.report()), t));
+        push(step(
+            ProbeStepId::Tls,
+            ProbeStatus::Failed,
+            e.to_string(),
+            Some(e.report()),
+            t,
+        ));
         return finish(steps, ProbeStepId::Authentication, on_step);
     }
     let tls_elapsed = t.elapsed();
@@ -55,22 +73,52 @@ pub async fn probe(opts: &ConnectOptions, on_step: &(dyn Fn(&ProbeStep) + Send +
     let db = match db {
         Ok(db) => db,
         Err(e @ (ConnectError::Tls { .. } | ConnectError::CaFile { .. })) => {
-            push(timed(ProbeStepId::Tls, ProbeStatus::Failed, e.to_string(), Some(e.report()), tls_elapsed + login));
+            push(timed(
+                ProbeStepId::Tls,
+                ProbeStatus::Failed,
+                e.to_string(),
+                Some(e.report()),
+                tls_elapsed + login,
+            ));
             return finish(steps, ProbeStepId::Authentication, on_step);
         }
         Err(ConnectError::ReadOnlyReplica) => {
             let (status, detail) = tls_before_login(p.sslmode, offers_tls, unix_socket);
             push(timed(ProbeStepId::Tls, status, detail, None, tls_elapsed));
-            push(timed(ProbeStepId::Authentication, ProbeStatus::Ok, format!("logged in to {} as {}", p.database, p.user), None, login));
-            push(step(ProbeStepId::Postgis, ProbeStatus::Skipped, "not checked on a replica".into(), None, Instant::now()));
+            push(timed(
+                ProbeStepId::Authentication,
+                ProbeStatus::Ok,
+                format!("logged in to {} as {}", p.database, p.user),
+                None,
+                login,
+            ));
+            push(step(
+                ProbeStepId::Postgis,
+                ProbeStatus::Skipped,
+                "not checked on a replica".into(),
+                None,
+                Instant::now(),
+            ));
             let e = ConnectError::ReadOnlyReplica;
-            push(step(ProbeStepId::Dawarich, ProbeStatus::Failed, e.to_string(), Some(e.report()), Instant::now()));
+            push(step(
+                ProbeStepId::Dawarich,
+                ProbeStatus::Failed,
+                e.to_string(),
+                Some(e.report()),
+                Instant::now(),
+            ));
             return report(steps);
         }
         Err(e) => {
             let (status, detail) = tls_before_login(p.sslmode, offers_tls, unix_socket);
             push(timed(ProbeStepId::Tls, status, detail, None, tls_elapsed));
-            push(timed(ProbeStepId::Authentication, ProbeStatus::Failed, e.to_string(), Some(e.report()), login));
+            push(timed(
+                ProbeStepId::Authentication,
+                ProbeStatus::Failed,
+                e.to_string(),
+                Some(e.report()),
+                login,
+            ));
             return finish(steps, ProbeStepId::Postgis, on_step);
         }
     };
@@ -82,7 +130,13 @@ pub async fn probe(opts: &ConnectOptions, on_step: &(dyn Fn(&ProbeStep) + Send +
         .await
         .map(|r| if r.get::<_, bool>(0) { " (superuser)" } else { "" })
         .unwrap_or("");
-    push(timed(ProbeStepId::Authentication, ProbeStatus::Ok, format!("logged in to {} as {}{who}", db.database, p.user), None, login + t.elapsed()));
+    push(timed(
+        ProbeStepId::Authentication,
+        ProbeStatus::Ok,
+        format!("logged in to {} as {}{who}", db.database, p.user),
+        None,
+        login + t.elapsed(),
+    ));
 
     // 4. PostGIS.
     let t = Instant::now();
@@ -119,17 +173,35 @@ pub async fn probe(opts: &ConnectOptions, on_step: &(dyn Fn(&ProbeStep) + Send +
             };
             let pending = d.pending_schema.len() + d.pending_data.len();
             let (status, detail) = if !d.unknown_newer_versions.is_empty() {
-                (ProbeStatus::Warning, format!("{release}; migrations newer than this Dawarich Doctor knows: {}", d.unknown_newer_versions.join(", ")))
+                (
+                    ProbeStatus::Warning,
+                    format!(
+                        "{release}; migrations newer than this Dawarich Doctor knows: {}",
+                        d.unknown_newer_versions.join(", ")
+                    ),
+                )
             } else if pending == 0 {
-                (ProbeStatus::Ok, format!("{release}, up to date with {}", d.newest_known_release))
+                (
+                    ProbeStatus::Ok,
+                    format!("{release}, up to date with {}", d.newest_known_release),
+                )
             } else {
-                (ProbeStatus::Ok, format!("{release}, {pending} migrations pending for {}", d.newest_known_release))
+                (
+                    ProbeStatus::Ok,
+                    format!("{release}, {pending} migrations pending for {}", d.newest_known_release),
+                )
             };
             push(step(ProbeStepId::Dawarich, status, detail, None, t));
         }
         Err(e) => {
             let r = e.report();
-            push(step(ProbeStepId::Dawarich, ProbeStatus::Failed, r.message.clone(), Some(r), t));
+            push(step(
+                ProbeStepId::Dawarich,
+                ProbeStatus::Failed,
+                r.message.clone(),
+                Some(r),
+                t,
+            ));
         }
     }
     report(steps)
@@ -145,25 +217,65 @@ async fn open(opts: &ConnectOptions, unix_socket: bool) -> Result<(Option<bool>,
         return match tokio::time::timeout(opts.connect_timeout, tokio::net::UnixStream::connect(&path)).await {
             Ok(Ok(_)) => Ok((None, format!("socket {path}"))),
             Ok(Err(e)) => Err(io_error(e, p.host.clone(), p.port, secs).report()),
-            Err(_) => Err(ConnectError::Timeout { host: p.host.clone(), port: p.port, secs }.report()),
+            Err(_) => Err(ConnectError::Timeout {
+                host: p.host.clone(),
+                port: p.port,
+                secs,
+            }
+            .report()),
         };
     }
     if let Some(ssh) = &p.ssh {
         // The same tunnel a connection opens; the TLS question goes through it.
-        let tunnel = Tunnel::open(ssh, &opts.ssh.clone().unwrap_or_default(), &p.host, p.port, opts.connect_timeout).await.map_err(|e| e.report())?;
+        let tunnel = Tunnel::open(
+            ssh,
+            &opts.ssh.clone().unwrap_or_default(),
+            &p.host,
+            p.port,
+            opts.connect_timeout,
+        )
+        .await
+        .map_err(|e| e.report())?;
         let what = format!("{}:{} through SSH {}@{}", p.host, p.port, ssh.user, ssh.host);
-        return match tokio::time::timeout(opts.connect_timeout, tokio::net::TcpStream::connect(tunnel.local_addr())).await {
-            Ok(Ok(mut s)) => Ok((if p.sslmode == SslMode::Disable { None } else { ssl_request(&mut s).await }, what)),
+        return match tokio::time::timeout(
+            opts.connect_timeout,
+            tokio::net::TcpStream::connect(tunnel.local_addr()),
+        )
+        .await
+        {
+            Ok(Ok(mut s)) => Ok((
+                if p.sslmode == SslMode::Disable {
+                    None
+                } else {
+                    ssl_request(&mut s).await
+                },
+                what,
+            )),
             Ok(Err(e)) => Err(io_error(e, p.host.clone(), p.port, secs).report()),
-            Err(_) => Err(ConnectError::Timeout { host: p.host.clone(), port: p.port, secs }.report()),
+            Err(_) => Err(ConnectError::Timeout {
+                host: p.host.clone(),
+                port: p.port,
+                secs,
+            }
+            .report()),
         };
     }
     let addrs: Vec<_> = match tokio::net::lookup_host((p.host.as_str(), p.port)).await {
         Ok(a) => a.collect(),
-        Err(e) => return Err(ConnectError::Dns { host: p.host.clone(), detail: e.to_string() }.report()),
+        Err(e) => {
+            return Err(ConnectError::Dns {
+                host: p.host.clone(),
+                detail: e.to_string(),
+            }
+            .report())
+        }
     };
     if addrs.is_empty() {
-        return Err(ConnectError::Dns { host: p.host.clone(), detail: "no addresses".into() }.report());
+        return Err(ConnectError::Dns {
+            host: p.host.clone(),
+            detail: "no addresses".into(),
+        }
+        .report());
     }
     let what = format!("{}:{}", p.host, p.port);
     let mut last = None;
@@ -176,7 +288,13 @@ async fn open(opts: &ConnectOptions, unix_socket: bool) -> Result<(Option<bool>,
                 return Ok((ssl_request(&mut s).await, what));
             }
             Ok(Err(e)) => last = Some(io_error(e, p.host.clone(), p.port, secs)),
-            Err(_) => last = Some(ConnectError::Timeout { host: p.host.clone(), port: p.port, secs }),
+            Err(_) => {
+                last = Some(ConnectError::Timeout {
+                    host: p.host.clone(),
+                    port: p.port,
+                    secs,
+                })
+            }
         }
     }
     Err(last.expect("at least one address").report())
@@ -201,7 +319,11 @@ fn io_error(e: std::io::Error, host: String, port: u16, secs: u64) -> ConnectErr
     match e.kind() {
         std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound => ConnectError::Refused { host, port },
         std::io::ErrorKind::TimedOut => ConnectError::Timeout { host, port, secs },
-        _ => ConnectError::Network { host, port, detail: e.to_string() },
+        _ => ConnectError::Network {
+            host,
+            port,
+            detail: e.to_string(),
+        },
     }
 }
 
@@ -211,9 +333,18 @@ fn tls_before_login(mode: SslMode, offers: Option<bool>, unix_socket: bool) -> (
         return (ProbeStatus::Skipped, "Unix socket: TLS is not used".into());
     }
     match (mode, offers) {
-        (SslMode::Disable, _) => (ProbeStatus::Skipped, "sslmode=disable: the connection is not encrypted".into()),
-        (_, Some(true)) => (ProbeStatus::Ok, format!("the server offers TLS (sslmode={})", mode.as_str())),
-        (_, Some(false)) => (ProbeStatus::Warning, "the server does not offer TLS: the connection is not encrypted".into()),
+        (SslMode::Disable, _) => (
+            ProbeStatus::Skipped,
+            "sslmode=disable: the connection is not encrypted".into(),
+        ),
+        (_, Some(true)) => (
+            ProbeStatus::Ok,
+            format!("the server offers TLS (sslmode={})", mode.as_str()),
+        ),
+        (_, Some(false)) => (
+            ProbeStatus::Warning,
+            "the server does not offer TLS: the connection is not encrypted".into(),
+        ),
         (_, None) => (ProbeStatus::Skipped, "the server did not answer the TLS request".into()),
     }
 }
@@ -223,15 +354,32 @@ async fn tls_in_session(db: &Db, mode: SslMode, has_ca: bool, unix_socket: bool)
     if unix_socket {
         return (ProbeStatus::Skipped, "Unix socket: TLS is not used".into());
     }
-    let row = db.query_opt("SELECT ssl, version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[]).await.ok().flatten();
+    let row = db
+        .query_opt(
+            "SELECT ssl, version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .await
+        .ok()
+        .flatten();
     let (ssl, version, cipher) = match row {
-        Some(r) => (r.get::<_, bool>(0), r.get::<_, Option<String>>(1).unwrap_or_default(), r.get::<_, Option<String>>(2).unwrap_or_default()),
+        Some(r) => (
+            r.get::<_, bool>(0),
+            r.get::<_, Option<String>>(1).unwrap_or_default(),
+            r.get::<_, Option<String>>(2).unwrap_or_default(),
+        ),
         None => (false, String::new(), String::new()),
     };
     if !ssl {
         return match mode {
-            SslMode::Disable => (ProbeStatus::Skipped, "sslmode=disable: the connection is not encrypted".into()),
-            _ => (ProbeStatus::Warning, "the server does not offer TLS: the connection is not encrypted".into()),
+            SslMode::Disable => (
+                ProbeStatus::Skipped,
+                "sslmode=disable: the connection is not encrypted".into(),
+            ),
+            _ => (
+                ProbeStatus::Warning,
+                "the server does not offer TLS: the connection is not encrypted".into(),
+            ),
         };
     }
     let verified = match mode {
@@ -240,7 +388,10 @@ async fn tls_in_session(db: &Db, mode: SslMode, has_ca: bool, unix_socket: bool)
         _ if has_ca => "certificate chain verified against the CA file",
         _ => "encrypted, certificate not verified",
     };
-    (ProbeStatus::Ok, format!("{version} ({cipher}), {verified} (sslmode={})", mode.as_str()))
+    (
+        ProbeStatus::Ok,
+        format!("{version} ({cipher}), {verified} (sslmode={})", mode.as_str()),
+    )
 }
 
 async fn postgis(db: &Db) -> Result<(Option<String>, bool), tokio_postgres::Error> {
@@ -254,19 +405,46 @@ async fn postgis(db: &Db) -> Result<(Option<String>, bool), tokio_postgres::Erro
     Ok((r.get(0), r.get(1)))
 }
 
-fn step(id: ProbeStepId, status: ProbeStatus, detail: String, error: Option<ErrorReport>, started: Instant) -> ProbeStep {
+fn step(
+    id: ProbeStepId,
+    status: ProbeStatus,
+    detail: String,
+    error: Option<ErrorReport>,
+    started: Instant,
+) -> ProbeStep {
     timed(id, status, detail, error, started.elapsed())
 }
 
-fn timed(id: ProbeStepId, status: ProbeStatus, detail: String, error: Option<ErrorReport>, elapsed: Duration) -> ProbeStep {
-    ProbeStep { id, status, detail, error, elapsed_ms: elapsed.as_millis() as u64 }
+fn timed(
+    id: ProbeStepId,
+    status: ProbeStatus,
+    detail: String,
+    error: Option<ErrorReport>,
+    elapsed: Duration,
+) -> ProbeStep {
+    ProbeStep {
+        id,
+        status,
+        detail,
+        error,
+        elapsed_ms: elapsed.as_millis() as u64,
+    }
 }
 
 /// Marks `from` and every later step as skipped.
 fn finish(mut steps: Vec<ProbeStep>, from: ProbeStepId, on_step: &(dyn Fn(&ProbeStep) + Send + Sync)) -> ProbeReport {
-    let start = ProbeStepId::ALL.iter().position(|s| *s == from).unwrap_or(ProbeStepId::ALL.len());
+    let start = ProbeStepId::ALL
+        .iter()
+        .position(|s| *s == from)
+        .unwrap_or(ProbeStepId::ALL.len());
     for id in &ProbeStepId::ALL[start..] {
-        let s = ProbeStep { id: *id, status: ProbeStatus::Skipped, detail: "not run: an earlier step failed".into(), error: None, elapsed_ms: 0 };
+        let s = ProbeStep {
+            id: *id,
+            status: ProbeStatus::Skipped,
+            detail: "not run: an earlier step failed".into(),
+            error: None,
+            elapsed_ms: 0,
+        };
         on_step(&s);
         steps.push(s);
     }

@@ -32,11 +32,25 @@ pub struct Problem {
 const USER_MUST_EXIST: &str = "\"Validation failed: User must exist\" (point.update!)";
 /// What the migrations after AddOwntracksPointsData do with points that have no live owner.
 const OWNERLESS_SKIPS: [Effect; 3] = [
-    Effect::Skips("20250222213848", "leaves their lonlat empty: its jobs migrate the points of each existing user only"),
-    Effect::Skips("20250516180933", "only enqueues country lookups; the lookup skips points it cannot save"),
-    Effect::Skips("20260113230537", "leaves their timestamp empty when it is missing (it reports them)"),
+    Effect::Skips(
+        "20250222213848",
+        "leaves their lonlat empty: its jobs migrate the points of each existing user only",
+    ),
+    Effect::Skips(
+        "20250516180933",
+        "only enqueues country lookups; the lookup skips points it cannot save",
+    ),
+    Effect::Skips(
+        "20260113230537",
+        "leaves their timestamp empty when it is missing (it reports them)",
+    ),
 ];
-const OWNERLESS: &[Effect] = &[Effect::Fails("20240815174852", USER_MUST_EXIST), OWNERLESS_SKIPS[0], OWNERLESS_SKIPS[1], OWNERLESS_SKIPS[2]];
+const OWNERLESS: &[Effect] = &[
+    Effect::Fails("20240815174852", USER_MUST_EXIST),
+    OWNERLESS_SKIPS[0],
+    OWNERLESS_SKIPS[1],
+    OWNERLESS_SKIPS[2],
+];
 const OWNER_STRATEGIES: &[StrategyId] = &[StrategyId::Infer, StrategyId::Assign, StrategyId::Quarantine];
 const SETTINGS_NIL: &str = "\"undefined method for nil\" (settings.merge on NULL settings)";
 const DEDUPE: &[StrategyId] = &[StrategyId::Quarantine];
@@ -50,15 +64,33 @@ static PROBLEMS: [Problem; 15] = [
         condition: Some("p.user_id IS NULL"),
         effects: &[
             Effect::Fails("20240815174852", USER_MUST_EXIST),
-            Effect::Fixes("20240525110530", Some("EXISTS (SELECT 1 FROM users)"), "gives points without a user to the first user"),
+            Effect::Fixes(
+                "20240525110530",
+                Some("EXISTS (SELECT 1 FROM users)"),
+                "gives points without a user to the first user",
+            ),
             OWNERLESS_SKIPS[0],
             OWNERLESS_SKIPS[1],
             OWNERLESS_SKIPS[2],
         ],
         strategies: OWNER_STRATEGIES,
     },
-    Problem { id: CheckId::PointsUserMissing, title: "Points whose user no longer exists", table: "points", condition: None, effects: OWNERLESS, strategies: OWNER_STRATEGIES },
-    Problem { id: CheckId::PointsUserSoftDeleted, title: "Points whose user is soft-deleted", table: "points", condition: None, effects: OWNERLESS, strategies: OWNER_STRATEGIES },
+    Problem {
+        id: CheckId::PointsUserMissing,
+        title: "Points whose user no longer exists",
+        table: "points",
+        condition: None,
+        effects: OWNERLESS,
+        strategies: OWNER_STRATEGIES,
+    },
+    Problem {
+        id: CheckId::PointsUserSoftDeleted,
+        title: "Points whose user is soft-deleted",
+        table: "points",
+        condition: None,
+        effects: OWNERLESS,
+        strategies: OWNER_STRATEGIES,
+    },
     Problem {
         id: CheckId::PointsLonlatMissing,
         title: "Points with coordinates but no lonlat",
@@ -66,7 +98,10 @@ static PROBLEMS: [Problem; 15] = [
         condition: Some("p.lonlat IS NULL AND p.latitude IS NOT NULL AND p.longitude IS NOT NULL"),
         effects: &[
             Effect::Fixes("20250222213848", None, "fills lonlat from latitude/longitude"),
-            Effect::Skips("20250516180933", "only enqueues country lookups; the lookup fails on them and is retried (#1327)"),
+            Effect::Skips(
+                "20250516180933",
+                "only enqueues country lookups; the lookup fails on them and is retried (#1327)",
+            ),
         ],
         strategies: &[StrategyId::Backfill],
     },
@@ -75,7 +110,10 @@ static PROBLEMS: [Problem; 15] = [
         title: "Points whose lonlat backfill would collide",
         table: "points",
         condition: None,
-        effects: &[Effect::Fails("20250222213848", "PG::UniqueViolation on index_points_on_lonlat_timestamp_user_id (#949)")],
+        effects: &[Effect::Fails(
+            "20250222213848",
+            "PG::UniqueViolation on index_points_on_lonlat_timestamp_user_id (#949)",
+        )],
         strategies: &[StrategyId::Quarantine],
     },
     Problem {
@@ -83,7 +121,10 @@ static PROBLEMS: [Problem; 15] = [
         title: "Points without a timestamp",
         table: "points",
         condition: Some("p.\"timestamp\" IS NULL"),
-        effects: &[Effect::Skips("20260113230537", "takes it from raw_data; rows without a date there stay without one")],
+        effects: &[Effect::Skips(
+            "20260113230537",
+            "takes it from raw_data; rows without a date there stay without one",
+        )],
         strategies: &[],
     },
     Problem {
@@ -91,7 +132,10 @@ static PROBLEMS: [Problem; 15] = [
         title: "Duplicate points (latitude, longitude, timestamp, user)",
         table: "points",
         condition: None,
-        effects: &[Effect::Skips("20250120154555", "deletes them before building its unique index")],
+        effects: &[Effect::Skips(
+            "20250120154555",
+            "deletes them before building its unique index",
+        )],
         strategies: DEDUPE,
     },
     Problem {
@@ -101,7 +145,10 @@ static PROBLEMS: [Problem; 15] = [
         condition: None,
         effects: &[
             Effect::Fails("20250221194509", "PG::UniqueViolation: could not create unique index"),
-            Effect::Fails("20250222213848", "PG::UniqueViolation on index_points_on_lonlat_timestamp_user_id"),
+            Effect::Fails(
+                "20250222213848",
+                "PG::UniqueViolation on index_points_on_lonlat_timestamp_user_id",
+            ),
         ],
         strategies: DEDUPE,
     },
@@ -110,7 +157,10 @@ static PROBLEMS: [Problem; 15] = [
         title: "Duplicate stats (user, year, month)",
         table: "stats",
         condition: None,
-        effects: &[Effect::Skips("20251208210410", "deletes them (keeping the newest) before building its unique index")],
+        effects: &[Effect::Skips(
+            "20251208210410",
+            "deletes them (keeping the newest) before building its unique index",
+        )],
         strategies: DEDUPE,
     },
     Problem {
@@ -118,7 +168,10 @@ static PROBLEMS: [Problem; 15] = [
         title: "Duplicate place visits (visit, place)",
         table: "place_visits",
         condition: None,
-        effects: &[Effect::Skips("20260310000003", "deletes them before building its unique index")],
+        effects: &[Effect::Skips(
+            "20260310000003",
+            "deletes them before building its unique index",
+        )],
         strategies: DEDUPE,
     },
     Problem {
@@ -126,7 +179,10 @@ static PROBLEMS: [Problem; 15] = [
         title: "Duplicate raw-data archives (user, year, month, chunk)",
         table: "points_raw_data_archives",
         condition: None,
-        effects: &[Effect::Fails("20260216190000", "PG::UniqueViolation: could not create unique index")],
+        effects: &[Effect::Fails(
+            "20260216190000",
+            "PG::UniqueViolation: could not create unique index",
+        )],
         strategies: DEDUPE,
     },
     Problem {
@@ -136,7 +192,11 @@ static PROBLEMS: [Problem; 15] = [
         // Dawarich's User scope hides soft-deleted users (users.deleted_at, 1.3.1+): its migrations never load them.
         condition: Some("p.settings IS NULL AND (to_jsonb(p) ->> 'deleted_at') IS NULL"),
         effects: &[
-            Effect::Fixes("20260112192240", None, "sets settings to {\"maps\": {…}} for live users without maps"),
+            Effect::Fixes(
+                "20260112192240",
+                None,
+                "sets settings to {\"maps\": {…}} for live users without maps",
+            ),
             Effect::Fails("20240625201842", SETTINGS_NIL),
             Effect::Fails("20240724141417", SETTINGS_NIL),
             Effect::Fails("20240730130922", SETTINGS_NIL),
@@ -146,14 +206,31 @@ static PROBLEMS: [Problem; 15] = [
         ],
         strategies: &[StrategyId::Default],
     },
-    Problem { id: CheckId::InvalidIndexes, title: "INVALID indexes", table: "", condition: None, effects: &[], strategies: &[StrategyId::Rebuild] },
-    Problem { id: CheckId::BlockingSessions, title: "Sessions that would block DDL", table: "", condition: None, effects: &[], strategies: &[] },
+    Problem {
+        id: CheckId::InvalidIndexes,
+        title: "INVALID indexes",
+        table: "",
+        condition: None,
+        effects: &[],
+        strategies: &[StrategyId::Rebuild],
+    },
+    Problem {
+        id: CheckId::BlockingSessions,
+        title: "Sessions that would block DDL",
+        table: "",
+        condition: None,
+        effects: &[],
+        strategies: &[],
+    },
     Problem {
         id: CheckId::Postgis,
         title: "PostGIS available for the upgrade",
         table: "",
         condition: None,
-        effects: &[Effect::Fails("20250123145155", "could not open extension control file … postgis.control")],
+        effects: &[Effect::Fails(
+            "20250123145155",
+            "could not open extension control file … postgis.control",
+        )],
         strategies: &[],
     },
 ];
@@ -178,11 +255,18 @@ mod tests {
             assert_eq!(PROBLEMS[i].id, id);
             assert_eq!(problem(id).id, id);
         }
-        let versions: Vec<&str> = PROBLEMS.iter().flat_map(|p| p.effects).map(|e| match *e {
-            Effect::Fails(v, _) | Effect::Fixes(v, _, _) | Effect::Skips(v, _) => v,
-        }).collect();
+        let versions: Vec<&str> = PROBLEMS
+            .iter()
+            .flat_map(|p| p.effects)
+            .map(|e| match *e {
+                Effect::Fails(v, _) | Effect::Fixes(v, _, _) | Effect::Skips(v, _) => v,
+            })
+            .collect();
         for v in versions {
-            assert!(crate::catalog::catalog().migrations.iter().any(|m| m.version == v), "{v} is no migration of the catalog");
+            assert!(
+                crate::catalog::catalog().migrations.iter().any(|m| m.version == v),
+                "{v} is no migration of the catalog"
+            );
         }
     }
 }

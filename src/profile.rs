@@ -20,7 +20,9 @@ pub enum ProfileError {
     BadPort(String),
     #[error("unknown sslmode {0:?} (use disable, prefer, require, verify-ca or verify-full)")]
     BadSslMode(String),
-    #[error("the .env text has no DATABASE_URL and no DATABASE_HOST: paste the environment of the dawarich_app service")]
+    #[error(
+        "the .env text has no DATABASE_URL and no DATABASE_HOST: paste the environment of the dawarich_app service"
+    )]
     NoDatabaseVars,
     #[error("invalid SSH server {0:?} (expected user@host or user@host:port)")]
     BadSsh(String),
@@ -66,7 +68,11 @@ pub fn parse_url(input: &str) -> Result<Parsed, ProfileError> {
 }
 
 fn finish(mut profile: Profile, password: Option<String>) -> Parsed {
-    profile.password = if password.is_some() { PasswordSource::Ask } else { PasswordSource::None };
+    profile.password = if password.is_some() {
+        PasswordSource::Ask
+    } else {
+        PasswordSource::None
+    };
     if profile.name.is_empty() {
         profile.name = format!("{}@{}", profile.database, profile.host);
     }
@@ -84,7 +90,10 @@ pub fn parse_env(text: &str) -> Result<Parsed, ProfileError> {
         return parse_url(url);
     }
     let host = vars.get("DATABASE_HOST").ok_or(ProfileError::NoDatabaseVars)?;
-    let mut profile = Profile { host: host.clone(), ..Profile::default() };
+    let mut profile = Profile {
+        host: host.clone(),
+        ..Profile::default()
+    };
     if let Some(p) = vars.get("DATABASE_PORT") {
         profile.port = p.parse().map_err(|_| ProfileError::BadPort(p.clone()))?;
     }
@@ -125,11 +134,19 @@ pub fn parse_ssh(dest: &str, default_user: Option<&str>) -> Result<SshProfile, P
             _ => (hostport, None),
         }
     };
-    let port = port.map(|p| p.parse::<u16>().map_err(|_| bad())).transpose()?.unwrap_or(22);
+    let port = port
+        .map(|p| p.parse::<u16>().map_err(|_| bad()))
+        .transpose()?
+        .unwrap_or(22);
     if host.is_empty() {
         return Err(bad());
     }
-    Ok(SshProfile { host: host.to_string(), port, user: user.to_string(), auth: SshAuth::default() })
+    Ok(SshProfile {
+        host: host.to_string(),
+        port,
+        user: user.to_string(),
+        auth: SshAuth::default(),
+    })
 }
 
 /// The URL with any password replaced by `***`, for messages and logs.
@@ -166,7 +183,10 @@ mod tests {
     #[test]
     fn url_defaults() {
         let p = parse_url("postgres://db.example").unwrap();
-        assert_eq!((p.profile.port, p.profile.user.as_str(), p.profile.database.as_str()), (5432, "postgres", "dawarich_development"));
+        assert_eq!(
+            (p.profile.port, p.profile.user.as_str(), p.profile.database.as_str()),
+            (5432, "postgres", "dawarich_development")
+        );
         assert_eq!(p.password, None);
         assert_eq!(p.profile.password, PasswordSource::None);
     }
@@ -174,7 +194,10 @@ mod tests {
     #[test]
     fn bad_inputs_are_named() {
         assert!(matches!(parse_url("mysql://x/y"), Err(ProfileError::NotAUrl(_))));
-        assert!(matches!(parse_url("postgres://h/d?sslmode=sometimes"), Err(ProfileError::BadSslMode(_))));
+        assert!(matches!(
+            parse_url("postgres://h/d?sslmode=sometimes"),
+            Err(ProfileError::BadSslMode(_))
+        ));
         assert_eq!(parse_env("FOO=1"), Err(ProfileError::NoDatabaseVars));
     }
 
@@ -195,9 +218,15 @@ mod tests {
     fn ssh_servers() {
         let at = |d: &str, default: Option<&str>| parse_ssh(d, default).map(|s| (s.user, s.host, s.port));
         assert_eq!(at("me@docker.lan", None), Ok(("me".into(), "docker.lan".into(), 22)));
-        assert_eq!(at("me@docker.lan:2222", None), Ok(("me".into(), "docker.lan".into(), 2222)));
+        assert_eq!(
+            at("me@docker.lan:2222", None),
+            Ok(("me".into(), "docker.lan".into(), 2222))
+        );
         assert_eq!(at("me@[::1]:2200", None), Ok(("me".into(), "::1".into(), 2200)));
-        assert_eq!(at("docker.lan", Some("you")), Ok(("you".into(), "docker.lan".into(), 22)));
+        assert_eq!(
+            at("docker.lan", Some("you")),
+            Ok(("you".into(), "docker.lan".into(), 22))
+        );
         assert_eq!(at("::1", Some("you")), Ok(("you".into(), "::1".into(), 22)));
         for bad in ["@h", "me@h:x", "me@", "me@h:70000", "me@[::1"] {
             assert_eq!(at(bad, Some("you")), Err(ProfileError::BadSsh(bad.into())), "{bad}");

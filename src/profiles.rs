@@ -9,7 +9,10 @@ use dawarich_doctor_model::{validate_profile, ErrorKind, ErrorReport, Profile};
 /// A new profile id: time-based, unique within this process.
 pub fn new_id() -> String {
     static SEQ: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("p{:x}{:02x}", nanos, SEQ.fetch_add(1, Ordering::Relaxed) % 256)
 }
 
@@ -21,7 +24,11 @@ pub fn check(p: &Profile) -> Result<(), ErrorReport> {
     }
     Err(ErrorReport {
         kind: ErrorKind::InvalidInput,
-        message: errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join(" "),
+        message: errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join(" "),
         fix: "Correct the fields marked in the form.".into(),
     })
 }
@@ -81,7 +88,10 @@ mod tests {
     use super::*;
 
     fn named(name: &str) -> Profile {
-        Profile { name: name.into(), ..Profile::default() }
+        Profile {
+            name: name.into(),
+            ..Profile::default()
+        }
     }
 
     #[test]
@@ -97,7 +107,10 @@ mod tests {
         let c2 = duplicate(&mut list, &a.id).unwrap();
         assert_eq!((c1.name.as_str(), c2.name.as_str()), ("home (copy)", "home (copy 2)"));
         assert_ne!(c1.id, c2.id);
-        assert_eq!(list.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["home", "home (copy 2)", "home (copy)"]);
+        assert_eq!(
+            list.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+            ["home", "home (copy 2)", "home (copy)"]
+        );
         assert_eq!(remove(&mut list, &a.id).unwrap().name, "home");
         assert_eq!(list.len(), 2);
         assert!(remove(&mut list, "nope").is_none());

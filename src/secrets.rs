@@ -84,7 +84,11 @@ impl Passwords {
     }
 
     pub fn new(keychain: Option<Box<dyn SecretStore>>, unavailable: Option<String>) -> Passwords {
-        Passwords { keychain, unavailable, memory: Mutex::new(HashMap::new()) }
+        Passwords {
+            keychain,
+            unavailable,
+            memory: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Why passwords cannot be kept across runs, if they cannot.
@@ -153,7 +157,10 @@ impl Passwords {
 
     /// Keeps a password typed at a prompt for the rest of this run.
     pub fn remember(&self, profile_id: &str, password: &str) {
-        self.memory.lock().unwrap().insert(profile_id.to_string(), password.to_string());
+        self.memory
+            .lock()
+            .unwrap()
+            .insert(profile_id.to_string(), password.to_string());
     }
 
     /// Copies a profile's password to another profile id (duplicate).
@@ -162,7 +169,13 @@ impl Passwords {
             Some(pw) => {
                 self.save(to, Some(&pw));
             }
-            None => to.password = if from.password == PasswordSource::None { PasswordSource::None } else { PasswordSource::Ask },
+            None => {
+                to.password = if from.password == PasswordSource::None {
+                    PasswordSource::None
+                } else {
+                    PasswordSource::Ask
+                }
+            }
         }
     }
 
@@ -201,7 +214,11 @@ mod tests {
     }
 
     fn profile(id: &str) -> Profile {
-        Profile { id: id.into(), name: id.into(), ..Profile::default() }
+        Profile {
+            id: id.into(),
+            name: id.into(),
+            ..Profile::default()
+        }
     }
 
     #[test]
@@ -227,7 +244,9 @@ mod tests {
     fn without_a_keychain_it_is_kept_in_memory_and_asked_for_next_run() {
         let pw = Passwords::new(None, Some("no secret service".into()));
         let mut p = profile("a");
-        assert!(matches!(pw.save(&mut p, Some("s3cret")), PasswordOutcome::MemoryOnly { reason } if reason.contains("secret service")));
+        assert!(
+            matches!(pw.save(&mut p, Some("s3cret")), PasswordOutcome::MemoryOnly { reason } if reason.contains("secret service"))
+        );
         assert_eq!(p.password, PasswordSource::Ask);
         assert_eq!(pw.lookup(&p).as_deref(), Some("s3cret"));
         let next_run = Passwords::new(None, None);

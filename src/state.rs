@@ -14,7 +14,8 @@ pub const RAILS_TABLES_SQL: &str = "CREATE TABLE IF NOT EXISTS schema_migrations
        created_at timestamp(6) without time zone NOT NULL, updated_at timestamp(6) without time zone NOT NULL);";
 
 /// data_migrate's table, which `rake data:migrate` creates when missing.
-pub const DATA_MIGRATIONS_SQL: &str = "CREATE TABLE IF NOT EXISTS data_migrations (version character varying NOT NULL PRIMARY KEY)";
+pub const DATA_MIGRATIONS_SQL: &str =
+    "CREATE TABLE IF NOT EXISTS data_migrations (version character varying NOT NULL PRIMARY KEY)";
 
 /// Applied versions as read from the bookkeeping tables.
 #[derive(Debug, Clone, Default)]
@@ -34,40 +35,77 @@ pub async fn read_applied(client: &tokio_postgres::Client, database: &str) -> Re
             &[],
         )
         .await?;
-    let (has_sm, has_dm, has_meta, has_users, has_points): (bool, bool, bool, bool, bool) = (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+    let (has_sm, has_dm, has_meta, has_users, has_points): (bool, bool, bool, bool, bool) =
+        (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
     if !has_sm {
-        return Err(Error::NotDawarich { database: database.into(), detail: "it has no schema_migrations table".into() });
+        return Err(Error::NotDawarich {
+            database: database.into(),
+            detail: "it has no schema_migrations table".into(),
+        });
     }
     if !has_users || !has_points {
-        return Err(Error::NotDawarich { database: database.into(), detail: "it has no users/points tables".into() });
+        return Err(Error::NotDawarich {
+            database: database.into(),
+            detail: "it has no users/points tables".into(),
+        });
     }
     let versions = |rows: Vec<tokio_postgres::Row>| rows.iter().map(|r| r.get::<_, String>(0)).collect::<BTreeSet<_>>();
     let schema = versions(client.query("SELECT version::text FROM schema_migrations", &[]).await?);
     if schema.is_empty() {
-        return Err(Error::NotDawarich { database: database.into(), detail: "schema_migrations is empty".into() });
+        return Err(Error::NotDawarich {
+            database: database.into(),
+            detail: "schema_migrations is empty".into(),
+        });
     }
-    let data = if has_dm { versions(client.query("SELECT version::text FROM data_migrations", &[]).await?) } else { BTreeSet::new() };
+    let data = if has_dm {
+        versions(client.query("SELECT version::text FROM data_migrations", &[]).await?)
+    } else {
+        BTreeSet::new()
+    };
     let environment = if has_meta {
         client
-            .query_opt("SELECT value::text FROM ar_internal_metadata WHERE key = 'environment'", &[])
+            .query_opt(
+                "SELECT value::text FROM ar_internal_metadata WHERE key = 'environment'",
+                &[],
+            )
             .await?
             .and_then(|r| r.get(0))
     } else {
         None
     };
-    Ok(Applied { schema, data, environment })
+    Ok(Applied {
+        schema,
+        data,
+        environment,
+    })
 }
 
 /// The newest release whose schema and data versions are all applied, and the range of releases
 /// that ship exactly the same versions.
 pub fn detect_release(c: &Catalog, applied: &Applied) -> Option<(String, (String, String))> {
-    let sets: Vec<(BTreeSet<String>, BTreeSet<String>)> =
-        c.releases.iter().map(|r| (c.versions(&r.tag, MigrationKind::Schema), c.versions(&r.tag, MigrationKind::Data))).collect();
-    let newest = (0..c.releases.len()).rev().find(|&i| sets[i].0.is_subset(&applied.schema) && sets[i].1.is_subset(&applied.data))?;
+    let sets: Vec<(BTreeSet<String>, BTreeSet<String>)> = c
+        .releases
+        .iter()
+        .map(|r| {
+            (
+                c.versions(&r.tag, MigrationKind::Schema),
+                c.versions(&r.tag, MigrationKind::Data),
+            )
+        })
+        .collect();
+    let newest = (0..c.releases.len())
+        .rev()
+        .find(|&i| sets[i].0.is_subset(&applied.schema) && sets[i].1.is_subset(&applied.data))?;
     let same = |i: usize| sets[i] == sets[newest];
     let first = (0..=newest).rev().take_while(|&i| same(i)).last().unwrap_or(newest);
-    let last = (newest..c.releases.len()).take_while(|&i| same(i)).last().unwrap_or(newest);
-    Some((c.releases[newest].tag.clone(), (c.releases[first].tag.clone(), c.releases[last].tag.clone())))
+    let last = (newest..c.releases.len())
+        .take_while(|&i| same(i))
+        .last()
+        .unwrap_or(newest);
+    Some((
+        c.releases[newest].tag.clone(),
+        (c.releases[first].tag.clone(), c.releases[last].tag.clone()),
+    ))
 }
 
 /// Builds the user-facing state against a target release (default: the newest in the catalog).
@@ -79,11 +117,22 @@ pub fn describe(applied: &Applied, target: Option<&str>) -> Result<DawarichState
     };
     let known_schema = c.all_versions(MigrationKind::Schema);
     let known_data = c.all_versions(MigrationKind::Data);
-    let newest_known = known_schema.iter().chain(known_data.iter()).max().cloned().unwrap_or_default();
-    let mut stray: Vec<String> = applied.schema.difference(&known_schema).chain(applied.data.difference(&known_data)).cloned().collect();
+    let newest_known = known_schema
+        .iter()
+        .chain(known_data.iter())
+        .max()
+        .cloned()
+        .unwrap_or_default();
+    let mut stray: Vec<String> = applied
+        .schema
+        .difference(&known_schema)
+        .chain(applied.data.difference(&known_data))
+        .cloned()
+        .collect();
     stray.sort();
     let unknown_newer: Vec<String> = stray.iter().filter(|v| **v > newest_known).cloned().collect();
-    let pending = |kind, have: &BTreeSet<String>| c.versions(&target, kind).difference(have).cloned().collect::<Vec<_>>();
+    let pending =
+        |kind, have: &BTreeSet<String>| c.versions(&target, kind).difference(have).cloned().collect::<Vec<_>>();
     let detected = detect_release(c, applied);
     Ok(DawarichState {
         release: detected.as_ref().map(|d| d.0.clone()),

@@ -40,7 +40,9 @@ pub struct SshOptions {
 
 impl Default for SshOptions {
     fn default() -> Self {
-        let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE")).map(PathBuf::from);
+        let home = std::env::var_os("HOME")
+            .or_else(|| std::env::var_os("USERPROFILE"))
+            .map(PathBuf::from);
         let config = std::env::var_os("XDG_CONFIG_HOME")
             .map(PathBuf::from)
             .or_else(|| home.as_ref().map(|h| h.join(".config")))
@@ -81,9 +83,19 @@ pub enum TunnelError {
     #[error("no answer from the SSH server {addr} within {secs} s")]
     Timeout { addr: String, secs: u64 },
     #[error("the SSH server {addr} is not known yet: its {algorithm} host key has the fingerprint {fingerprint}")]
-    HostKeyUnknown { addr: String, algorithm: String, fingerprint: String },
+    HostKeyUnknown {
+        addr: String,
+        algorithm: String,
+        fingerprint: String,
+    },
     #[error("WARNING: the host key of the SSH server {addr} has CHANGED: it now shows {algorithm} {fingerprint}, but {file} line {line} records another key. Someone may be intercepting the connection; refused")]
-    HostKeyChanged { addr: String, algorithm: String, fingerprint: String, file: String, line: usize },
+    HostKeyChanged {
+        addr: String,
+        algorithm: String,
+        fingerprint: String,
+        file: String,
+        line: usize,
+    },
     #[error("cannot store the confirmed host key in {path}: {detail}")]
     TrustStore { path: String, detail: String },
     #[error("cannot use the private key {path}: {detail}")]
@@ -97,11 +109,19 @@ pub enum TunnelError {
     #[error("cannot use the SSH agent: {detail}")]
     Agent { detail: String },
     #[error("the SSH server {addr} refused the login with {method} (it accepts: {accepted})")]
-    AuthFailed { addr: String, method: String, accepted: String },
+    AuthFailed {
+        addr: String,
+        method: String,
+        accepted: String,
+    },
     #[error("the SSH server {addr} does not allow port forwarding to {target}")]
     ForwardingDisabled { addr: String, target: String },
     #[error("{target} cannot be reached from the SSH server {addr}: {detail}")]
-    TargetUnreachable { addr: String, target: String, detail: String },
+    TargetUnreachable {
+        addr: String,
+        target: String,
+        detail: String,
+    },
     #[error("{name:?} does not resolve on the SSH server {addr}, and docker cannot be asked for the container's address there: {detail}")]
     DockerUnavailable { addr: String, name: String, detail: String },
     #[error("the SSH tunnel to {addr} dropped: {reason}")]
@@ -151,7 +171,11 @@ impl TunnelError {
             E::Local(_) => (ErrorKind::Io, "Check that this machine allows listening on 127.0.0.1.".into()),
             E::Protocol(_) => (ErrorKind::Ssh, "Check that the address is an SSH server; the server's log (journalctl -u ssh) may say more.".into()),
         };
-        ErrorReport { kind, message: self.to_string(), fix }
+        ErrorReport {
+            kind,
+            message: self.to_string(),
+            fix,
+        }
     }
 }
 
@@ -174,30 +198,75 @@ impl Drop for Tunnel {
 
 impl std::fmt::Debug for Tunnel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tunnel").field("local", &self.local).field("ssh", &self.addr).field("target", &self.target).finish()
+        f.debug_struct("Tunnel")
+            .field("local", &self.local)
+            .field("ssh", &self.addr)
+            .field("target", &self.target)
+            .finish()
     }
 }
 
 impl Tunnel {
     /// Logs in to `ssh`, finds `host:port` as the SSH server sees it and starts forwarding.
     /// `timeout` bounds the TCP connect, the handshake and the login.
-    pub async fn open(ssh: &SshProfile, opts: &SshOptions, host: &str, port: u16, timeout: Duration) -> Result<Tunnel, TunnelError> {
+    pub async fn open(
+        ssh: &SshProfile,
+        opts: &SshOptions,
+        host: &str,
+        port: u16,
+        timeout: Duration,
+    ) -> Result<Tunnel, TunnelError> {
         let addr = format!("{}@{}", ssh.user, host_port(&ssh.host, ssh.port));
         let (alive_tx, alive) = watch::channel(());
         let dropped = Arc::new(Mutex::new(None));
-        let handler = Client { host: ssh.host.clone(), port: ssh.port, addr: addr.clone(), opts: opts.clone(), dropped: dropped.clone(), _alive: alive_tx };
+        let handler = Client {
+            host: ssh.host.clone(),
+            port: ssh.port,
+            addr: addr.clone(),
+            opts: opts.clone(),
+            dropped: dropped.clone(),
+            _alive: alive_tx,
+        };
         let secs = timeout.as_secs().max(1);
         let handle = tokio::time::timeout(timeout, login(ssh, opts, handler, &addr))
             .await
-            .map_err(|_| TunnelError::Timeout { addr: addr.clone(), secs })??;
+            .map_err(|_| TunnelError::Timeout {
+                addr: addr.clone(),
+                secs,
+            })??;
         let (target, first) = tokio::time::timeout(timeout + DOCKER_TIMEOUT, find_target(&handle, host, port, &addr))
             .await
-            .map_err(|_| TunnelError::TargetUnreachable { addr: addr.clone(), target: host_port(host, port), detail: format!("no answer within {secs} s") })??;
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.map_err(|e| TunnelError::Local(e.to_string()))?;
+            .map_err(|_| TunnelError::TargetUnreachable {
+                addr: addr.clone(),
+                target: host_port(host, port),
+                detail: format!("no answer within {secs} s"),
+            })??;
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .map_err(|e| TunnelError::Local(e.to_string()))?;
         let local = listener.local_addr().map_err(|e| TunnelError::Local(e.to_string()))?;
-        log::info!("SSH tunnel 127.0.0.1:{} -> {addr} -> {}", local.port(), host_port(&target.0, target.1));
-        let task = tokio::spawn(serve(listener, Arc::new(handle), target.clone(), first, alive.clone(), dropped.clone(), addr.clone()));
-        Ok(Tunnel { local, addr, target, alive, dropped, task })
+        log::info!(
+            "SSH tunnel 127.0.0.1:{} -> {addr} -> {}",
+            local.port(),
+            host_port(&target.0, target.1)
+        );
+        let task = tokio::spawn(serve(
+            listener,
+            Arc::new(handle),
+            target.clone(),
+            first,
+            alive.clone(),
+            dropped.clone(),
+            addr.clone(),
+        ));
+        Ok(Tunnel {
+            local,
+            addr,
+            target,
+            alive,
+            dropped,
+            task,
+        })
     }
 
     /// The local end: connect here instead of the database.
@@ -215,8 +284,16 @@ impl Tunnel {
         if self.alive.has_changed().is_ok() {
             return None;
         }
-        let reason = self.dropped.lock().ok().and_then(|r| r.clone()).unwrap_or_else(|| "the SSH session ended".into());
-        Some(TunnelError::Dropped { addr: self.addr.clone(), reason })
+        let reason = self
+            .dropped
+            .lock()
+            .ok()
+            .and_then(|r| r.clone())
+            .unwrap_or_else(|| "the SSH session ended".into());
+        Some(TunnelError::Dropped {
+            addr: self.addr.clone(),
+            reason,
+        })
     }
 }
 
@@ -253,7 +330,10 @@ impl client::Handler for Client {
 
     async fn disconnected(&mut self, reason: DisconnectReason<TunnelError>) -> Result<(), TunnelError> {
         let why = match &reason {
-            DisconnectReason::ReceivedDisconnect(info) => format!("the server closed the connection ({:?} {})", info.reason_code, info.message),
+            DisconnectReason::ReceivedDisconnect(info) => format!(
+                "the server closed the connection ({:?} {})",
+                info.reason_code, info.message
+            ),
             DisconnectReason::Error(e) => e.to_string(),
         };
         log::debug!("SSH session with {} ended: {why}", self.addr);
@@ -274,7 +354,12 @@ impl Client {
         let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
         let algorithm = key.algorithm().as_str().to_string();
         let mut changed = None;
-        for file in self.opts.known_hosts.iter().chain(std::iter::once(&self.opts.trusted_hosts)) {
+        for file in self
+            .opts
+            .known_hosts
+            .iter()
+            .chain(std::iter::once(&self.opts.trusted_hosts))
+        {
             let entries = match russh::keys::known_hosts::known_host_keys_path(&self.host, self.port, file) {
                 Ok(e) => e,
                 Err(e) => {
@@ -293,24 +378,50 @@ impl Client {
             }
         }
         if let Some((file, line)) = changed {
-            return Err(TunnelError::HostKeyChanged { addr: self.addr.clone(), algorithm, fingerprint, file, line });
+            return Err(TunnelError::HostKeyChanged {
+                addr: self.addr.clone(),
+                algorithm,
+                fingerprint,
+                file,
+                line,
+            });
         }
         if self.opts.accept_host_key.as_deref() != Some(fingerprint.as_str()) {
-            return Err(TunnelError::HostKeyUnknown { addr: self.addr.clone(), algorithm, fingerprint });
+            return Err(TunnelError::HostKeyUnknown {
+                addr: self.addr.clone(),
+                algorithm,
+                fingerprint,
+            });
         }
         let path = &self.opts.trusted_hosts;
-        russh::keys::known_hosts::learn_known_hosts_path(&self.host, self.port, key, path)
-            .map_err(|e| TunnelError::TrustStore { path: path.display().to_string(), detail: e.to_string() })?;
-        log::info!("trusted the host key of {} ({algorithm} {fingerprint}), stored in {}", self.addr, path.display());
+        russh::keys::known_hosts::learn_known_hosts_path(&self.host, self.port, key, path).map_err(|e| {
+            TunnelError::TrustStore {
+                path: path.display().to_string(),
+                detail: e.to_string(),
+            }
+        })?;
+        log::info!(
+            "trusted the host key of {} ({algorithm} {fingerprint}), stored in {}",
+            self.addr,
+            path.display()
+        );
         Ok(())
     }
 }
 
 /// TCP connect, handshake (with the host-key check) and login.
-async fn login(ssh: &SshProfile, opts: &SshOptions, handler: Client, addr: &str) -> Result<Handle<Client>, TunnelError> {
+async fn login(
+    ssh: &SshProfile,
+    opts: &SshOptions,
+    handler: Client,
+    addr: &str,
+) -> Result<Handle<Client>, TunnelError> {
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((ssh.host.as_str(), ssh.port))
         .await
-        .map_err(|e| TunnelError::Dns { host: ssh.host.clone(), detail: e.to_string() })?
+        .map_err(|e| TunnelError::Dns {
+            host: ssh.host.clone(),
+            detail: e.to_string(),
+        })?
         .collect();
     let mut last = None;
     let mut stream = None;
@@ -325,40 +436,66 @@ async fn login(ssh: &SshProfile, opts: &SshOptions, handler: Client, addr: &str)
     }
     let stream = stream.ok_or_else(|| {
         let detail = match last {
-            Some(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => "connection refused: no SSH server listens there".to_string(),
+            Some(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                "connection refused: no SSH server listens there".to_string()
+            }
             Some(e) => e.to_string(),
             None => "the name has no addresses".into(),
         };
-        TunnelError::Unreachable { addr: addr.into(), detail }
+        TunnelError::Unreachable {
+            addr: addr.into(),
+            detail,
+        }
     })?;
     let _ = stream.set_nodelay(true);
-    let config = client::Config { keepalive_interval: Some(opts.keepalive), keepalive_max: 3, nodelay: true, ..Default::default() };
+    let config = client::Config {
+        keepalive_interval: Some(opts.keepalive),
+        keepalive_max: 3,
+        nodelay: true,
+        ..Default::default()
+    };
     let mut handle = client::connect_stream(Arc::new(config), stream, handler).await?;
     authenticate(&mut handle, ssh, opts, addr).await?;
     log::debug!("logged in to {addr}");
     Ok(handle)
 }
 
-async fn authenticate(h: &mut Handle<Client>, ssh: &SshProfile, opts: &SshOptions, addr: &str) -> Result<(), TunnelError> {
+async fn authenticate(
+    h: &mut Handle<Client>,
+    ssh: &SshProfile,
+    opts: &SshOptions,
+    addr: &str,
+) -> Result<(), TunnelError> {
     let failed = |method: &str, r: AuthResult| match r {
         AuthResult::Success => Ok(()),
         AuthResult::Failure { remaining_methods, .. } => Err(TunnelError::AuthFailed {
             addr: addr.into(),
             method: method.into(),
-            accepted: remaining_methods.iter().map(<&str>::from).collect::<Vec<_>>().join(", "),
+            accepted: remaining_methods
+                .iter()
+                .map(<&str>::from)
+                .collect::<Vec<_>>()
+                .join(", "),
         }),
     };
     match &ssh.auth {
         SshAuth::Key { path } => {
             let key = load_key(path, opts.passphrase.as_deref())?;
             let hash = rsa_hash(h, &key.public_key().clone()).await?;
-            let r = h.authenticate_publickey(&ssh.user, PrivateKeyWithHashAlg::new(Arc::new(key), hash)).await?;
+            let r = h
+                .authenticate_publickey(&ssh.user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
+                .await?;
             failed(&format!("the key {path}"), r)
         }
         SshAuth::Agent => {
             let agent_err = |detail: String| TunnelError::Agent { detail };
-            let sock = opts.agent_socket.as_ref().ok_or_else(|| agent_err("SSH_AUTH_SOCK is not set: no agent is running".into()))?;
-            let mut agent = AgentClient::connect_uds(sock).await.map_err(|e| agent_err(format!("{}: {e}", sock.display())))?;
+            let sock = opts
+                .agent_socket
+                .as_ref()
+                .ok_or_else(|| agent_err("SSH_AUTH_SOCK is not set: no agent is running".into()))?;
+            let mut agent = AgentClient::connect_uds(sock)
+                .await
+                .map_err(|e| agent_err(format!("{}: {e}", sock.display())))?;
             let ids = agent.request_identities().await.map_err(|e| agent_err(e.to_string()))?;
             if ids.is_empty() {
                 return Err(agent_err("the agent holds no keys".into()));
@@ -367,15 +504,25 @@ async fn authenticate(h: &mut Handle<Client>, ssh: &SshProfile, opts: &SshOption
             for id in &ids {
                 let key = id.public_key().into_owned();
                 let hash = rsa_hash(h, &key).await?;
-                match h.authenticate_publickey_with(&ssh.user, key, hash, &mut agent).await.map_err(|e| agent_err(e.to_string()))? {
+                match h
+                    .authenticate_publickey_with(&ssh.user, key, hash, &mut agent)
+                    .await
+                    .map_err(|e| agent_err(e.to_string()))?
+                {
                     AuthResult::Success => return Ok(()),
                     f => last = Some(f),
                 }
             }
-            failed(&format!("the agent's {} key(s)", ids.len()), last.expect("at least one key"))
+            failed(
+                &format!("the agent's {} key(s)", ids.len()),
+                last.expect("at least one key"),
+            )
         }
         SshAuth::Password => {
-            let pw = opts.password.as_deref().ok_or_else(|| TunnelError::PasswordNeeded { addr: addr.into() })?;
+            let pw = opts
+                .password
+                .as_deref()
+                .ok_or_else(|| TunnelError::PasswordNeeded { addr: addr.into() })?;
             let r = h.authenticate_password(&ssh.user, pw).await?;
             let kbd = matches!(&r, AuthResult::Failure { remaining_methods, .. } if remaining_methods.contains(&MethodKind::KeyboardInteractive));
             if r.success() || !kbd {
@@ -386,11 +533,23 @@ async fn authenticate(h: &mut Handle<Client>, ssh: &SshProfile, opts: &SshOption
             for _ in 0..3 {
                 match step {
                     KeyboardInteractiveAuthResponse::Success => return Ok(()),
-                    KeyboardInteractiveAuthResponse::Failure { remaining_methods, partial_success } => {
-                        return failed("a password", AuthResult::Failure { remaining_methods, partial_success })
+                    KeyboardInteractiveAuthResponse::Failure {
+                        remaining_methods,
+                        partial_success,
+                    } => {
+                        return failed(
+                            "a password",
+                            AuthResult::Failure {
+                                remaining_methods,
+                                partial_success,
+                            },
+                        )
                     }
                     KeyboardInteractiveAuthResponse::InfoRequest { prompts, .. } => {
-                        let answers = prompts.iter().map(|p| if p.echo { String::new() } else { pw.to_string() }).collect();
+                        let answers = prompts
+                            .iter()
+                            .map(|p| if p.echo { String::new() } else { pw.to_string() })
+                            .collect();
                         step = h.authenticate_keyboard_interactive_respond(answers).await?;
                     }
                 }
@@ -409,43 +568,73 @@ async fn rsa_hash(h: &Handle<Client>, key: &PublicKey) -> Result<Option<HashAlg>
 }
 
 fn load_key(path: &str, passphrase: Option<&str>) -> Result<PrivateKey, TunnelError> {
-    let text = std::fs::read_to_string(Path::new(path)).map_err(|e| TunnelError::KeyFile { path: path.into(), detail: e.to_string() })?;
+    let text = std::fs::read_to_string(Path::new(path)).map_err(|e| TunnelError::KeyFile {
+        path: path.into(),
+        detail: e.to_string(),
+    })?;
     match russh::keys::decode_secret_key(&text, passphrase) {
         Ok(k) => Ok(k),
-        Err(russh::keys::Error::KeyIsEncrypted) if passphrase.is_none() => Err(TunnelError::PassphraseNeeded { path: path.into() }),
-        Err(_) if passphrase.is_some() && is_encrypted(&text) => Err(TunnelError::WrongPassphrase { path: path.into() }),
-        Err(e) => Err(TunnelError::KeyFile { path: path.into(), detail: e.to_string() }),
+        Err(russh::keys::Error::KeyIsEncrypted) if passphrase.is_none() => {
+            Err(TunnelError::PassphraseNeeded { path: path.into() })
+        }
+        Err(_) if passphrase.is_some() && is_encrypted(&text) => {
+            Err(TunnelError::WrongPassphrase { path: path.into() })
+        }
+        Err(e) => Err(TunnelError::KeyFile {
+            path: path.into(),
+            detail: e.to_string(),
+        }),
     }
 }
 
 fn is_encrypted(text: &str) -> bool {
-    matches!(russh::keys::decode_secret_key(text, None), Err(russh::keys::Error::KeyIsEncrypted))
+    matches!(
+        russh::keys::decode_secret_key(text, None),
+        Err(russh::keys::Error::KeyIsEncrypted)
+    )
 }
 
 /// Opens a first channel to `host:port` as the SSH server resolves it; if the server cannot connect
 /// and `host` is a name, asks docker there for the container's address. The channel carries the
 /// first forwarded connection.
-async fn find_target(h: &Handle<Client>, host: &str, port: u16, addr: &str) -> Result<((String, u16), Channel<Msg>), TunnelError> {
+async fn find_target(
+    h: &Handle<Client>,
+    host: &str,
+    port: u16,
+    addr: &str,
+) -> Result<((String, u16), Channel<Msg>), TunnelError> {
     let target = host_port(host, port);
     match h.channel_open_direct_tcpip(host, port.into(), "127.0.0.1", 0).await {
         Ok(ch) => return Ok(((host.to_string(), port), ch)),
         Err(russh::Error::ChannelOpenFailure(ChannelOpenFailure::AdministrativelyProhibited)) => {
-            return Err(TunnelError::ForwardingDisabled { addr: addr.into(), target })
+            return Err(TunnelError::ForwardingDisabled {
+                addr: addr.into(),
+                target,
+            })
         }
         Err(russh::Error::ChannelOpenFailure(_)) if host.parse::<IpAddr>().is_err() => {}
         Err(russh::Error::ChannelOpenFailure(_)) => {
-            return Err(TunnelError::TargetUnreachable { addr: addr.into(), target, detail: "the connection failed (nothing listens there?)".into() })
+            return Err(TunnelError::TargetUnreachable {
+                addr: addr.into(),
+                target,
+                detail: "the connection failed (nothing listens there?)".into(),
+            })
         }
         Err(e) => return Err(e.into()),
     }
     log::info!("{target} cannot be reached from {addr} by name; asking docker there");
     let ip = docker_ip(h, host, &target, addr).await?;
     log::info!("docker on {addr}: container {host} has address {ip}");
-    match h.channel_open_direct_tcpip(ip.as_str(), port.into(), "127.0.0.1", 0).await {
+    match h
+        .channel_open_direct_tcpip(ip.as_str(), port.into(), "127.0.0.1", 0)
+        .await
+    {
         Ok(ch) => Ok(((ip, port), ch)),
         Err(russh::Error::ChannelOpenFailure(_)) => Err(TunnelError::TargetUnreachable {
             addr: addr.into(),
-            detail: format!("docker reports the container's address {ip}, but nothing accepts connections on port {port} there"),
+            detail: format!(
+                "docker reports the container's address {ip}, but nothing accepts connections on port {port} there"
+            ),
             target,
         }),
         Err(e) => Err(e.into()),
@@ -457,26 +646,55 @@ const DOCKER_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Runs `docker inspect` (read-only, nothing else) on the SSH server for the container's IP address.
 async fn docker_ip(h: &Handle<Client>, name: &str, target: &str, addr: &str) -> Result<String, TunnelError> {
-    let unreachable = |detail: String| TunnelError::TargetUnreachable { addr: addr.into(), target: target.into(), detail };
+    let unreachable = |detail: String| TunnelError::TargetUnreachable {
+        addr: addr.into(),
+        target: target.into(),
+        detail,
+    };
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
-        return Err(unreachable("it does not resolve there and is not a container name".into()));
+        return Err(unreachable(
+            "it does not resolve there and is not a container name".into(),
+        ));
     }
     let cmd = format!("docker inspect --type container --format '{{{{range .NetworkSettings.Networks}}}}{{{{.IPAddress}}}} {{{{end}}}}' '{name}'");
     let (status, out, err) = tokio::time::timeout(DOCKER_TIMEOUT, exec(h, &cmd))
         .await
-        .map_err(|_| unreachable(format!("docker inspect did not answer within {} s", DOCKER_TIMEOUT.as_secs())))??;
+        .map_err(|_| {
+            unreachable(format!(
+                "docker inspect did not answer within {} s",
+                DOCKER_TIMEOUT.as_secs()
+            ))
+        })??;
     let err = err.trim();
-    let denied = |detail: String| TunnelError::DockerUnavailable { addr: addr.into(), name: name.into(), detail };
+    let denied = |detail: String| TunnelError::DockerUnavailable {
+        addr: addr.into(),
+        name: name.into(),
+        detail,
+    };
     match status {
         Some(0) => out
             .split_whitespace()
             .find(|ip| ip.parse::<IpAddr>().is_ok())
             .map(str::to_string)
-            .ok_or_else(|| unreachable("it does not resolve there, and docker reports no network address for that container".into())),
-        Some(127) => Err(denied("docker is not installed there (or not on the SSH user's PATH)".into())),
-        _ if err.to_lowercase().contains("permission denied") => Err(denied(format!("the SSH user may not use docker: {err}"))),
-        _ if err.contains("No such") => Err(unreachable("it does not resolve there, and docker knows no container of that name".into())),
-        _ => Err(denied(if err.is_empty() { format!("docker inspect failed (exit status {status:?})") } else { err.to_string() })),
+            .ok_or_else(|| {
+                unreachable(
+                    "it does not resolve there, and docker reports no network address for that container".into(),
+                )
+            }),
+        Some(127) => Err(denied(
+            "docker is not installed there (or not on the SSH user's PATH)".into(),
+        )),
+        _ if err.to_lowercase().contains("permission denied") => {
+            Err(denied(format!("the SSH user may not use docker: {err}")))
+        }
+        _ if err.contains("No such") => Err(unreachable(
+            "it does not resolve there, and docker knows no container of that name".into(),
+        )),
+        _ => Err(denied(if err.is_empty() {
+            format!("docker inspect failed (exit status {status:?})")
+        } else {
+            err.to_string()
+        })),
     }
 }
 
@@ -495,7 +713,11 @@ async fn exec(h: &Handle<Client>, cmd: &str) -> Result<(Option<u32>, String, Str
             _ => {}
         }
     }
-    Ok((status, String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned()))
+    Ok((
+        status,
+        String::from_utf8_lossy(&out).into_owned(),
+        String::from_utf8_lossy(&err).into_owned(),
+    ))
 }
 
 /// Accepts local connections and forwards each over its own channel, until the tunnel is dropped or
@@ -541,8 +763,14 @@ async fn serve(
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
         }
     }
-    let reason = dropped.lock().ok().and_then(|r| r.clone()).unwrap_or_else(|| "the SSH session ended".into());
-    log::error!("the SSH tunnel to {addr} dropped ({reason}): an operation in progress fails; it is safe to run it again");
+    let reason = dropped
+        .lock()
+        .ok()
+        .and_then(|r| r.clone())
+        .unwrap_or_else(|| "the SSH session ended".into());
+    log::error!(
+        "the SSH tunnel to {addr} dropped ({reason}): an operation in progress fails; it is safe to run it again"
+    );
 }
 
 async fn forward(mut tcp: TcpStream, ch: Channel<Msg>) {

@@ -14,7 +14,11 @@ fn every_release_ships_exactly_the_versions_its_tag_had() {
     for line in truth.lines() {
         let mut f = line.splitn(3, ' ');
         let (tag, kind, list) = (f.next().unwrap(), f.next().unwrap(), f.next().unwrap_or("").trim());
-        let kind = if kind == "schema" { MigrationKind::Schema } else { MigrationKind::Data };
+        let kind = if kind == "schema" {
+            MigrationKind::Schema
+        } else {
+            MigrationKind::Data
+        };
         let want: BTreeSet<String> = list.split(',').filter(|v| !v.is_empty()).map(String::from).collect();
         assert!(c.release(tag).is_some(), "release {tag} missing from releases.tsv");
         assert_eq!(c.versions(tag, kind), want, "{tag} {kind:?}");
@@ -33,6 +37,10 @@ fn the_catalog_has_every_1_7_5_migration() {
     assert_eq!(m.name, "add_owntracks_points_data");
     assert!(m.transaction);
     // the no-transaction flag matches Rails' disable_ddl_transaction! count (facts.md §2.1: 50 of 138)
-    let no_tx = c.shipped("1.7.5", MigrationKind::Schema).iter().filter(|m| !m.transaction).count();
+    let no_tx = c
+        .shipped("1.7.5", MigrationKind::Schema)
+        .iter()
+        .filter(|m| !m.transaction)
+        .count();
     assert_eq!(no_tx, 50);
 }

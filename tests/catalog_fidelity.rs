@@ -15,7 +15,10 @@ use dawarich_doctor::migrate::{upgrade, UpgradeOptions};
 use dawarich_doctor::progress::{Cancel, ProgressEvent, Silent};
 
 fn opts() -> UpgradeOptions {
-    UpgradeOptions { audit_file: None, ..Default::default() }
+    UpgradeOptions {
+        audit_file: None,
+        ..Default::default()
+    }
 }
 
 async fn ids(db: &Db, sql: &str) -> Vec<i64> {
@@ -23,15 +26,30 @@ async fn ids(db: &Db, sql: &str) -> Vec<i64> {
 }
 
 async fn import_counts(db: &Db) -> BTreeMap<i64, Option<i32>> {
-    db.query("SELECT id, points_count FROM imports", &[]).await.unwrap().iter().map(|r| (r.get(0), r.get(1))).collect()
+    db.query("SELECT id, points_count FROM imports", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
 }
 
 /// One boolean from a separate session, while the runner waits in a progress callback.
 fn side_query(url: &str, sql: &'static str) -> bool {
     let url = url.to_string();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async move { connect_url(&url).await.query_one(sql, &[]).await.unwrap().get::<_, bool>(0) })
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            connect_url(&url)
+                .await
+                .query_one(sql, &[])
+                .await
+                .unwrap()
+                .get::<_, bool>(0)
+        })
     })
     .join()
     .unwrap()
@@ -55,19 +73,19 @@ async fn points_without_coordinates_whose_raw_data_is_a_string_are_removed_as_ru
     .await
     .unwrap();
     let rows: [Candidate; 13] = [
-        (1, 0.0, 13.2, Some(r#""plain text""#), Some(1)),          // string without either key text: destroyed
+        (1, 0.0, 13.2, Some(r#""plain text""#), Some(1)), // string without either key text: destroyed
         (2, 0.0, 13.2, Some(r#""has latitudeE7 inside""#), Some(2)), // contains latitudeE7: kept
-        (3, 52.1, 0.0, Some(r#""x longitudeE7""#), Some(1)),        // contains longitudeE7: kept
+        (3, 52.1, 0.0, Some(r#""x longitudeE7""#), Some(1)), // contains longitudeE7: kept
         (4, 52.1, 0.0, Some(r#""LATITUDEE7 LongitudeE7""#), Some(1)), // case differs: destroyed
-        (5, 0.0, 13.2, Some("{}"), Some(1)),                        // object without the keys: destroyed (as before)
-        (6, 0.0, 13.2, Some(r#"{"latitudeE7": 1}"#), None),         // object with a key: kept
-        (7, 0.0, 13.2, Some("5"), Some(1)),                         // number: Ruby raises, left alone
-        (8, 0.0, 13.2, Some(r#"["x"]"#), Some(1)),                  // array: Ruby raises, left alone
-        (9, 0.0, 13.2, None, Some(1)),                              // SQL NULL: Ruby raises, left alone
-        (10, 52.1, 13.2, Some(r#""plain text""#), Some(1)),         // not at 0.0: not a candidate
-        (11, 0.0, 0.0, Some(r#""""#), Some(2)),                     // empty string: destroyed
-        (12, 0.0, 13.2, Some(r#""lat\u0069tudeE7""#), Some(2)),     // decodes to latitudeE7: kept
-        (13, 0.0, 13.2, Some("null"), None),                        // JSON null: Ruby raises, left alone
+        (5, 0.0, 13.2, Some("{}"), Some(1)),              // object without the keys: destroyed (as before)
+        (6, 0.0, 13.2, Some(r#"{"latitudeE7": 1}"#), None), // object with a key: kept
+        (7, 0.0, 13.2, Some("5"), Some(1)),               // number: Ruby raises, left alone
+        (8, 0.0, 13.2, Some(r#"["x"]"#), Some(1)),        // array: Ruby raises, left alone
+        (9, 0.0, 13.2, None, Some(1)),                    // SQL NULL: Ruby raises, left alone
+        (10, 52.1, 13.2, Some(r#""plain text""#), Some(1)), // not at 0.0: not a candidate
+        (11, 0.0, 0.0, Some(r#""""#), Some(2)),           // empty string: destroyed
+        (12, 0.0, 13.2, Some(r#""lat\u0069tudeE7""#), Some(2)), // decodes to latitudeE7: kept
+        (13, 0.0, 13.2, Some("null"), None),              // JSON null: Ruby raises, left alone
     ];
     for (id, lat, lon, raw, import) in rows {
         db.execute(
@@ -79,19 +97,39 @@ async fn points_without_coordinates_whose_raw_data_is_a_string_are_removed_as_ru
         .await
         .unwrap();
     }
-    db.execute("DELETE FROM data_migrations WHERE version = $1", &[&REMOVE_POINTS_WITHOUT_COORDINATES]).await.unwrap();
+    db.execute(
+        "DELETE FROM data_migrations WHERE version = $1",
+        &[&REMOVE_POINTS_WITHOUT_COORDINATES],
+    )
+    .await
+    .unwrap();
     let out = upgrade(&conn, &opts(), &Silent, &Cancel::new()).await.unwrap();
     assert_eq!(out.applied, vec![REMOVE_POINTS_WITHOUT_COORDINATES.to_string()]);
 
-    assert_eq!(ids(&db, "SELECT id FROM points ORDER BY id").await, vec![2, 3, 6, 7, 8, 9, 10, 12, 13]);
-    assert_eq!(ids(&db, "SELECT id FROM dawarich_doctor.quarantine_points ORDER BY id").await, vec![1, 4, 5, 11]);
+    assert_eq!(
+        ids(&db, "SELECT id FROM points ORDER BY id").await,
+        vec![2, 3, 6, 7, 8, 9, 10, 12, 13]
+    );
+    assert_eq!(
+        ids(&db, "SELECT id FROM dawarich_doctor.quarantine_points ORDER BY id").await,
+        vec![1, 4, 5, 11]
+    );
     // one decrement per destroyed point of the import: 1, 4 and 5 in import 1, 11 in import 2
     assert_eq!(import_counts(&db).await, BTreeMap::from([(1, Some(7)), (2, Some(2))]));
-    let users: i32 = db.query_one("SELECT points_count FROM users WHERE id = 1", &[]).await.unwrap().get(0);
+    let users: i32 = db
+        .query_one("SELECT points_count FROM users WHERE id = 1", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(users, 9, "the owner is recounted");
 
     // a second run finds nothing more to remove
-    db.execute("DELETE FROM data_migrations WHERE version = $1", &[&REMOVE_POINTS_WITHOUT_COORDINATES]).await.unwrap();
+    db.execute(
+        "DELETE FROM data_migrations WHERE version = $1",
+        &[&REMOVE_POINTS_WITHOUT_COORDINATES],
+    )
+    .await
+    .unwrap();
     upgrade(&conn, &opts(), &Silent, &Cancel::new()).await.unwrap();
     assert_eq!(ids(&db, "SELECT count(*) FROM points").await, vec![9]);
     assert_eq!(import_counts(&db).await, BTreeMap::from([(1, Some(7)), (2, Some(2))]));
@@ -165,7 +203,10 @@ async fn an_invalid_unique_index_leaves_the_highest_id_of_each_duplicate_group_a
         .batch_execute("CREATE UNIQUE INDEX CONCURRENTLY unique_points_lat_long_timestamp_user_id_index ON points (latitude, longitude, \"timestamp\", user_id)")
         .await
         .unwrap_err();
-    assert!(e.to_string().contains("unique") || format!("{e:?}").contains("23505"), "{e:?}");
+    assert!(
+        e.to_string().contains("unique") || format!("{e:?}").contains("23505"),
+        "{e:?}"
+    );
     let invalid: bool = db
         .query_one("SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass('unique_points_lat_long_timestamp_user_id_index')", &[])
         .await
@@ -177,7 +218,10 @@ async fn an_invalid_unique_index_leaves_the_highest_id_of_each_duplicate_group_a
     assert_eq!(valid_before_drop, Some(true), "the INVALID index is rebuilt, valid");
     // A keeps 7, B keeps 5, C keeps 8
     assert_eq!(ids(&db, "SELECT id FROM points ORDER BY id").await, vec![4, 5, 7, 8, 9]);
-    assert_eq!(ids(&db, "SELECT id FROM dawarich_doctor.quarantine_points ORDER BY id").await, vec![1, 2, 3, 6]);
+    assert_eq!(
+        ids(&db, "SELECT id FROM dawarich_doctor.quarantine_points ORDER BY id").await,
+        vec![1, 2, 3, 6]
+    );
     // destroyed: 1 and 3 of import 1, 2 and 6 of import 2
     assert_eq!(import_counts(&db).await, BTreeMap::from([(1, Some(8)), (2, Some(2))]));
     let users = ids(&db, "SELECT points_count::bigint FROM users ORDER BY id").await;
@@ -191,7 +235,10 @@ async fn without_the_unique_index_the_schema_migration_keeps_the_lowest_id_and_t
     assert_eq!(valid_before_drop, Some(true));
     // Rails' raw DELETE before the index: A keeps 1, B keeps 2, C keeps 6; no counter cache
     assert_eq!(ids(&db, "SELECT id FROM points ORDER BY id").await, vec![1, 2, 4, 6, 9]);
-    assert_eq!(ids(&db, "SELECT id FROM dawarich_doctor.quarantine_points ORDER BY id").await, vec![3, 5, 7, 8]);
+    assert_eq!(
+        ids(&db, "SELECT id FROM dawarich_doctor.quarantine_points ORDER BY id").await,
+        vec![3, 5, 7, 8]
+    );
     assert_eq!(import_counts(&db).await, BTreeMap::from([(1, Some(10)), (2, Some(4))]));
     let users = ids(&db, "SELECT points_count::bigint FROM users ORDER BY id").await;
     assert_eq!(users, vec![2, 3]);
@@ -214,17 +261,25 @@ async fn interrupted_before_the_rebuild_of_the_invalid_index_a_rerun_removes_and
             }
         }
     };
-    upgrade(&options(&url), &opts(), &stop, &Cancel::new()).await.expect_err("the run was interrupted");
+    upgrade(&options(&url), &opts(), &stop, &Cancel::new())
+        .await
+        .expect_err("the run was interrupted");
     drop(ctl);
     let state = "SELECT (SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass('unique_points_lat_long_timestamp_user_id_index'))
                     AND NOT EXISTS (SELECT 1 FROM schema_migrations WHERE version = '20250120154555')";
-    assert!(db.query_one(state, &[]).await.unwrap().get::<_, bool>(0), "interrupted after the dedupe, index still INVALID");
+    assert!(
+        db.query_one(state, &[]).await.unwrap().get::<_, bool>(0),
+        "interrupted after the dedupe, index still INVALID"
+    );
     assert_eq!(ids(&db, "SELECT id FROM points ORDER BY id").await, vec![4, 5, 7, 8, 9]);
     assert_eq!(import_counts(&db).await, BTreeMap::from([(1, Some(8)), (2, Some(2))]));
 
     let valid_before_drop = upgrade_watching_the_index(&name).await;
     assert_eq!(valid_before_drop, Some(true));
     assert_eq!(ids(&db, "SELECT id FROM points ORDER BY id").await, vec![4, 5, 7, 8, 9]);
-    assert_eq!(ids(&db, "SELECT id FROM dawarich_doctor.quarantine_points ORDER BY id").await, vec![1, 2, 3, 6]);
+    assert_eq!(
+        ids(&db, "SELECT id FROM dawarich_doctor.quarantine_points ORDER BY id").await,
+        vec![1, 2, 3, 6]
+    );
     assert_eq!(import_counts(&db).await, BTreeMap::from([(1, Some(8)), (2, Some(2))]));
 }

@@ -5,9 +5,9 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use dawarich_doctor_testkit::cluster::{Cluster, ClusterOptions};
 use dawarich_doctor::connect::{connect, ConnectError, ConnectOptions};
 use dawarich_doctor_model::ErrorKind;
+use dawarich_doctor_testkit::cluster::{Cluster, ClusterOptions};
 
 async fn fails(opts: ConnectOptions) -> ConnectError {
     match connect(&opts).await {
@@ -28,7 +28,10 @@ async fn wrong_password_is_an_authentication_failure() {
     let e = fails(options(&url)).await;
     assert!(matches!(e, ConnectError::Auth { .. }), "{e:?}");
     assert_eq!(e.report().kind, ErrorKind::AuthenticationFailed);
-    assert!(!e.report().message.contains("not-the-password"), "the password must never appear in errors");
+    assert!(
+        !e.report().message.contains("not-the-password"),
+        "the password must never appear in errors"
+    );
 }
 
 #[tokio::test]
@@ -40,7 +43,11 @@ async fn missing_password_is_named() {
 
 #[tokio::test]
 async fn a_closed_port_is_connection_refused() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let e = fails(options(&format!("postgres://postgres:x@127.0.0.1:{port}/postgres"))).await;
     assert!(matches!(e, ConnectError::Refused { .. }), "{e:?}");
     assert!(e.report().fix.contains("publish"));
@@ -64,7 +71,10 @@ async fn a_silent_server_times_out() {
             held.push(s);
         }
     });
-    let o = with(&format!("postgres://postgres:x@127.0.0.1:{port}/postgres?sslmode=disable"), |o| o.connect_timeout = Duration::from_secs(1));
+    let o = with(
+        &format!("postgres://postgres:x@127.0.0.1:{port}/postgres?sslmode=disable"),
+        |o| o.connect_timeout = Duration::from_secs(1),
+    );
     let e = fails(o).await;
     assert!(matches!(e, ConnectError::Timeout { .. }), "{e:?}");
     hold.abort();
@@ -88,7 +98,9 @@ async fn tls_required_but_the_server_has_none() {
     assert!(matches!(e, ConnectError::Tls { .. }), "{e:?}");
     assert!(e.to_string().contains("does not offer TLS"), "{e}");
     // prefer falls back to plain text
-    connect(&options(&format!("{}?sslmode=prefer", cluster().url("postgres")))).await.unwrap();
+    connect(&options(&format!("{}?sslmode=prefer", cluster().url("postgres"))))
+        .await
+        .unwrap();
 }
 
 struct Pki {
@@ -113,7 +125,15 @@ fn pki() -> (Pki, String, String) {
 #[tokio::test]
 async fn verify_modes_against_a_tls_server() {
     let (pki, cert, key) = pki();
-    let tls = tokio::task::spawn_blocking(move || Cluster::start(&ClusterOptions { tls: Some((cert, key)), ..Default::default() }).unwrap()).await.unwrap();
+    let tls = tokio::task::spawn_blocking(move || {
+        Cluster::start(&ClusterOptions {
+            tls: Some((cert, key)),
+            ..Default::default()
+        })
+        .unwrap()
+    })
+    .await
+    .unwrap();
     let ca_file = pki.dir.path().join("ca.pem");
     std::fs::write(&ca_file, &pki.ca_pem).unwrap();
     let by_ip = tls.url("postgres");
@@ -123,18 +143,39 @@ async fn verify_modes_against_a_tls_server() {
     connect(&options(&format!("{by_ip}?sslmode=require"))).await.unwrap();
     // verify-full without our CA: the chain check fails
     let e = fails(options(&format!("{by_name}?sslmode=verify-full"))).await;
-    assert!(matches!(&e, ConnectError::Tls { detail, .. } if detail.contains("not signed by a trusted CA")), "{e:?}");
+    assert!(
+        matches!(&e, ConnectError::Tls { detail, .. } if detail.contains("not signed by a trusted CA")),
+        "{e:?}"
+    );
     assert!(e.report().fix.contains("--ca-file"));
     // with the CA, verify-full works for the certificate's name …
     let ca = ca_file.display().to_string();
-    connect(&with(&format!("{by_name}?sslmode=verify-full"), |o| o.profile.ca_file = Some(ca.clone()))).await.unwrap();
+    connect(&with(&format!("{by_name}?sslmode=verify-full"), |o| {
+        o.profile.ca_file = Some(ca.clone())
+    }))
+    .await
+    .unwrap();
     // … and fails for another one (the host name check), while verify-ca accepts it
-    let e = fails(with(&format!("{by_ip}?sslmode=verify-full"), |o| o.profile.ca_file = Some(ca.clone()))).await;
-    assert!(matches!(&e, ConnectError::Tls { detail, .. } if detail.contains("host name")), "{e:?}");
-    connect(&with(&format!("{by_ip}?sslmode=verify-ca"), |o| o.profile.ca_file = Some(ca.clone()))).await.unwrap();
+    let e = fails(with(&format!("{by_ip}?sslmode=verify-full"), |o| {
+        o.profile.ca_file = Some(ca.clone())
+    }))
+    .await;
+    assert!(
+        matches!(&e, ConnectError::Tls { detail, .. } if detail.contains("host name")),
+        "{e:?}"
+    );
+    connect(&with(&format!("{by_ip}?sslmode=verify-ca"), |o| {
+        o.profile.ca_file = Some(ca.clone())
+    }))
+    .await
+    .unwrap();
     // the connection really is encrypted
     let db = connect(&options(&format!("{by_ip}?sslmode=require"))).await.unwrap();
-    let ssl: bool = db.query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[]).await.unwrap().get(0);
+    let ssl: bool = db
+        .query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert!(ssl);
     drop(db);
     tokio::task::spawn_blocking(move || tls.stop()).await.unwrap();
@@ -142,7 +183,9 @@ async fn verify_modes_against_a_tls_server() {
 
 #[tokio::test]
 async fn a_read_only_replica_is_refused() {
-    let standby = tokio::task::spawn_blocking(|| cluster().start_standby().unwrap()).await.unwrap();
+    let standby = tokio::task::spawn_blocking(|| cluster().start_standby().unwrap())
+        .await
+        .unwrap();
     let e = fails(options(&standby.url("postgres"))).await;
     assert!(matches!(e, ConnectError::ReadOnlyReplica), "{e:?}");
     assert!(e.report().fix.contains("primary"));
@@ -152,11 +195,21 @@ async fn a_read_only_replica_is_refused() {
 #[tokio::test]
 async fn our_sessions_have_keepalives_and_our_application_name() {
     let db = connect_url(&cluster().url("postgres")).await;
-    let r = db.query_one("SELECT application_name, client_port FROM pg_stat_activity WHERE pid = pg_backend_pid()", &[]).await.unwrap();
+    let r = db
+        .query_one(
+            "SELECT application_name, client_port FROM pg_stat_activity WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap();
     assert_eq!(r.get::<_, String>(0), "dawarich-doctor");
     // the kernel shows a keepalive timer on our end of the socket (idle 30 s)
     let port: i32 = r.get(1);
-    let out = std::process::Command::new("ss").args(["-tno", "state", "established"]).arg(format!("( sport = :{port} )")).output().unwrap();
+    let out = std::process::Command::new("ss")
+        .args(["-tno", "state", "established"])
+        .arg(format!("( sport = :{port} )"))
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("timer:(keepalive"), "{text}");
 }

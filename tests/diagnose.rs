@@ -4,13 +4,16 @@ mod common;
 
 use common::*;
 use dawarich_doctor::diagnose::{diagnose, DiagnoseOptions};
-use dawarich_doctor_testkit::fixtures;
 use dawarich_doctor::locks::migration_lock_key;
 use dawarich_doctor::progress::Silent;
 use dawarich_doctor_model::{CheckStatus, Diagnosis, HolderVerdict};
+use dawarich_doctor_testkit::fixtures;
 
 fn check<'a>(d: &'a Diagnosis, id: &str) -> &'a dawarich_doctor_model::Check {
-    d.checks.iter().find(|c| c.id.as_str() == id).unwrap_or_else(|| panic!("no check {id}"))
+    d.checks
+        .iter()
+        .find(|c| c.id.as_str() == id)
+        .unwrap_or_else(|| panic!("no check {id}"))
 }
 
 async fn run(db: &dawarich_doctor::connect::Db) -> Diagnosis {
@@ -27,9 +30,17 @@ async fn a_clean_0_11_1_install_is_recognised_and_has_no_problems() {
     assert!(d.dawarich.pending_data.contains(&"20240822094532".to_string()));
     assert!(!d.lock.held);
     assert_eq!(check(&d, "points-without-user").count, Some(0));
-    assert_eq!(check(&d, "points-lonlat-missing").status, CheckStatus::NotApplicable, "0.11.1 has no lonlat");
+    assert_eq!(
+        check(&d, "points-lonlat-missing").status,
+        CheckStatus::NotApplicable,
+        "0.11.1 has no lonlat"
+    );
     assert_eq!(check(&d, "points-user-soft-deleted").status, CheckStatus::NotApplicable);
-    assert!(d.checks.iter().all(|c| c.status != CheckStatus::Problem), "{:#?}", d.checks);
+    assert!(
+        d.checks.iter().all(|c| c.status != CheckStatus::Problem),
+        "{:#?}",
+        d.checks
+    );
 }
 
 #[tokio::test]
@@ -38,9 +49,17 @@ async fn orphans_soft_deleted_owners_duplicates_and_invalid_indexes_are_counted(
     let orphans = fixtures::orphan_points(&db, 7).await.unwrap();
     // user 2 is soft-deleted: a third of the remaining points belong to it
     fixtures::soft_delete_user(&db, 2).await.unwrap();
-    let owned_by_2: i64 = db.query_one("SELECT count(*) FROM points WHERE user_id = 2", &[]).await.unwrap().get(0);
-    db.batch_execute("UPDATE users SET settings = NULL WHERE id = 3").await.unwrap();
-    fixtures::invalid_index(&db, "index_points_broken", "points", "created_at").await.unwrap();
+    let owned_by_2: i64 = db
+        .query_one("SELECT count(*) FROM points WHERE user_id = 2", &[])
+        .await
+        .unwrap()
+        .get(0);
+    db.batch_execute("UPDATE users SET settings = NULL WHERE id = 3")
+        .await
+        .unwrap();
+    fixtures::invalid_index(&db, "index_points_broken", "points", "created_at")
+        .await
+        .unwrap();
     let d = run(&db).await;
     assert_eq!(d.dawarich.release.as_deref(), Some("1.3.1"));
     // every migration that fails on them (AddOwntracksPointsData) is applied at 1.3.1
@@ -104,7 +123,10 @@ async fn duplicates_under_a_missing_unique_index_are_counted_and_sampled() {
     assert_eq!(c.count, Some(3));
     assert_eq!(c.status, CheckStatus::Warning, "20251208210410 dedupes stats itself");
     assert_eq!(c.blocks, Vec::<String>::new(), "nothing fails on them");
-    assert!(c.effects.iter().any(|e| e.version == "20251208210410" && e.effect == dawarich_doctor_model::Effect::Skips));
+    assert!(c
+        .effects
+        .iter()
+        .any(|e| e.version == "20251208210410" && e.effect == dawarich_doctor_model::Effect::Skips));
 }
 
 #[tokio::test]
@@ -112,10 +134,25 @@ async fn a_stale_lock_holder_is_reported_with_its_verdict() {
     let (name, db) = dawarich_db("0.9.12", 1, 10).await;
     let key = migration_lock_key(&name);
     let holder = connect_url(&cluster().url(&name)).await;
-    holder.query_one("SELECT pg_try_advisory_lock($1)", &[&key]).await.unwrap();
+    holder
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+        .await
+        .unwrap();
     // an unrelated two-int advisory lock (a Dawarich job) must not be mistaken for it
-    holder.query_one("SELECT pg_try_advisory_lock(42, 7)", &[]).await.unwrap();
-    let d = diagnose(&db, &DiagnoseOptions { stale_after_secs: 0.0, ..Default::default() }, &Silent).await.unwrap();
+    holder
+        .query_one("SELECT pg_try_advisory_lock(42, 7)", &[])
+        .await
+        .unwrap();
+    let d = diagnose(
+        &db,
+        &DiagnoseOptions {
+            stale_after_secs: 0.0,
+            ..Default::default()
+        },
+        &Silent,
+    )
+    .await
+    .unwrap();
     assert!(d.lock.held);
     assert_eq!(d.lock.holders.len(), 1);
     let h = &d.lock.holders[0];
@@ -124,7 +161,14 @@ async fn a_stale_lock_holder_is_reported_with_its_verdict() {
     assert_eq!(h.application_name.as_deref(), Some("dawarich-doctor"));
     assert!(h.query.as_deref().unwrap().contains("pg_try_advisory_lock"));
     assert_eq!(d.other_advisory_locks.len(), 1);
-    assert_eq!((d.other_advisory_locks[0].classid, d.other_advisory_locks[0].objid, d.other_advisory_locks[0].objsubid), (42, 7, 2));
+    assert_eq!(
+        (
+            d.other_advisory_locks[0].classid,
+            d.other_advisory_locks[0].objid,
+            d.other_advisory_locks[0].objsubid
+        ),
+        (42, 7, 2)
+    );
 }
 
 #[tokio::test]
@@ -132,7 +176,10 @@ async fn a_holder_running_a_statement_is_an_active_migration() {
     let (name, db) = dawarich_db("0.9.12", 1, 10).await;
     let key = migration_lock_key(&name);
     let holder = connect_url(&cluster().url(&name)).await;
-    holder.query_one("SELECT pg_try_advisory_lock($1)", &[&key]).await.unwrap();
+    holder
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+        .await
+        .unwrap();
     let running = tokio::spawn(async move {
         let _ = holder.batch_execute("SELECT pg_sleep(30)").await;
         holder
@@ -140,14 +187,20 @@ async fn a_holder_running_a_statement_is_an_active_migration() {
     // wait until the holder's statement is visible as active (a condition, not a fixed sleep)
     let mut d = run(&db).await;
     for _ in 0..200 {
-        if d.lock.holders.first().is_some_and(|h| h.state.as_deref() == Some("active")) {
+        if d.lock
+            .holders
+            .first()
+            .is_some_and(|h| h.state.as_deref() == Some("active"))
+        {
             break;
         }
         tokio::task::yield_now().await;
         d = run(&db).await;
     }
     assert_eq!(d.lock.holders[0].verdict, HolderVerdict::ActiveMigration);
-    db.query_one("SELECT pg_cancel_backend($1)", &[&d.lock.holders[0].pid]).await.unwrap();
+    db.query_one("SELECT pg_cancel_backend($1)", &[&d.lock.holders[0].pid])
+        .await
+        .unwrap();
     running.await.unwrap();
 }
 
@@ -170,6 +223,10 @@ async fn diagnose_writes_nothing() {
     let b: String = db.query_one(snapshot, &[]).await.unwrap().get(0);
     assert_eq!(a, b);
     // the pass ran read-only and gave the session back as it was
-    let ro: String = db.query_one("SHOW default_transaction_read_only", &[]).await.unwrap().get(0);
+    let ro: String = db
+        .query_one("SHOW default_transaction_read_only", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(ro, "off");
 }

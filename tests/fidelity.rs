@@ -17,11 +17,18 @@ use dawarich_doctor::Error;
 use dawarich_doctor_model::{CheckStatus, SettingSource, StepKind};
 
 fn opts(env: Environment) -> UpgradeOptions {
-    UpgradeOptions { audit_file: None, env, ..Default::default() }
+    UpgradeOptions {
+        audit_file: None,
+        env,
+        ..Default::default()
+    }
 }
 
 fn env_file(text: &str) -> Environment {
-    Environment { env_file: Some(env_vars(text)), ..Default::default() }
+    Environment {
+        env_file: Some(env_vars(text)),
+        ..Default::default()
+    }
 }
 
 /// A 1.0.0 install with one point whose timestamp must come from its GeoJSON date without an offset.
@@ -37,20 +44,40 @@ async fn geojson_point_without_timestamp() -> (String, dawarich_doctor::connect:
 }
 
 async fn timestamp_of_point_1(db: &dawarich_doctor::connect::Db) -> Option<i32> {
-    db.query_one("SELECT timestamp FROM points WHERE id = 1", &[]).await.unwrap().get(0)
+    db.query_one("SELECT timestamp FROM points WHERE id = 1", &[])
+        .await
+        .unwrap()
+        .get(0)
 }
 
 #[tokio::test]
 async fn dates_without_an_offset_are_read_in_the_stock_compose_time_zone_and_production_is_recorded() {
     let (name, db) = geojson_point_without_timestamp().await;
     let p = plan(&db, None, &Environment::default()).await.unwrap();
-    assert_eq!((p.settings.time_zone.value.as_str(), p.settings.time_zone.source), ("Europe/London", SettingSource::Default));
-    assert_eq!((p.settings.rails_env.value.as_str(), p.settings.rails_env.source), ("production", SettingSource::Default));
-    upgrade(&options(&cluster().url(&name)), &opts(Environment::default()), &Silent, &Cancel::new()).await.unwrap();
+    assert_eq!(
+        (p.settings.time_zone.value.as_str(), p.settings.time_zone.source),
+        ("Europe/London", SettingSource::Default)
+    );
+    assert_eq!(
+        (p.settings.rails_env.value.as_str(), p.settings.rails_env.source),
+        ("production", SettingSource::Default)
+    );
+    upgrade(
+        &options(&cluster().url(&name)),
+        &opts(Environment::default()),
+        &Silent,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
     // 12:00 British Summer Time (UTC+1) = 11:00 UTC
     assert_eq!(timestamp_of_point_1(&db).await, Some(1_719_831_600));
     // Rails overwrites the environment with the one of the Dawarich that runs (1.3.0+: production)
-    let env: String = db.query_one("SELECT value FROM ar_internal_metadata WHERE key = 'environment'", &[]).await.unwrap().get(0);
+    let env: String = db
+        .query_one("SELECT value FROM ar_internal_metadata WHERE key = 'environment'", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(env, "production");
 }
 
@@ -61,20 +88,42 @@ async fn the_env_file_sets_the_time_zone_and_environment_and_an_option_wins_over
     let mut with_option = from_file.clone();
     with_option.time_zone = Some(("America/New_York".into(), SettingSource::Option));
     let p = plan(&db, None, &with_option).await.unwrap();
-    assert_eq!((p.settings.time_zone.value.as_str(), p.settings.time_zone.source), ("America/New_York", SettingSource::Option));
-    assert_eq!((p.settings.rails_env.value.as_str(), p.settings.rails_env.source), ("staging", SettingSource::EnvFile));
-    upgrade(&options(&cluster().url(&name)), &opts(from_file), &Silent, &Cancel::new()).await.unwrap();
+    assert_eq!(
+        (p.settings.time_zone.value.as_str(), p.settings.time_zone.source),
+        ("America/New_York", SettingSource::Option)
+    );
+    assert_eq!(
+        (p.settings.rails_env.value.as_str(), p.settings.rails_env.source),
+        ("staging", SettingSource::EnvFile)
+    );
+    upgrade(
+        &options(&cluster().url(&name)),
+        &opts(from_file),
+        &Silent,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
     // 12:00 Central European Summer Time (UTC+2) = 10:00 UTC
     assert_eq!(timestamp_of_point_1(&db).await, Some(1_719_828_000));
-    let env: String = db.query_one("SELECT value FROM ar_internal_metadata WHERE key = 'environment'", &[]).await.unwrap().get(0);
+    let env: String = db
+        .query_one("SELECT value FROM ar_internal_metadata WHERE key = 'environment'", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(env, "staging");
 }
 
 #[tokio::test]
 async fn an_unknown_time_zone_is_refused_before_anything_changes() {
     let (name, db) = geojson_point_without_timestamp().await;
-    let env = Environment { time_zone: Some(("Mars/Olympus".into(), SettingSource::Option)), ..Default::default() };
-    let e = upgrade(&options(&cluster().url(&name)), &opts(env), &Silent, &Cancel::new()).await.unwrap_err();
+    let env = Environment {
+        time_zone: Some(("Mars/Olympus".into(), SettingSource::Option)),
+        ..Default::default()
+    };
+    let e = upgrade(&options(&cluster().url(&name)), &opts(env), &Silent, &Cancel::new())
+        .await
+        .unwrap_err();
     match &e {
         Error::Precondition { message, fix } => {
             assert!(message.contains("Mars/Olympus"), "{message}");
@@ -82,7 +131,14 @@ async fn an_unknown_time_zone_is_refused_before_anything_changes() {
         }
         other => panic!("expected a precondition error, got {other}"),
     }
-    let recorded: i64 = db.query_one("SELECT count(*) FROM schema_migrations WHERE version = '20260113230537'", &[]).await.unwrap().get(0);
+    let recorded: i64 = db
+        .query_one(
+            "SELECT count(*) FROM schema_migrations WHERE version = '20260113230537'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(recorded, 0);
     assert_eq!(timestamp_of_point_1(&db).await, None);
 }
@@ -103,9 +159,19 @@ async fn job_work_runs_after_the_data_migrations_that_give_ownerless_points_to_t
     let first_job = kinds.iter().position(|k| *k == StepKind::JobWork).unwrap();
     assert!(first_job > last_data, "job work runs after every data migration");
     assert!(p.blockers.is_empty(), "{:?}", p.blockers);
-    upgrade(&options(&cluster().url(&name)), &opts(Environment::default()), &Silent, &Cancel::new()).await.unwrap();
+    upgrade(
+        &options(&cluster().url(&name)),
+        &opts(Environment::default()),
+        &Silent,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
     let users: BTreeMap<i64, (i32, Option<String>)> = db
-        .query("SELECT id, points_count, settings->>'onboarding_completed' FROM users", &[])
+        .query(
+            "SELECT id, points_count, settings->>'onboarding_completed' FROM users",
+            &[],
+        )
         .await
         .unwrap()
         .iter()
@@ -116,12 +182,19 @@ async fn job_work_runs_after_the_data_migrations_that_give_ownerless_points_to_t
     assert_eq!(users[&2], (0, None));
     // the altitude backfill reached the point that only AltitudeExtractor reads (altitudeMeters)
     let alt: (Option<i32>, Option<String>) = db
-        .query_one("SELECT altitude, altitude_decimal::text FROM points WHERE raw_data ? 'altitudeMeters'", &[])
+        .query_one(
+            "SELECT altitude, altitude_decimal::text FROM points WHERE raw_data ? 'altitudeMeters'",
+            &[],
+        )
         .await
         .map(|r| (r.get(0), r.get(1)))
         .unwrap();
     assert_eq!(alt, (Some(42), Some("42.57".to_string())));
-    let queued: i64 = db.query_one("SELECT count(*) FROM dawarich_doctor.job_queue", &[]).await.unwrap().get(0);
+    let queued: i64 = db
+        .query_one("SELECT count(*) FROM dawarich_doctor.job_queue", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(queued, 0, "every job that was queued is done");
 }
 
@@ -129,23 +202,44 @@ async fn job_work_runs_after_the_data_migrations_that_give_ownerless_points_to_t
 async fn null_settings_do_not_block_when_set_existing_users_to_map_v1_runs_first() {
     // 0.7.1: the settings data migrations (0.8.0+) and 20260112192240 are all pending.
     let (name, db) = dawarich_db("0.7.1", 2, 10).await;
-    db.batch_execute("UPDATE users SET settings = NULL WHERE id = 2").await.unwrap();
+    db.batch_execute("UPDATE users SET settings = NULL WHERE id = 2")
+        .await
+        .unwrap();
     let d = diagnose(&db, &DiagnoseOptions::default(), &Silent).await.unwrap();
-    let c = d.checks.iter().find(|c| c.id.as_str() == "users-null-settings").unwrap();
+    let c = d
+        .checks
+        .iter()
+        .find(|c| c.id.as_str() == "users-null-settings")
+        .unwrap();
     assert_eq!((c.status, c.count), (CheckStatus::Warning, Some(1)));
     assert!(c.blocks.is_empty(), "{:?}", c.blocks);
     assert!(c.detail.contains("20260112192240"), "{}", c.detail);
     let p = plan(&db, None, &Environment::default()).await.unwrap();
     assert!(p.blockers.is_empty(), "{:?}", p.blockers);
-    upgrade(&options(&cluster().url(&name)), &opts(Environment::default()), &Silent, &Cancel::new()).await.unwrap();
+    upgrade(
+        &options(&cluster().url(&name)),
+        &opts(Environment::default()),
+        &Silent,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
     // 20260112192240 gives {"maps": {"preferred_version": "v1"}}; the data migrations then merge
     // their keys, and 20250518174305 sets maps.distance_unit to km.
-    let s: serde_json::Value = db.query_one("SELECT settings FROM users WHERE id = 2", &[]).await.unwrap().get(0);
+    let s: serde_json::Value = db
+        .query_one("SELECT settings FROM users WHERE id = 2", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(s["maps"]["preferred_version"], "v1");
     assert_eq!(s["maps"]["distance_unit"], "km");
     assert_eq!(s["fog_of_war_meters"], 100);
     assert_eq!(s["live_map_enabled"], false);
-    assert_eq!(s.get("meters_between_routes"), None, "no column default Dawarich never writes: {s}");
+    assert_eq!(
+        s.get("meters_between_routes"),
+        None,
+        "no column default Dawarich never writes: {s}"
+    );
 }
 
 #[tokio::test]
@@ -154,16 +248,39 @@ async fn ownerless_points_block_only_add_owntracks_points_data() {
     let (name, db) = dawarich_db("1.0.0", 1, 20).await;
     fixtures_orphans(&db, 3).await;
     let d = diagnose(&db, &DiagnoseOptions::default(), &Silent).await.unwrap();
-    let c = d.checks.iter().find(|c| c.id.as_str() == "points-without-user").unwrap();
+    let c = d
+        .checks
+        .iter()
+        .find(|c| c.id.as_str() == "points-without-user")
+        .unwrap();
     assert_eq!((c.status, c.count), (CheckStatus::Warning, Some(3)));
     assert!(c.blocks.is_empty(), "{:?}", c.blocks);
     assert!(c.detail.contains("No pending migration fails on them"), "{}", c.detail);
-    assert!(c.detail.contains("20260113230537"), "what Dawarich does with them: {}", c.detail);
-    assert!(!c.detail.contains("20240815174852"), "an applied migration is not named: {}", c.detail);
+    assert!(
+        c.detail.contains("20260113230537"),
+        "what Dawarich does with them: {}",
+        c.detail
+    );
+    assert!(
+        !c.detail.contains("20240815174852"),
+        "an applied migration is not named: {}",
+        c.detail
+    );
     let p = plan(&db, None, &Environment::default()).await.unwrap();
     assert!(p.blockers.is_empty(), "{:?}", p.blockers);
-    upgrade(&options(&cluster().url(&name)), &opts(Environment::default()), &Silent, &Cancel::new()).await.unwrap();
-    let left: i64 = db.query_one("SELECT count(*) FROM points WHERE user_id IS NULL", &[]).await.unwrap().get(0);
+    upgrade(
+        &options(&cluster().url(&name)),
+        &opts(Environment::default()),
+        &Silent,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
+    let left: i64 = db
+        .query_one("SELECT count(*) FROM points WHERE user_id IS NULL", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(left, 3, "Dawarich leaves them as they are, and so do we");
 }
 
@@ -172,9 +289,18 @@ async fn ownerless_points_before_add_owntracks_points_data_name_it_as_the_one_th
     let (_, db) = dawarich_db("0.9.11", 1, 20).await;
     fixtures_orphans(&db, 2).await;
     let p = plan(&db, None, &Environment::default()).await.unwrap();
-    let b = p.blockers.iter().find(|b| b.id.as_str() == "points-without-user").expect("a blocker");
+    let b = p
+        .blockers
+        .iter()
+        .find(|b| b.id.as_str() == "points-without-user")
+        .expect("a blocker");
     assert_eq!(b.versions, vec!["20240815174852".to_string()]);
-    assert!(b.message.contains("20240815174852 add_owntracks_points_data fails on them"), "{}", b.message);
+    assert!(
+        b.message
+            .contains("20240815174852 add_owntracks_points_data fails on them"),
+        "{}",
+        b.message
+    );
 }
 
 async fn fixtures_orphans(db: &dawarich_doctor::connect::Db, n: i64) {
@@ -184,21 +310,53 @@ async fn fixtures_orphans(db: &dawarich_doctor::connect::Db, n: i64) {
 #[tokio::test]
 async fn what_a_release_s_schema_rb_left_behind_is_explained_not_reported_as_a_difference() {
     let (name, db) = dawarich_db("1.3.0", 1, 10).await;
-    upgrade(&options(&cluster().url(&name)), &opts(Environment::default()), &Silent, &Cancel::new()).await.unwrap();
+    upgrade(
+        &options(&cluster().url(&name)),
+        &opts(Environment::default()),
+        &Silent,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
     let diffs = dawarich_doctor::schema::verify(&db, "1.7.5").await.unwrap();
-    let noted: BTreeMap<String, String> = diffs.iter().filter_map(|d| Some((format!("{} {}", d.object, d.name), d.note.clone()?))).collect();
-    assert_eq!(noted.keys().cloned().collect::<Vec<_>>(), vec!["index index_points_on_archivable", "table notes", "table video_exports"]);
-    assert!(noted["table notes"].contains("1.3.0") && noted["table notes"].contains("Dawarich keeps it too"), "{}", noted["table notes"]);
+    let noted: BTreeMap<String, String> = diffs
+        .iter()
+        .filter_map(|d| Some((format!("{} {}", d.object, d.name), d.note.clone()?)))
+        .collect();
+    assert_eq!(
+        noted.keys().cloned().collect::<Vec<_>>(),
+        vec!["index index_points_on_archivable", "table notes", "table video_exports"]
+    );
+    assert!(
+        noted["table notes"].contains("1.3.0") && noted["table notes"].contains("Dawarich keeps it too"),
+        "{}",
+        noted["table notes"]
+    );
     assert!(diffs.iter().all(|d| d.is_kept()), "{diffs:#?}");
 }
 
 #[tokio::test]
 async fn the_0_9_0_settings_default_is_kept_and_explained() {
     let (name, db) = dawarich_db("0.9.0", 1, 10).await;
-    upgrade(&options(&cluster().url(&name)), &opts(Environment::default()), &Silent, &Cancel::new()).await.unwrap();
+    upgrade(
+        &options(&cluster().url(&name)),
+        &opts(Environment::default()),
+        &Silent,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
     let diffs = dawarich_doctor::schema::verify(&db, "1.7.5").await.unwrap();
-    let d = diffs.iter().find(|d| d.name == "users.settings").expect("the 0.9.0 default differs from 1.7.5's");
+    let d = diffs
+        .iter()
+        .find(|d| d.name == "users.settings")
+        .expect("the 0.9.0 default differs from 1.7.5's");
     assert_eq!(d.change, dawarich_doctor_model::Change::Different);
-    assert!(d.note.as_deref().is_some_and(|n| n.contains("fog_of_war_meters \"200\"")), "{d:?}");
+    assert!(
+        d.note
+            .as_deref()
+            .is_some_and(|n| n.contains("fog_of_war_meters \"200\"")),
+        "{d:?}"
+    );
     assert!(diffs.iter().all(|d| d.is_kept()), "{diffs:#?}");
 }

@@ -15,7 +15,13 @@ use dawarich_doctor::progress::{Cancel, ProgressEvent, Silent};
 use dawarich_doctor::schema::verify;
 
 fn opts() -> UpgradeOptions {
-    UpgradeOptions { audit_file: None, batch_size: Some(50), lock_retries: 0, workers: 2, ..Default::default() }
+    UpgradeOptions {
+        audit_file: None,
+        batch_size: Some(50),
+        lock_retries: 0,
+        workers: 2,
+        ..Default::default()
+    }
 }
 
 /// Content of the data, leaving out columns that hold the time of the run.
@@ -32,9 +38,21 @@ async fn state(db: &dawarich_doctor::connect::Db) -> (i64, String, String) {
 
 /// Runs `tag` → newest twice: once straight, once interrupted as `blocker_sql`/`on_event` decide (then
 /// `interrupted`, a query returning one boolean, must hold), then again.
-async fn converges(tag: &str, blocker_sql: Option<&str>, interrupted: &str, on_event: impl Fn(&ProgressEvent, &Ctl) + Send + Sync) {
+async fn converges(
+    tag: &str,
+    blocker_sql: Option<&str>,
+    interrupted: &str,
+    on_event: impl Fn(&ProgressEvent, &Ctl) + Send + Sync,
+) {
     let (straight_name, straight) = dawarich_db(tag, 2, 300).await;
-    upgrade(&options(&cluster().url(&straight_name)), &opts(), &Silent, &Cancel::new()).await.unwrap();
+    upgrade(
+        &options(&cluster().url(&straight_name)),
+        &opts(),
+        &Silent,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
     let want = state(&straight).await;
 
     let (name, db) = dawarich_db(tag, 2, 300).await;
@@ -44,30 +62,56 @@ async fn converges(tag: &str, blocker_sql: Option<&str>, interrupted: &str, on_e
         blocker.batch_execute(sql).await.unwrap();
     }
     let ctl = Mutex::new(controller(url.clone(), name.clone()));
-    let first = upgrade(&options(&url), &opts(), &|e: ProgressEvent| on_event(&e, &ctl), &Cancel::new()).await;
+    let first = upgrade(
+        &options(&url),
+        &opts(),
+        &|e: ProgressEvent| on_event(&e, &ctl),
+        &Cancel::new(),
+    )
+    .await;
     let err = first.expect_err("the run was interrupted");
     let msg = err.to_string();
-    assert!(msg.contains("terminat") || msg.contains("closed") || msg.contains("connection"), "{msg}");
+    assert!(
+        msg.contains("terminat") || msg.contains("closed") || msg.contains("connection"),
+        "{msg}"
+    );
     blocker.batch_execute("ROLLBACK").await.ok();
     drop(ctl);
-    assert!(db.query_one(interrupted, &[]).await.unwrap().get::<_, bool>(0), "after the interruption: {interrupted}");
+    assert!(
+        db.query_one(interrupted, &[]).await.unwrap().get::<_, bool>(0),
+        "after the interruption: {interrupted}"
+    );
 
     upgrade(&options(&url), &opts(), &Silent, &Cancel::new()).await.unwrap();
-    let diffs: Vec<_> = verify(&db, "1.7.5").await.unwrap().into_iter().filter(|d| d.change != dawarich_doctor_model::Change::Extra).collect();
+    let diffs: Vec<_> = verify(&db, "1.7.5")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.change != dawarich_doctor_model::Change::Extra)
+        .collect();
     assert!(diffs.is_empty(), "{diffs:#?}");
     assert_eq!(state(&db).await, want);
-    let invalid: i64 = db.query_one("SELECT count(*) FROM pg_index WHERE NOT indisvalid", &[]).await.unwrap().get(0);
+    let invalid: i64 = db
+        .query_one("SELECT count(*) FROM pg_index WHERE NOT indisvalid", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(invalid, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn terminated_inside_a_transactional_migration() {
     // add_place_id_to_visits (ALTER TABLE visits) waits behind our lock on visits: terminate it there.
-    converges("0.9.5", Some("BEGIN; LOCK TABLE visits IN ACCESS SHARE MODE"), NO_CHECK, |e, ctl| {
-        if matches!(e, ProgressEvent::Waiting { .. }) {
-            send(ctl, Cmd::Terminate);
-        }
-    })
+    converges(
+        "0.9.5",
+        Some("BEGIN; LOCK TABLE visits IN ACCESS SHARE MODE"),
+        NO_CHECK,
+        |e, ctl| {
+            if matches!(e, ProgressEvent::Waiting { .. }) {
+                send(ctl, Cmd::Terminate);
+            }
+        },
+    )
     .await;
 }
 
@@ -75,11 +119,16 @@ async fn terminated_inside_a_transactional_migration() {
 async fn terminated_inside_a_concurrent_index_build() {
     // add_started_at_index_to_visits (CREATE INDEX CONCURRENTLY, no transaction) waits for our writer
     // on visits; terminating it leaves an INVALID index that the rerun rebuilds.
-    converges("0.19.4", Some("BEGIN; LOCK TABLE visits IN ROW EXCLUSIVE MODE"), NO_CHECK, |e, ctl| {
-        if matches!(e, ProgressEvent::Waiting { .. }) {
-            send(ctl, Cmd::Terminate);
-        }
-    })
+    converges(
+        "0.19.4",
+        Some("BEGIN; LOCK TABLE visits IN ROW EXCLUSIVE MODE"),
+        NO_CHECK,
+        |e, ctl| {
+            if matches!(e, ProgressEvent::Waiting { .. }) {
+                send(ctl, Cmd::Terminate);
+            }
+        },
+    )
     .await;
 }
 
@@ -94,7 +143,9 @@ async fn terminated_inside_a_batched_backfill() {
     let checkpoint = "SELECT array_agg(version) = '{20260217000001}' AND max(next_id) <= 101 AND max(done[array_upper(done, 1)]) = 301
                       FROM dawarich_doctor.backfill_checkpoint";
     converges("0.9.5", None, checkpoint, |e, ctl| match e {
-        ProgressEvent::StepStarted { title, .. } if title.starts_with("Job work of 20260217000001") => send(ctl, Cmd::LockRow(125)),
+        ProgressEvent::StepStarted { title, .. } if title.starts_with("Job work of 20260217000001") => {
+            send(ctl, Cmd::LockRow(125))
+        }
         ProgressEvent::Waiting { .. } => send(ctl, Cmd::Terminate),
         _ => {}
     })
@@ -113,7 +164,12 @@ async fn a_helper_session_starts_nothing_once_the_locking_session_is_gone() {
             step.store(*s, SeqCst);
             send(ctl, Cmd::LockRow(25));
         }
-        ProgressEvent::StepProgress { step: s, total: Some(_), done, .. } if *s == step.load(SeqCst) && *done > 0 => send(ctl, Cmd::Terminate),
+        ProgressEvent::StepProgress {
+            step: s,
+            total: Some(_),
+            done,
+            ..
+        } if *s == step.load(SeqCst) && *done > 0 => send(ctl, Cmd::Terminate),
         _ => {}
     })
     .await;
@@ -123,13 +179,30 @@ async fn a_helper_session_starts_nothing_once_the_locking_session_is_gone() {
 async fn a_held_rails_lock_stops_the_upgrade_before_any_change() {
     let (name, db) = dawarich_db("0.9.5", 1, 10).await;
     let holder = connect_url(&cluster().url(&name)).await;
-    holder.query_one("SELECT pg_try_advisory_lock($1)", &[&migration_lock_key(&name)]).await.unwrap();
-    let before: i64 = db.query_one("SELECT count(*) FROM schema_migrations", &[]).await.unwrap().get(0);
-    let e = upgrade(&options(&cluster().url(&name)), &opts(), &Silent, &Cancel::new()).await.unwrap_err();
+    holder
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&migration_lock_key(&name)])
+        .await
+        .unwrap();
+    let before: i64 = db
+        .query_one("SELECT count(*) FROM schema_migrations", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let e = upgrade(&options(&cluster().url(&name)), &opts(), &Silent, &Cancel::new())
+        .await
+        .unwrap_err();
     assert!(matches!(e, dawarich_doctor::Error::LockHeld { .. }), "{e}");
     assert!(e.to_string().contains(&format!("pid {}", holder.backend_pid)), "{e}");
-    let after: i64 = db.query_one("SELECT count(*) FROM schema_migrations", &[]).await.unwrap().get(0);
+    let after: i64 = db
+        .query_one("SELECT count(*) FROM schema_migrations", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(before, after);
-    let ours: bool = db.query_one("SELECT to_regnamespace('dawarich_doctor') IS NULL", &[]).await.unwrap().get(0);
+    let ours: bool = db
+        .query_one("SELECT to_regnamespace('dawarich_doctor') IS NULL", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert!(ours, "not even our own schema may be created");
 }

@@ -9,21 +9,39 @@ use common::*;
 use dawarich_doctor::connect::Db;
 use dawarich_doctor::progress::{Cancel, ProgressEvent, Silent};
 use dawarich_doctor::repair::{preview, repair, undo, RepairOptions};
-use dawarich_doctor_model::{CheckId, StrategyId};
 use dawarich_doctor_model::RepairPreview;
+use dawarich_doctor_model::{CheckId, StrategyId};
 
 fn opts(check: &str, strategy: &str) -> RepairOptions {
-    RepairOptions { check: CheckId::parse(check).unwrap(), strategy: StrategyId::parse(strategy).unwrap(), user: None, batch_size: 40, audit_file: None }
+    RepairOptions {
+        check: CheckId::parse(check).unwrap(),
+        strategy: StrategyId::parse(strategy).unwrap(),
+        user: None,
+        batch_size: 40,
+        audit_file: None,
+    }
 }
 
 async fn checksum(db: &Db, table: &str) -> (i64, String) {
-    let r = db.query_one(&format!("SELECT count(*), coalesce(md5(string_agg(to_jsonb(t)::text, '|' ORDER BY id)), '') FROM {table} t"), &[]).await.unwrap();
+    let r = db
+        .query_one(
+            &format!(
+                "SELECT count(*), coalesce(md5(string_agg(to_jsonb(t)::text, '|' ORDER BY id)), '') FROM {table} t"
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
     (r.get(0), r.get(1))
 }
 
 fn rule(p: &RepairPreview, strategy: &str, rule: &str) -> i64 {
     let s = p.strategies.iter().find(|s| s.name.as_str() == strategy).unwrap();
-    s.rules.iter().find(|r| r.rule == rule).unwrap_or_else(|| panic!("no rule {rule} in {s:?}")).count
+    s.rules
+        .iter()
+        .find(|r| r.rule == rule)
+        .unwrap_or_else(|| panic!("no rule {rule} in {s:?}"))
+        .count
 }
 
 /// 3 users, 300 points; 30 lose their owner: 10 carry user 2's import, 10 user 3's private
@@ -47,24 +65,62 @@ async fn orphans() -> (String, Db) {
 async fn owners_are_inferred_rule_by_rule_then_assigned_and_undo_restores_everything() {
     let (name, db) = orphans().await;
     let before = checksum(&db, "points").await;
-    let p = preview(&db, CheckId::parse("points-without-user").unwrap()).await.unwrap();
+    let p = preview(&db, CheckId::parse("points-without-user").unwrap())
+        .await
+        .unwrap();
     assert_eq!(p.count, 30);
     assert_eq!(rule(&p, "infer", "import"), 10);
     assert_eq!(rule(&p, "infer", "owntracks-topic"), 10);
-    assert_eq!(rule(&p, "infer", "owntracks-tracker-id"), 0, "already resolved by the topic rule");
+    assert_eq!(
+        rule(&p, "infer", "owntracks-tracker-id"),
+        0,
+        "already resolved by the topic rule"
+    );
     assert_eq!(rule(&p, "infer", "unresolved"), 10);
-    assert!(p.strategies.iter().find(|s| s.name.as_str() == "infer").unwrap().rules.iter().all(|r| r.rule != "only-user"), "3 users: no guessing");
+    assert!(
+        p.strategies
+            .iter()
+            .find(|s| s.name.as_str() == "infer")
+            .unwrap()
+            .rules
+            .iter()
+            .all(|r| r.rule != "only-user"),
+        "3 users: no guessing"
+    );
 
     let conn = options(&cluster().url(&name));
-    let out = repair(&conn, &opts("points-without-user", "infer"), &Silent, &Cancel::new()).await.unwrap();
+    let out = repair(&conn, &opts("points-without-user", "infer"), &Silent, &Cancel::new())
+        .await
+        .unwrap();
     let counts: Vec<(String, i64)> = out.rules.iter().map(|r| (r.rule.clone(), r.count)).collect();
-    assert_eq!(counts, vec![("import".into(), 10), ("owntracks-topic".into(), 10), ("owntracks-tracker-id".into(), 0)]);
+    assert_eq!(
+        counts,
+        vec![
+            ("import".into(), 10),
+            ("owntracks-topic".into(), 10),
+            ("owntracks-tracker-id".into(), 0)
+        ]
+    );
     let by_user: Vec<(i64, i64)> = db.query("SELECT user_id, count(*) FROM points WHERE id IN (SELECT unnest(row_ids) FROM dawarich_doctor.repair_undo) GROUP BY 1 ORDER BY 1", &[]).await.unwrap().iter().map(|r| (r.get(0), r.get(1))).collect();
     assert_eq!(by_user, vec![(2, 10), (3, 10)]);
 
-    let assign = repair(&conn, &RepairOptions { user: Some(1), ..opts("points-without-user", "assign") }, &Silent, &Cancel::new()).await.unwrap();
+    let assign = repair(
+        &conn,
+        &RepairOptions {
+            user: Some(1),
+            ..opts("points-without-user", "assign")
+        },
+        &Silent,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
     assert_eq!(assign.rules[0].count, 10);
-    let left: i64 = db.query_one("SELECT count(*) FROM points WHERE user_id IS NULL", &[]).await.unwrap().get(0);
+    let left: i64 = db
+        .query_one("SELECT count(*) FROM points WHERE user_id IS NULL", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(left, 0);
     // Dawarich's AddOwntracksPointsData precondition: every point has an existing, live owner
     let bad: i64 = db.query_one("SELECT count(*) FROM points p WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = p.user_id AND u.deleted_at IS NULL)", &[]).await.unwrap().get(0);
@@ -79,13 +135,33 @@ async fn owners_are_inferred_rule_by_rule_then_assigned_and_undo_restores_everyt
 #[tokio::test]
 async fn a_deleted_or_missing_owner_can_be_quarantined_and_restored_exactly() {
     let (name, db) = dawarich_db("1.3.1", 3, 300).await;
-    dawarich_doctor_testkit::fixtures::soft_delete_user(&db, 2).await.unwrap();
+    dawarich_doctor_testkit::fixtures::soft_delete_user(&db, 2)
+        .await
+        .unwrap();
     let before = checksum(&db, "points").await;
-    let originals: Vec<String> = db.query("SELECT to_jsonb(p)::text FROM points p WHERE user_id = 2 ORDER BY id", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
-    let p = preview(&db, CheckId::parse("points-user-soft-deleted").unwrap()).await.unwrap();
+    let originals: Vec<String> = db
+        .query(
+            "SELECT to_jsonb(p)::text FROM points p WHERE user_id = 2 ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let p = preview(&db, CheckId::parse("points-user-soft-deleted").unwrap())
+        .await
+        .unwrap();
     assert_eq!(p.count, 100);
     let conn = options(&cluster().url(&name));
-    let out = repair(&conn, &opts("points-user-soft-deleted", "quarantine"), &Silent, &Cancel::new()).await.unwrap();
+    let out = repair(
+        &conn,
+        &opts("points-user-soft-deleted", "quarantine"),
+        &Silent,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
     assert_eq!(out.quarantined, 100);
     let quarantined: Vec<String> = db
         .query("SELECT (to_jsonb(q) - '_run_id' - '_reason' - '_quarantined_at' - '_restored_at')::text FROM dawarich_doctor.quarantine_points q WHERE _run_id = $1 ORDER BY id", &[&out.run_id])
@@ -104,10 +180,21 @@ async fn a_deleted_or_missing_owner_can_be_quarantined_and_restored_exactly() {
 #[tokio::test]
 async fn a_single_user_instance_resolves_trivially() {
     let (name, db) = dawarich_db("0.9.12", 1, 100).await;
-    db.batch_execute("UPDATE points SET user_id = NULL, import_id = NULL WHERE id <= 25").await.unwrap();
-    let p = preview(&db, CheckId::parse("points-without-user").unwrap()).await.unwrap();
+    db.batch_execute("UPDATE points SET user_id = NULL, import_id = NULL WHERE id <= 25")
+        .await
+        .unwrap();
+    let p = preview(&db, CheckId::parse("points-without-user").unwrap())
+        .await
+        .unwrap();
     assert_eq!(rule(&p, "infer", "only-user"), 25);
-    let out = repair(&options(&cluster().url(&name)), &opts("points-without-user", "infer"), &Silent, &Cancel::new()).await.unwrap();
+    let out = repair(
+        &options(&cluster().url(&name)),
+        &opts("points-without-user", "infer"),
+        &Silent,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
     assert_eq!(out.rules.iter().map(|r| r.count).sum::<i64>(), 25);
 }
 
@@ -126,15 +213,28 @@ async fn lonlat_backfill_quarantines_twins_instead_of_failing() {
     .await
     .unwrap();
     let before = checksum(&db, "points").await;
-    let p = preview(&db, CheckId::parse("points-lonlat-missing").unwrap()).await.unwrap();
+    let p = preview(&db, CheckId::parse("points-lonlat-missing").unwrap())
+        .await
+        .unwrap();
     // 6 twins of rows that have lonlat + 10 cleared rows + 2 twins of cleared rows
     assert_eq!(p.count, 18);
     assert_eq!(rule(&p, "backfill", "collision"), 8);
     assert_eq!(rule(&p, "backfill", "backfill"), 10);
     let conn = options(&cluster().url(&name));
-    let out = repair(&conn, &opts("points-lonlat-missing", "backfill"), &Silent, &Cancel::new()).await.unwrap();
+    let out = repair(
+        &conn,
+        &opts("points-lonlat-missing", "backfill"),
+        &Silent,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
     assert_eq!(out.quarantined, 8);
-    let missing: i64 = db.query_one("SELECT count(*) FROM points WHERE lonlat IS NULL", &[]).await.unwrap().get(0);
+    let missing: i64 = db
+        .query_one("SELECT count(*) FROM points WHERE lonlat IS NULL", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(missing, 0);
     undo(&conn, &out.run_id, None).await.unwrap();
     assert_eq!(checksum(&db, "points").await, before);
@@ -149,26 +249,59 @@ async fn duplicate_stats_keep_the_newest_like_dawarich() {
     )
     .await
     .unwrap();
-    let out = repair(&options(&cluster().url(&name)), &opts("duplicate-stats", "quarantine"), &Silent, &Cancel::new()).await.unwrap();
+    let out = repair(
+        &options(&cluster().url(&name)),
+        &opts("duplicate-stats", "quarantine"),
+        &Silent,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
     assert_eq!(out.quarantined, 3);
-    let kept: Vec<i32> = db.query("SELECT distance FROM stats WHERE month <= 3 ORDER BY month", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    let kept: Vec<i32> = db
+        .query("SELECT distance FROM stats WHERE month <= 3 ORDER BY month", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
     assert_eq!(kept, vec![2, 2, 2], "the newest row of each month stays");
 }
 
 #[tokio::test]
 async fn null_settings_get_an_empty_object_and_invalid_indexes_are_rebuilt() {
     let (name, db) = dawarich_db("0.26.2", 2, 10).await;
-    db.batch_execute("UPDATE users SET settings = NULL WHERE id = 2").await.unwrap();
-    dawarich_doctor_testkit::fixtures::invalid_index(&db, "index_points_extra", "points", "created_at").await.unwrap();
+    db.batch_execute("UPDATE users SET settings = NULL WHERE id = 2")
+        .await
+        .unwrap();
+    dawarich_doctor_testkit::fixtures::invalid_index(&db, "index_points_extra", "points", "created_at")
+        .await
+        .unwrap();
     let conn = options(&cluster().url(&name));
-    repair(&conn, &opts("users-null-settings", "default"), &Silent, &Cancel::new()).await.unwrap();
-    let s: String = db.query_one("SELECT settings::text FROM users WHERE id = 2", &[]).await.unwrap().get(0);
+    repair(&conn, &opts("users-null-settings", "default"), &Silent, &Cancel::new())
+        .await
+        .unwrap();
+    let s: String = db
+        .query_one("SELECT settings::text FROM users WHERE id = 2", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(s, "{}", "no keys Dawarich never writes");
-    let out = repair(&conn, &opts("invalid-indexes", "rebuild"), &Silent, &Cancel::new()).await.unwrap();
+    let out = repair(&conn, &opts("invalid-indexes", "rebuild"), &Silent, &Cancel::new())
+        .await
+        .unwrap();
     assert_eq!(out.rules[0].count, 1);
-    let invalid: i64 = db.query_one("SELECT count(*) FROM pg_index WHERE NOT indisvalid", &[]).await.unwrap().get(0);
+    let invalid: i64 = db
+        .query_one("SELECT count(*) FROM pg_index WHERE NOT indisvalid", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(invalid, 0);
-    let exists: bool = db.query_one("SELECT to_regclass('index_points_extra') IS NOT NULL", &[]).await.unwrap().get(0);
+    let exists: bool = db
+        .query_one("SELECT to_regclass('index_points_extra') IS NOT NULL", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert!(exists);
 }
 
@@ -187,10 +320,20 @@ async fn a_crash_mid_repair_then_a_rerun_converges_without_loss() {
             }
         }
     };
-    let small = RepairOptions { batch_size: 5, ..opts("points-without-user", "quarantine") };
+    let small = RepairOptions {
+        batch_size: 5,
+        ..opts("points-without-user", "quarantine")
+    };
     let e = repair(&conn, &small, &progress, &Cancel::new()).await.unwrap_err();
-    assert!(e.to_string().contains("connection") || e.to_string().contains("closed") || e.to_string().contains("terminat"), "{e}");
-    let partial: i64 = db.query_one("SELECT count(*) FROM dawarich_doctor.quarantine_points", &[]).await.unwrap().get(0);
+    assert!(
+        e.to_string().contains("connection") || e.to_string().contains("closed") || e.to_string().contains("terminat"),
+        "{e}"
+    );
+    let partial: i64 = db
+        .query_one("SELECT count(*) FROM dawarich_doctor.quarantine_points", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert!(partial < 30, "interrupted part-way ({partial} of 30)");
     repair(&conn, &small, &Silent, &Cancel::new()).await.unwrap();
     let (left, quarantined, distinct): (i64, i64, i64) = {
@@ -205,14 +348,36 @@ async fn a_crash_mid_repair_then_a_rerun_converges_without_loss() {
 #[tokio::test]
 async fn undo_still_works_after_an_upgrade_added_not_null_columns() {
     let (name, db) = dawarich_db("0.9.12", 1, 20).await;
-    db.batch_execute("UPDATE points SET user_id = NULL WHERE id <= 3").await.unwrap();
+    db.batch_execute("UPDATE points SET user_id = NULL WHERE id <= 3")
+        .await
+        .unwrap();
     let conn = options(&cluster().url(&name));
-    let first = repair(&conn, &opts("points-without-user", "quarantine"), &Silent, &Cancel::new()).await.unwrap();
+    let first = repair(
+        &conn,
+        &opts("points-without-user", "quarantine"),
+        &Silent,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
     // a later release adds a NOT NULL column with a default, and a later run quarantines again
     db.batch_execute("ALTER TABLE points ADD COLUMN raw_data_archived boolean DEFAULT false NOT NULL; UPDATE points SET user_id = NULL WHERE id = 4").await.unwrap();
-    repair(&conn, &opts("points-without-user", "quarantine"), &Silent, &Cancel::new()).await.unwrap();
+    repair(
+        &conn,
+        &opts("points-without-user", "quarantine"),
+        &Silent,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
     let rows = undo(&conn, &first.run_id, None).await.unwrap();
     assert_eq!(rows.iter().map(|r| r.restored).sum::<i64>(), 3);
-    let archived: Vec<bool> = db.query("SELECT raw_data_archived FROM points WHERE id <= 3 ORDER BY id", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    let archived: Vec<bool> = db
+        .query("SELECT raw_data_archived FROM points WHERE id <= 3 ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
     assert_eq!(archived, vec![false, false, false]);
 }

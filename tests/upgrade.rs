@@ -9,28 +9,59 @@ use dawarich_doctor::schema::verify;
 use dawarich_doctor_model::MigrationKind;
 
 fn opts() -> UpgradeOptions {
-    UpgradeOptions { audit_file: None, ..Default::default() }
+    UpgradeOptions {
+        audit_file: None,
+        ..Default::default()
+    }
 }
 
 async fn upgrade_and_verify(tag: &str, users: i64, points: i64) {
     let (name, db) = dawarich_db(tag, users, points).await;
     let conn = options(&cluster().url(&name));
     let before: i64 = db.query_one("SELECT count(*) FROM points", &[]).await.unwrap().get(0);
-    let out = upgrade(&conn, &opts(), &Silent, &Cancel::new()).await.unwrap_or_else(|e| panic!("{tag}: {e}"));
+    let out = upgrade(&conn, &opts(), &Silent, &Cancel::new())
+        .await
+        .unwrap_or_else(|e| panic!("{tag}: {e}"));
     assert!(!out.applied.is_empty(), "{tag}: nothing applied");
     let diffs = verify(&db, "1.7.5").await.unwrap();
-    let real: Vec<_> = diffs.iter().filter(|d| d.change != dawarich_doctor_model::Change::Extra).collect();
+    let real: Vec<_> = diffs
+        .iter()
+        .filter(|d| d.change != dawarich_doctor_model::Change::Extra)
+        .collect();
     assert!(real.is_empty(), "{tag}: {real:#?}");
     let c = dawarich_doctor::catalog::catalog();
-    let have: std::collections::BTreeSet<String> = db.query("SELECT version FROM schema_migrations", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
-    assert!(c.versions("1.7.5", MigrationKind::Schema).is_subset(&have), "{tag}: schema versions missing");
-    let have: std::collections::BTreeSet<String> = db.query("SELECT version FROM data_migrations", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
-    assert!(c.versions("1.7.5", MigrationKind::Data).is_subset(&have), "{tag}: data versions missing");
+    let have: std::collections::BTreeSet<String> = db
+        .query("SELECT version FROM schema_migrations", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(
+        c.versions("1.7.5", MigrationKind::Schema).is_subset(&have),
+        "{tag}: schema versions missing"
+    );
+    let have: std::collections::BTreeSet<String> = db
+        .query("SELECT version FROM data_migrations", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(
+        c.versions("1.7.5", MigrationKind::Data).is_subset(&have),
+        "{tag}: data versions missing"
+    );
     let after: i64 = db.query_one("SELECT count(*) FROM points", &[]).await.unwrap().get(0);
     assert_eq!(before, after, "{tag}: points lost or gained");
     // a second upgrade finds nothing to do
     let again = plan(&db, None, &Default::default()).await.unwrap();
-    let work: Vec<_> = again.steps.iter().filter(|s| s.version.is_some()).map(|s| s.title.clone()).collect();
+    let work: Vec<_> = again
+        .steps
+        .iter()
+        .filter(|s| s.version.is_some())
+        .map(|s| s.title.clone())
+        .collect();
     assert!(work.is_empty(), "{tag}: second plan still has {work:?}");
     let out = upgrade(&conn, &opts(), &Silent, &Cancel::new()).await.unwrap();
     assert!(out.applied.is_empty());
@@ -43,7 +74,11 @@ async fn upgrade_and_verify(tag: &str, users: i64, points: i64) {
         .get(0);
     assert_eq!(held, 0, "{tag}: the migration lock is still held");
     // Rails records the environment of the Dawarich that runs: the stock compose's for 1.7.5
-    let env: String = db.query_one("SELECT value FROM ar_internal_metadata WHERE key = 'environment'", &[]).await.unwrap().get(0);
+    let env: String = db
+        .query_one("SELECT value FROM ar_internal_metadata WHERE key = 'environment'", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(env, "production");
 }
 
@@ -85,10 +120,17 @@ async fn from_1_3_0_with_its_leaked_tables() {
 #[tokio::test]
 async fn a_database_newer_than_the_catalog_is_refused() {
     let (name, db) = dawarich_db("1.7.5", 0, 0).await;
-    db.batch_execute("INSERT INTO schema_migrations VALUES ('20260813120000')").await.unwrap();
+    db.batch_execute("INSERT INTO schema_migrations VALUES ('20260813120000')")
+        .await
+        .unwrap();
     let e = plan(&db, None, &Default::default()).await.unwrap_err();
-    assert!(matches!(&e, dawarich_doctor::Error::UnknownVersions { versions, .. } if versions == "20260813120000"), "{e}");
-    let e = upgrade(&options(&cluster().url(&name)), &opts(), &Silent, &Cancel::new()).await.unwrap_err();
+    assert!(
+        matches!(&e, dawarich_doctor::Error::UnknownVersions { versions, .. } if versions == "20260813120000"),
+        "{e}"
+    );
+    let e = upgrade(&options(&cluster().url(&name)), &opts(), &Silent, &Cancel::new())
+        .await
+        .unwrap_err();
     assert_eq!(e.report().kind, dawarich_doctor_model::ErrorKind::UnknownVersions);
 }
 
@@ -108,11 +150,21 @@ async fn rows_a_migration_leaves_alone_are_reported_as_warnings() {
             warnings.lock().unwrap().push(message);
         }
     };
-    upgrade(&options(&cluster().url(&name)), &opts(), &progress, &Cancel::new()).await.unwrap();
-    let ts: Option<i32> = db.query_one("SELECT timestamp FROM points WHERE id = 1", &[]).await.unwrap().get(0);
+    upgrade(&options(&cluster().url(&name)), &opts(), &progress, &Cancel::new())
+        .await
+        .unwrap();
+    let ts: Option<i32> = db
+        .query_one("SELECT timestamp FROM points WHERE id = 1", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(ts, Some(1714557600));
     let w = warnings.into_inner().unwrap();
-    assert!(w.iter().any(|m| m.starts_with("20260113230537: 2 point(s) keep timestamp NULL")), "{w:#?}");
+    assert!(
+        w.iter()
+            .any(|m| m.starts_with("20260113230537: 2 point(s) keep timestamp NULL")),
+        "{w:#?}"
+    );
 }
 
 /// A `--to` older than the newest: from the release before each release that ships a data migration
@@ -137,21 +189,36 @@ async fn each_release_with_data_work_is_reached_from_its_predecessor_or_refused_
         // schema migrations run first: a refusal after any change would show here
         let count = "SELECT count(*) FROM schema_migrations";
         let before: i64 = db.query_one(count, &[]).await.unwrap().get(0);
-        let o = UpgradeOptions { target: Some(to.clone()), ..opts() };
+        let o = UpgradeOptions {
+            target: Some(to.clone()),
+            ..opts()
+        };
         match upgrade(&options(&cluster().url(&name)), &o, &Silent, &Cancel::new()).await {
             Ok(_) => {
                 let d = verify(&db, to).await.unwrap();
                 // the catalog follows each file as it is at 1.7.5: two files Dawarich rewrote after
                 // shipping them leave a column type of that older release's schema.rb different
                 // (tracks.distance at 0.30.0, points.altitude at 1.5.0); nothing may be missing
-                assert!(d.iter().all(|d| d.change != dawarich_doctor_model::Change::Missing), "{prev} -> {to}: {d:?}");
-                for x in d.iter().filter(|d| d.change == dawarich_doctor_model::Change::Different) {
-                    println!("{prev} -> {to}: {} is {:?}, that release's schema.rb has {:?}", x.name, x.actual, x.expected);
+                assert!(
+                    d.iter().all(|d| d.change != dawarich_doctor_model::Change::Missing),
+                    "{prev} -> {to}: {d:?}"
+                );
+                for x in d
+                    .iter()
+                    .filter(|d| d.change == dawarich_doctor_model::Change::Different)
+                {
+                    println!(
+                        "{prev} -> {to}: {} is {:?}, that release's schema.rb has {:?}",
+                        x.name, x.actual, x.expected
+                    );
                 }
                 reached += 1;
             }
             Err(e) => {
-                assert!(e.to_string().contains("or newer (leave out --to"), "{prev} -> {to}: {e}");
+                assert!(
+                    e.to_string().contains("or newer (leave out --to"),
+                    "{prev} -> {to}: {e}"
+                );
                 let after: i64 = db.query_one(count, &[]).await.unwrap().get(0);
                 assert_eq!(before, after, "{prev} -> {to}: refused, yet something was recorded");
                 refused += 1;

@@ -9,7 +9,12 @@ use dawarich_doctor::schema::verify;
 async fn a_fresh_install_of_each_release_verifies_clean() {
     let c = dawarich_doctor::catalog::catalog();
     let mut seen = std::collections::BTreeSet::new();
-    let tags: Vec<String> = c.releases.iter().filter(|r| seen.insert(r.schema.clone())).map(|r| r.tag.clone()).collect();
+    let tags: Vec<String> = c
+        .releases
+        .iter()
+        .filter(|r| seen.insert(r.schema.clone()))
+        .map(|r| r.tag.clone())
+        .collect();
     assert!(tags.len() >= 50);
     for tag in tags {
         let (_, db) = dawarich_db(&tag, 0, 0).await;
@@ -28,7 +33,10 @@ async fn differences_are_named() {
     .await
     .unwrap();
     let diffs = verify(&db, "1.7.5").await.unwrap();
-    let names: Vec<String> = diffs.iter().map(|d| format!("{} {} {}", d.change, d.object, d.name)).collect();
+    let names: Vec<String> = diffs
+        .iter()
+        .map(|d| format!("{} {} {}", d.change, d.object, d.name))
+        .collect();
     assert_eq!(
         names,
         vec![
@@ -41,10 +49,22 @@ async fn differences_are_named() {
         "{diffs:#?}"
     );
     // the repair statements recreate what is missing, and afterwards only the extra table remains
-    let missing: Vec<_> = diffs.iter().filter(|d| d.change == dawarich_doctor_model::Change::Missing).cloned().collect();
+    let missing: Vec<_> = diffs
+        .iter()
+        .filter(|d| d.change == dawarich_doctor_model::Change::Missing)
+        .cloned()
+        .collect();
     for s in dawarich_doctor::schema::repair_statements("1.7.5", &missing).unwrap() {
         db.batch_execute(&s).await.unwrap();
     }
-    let left: Vec<String> = verify(&db, "1.7.5").await.unwrap().iter().map(|d| format!("{} {} {}", d.change, d.object, d.name)).collect();
-    assert_eq!(left, vec!["extra table video_exports", "different column stats.distance"]);
+    let left: Vec<String> = verify(&db, "1.7.5")
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| format!("{} {} {}", d.change, d.object, d.name))
+        .collect();
+    assert_eq!(
+        left,
+        vec!["extra table video_exports", "different column stats.distance"]
+    );
 }

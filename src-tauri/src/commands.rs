@@ -13,8 +13,9 @@ use dawarich_doctor::secrets::Passwords;
 use dawarich_doctor::settings::Environment;
 use dawarich_doctor::{profile, profiles};
 use dawarich_doctor_model::{
-    AppInfo, AuditEntry, AuditExport, Confirmation, Confirmed, ParsedConnection, ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice,
-    RepairOutcome, SavedProfile, SchemaDifference, UndoRow, UpgradeOutcome,
+    AppInfo, AuditEntry, AuditExport, Confirmation, Confirmed, ParsedConnection, ProbeReport, ProbeStep, Profile,
+    ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice, RepairOutcome, SavedProfile, SchemaDifference, UndoRow,
+    UpgradeOutcome,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -36,13 +37,21 @@ pub struct AppState {
 
 impl AppState {
     pub fn new() -> Self {
-        AppState { passwords: Passwords::system(), profiles: tokio::sync::Mutex::new(()), cancel: std::sync::Mutex::new(Cancel::new()), demo: std::sync::Mutex::new(None) }
+        AppState {
+            passwords: Passwords::system(),
+            profiles: tokio::sync::Mutex::new(()),
+            cancel: std::sync::Mutex::new(Cancel::new()),
+            demo: std::sync::Mutex::new(None),
+        }
     }
 }
 
 /// Runs blocking work (the profile store's file, the keychain) on a blocking thread, off the async
 /// executor.
-async fn blocking<T: Send + 'static>(app: &AppHandle, f: impl FnOnce(&AppHandle, &AppState) -> Result<T> + Send + 'static) -> Result<T> {
+async fn blocking<T: Send + 'static>(
+    app: &AppHandle,
+    f: impl FnOnce(&AppHandle, &AppState) -> Result<T> + Send + 'static,
+) -> Result<T> {
     let app = app.clone();
     tauri::async_runtime::spawn_blocking(move || f(&app, &app.state::<AppState>())).await?
 }
@@ -53,10 +62,20 @@ async fn blocking<T: Send + 'static>(app: &AppHandle, f: impl FnOnce(&AppHandle,
 async fn ask(window: &WebviewWindow, c: &Confirmation) -> Result<bool> {
     let (w, q) = (window.clone(), c.clone());
     let yes = tauri::async_runtime::spawn_blocking(move || {
-        w.dialog().message(q.message).title(&q.title).kind(MessageDialogKind::Warning).buttons(MessageDialogButtons::OkCancelCustom(q.ok, "Cancel".into())).parent(&w).blocking_show()
+        w.dialog()
+            .message(q.message)
+            .title(&q.title)
+            .kind(MessageDialogKind::Warning)
+            .buttons(MessageDialogButtons::OkCancelCustom(q.ok, "Cancel".into()))
+            .parent(&w)
+            .blocking_show()
     })
     .await?;
-    log::info!("confirmation {:?}: {}", c.title, if yes { "confirmed" } else { "cancelled" });
+    log::info!(
+        "confirmation {:?}: {}",
+        c.title,
+        if yes { "confirmed" } else { "cancelled" }
+    );
     Ok(yes)
 }
 
@@ -75,19 +94,36 @@ pub async fn app_info(app: AppHandle) -> Result<AppInfo> {
 
 #[tauri::command]
 pub async fn list_profiles(app: AppHandle) -> Result<Vec<ProfileEntry>> {
-    blocking(&app, |app, state| Ok(store::load(app)?.into_iter().map(|p| ProfileEntry { password_ready: !state.passwords.needs_prompt(&p), profile: p }).collect())).await
+    blocking(&app, |app, state| {
+        Ok(store::load(app)?
+            .into_iter()
+            .map(|p| ProfileEntry {
+                password_ready: !state.passwords.needs_prompt(&p),
+                profile: p,
+            })
+            .collect())
+    })
+    .await
 }
 
 /// A `postgres://` URL or Dawarich `.env` text → a profile to edit (and the password in it).
 #[tauri::command]
 pub async fn parse_connection(text: String) -> Result<ParsedConnection> {
     let parsed = profile::parse_any(&text)?;
-    Ok(ParsedConnection { profile: parsed.profile, password: parsed.password })
+    Ok(ParsedConnection {
+        profile: parsed.profile,
+        password: parsed.password,
+    })
 }
 
 /// Adds or updates a profile. `password`: `None` keeps the current one, `""` means none.
 #[tauri::command]
-pub async fn save_profile(app: AppHandle, state: State<'_, AppState>, profile: Profile, password: Option<String>) -> Result<SavedProfile> {
+pub async fn save_profile(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    profile: Profile,
+    password: Option<String>,
+) -> Result<SavedProfile> {
     let _guard = state.profiles.lock().await;
     blocking(&app, move |app, state| {
         let mut list = store::load(app)?;
@@ -95,8 +131,19 @@ pub async fn save_profile(app: AppHandle, state: State<'_, AppState>, profile: P
         let outcome = state.passwords.save(&mut saved, password.as_deref());
         profiles::upsert(&mut list, saved.clone())?;
         store::save(app, &list)?;
-        log::info!("saved connection {} ({}@{}:{}/{}), password: {:?}", saved.id, saved.user, saved.host, saved.port, saved.database, saved.password);
-        Ok(SavedProfile { profile: saved, password: outcome })
+        log::info!(
+            "saved connection {} ({}@{}:{}/{}), password: {:?}",
+            saved.id,
+            saved.user,
+            saved.host,
+            saved.port,
+            saved.database,
+            saved.password
+        );
+        Ok(SavedProfile {
+            profile: saved,
+            password: outcome,
+        })
     })
     .await
 }
@@ -107,7 +154,11 @@ pub async fn duplicate_profile(app: AppHandle, state: State<'_, AppState>, id: S
     blocking(&app, move |app, state| {
         let mut list = store::load(app)?;
         let mut copy = profiles::duplicate(&mut list, &id).ok_or_else(|| Error::NotFound(id.clone()))?;
-        let original = list.iter().find(|p| p.id == id).cloned().ok_or_else(|| Error::NotFound(id.clone()))?;
+        let original = list
+            .iter()
+            .find(|p| p.id == id)
+            .cloned()
+            .ok_or_else(|| Error::NotFound(id.clone()))?;
         state.passwords.copy(&original, &mut copy);
         profiles::upsert(&mut list, copy.clone())?;
         store::save(app, &list)?;
@@ -118,7 +169,13 @@ pub async fn duplicate_profile(app: AppHandle, state: State<'_, AppState>, id: S
 
 /// Deletes a saved connection and its password, once confirmed.
 #[tauri::command]
-pub async fn delete_profile(window: WebviewWindow, app: AppHandle, state: State<'_, AppState>, id: String, confirmation: Confirmation) -> Result<Confirmed<()>> {
+pub async fn delete_profile(
+    window: WebviewWindow,
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    confirmation: Confirmation,
+) -> Result<Confirmed<()>> {
     if !ask(&window, &confirmation).await? {
         return Ok(Confirmed::Declined);
     }
@@ -144,7 +201,12 @@ pub async fn remember_password(state: State<'_, AppState>, id: String, password:
 /// Runs "Test connection" on the form's values, streaming each step as it finishes. An empty
 /// `password` uses the saved one.
 #[tauri::command]
-pub async fn test_connection(app: AppHandle, profile: Profile, password: Option<String>, on_step: Channel<ProbeStep>) -> Result<ProbeReport> {
+pub async fn test_connection(
+    app: AppHandle,
+    profile: Profile,
+    password: Option<String>,
+    on_step: Channel<ProbeStep>,
+) -> Result<ProbeReport> {
     profiles::check(&profile)?;
     let password = match password.filter(|p| !p.is_empty()) {
         Some(p) => Some(p),
@@ -157,7 +219,15 @@ pub async fn test_connection(app: AppHandle, profile: Profile, password: Option<
         let _ = on_step.send(s.clone());
     })
     .await;
-    log::info!("connection test: {}", report.steps.iter().map(|s| format!("{:?}={:?}", s.id, s.status)).collect::<Vec<_>>().join(" "));
+    log::info!(
+        "connection test: {}",
+        report
+            .steps
+            .iter()
+            .map(|s| format!("{:?}={:?}", s.id, s.status))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     Ok(report)
 }
 
@@ -166,7 +236,13 @@ pub async fn test_connection(app: AppHandle, profile: Profile, password: Option<
 pub async fn diagnose(app: AppHandle, id: String, on_event: Channel<ProgressEvent>) -> Result<tauri::ipc::Response> {
     let db = connect(&options(&app, &id).await?).await?;
     let d = run_diagnosis(&db, &diagnose_options(), &forward(on_event)).await?;
-    log::info!("diagnosed connection {id}: release {:?}, lock held {}, {} checks in {} ms", d.dawarich.release, d.lock.held, d.checks.len(), d.elapsed_ms);
+    log::info!(
+        "diagnosed connection {id}: release {:?}, lock held {}, {} checks in {} ms",
+        d.dawarich.release,
+        d.lock.held,
+        d.checks.len(),
+        d.elapsed_ms
+    );
     Ok(json_bytes(&d))
 }
 
@@ -174,7 +250,10 @@ pub async fn diagnose(app: AppHandle, id: String, on_event: Channel<ProgressEven
 async fn options(app: &AppHandle, id: &str) -> Result<ConnectOptions> {
     let id = id.to_string();
     blocking(app, move |app, state| {
-        let profile = store::load(app)?.into_iter().find(|p| p.id == id).ok_or(Error::NotFound(id))?;
+        let profile = store::load(app)?
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or(Error::NotFound(id))?;
         let password = state.passwords.lookup(&profile);
         Ok(ConnectOptions::new(profile, password))
     })
@@ -197,21 +276,38 @@ fn forward(on_event: Channel<ProgressEvent>) -> impl Fn(ProgressEvent) + Send + 
 /// The upgrade screen's data (`migrate::proposal`). Read-only.
 #[tauri::command]
 pub async fn upgrade_proposal(app: AppHandle, id: String) -> Result<tauri::ipc::Response> {
-    let proposal = dawarich_doctor::migrate::proposal(&options(&app, &id).await?, diagnose_options().stale_after_secs).await?;
+    let proposal =
+        dawarich_doctor::migrate::proposal(&options(&app, &id).await?, diagnose_options().stale_after_secs).await?;
     Ok(json_bytes(&proposal))
 }
 
 /// Ends the session holding the Rails migration lock (`force` also ends an active migration), once
 /// confirmed.
 #[tauri::command]
-pub async fn release_lock(window: WebviewWindow, app: AppHandle, id: String, pid: i32, force: bool, confirmation: Confirmation) -> Result<Confirmed<ReleaseOutcome>> {
+pub async fn release_lock(
+    window: WebviewWindow,
+    app: AppHandle,
+    id: String,
+    pid: i32,
+    force: bool,
+    confirmation: Confirmation,
+) -> Result<Confirmed<ReleaseOutcome>> {
     if !ask(&window, &confirmation).await? {
         return Ok(Confirmed::Declined);
     }
     let db = connect(&options(&app, &id).await?).await?;
-    let opts = ReleaseOptions { pid, force_active: force, stale_after_secs: diagnose_options().stale_after_secs, cancel_grace: std::time::Duration::from_secs(5) };
+    let opts = ReleaseOptions {
+        pid,
+        force_active: force,
+        stale_after_secs: diagnose_options().stale_after_secs,
+        cancel_grace: std::time::Duration::from_secs(5),
+    };
     let out = release(&db, &opts, dawarich_doctor::audit::default_file()).await?;
-    log::info!("connection {id}: lock holder {pid} ended ({}), lock free {}", out.actions.join(" → "), out.lock_free);
+    log::info!(
+        "connection {id}: lock holder {pid} ended ({}), lock free {}",
+        out.actions.join(" → "),
+        out.lock_free
+    );
     Ok(Confirmed::Done(out))
 }
 
@@ -228,13 +324,28 @@ pub async fn run_repair(
     on_event: Channel<ProgressEvent>,
 ) -> Result<Confirmed<RepairOutcome>> {
     let conn = options(&app, &id).await?;
-    let rows = repair::preview(&connect(&conn).await?, choice.check).await?.resolves(choice.strategy).unwrap_or(0);
+    let rows = repair::preview(&connect(&conn).await?, choice.check)
+        .await?
+        .resolves(choice.strategy)
+        .unwrap_or(0);
     if rows > 0 && !ask(&window, &confirmation).await? {
         return Ok(Confirmed::Declined);
     }
-    let opts = RepairOptions { check: choice.check, strategy: choice.strategy, user: choice.user, batch_size: 10_000, audit_file: dawarich_doctor::audit::default_file() };
+    let opts = RepairOptions {
+        check: choice.check,
+        strategy: choice.strategy,
+        user: choice.user,
+        batch_size: 10_000,
+        audit_file: dawarich_doctor::audit::default_file(),
+    };
     let out = repair::repair(&conn, &opts, &forward(on_event), &new_cancel(&state)).await?;
-    log::info!("connection {id}: repair {} with {} (run {}), {} quarantined", out.check, out.strategy, out.run_id, out.quarantined);
+    log::info!(
+        "connection {id}: repair {} with {} (run {}), {} quarantined",
+        out.check,
+        out.strategy,
+        out.run_id,
+        out.quarantined
+    );
     Ok(Confirmed::Done(out))
 }
 
@@ -253,9 +364,17 @@ pub async fn run_upgrade(
         return Ok(Confirmed::Declined);
     }
     let conn = options(&app, &id).await?;
-    let opts = UpgradeOptions { env: Environment::of_profile(&conn.profile), ..Default::default() };
+    let opts = UpgradeOptions {
+        env: Environment::of_profile(&conn.profile),
+        ..Default::default()
+    };
     let out = upgrade(&conn, &opts, &forward(on_event), &new_cancel(&state)).await?;
-    log::info!("connection {id}: upgrade run {} applied {} migrations in {} ms", out.run_id, out.applied.len(), out.elapsed_ms);
+    log::info!(
+        "connection {id}: upgrade run {} applied {} migrations in {} ms",
+        out.run_id,
+        out.applied.len(),
+        out.elapsed_ms
+    );
     Ok(Confirmed::Done(out))
 }
 
@@ -275,11 +394,22 @@ pub async fn verify(app: AppHandle, id: String, release: String) -> Result<Vec<S
 
 /// Puts back what repair run `run_id` changed (its quarantined rows included), once confirmed.
 #[tauri::command]
-pub async fn undo(window: WebviewWindow, app: AppHandle, id: String, run_id: String, confirmation: Confirmation) -> Result<Confirmed<Vec<UndoRow>>> {
+pub async fn undo(
+    window: WebviewWindow,
+    app: AppHandle,
+    id: String,
+    run_id: String,
+    confirmation: Confirmation,
+) -> Result<Confirmed<Vec<UndoRow>>> {
     if !ask(&window, &confirmation).await? {
         return Ok(Confirmed::Declined);
     }
-    let rows = repair::undo(&options(&app, &id).await?, &run_id, dawarich_doctor::audit::default_file()).await?;
+    let rows = repair::undo(
+        &options(&app, &id).await?,
+        &run_id,
+        dawarich_doctor::audit::default_file(),
+    )
+    .await?;
     log::info!("connection {id}: undid run {run_id}");
     Ok(Confirmed::Done(rows))
 }
@@ -295,20 +425,38 @@ pub async fn audit_log(app: AppHandle, id: String, run: Option<String>) -> Resul
 /// Asks where to save the audit entries the Log screen shows and writes them as JSON lines
 /// (`audit::export`). `None`: the user cancelled the save dialog.
 #[tauri::command]
-pub async fn export_audit(window: WebviewWindow, entries: Vec<AuditEntry>, run: Option<String>) -> Result<Option<AuditExport>> {
+pub async fn export_audit(
+    window: WebviewWindow,
+    entries: Vec<AuditEntry>,
+    run: Option<String>,
+) -> Result<Option<AuditExport>> {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let mut dialog = window.dialog().file().set_parent(&window).set_title("Export the audit log").set_file_name(dawarich_doctor::audit::export_file_name(run.as_deref())).add_filter("JSON lines", &["jsonl"]);
+    let mut dialog = window
+        .dialog()
+        .file()
+        .set_parent(&window)
+        .set_title("Export the audit log")
+        .set_file_name(dawarich_doctor::audit::export_file_name(run.as_deref()))
+        .add_filter("JSON lines", &["jsonl"]);
     if let Some(dir) = window.path().download_dir().ok().filter(|d| d.is_dir()) {
         dialog = dialog.set_directory(dir);
     }
     dialog.save_file(move |p| {
         let _ = tx.send(p);
     });
-    let Some(path) = rx.await.ok().flatten() else { return Ok(None) };
+    let Some(path) = rx.await.ok().flatten() else {
+        return Ok(None);
+    };
     let path = path.into_path().map_err(|e| Error::NotLocal(e.to_string()))?;
-    let (n, path) = tauri::async_runtime::spawn_blocking(move || dawarich_doctor::audit::export(&path, &entries).map(|n| (n, path))).await??;
+    let (n, path) = tauri::async_runtime::spawn_blocking(move || {
+        dawarich_doctor::audit::export(&path, &entries).map(|n| (n, path))
+    })
+    .await??;
     log::info!("exported {n} audit entries to {}", path.display());
-    Ok(Some(AuditExport { path: path.display().to_string(), entries: n }))
+    Ok(Some(AuditExport {
+        path: path.display().to_string(),
+        entries: n,
+    }))
 }
 
 /// Starts the demo database (`sandbox::start`: a throwaway local cluster with a broken Dawarich 0.9.11)
@@ -323,7 +471,13 @@ pub async fn open_demo(app: AppHandle, state: State<'_, AppState>) -> Result<Pro
     let _guard = state.profiles.lock().await;
     let saved = blocking(&app, move |app, state| {
         let mut list = store::load(app)?;
-        let mut saved = profiles::upsert(&mut list, Profile { name: format!("Demo (Dawarich {}, throwaway)", dawarich_doctor_sandbox::DEMO_RELEASE), ..parsed.profile })?;
+        let mut saved = profiles::upsert(
+            &mut list,
+            Profile {
+                name: format!("Demo (Dawarich {}, throwaway)", dawarich_doctor_sandbox::DEMO_RELEASE),
+                ..parsed.profile
+            },
+        )?;
         state.passwords.save(&mut saved, parsed.password.as_deref());
         profiles::upsert(&mut list, saved.clone())?;
         store::save(app, &list)?;
@@ -331,14 +485,23 @@ pub async fn open_demo(app: AppHandle, state: State<'_, AppState>) -> Result<Pro
         Ok(saved)
     })
     .await?;
-    log::info!("demo database started: connection {} ({}@{}:{}/{})", saved.id, saved.user, saved.host, saved.port, saved.database);
+    log::info!(
+        "demo database started: connection {} ({}@{}:{}/{})",
+        saved.id,
+        saved.user,
+        saved.host,
+        saved.port,
+        saved.database
+    );
     *state.demo.lock().unwrap_or_else(|e| e.into_inner()) = Some((sandbox, saved.id.clone()));
     Ok(saved)
 }
 
 /// At exit: stops the demo database and removes its connection.
 pub fn stop_demo(app: &AppHandle) {
-    let Some(state) = app.try_state::<AppState>() else { return };
+    let Some(state) = app.try_state::<AppState>() else {
+        return;
+    };
     if let Some((sandbox, _)) = state.demo.lock().unwrap_or_else(|e| e.into_inner()).take() {
         sandbox.stop();
         log::info!("demo database stopped");
@@ -348,7 +511,9 @@ pub fn stop_demo(app: &AppHandle) {
 
 /// Removes the demo's connection (also one left by a run that was killed).
 pub fn forget_demo(app: &AppHandle, state: &AppState) {
-    let Ok(Some(id)) = store::swap_demo(app, None) else { return };
+    let Ok(Some(id)) = store::swap_demo(app, None) else {
+        return;
+    };
     state.passwords.forget(&id);
     if let Ok(mut list) = store::load(app) {
         if profiles::remove(&mut list, &id).is_some() {
@@ -370,7 +535,11 @@ pub const STALE_AFTER_ENV: &str = "DAWARICH_DOCTOR_STALE_AFTER";
 
 fn diagnose_options() -> DiagnoseOptions {
     let mut o = DiagnoseOptions::default();
-    if let Some(secs) = std::env::var(STALE_AFTER_ENV).ok().and_then(|v| v.parse::<f64>().ok()).filter(|s| *s >= 0.0) {
+    if let Some(secs) = std::env::var(STALE_AFTER_ENV)
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| *s >= 0.0)
+    {
         o.stale_after_secs = secs;
     }
     o

@@ -64,14 +64,24 @@ impl Error {
             Error::Core(e) => return e.report(),
             Error::Connect(e) => return e.report(),
             Error::Report(r) => return r.clone(),
-            Error::Profile(_) => (ErrorKind::InvalidInput, "Paste a postgres:// URL or the environment of the dawarich_app service."),
+            Error::Profile(_) => (
+                ErrorKind::InvalidInput,
+                "Paste a postgres:// URL or the environment of the dawarich_app service.",
+            ),
             Error::NotFound(_) => (ErrorKind::InvalidInput, "Reload the list."),
             Error::DemoRunning => (ErrorKind::InvalidInput, "Use its connection, \u{201c}Demo\u{201d}."),
             Error::Store(_) => (ErrorKind::Io, "Check that the app's data folder is writable."),
             Error::NotLocal(_) => (ErrorKind::Io, "Choose a file on this computer."),
-            Error::Task(_) => (ErrorKind::Io, "This is a bug in Dawarich Doctor: please attach the log file to a bug report."),
+            Error::Task(_) => (
+                ErrorKind::Io,
+                "This is a bug in Dawarich Doctor: please attach the log file to a bug report.",
+            ),
         };
-        ErrorReport { kind, message: self.to_string(), fix: fix.into() }
+        ErrorReport {
+            kind,
+            message: self.to_string(),
+            fix: fix.into(),
+        }
     }
 }
 
@@ -88,9 +98,19 @@ mod tests {
     #[test]
     fn errors_cross_ipc_as_reports_with_their_fix() {
         let j = serde_json::to_value(Error::NotFound("p1".into())).unwrap();
-        assert_eq!(j, serde_json::json!({ "kind": "invalid-input", "message": "no saved connection with id p1", "fix": "Reload the list." }));
-        let r = ErrorReport { kind: ErrorKind::InvalidInput, message: "m".into(), fix: "f".into() };
+        assert_eq!(
+            j,
+            serde_json::json!({ "kind": "invalid-input", "message": "no saved connection with id p1", "fix": "Reload the list." })
+        );
+        let r = ErrorReport {
+            kind: ErrorKind::InvalidInput,
+            message: "m".into(),
+            fix: "f".into(),
+        };
         assert_eq!(Error::from(r.clone()).report(), r);
-        assert_eq!(Error::from(dawarich_doctor::Error::Refused("no".into())).report().kind, ErrorKind::Refused);
+        assert_eq!(
+            Error::from(dawarich_doctor::Error::Refused("no".into())).report().kind,
+            ErrorKind::Refused
+        );
     }
 }

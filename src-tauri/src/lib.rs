@@ -15,7 +15,12 @@ pub fn run() {
     tauri::Builder::default()
         .plugin(
             tauri_plugin_log::Builder::new()
-                .targets([Target::new(TargetKind::LogDir { file_name: Some(LOG_FILE.into()) }), Target::new(TargetKind::Stderr)])
+                .targets([
+                    Target::new(TargetKind::LogDir {
+                        file_name: Some(LOG_FILE.into()),
+                    }),
+                    Target::new(TargetKind::Stderr),
+                ])
                 .level(log::LevelFilter::Info)
                 .level_for("tao", log::LevelFilter::Warn)
                 .level_for("tokio_postgres", log::LevelFilter::Warn)
@@ -30,7 +35,11 @@ pub fn run() {
             app.manage(commands::AppState::new());
             // A demo connection left by a run that was killed (its cluster is gone) is removed.
             commands::forget_demo(app.handle(), &app.state::<commands::AppState>());
-            log::info!("Dawarich Doctor {} started; log folder {:?}", env!("CARGO_PKG_VERSION"), app.path().app_log_dir().ok());
+            log::info!(
+                "Dawarich Doctor {} started; log folder {:?}",
+                env!("CARGO_PKG_VERSION"),
+                app.path().app_log_dir().ok()
+            );
             Ok(())
         })
         .invoke_handler(handler())
@@ -90,8 +99,16 @@ mod tests {
     #[test]
     fn the_capability_allows_exactly_those_commands() {
         let cap: serde_json::Value = serde_json::from_str(include_str!("../capabilities/main.json")).unwrap();
-        let allowed: Vec<&str> = cap["permissions"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
-        let expected: Vec<String> = commands::ALL.iter().map(|c| format!("allow-{}", c.replace('_', "-"))).collect();
+        let allowed: Vec<&str> = cap["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        let expected: Vec<String> = commands::ALL
+            .iter()
+            .map(|c| format!("allow-{}", c.replace('_', "-")))
+            .collect();
         assert_eq!(allowed, expected);
     }
 }

@@ -16,11 +16,11 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use dawarich_doctor_testkit::cluster::{Cluster, ClusterOptions};
 use dawarich_doctor::connect::{connect, ConnectOptions, Db};
-use dawarich_doctor_testkit::fixtures;
 use dawarich_doctor::locks::migration_lock_key;
 use dawarich_doctor::profile::parse_url;
+use dawarich_doctor_testkit::cluster::{Cluster, ClusterOptions};
+use dawarich_doctor_testkit::fixtures;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
@@ -28,11 +28,17 @@ const TIMEOUT: Duration = Duration::from_secs(40);
 
 async fn db(url: &str) -> Db {
     let p = parse_url(url).unwrap();
-    connect(&ConnectOptions::new(p.profile, p.password)).await.unwrap_or_else(|e| panic!("connect: {e}"))
+    connect(&ConnectOptions::new(p.profile, p.password))
+        .await
+        .unwrap_or_else(|e| panic!("connect: {e}"))
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// tauri-driver, stopped with SIGTERM (SIGKILL would leave WebKitWebDriver running).
@@ -48,7 +54,11 @@ impl Driver {
         std::fs::create_dir_all(config.join("gtk-3.0")).unwrap();
         // The system setting a desktop would have: GTK's dark preference (WebKitGTK maps it to
         // prefers-color-scheme).
-        std::fs::write(config.join("gtk-3.0/settings.ini"), format!("[Settings]\ngtk-application-prefer-dark-theme={}\n", dark as u8)).unwrap();
+        std::fs::write(
+            config.join("gtk-3.0/settings.ini"),
+            format!("[Settings]\ngtk-application-prefer-dark-theme={}\n", dark as u8),
+        )
+        .unwrap();
         let bin = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
         let child = Command::new(&bin)
             .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
@@ -76,13 +86,18 @@ impl Driver {
 
     async fn session(&self) -> Client {
         // DAWARICH_DOCTOR_APP: test another build of the app, e.g. the release binary of the .deb.
-        let app = std::env::var("DAWARICH_DOCTOR_APP").unwrap_or_else(|_| env!("CARGO_BIN_EXE_dawarich-doctor-app").into());
+        let app =
+            std::env::var("DAWARICH_DOCTOR_APP").unwrap_or_else(|_| env!("CARGO_BIN_EXE_dawarich-doctor-app").into());
         let mut caps = serde_json::Map::new();
         caps.insert("tauri:options".into(), json!({ "application": app }));
         caps.insert("browserName".into(), json!("wry"));
         let mut last = None;
         for _ in 0..5 {
-            match ClientBuilder::native().capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{}", self.port)).await {
+            match ClientBuilder::native()
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{}", self.port))
+                .await
+            {
                 Ok(c) => return c,
                 Err(e) => last = Some(e),
             }
@@ -94,7 +109,10 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let _ = self.child.wait();
     }
 }
@@ -112,14 +130,37 @@ async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
 /// whose title starts with `title`: waits until it is shown, focuses it and presses `keys` with
 /// xdotool. The message dialog's default button is the one that goes ahead (Return); Escape cancels.
 async fn answer_dialog(title: &str, keys: &[&str]) -> String {
-    let pattern = format!("^{}", title.chars().map(|c| if "\\.^$*+?()[]{}|".contains(c) { format!("\\{c}") } else { c.to_string() }).collect::<String>());
+    let pattern = format!(
+        "^{}",
+        title
+            .chars()
+            .map(|c| if "\\.^$*+?()[]{}|".contains(c) {
+                format!("\\{c}")
+            } else {
+                c.to_string()
+            })
+            .collect::<String>()
+    );
     let xdotool = |args: Vec<String>| async move {
-        let out = tokio::process::Command::new("xdotool").args(&args).output().await.unwrap_or_else(|e| panic!("xdotool (scripts/setup e2e installs it): {e}"));
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).trim().to_string())
+        let out = tokio::process::Command::new("xdotool")
+            .args(&args)
+            .output()
+            .await
+            .unwrap_or_else(|e| panic!("xdotool (scripts/setup e2e installs it): {e}"));
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        )
     };
     let t = Instant::now();
     let window = loop {
-        let (found, ids) = xdotool(vec!["search".into(), "--onlyvisible".into(), "--name".into(), pattern.clone()]).await;
+        let (found, ids) = xdotool(vec![
+            "search".into(),
+            "--onlyvisible".into(),
+            "--name".into(),
+            pattern.clone(),
+        ])
+        .await;
         if found && !ids.is_empty() {
             break ids.lines().last().unwrap().to_string();
         }
@@ -138,7 +179,17 @@ async fn answer_dialog(title: &str, keys: &[&str]) -> String {
         assert!(ok, "xdotool {k} in {name:?}");
     }
     // gone once answered
-    while xdotool(vec!["search".into(), "--onlyvisible".into(), "--name".into(), pattern.clone()]).await.1.lines().any(|w| w == window) {
+    while xdotool(vec![
+        "search".into(),
+        "--onlyvisible".into(),
+        "--name".into(),
+        pattern.clone(),
+    ])
+    .await
+    .1
+    .lines()
+    .any(|w| w == window)
+    {
         assert!(t.elapsed() < TIMEOUT, "the dialog {name:?} stayed open after {keys:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -148,10 +199,18 @@ async fn answer_dialog(title: &str, keys: &[&str]) -> String {
 
 /// Rows the audit log holds (0 before Dawarich Doctor changed anything).
 async fn audit_rows(db: &Db) -> i64 {
-    if db.query_one("SELECT to_regclass('dawarich_doctor.audit_log') IS NULL", &[]).await.unwrap().get(0) {
+    if db
+        .query_one("SELECT to_regclass('dawarich_doctor.audit_log') IS NULL", &[])
+        .await
+        .unwrap()
+        .get(0)
+    {
         return 0;
     }
-    db.query_one("SELECT count(*) FROM dawarich_doctor.audit_log", &[]).await.unwrap().get(0)
+    db.query_one("SELECT count(*) FROM dawarich_doctor.audit_log", &[])
+        .await
+        .unwrap()
+        .get(0)
 }
 
 async fn points(db: &Db) -> i64 {
@@ -180,15 +239,33 @@ impl Page {
 
     /// `textContent` of the first match, or None.
     async fn text(&self, css: &str) -> Option<String> {
-        self.js("const e = document.querySelector(arguments[0]); return e ? e.textContent : null;", vec![json!(css)]).await.as_str().map(String::from)
+        self.js(
+            "const e = document.querySelector(arguments[0]); return e ? e.textContent : null;",
+            vec![json!(css)],
+        )
+        .await
+        .as_str()
+        .map(String::from)
     }
 
     async fn value(&self, css: &str) -> Option<String> {
-        self.js("const e = document.querySelector(arguments[0]); return e ? e.value : null;", vec![json!(css)]).await.as_str().map(String::from)
+        self.js(
+            "const e = document.querySelector(arguments[0]); return e ? e.value : null;",
+            vec![json!(css)],
+        )
+        .await
+        .as_str()
+        .map(String::from)
     }
 
     async fn count(&self, css: &str) -> usize {
-        self.js("return document.querySelectorAll(arguments[0]).length;", vec![json!(css)]).await.as_u64().unwrap_or(0) as usize
+        self.js(
+            "return document.querySelectorAll(arguments[0]).length;",
+            vec![json!(css)],
+        )
+        .await
+        .as_u64()
+        .unwrap_or(0) as usize
     }
 
     /// Waits until the text of `css` satisfies `ok`; returns it.
@@ -203,7 +280,10 @@ impl Page {
             }
             if t.elapsed() > TIMEOUT {
                 let body = self.text("body").await.unwrap_or_default();
-                panic!("[{}] timed out waiting for {css} to be {what}; it is {got:?}\npage: {body}", self.theme);
+                panic!(
+                    "[{}] timed out waiting for {css} to be {what}; it is {got:?}\npage: {body}",
+                    self.theme
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -255,7 +335,10 @@ impl Page {
 // DAWARICH_DOCTOR_E2E=1 (one cargo invocation, so the app is not built twice). Without it the test is
 // ignored, and cargo lists it as such (build.rs sets the `e2e` cfg from that variable).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(not(e2e), ignore = "SKIPPED: set DAWARICH_DOCTOR_E2E=1 and run under xvfb-run (scripts/test does)")]
+#[cfg_attr(
+    not(e2e),
+    ignore = "SKIPPED: set DAWARICH_DOCTOR_E2E=1 and run under xvfb-run (scripts/test does)"
+)]
 async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
     let started = Instant::now();
     // A Dawarich 1.3.1 database with 7 points whose user is gone, and a session holding the Rails
@@ -267,10 +350,16 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
     let dw = db(&cluster.url(name)).await;
     dw.batch_execute("CREATE EXTENSION postgis").await.unwrap();
     fixtures::fresh_install(&dw, "1.3.1", "production").await.unwrap();
-    fixtures::populate(&dw, &fixtures::Data { users: 2, points: 400 }).await.unwrap();
+    fixtures::populate(&dw, &fixtures::Data { users: 2, points: 400 })
+        .await
+        .unwrap();
     fixtures::orphan_points(&dw, 7).await.unwrap();
     let holder = db(&cluster.url(name)).await;
-    let got: bool = holder.query_one("SELECT pg_try_advisory_lock($1)", &[&migration_lock_key(name)]).await.unwrap().get(0);
+    let got: bool = holder
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&migration_lock_key(name)])
+        .await
+        .unwrap()
+        .get(0);
     assert!(got);
     let url = cluster.url(name);
     // Like the demo sandbox: Dawarich 0.9.11 with ownerless points (two users, so no rule names
@@ -280,14 +369,29 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
     let odb = db(&cluster.url(old)).await;
     odb.batch_execute("CREATE EXTENSION postgis").await.unwrap();
     fixtures::fresh_install(&odb, "0.9.11", "development").await.unwrap();
-    fixtures::populate(&odb, &fixtures::Data { users: 2, points: 400 }).await.unwrap();
+    fixtures::populate(&odb, &fixtures::Data { users: 2, points: 400 })
+        .await
+        .unwrap();
     let orphans = fixtures::orphan_points(&odb, 7).await.unwrap();
     // 3 of them name no import, topic or tracker: nothing infers their owner
-    odb.execute("UPDATE points SET import_id = NULL, topic = NULL, tracker_id = NULL WHERE id = ANY($1)", &[&orphans[..3].to_vec()]).await.unwrap();
+    odb.execute(
+        "UPDATE points SET import_id = NULL, topic = NULL, tracker_id = NULL WHERE id = ANY($1)",
+        &[&orphans[..3].to_vec()],
+    )
+    .await
+    .unwrap();
     let old_holder = db(&cluster.url(old)).await;
-    assert!(old_holder.query_one("SELECT pg_try_advisory_lock($1)", &[&migration_lock_key(old)]).await.unwrap().get::<_, bool>(0));
+    assert!(old_holder
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&migration_lock_key(old)])
+        .await
+        .unwrap()
+        .get::<_, bool>(0));
     let old_url = cluster.url(old);
-    println!("database ready in {:?}: {}", started.elapsed(), dawarich_doctor::profile::redact(&url));
+    println!(
+        "database ready in {:?}: {}",
+        started.elapsed(),
+        dawarich_doctor::profile::redact(&url)
+    );
 
     let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
@@ -296,70 +400,129 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
     // ---- light: the whole flow from an empty app ----
     {
         let driver = Driver::start(&home, false);
-        let p = Page { c: driver.session().await, shots: shots.clone(), theme: "light" };
+        let p = Page {
+            c: driver.session().await,
+            shots: shots.clone(),
+            theme: "light",
+        };
         p.wait_for("#new-connection").await;
-        let bg = p.js("return getComputedStyle(document.body).backgroundColor;", vec![]).await;
+        let bg = p
+            .js("return getComputedStyle(document.body).backgroundColor;", vec![])
+            .await;
         assert_eq!(bg, json!("rgb(244, 246, 248)"), "light theme");
-        p.wait_text("main", "the empty list", |t| t.contains("No saved connection yet")).await;
+        p.wait_text("main", "the empty list", |t| t.contains("No saved connection yet"))
+            .await;
         p.shot("01-connections-empty").await;
 
         p.click("#new-connection").await;
         p.type_into("#paste", &url).await;
         p.click("#fill-from-paste").await;
         p.wait_text("#f-host", "present", |_| true).await;
-        until("the form was not filled from the URL", async || p.value("#f-port").await.as_deref() == Some(&cluster.port.to_string())).await;
+        until("the form was not filled from the URL", async || {
+            p.value("#f-port").await.as_deref() == Some(&cluster.port.to_string())
+        })
+        .await;
         assert_eq!(p.value("#f-host").await.as_deref(), Some("127.0.0.1"));
         assert_eq!(p.value("#f-database").await.as_deref(), Some(name));
-        assert_eq!(p.value("#f-password").await.as_deref(), Some("postgres"), "the password from the URL is in the form");
+        assert_eq!(
+            p.value("#f-password").await.as_deref(),
+            Some("postgres"),
+            "the password from the URL is in the form"
+        );
         p.type_into("#f-name", "Home server").await;
         p.shot("02-form-filled-from-url").await;
 
         // a wrong password: authentication fails with its fix, later steps are skipped
         p.type_into("#f-password", "wrong").await;
         p.click("#test-connection").await;
-        let auth = p.wait_text("[data-step=authentication]", "failed", |t| t.contains("Failed")).await;
-        assert!(auth.contains("authentication failed") && auth.contains("Fix:"), "{auth}");
+        let auth = p
+            .wait_text("[data-step=authentication]", "failed", |t| t.contains("Failed"))
+            .await;
+        assert!(
+            auth.contains("authentication failed") && auth.contains("Fix:"),
+            "{auth}"
+        );
         assert!(p.text("[data-step=tcp]").await.unwrap().contains("OK"));
         assert!(p.text("[data-step=dawarich]").await.unwrap().contains("Skipped"));
         p.shot("03-test-wrong-password").await;
 
         p.type_into("#f-password", "postgres").await;
         p.click("#test-connection").await;
-        let dawarich = p.wait_text("[data-step=dawarich]", "detected", |t| t.contains("Dawarich 1.3.1")).await;
+        let dawarich = p
+            .wait_text("[data-step=dawarich]", "detected", |t| t.contains("Dawarich 1.3.1"))
+            .await;
         assert!(dawarich.contains("pending"), "{dawarich}");
-        assert!(p.text("[data-step=authentication]").await.unwrap().contains("logged in"));
-        assert!(p.text("[data-step=tls]").await.unwrap().contains("not encrypted"), "the throwaway server has no TLS");
+        assert!(p
+            .text("[data-step=authentication]")
+            .await
+            .unwrap()
+            .contains("logged in"));
+        assert!(
+            p.text("[data-step=tls]").await.unwrap().contains("not encrypted"),
+            "the throwaway server has no TLS"
+        );
         assert!(p.text("[data-step=postgis]").await.unwrap().contains("PostGIS 3"));
         p.shot("04-test-ok").await;
 
         p.click("#save-profile").await;
-        p.wait_text(".profile-card", "saved", |t| t.contains("Home server")).await;
+        p.wait_text(".profile-card", "saved", |t| t.contains("Home server"))
+            .await;
         let notice = p.wait_text("#notice", "the save notice", |t| t.contains("Saved")).await;
         assert!(notice.contains("kept in memory"), "no keychain here: {notice}");
         p.shot("05-connections-saved").await;
 
         p.click(".profile-card button.diagnose").await;
-        let summary = p.wait_text("#summary", "the diagnosis", |t| t.contains("will fail")).await;
+        let summary = p
+            .wait_text("#summary", "the diagnosis", |t| t.contains("will fail"))
+            .await;
         assert!(summary.contains("stale"), "{summary}");
-        assert_eq!(p.text("[data-check=points-without-user] .count").await.as_deref(), Some("7"));
-        assert!(p.text("[data-check=points-without-user]").await.unwrap().contains("Warning"), "nothing pending on 1.3.1 fails on them: a warning");
+        assert_eq!(
+            p.text("[data-check=points-without-user] .count").await.as_deref(),
+            Some("7")
+        );
+        assert!(
+            p.text("[data-check=points-without-user]")
+                .await
+                .unwrap()
+                .contains("Warning"),
+            "nothing pending on 1.3.1 fails on them: a warning"
+        );
         assert_eq!(p.text("#release").await.as_deref(), Some("1.3.1"));
-        assert!(p.text("#pending").await.unwrap().ends_with("data for 1.7.5"), "{:?}", p.text("#pending").await);
-        assert_eq!(p.js("return document.querySelector('[data-verdict]').dataset.verdict;", vec![]).await, json!("stale"));
+        assert!(
+            p.text("#pending").await.unwrap().ends_with("data for 1.7.5"),
+            "{:?}",
+            p.text("#pending").await
+        );
+        assert_eq!(
+            p.js(
+                "return document.querySelector('[data-verdict]').dataset.verdict;",
+                vec![]
+            )
+            .await,
+            json!("stale")
+        );
         p.shot("06-diagnosis").await;
 
         // duplicate, then delete the copy (two steps: Delete, Really delete)
         p.click("#tab-connections").await;
         p.click(".profile-card button.duplicate").await;
-        p.wait_text(".profiles", "two profiles", |t| t.contains("Home server (copy)")).await;
+        p.wait_text(".profiles", "two profiles", |t| t.contains("Home server (copy)"))
+            .await;
         assert_eq!(p.count(".profile-card").await, 2);
         // delete the copy: Cancel in the native dialog keeps it, Delete removes it
         p.click(".profile-card:nth-child(2) button.delete").await;
-        let asking = p.wait_text("#asking", "the question in the page", |t| t.contains("Home server (copy)")).await;
+        let asking = p
+            .wait_text("#asking", "the question in the page", |t| {
+                t.contains("Home server (copy)")
+            })
+            .await;
         assert!(asking.contains("The database itself is not touched"), "{asking}");
         p.shot("06b-delete-confirm").await;
         answer_dialog("Delete \u{201c}Home server (copy)\u{201d}?", &["Escape"]).await;
-        until("the question stayed in the page", async || p.count("#asking").await == 0).await;
+        until("the question stayed in the page", async || {
+            p.count("#asking").await == 0
+        })
+        .await;
         assert_eq!(p.count(".profile-card").await, 2, "Cancel deleted nothing");
         p.click(".profile-card:nth-child(2) button.delete").await;
         answer_dialog("Delete \u{201c}Home server (copy)\u{201d}?", &["Return"]).await;
@@ -370,24 +533,42 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         p.type_into("#paste", &old_url).await;
         p.click("#fill-from-paste").await;
         p.wait_text("#f-database", "filled", |_| true).await;
-        until("the form was not filled from the URL", async || p.value("#f-database").await.as_deref() == Some(old)).await;
+        until("the form was not filled from the URL", async || {
+            p.value("#f-database").await.as_deref() == Some(old)
+        })
+        .await;
         p.type_into("#f-name", "Old server").await;
         p.click("#test-connection").await;
-        p.wait_text("[data-step=dawarich]", "detected", |t| t.contains("Dawarich 0.9.11")).await;
+        p.wait_text("[data-step=dawarich]", "detected", |t| t.contains("Dawarich 0.9.11"))
+            .await;
         p.click("#save-profile").await;
         p.wait_text(".profiles", "saved", |t| t.contains("Old server")).await;
         p.click(".profile-card:nth-child(2) button.diagnose").await;
-        let summary = p.wait_text("#summary", "the diagnosis", |t| t.contains("will fail")).await;
+        let summary = p
+            .wait_text("#summary", "the diagnosis", |t| t.contains("will fail"))
+            .await;
         assert!(summary.contains("stale"), "{summary}");
-        assert_eq!(p.text("[data-check=points-without-user] .count").await.as_deref(), Some("7"));
+        assert_eq!(
+            p.text("[data-check=points-without-user] .count").await.as_deref(),
+            Some("7")
+        );
         p.click("#fix-and-upgrade").await;
-        let cmd = p.wait_text("#backup-command", "the backup command", |t| t.contains("pg_dump")).await;
-        assert_eq!(cmd, format!("docker exec dawarich_db pg_dump -U postgres -Fc {old} > dawarich-backup.dump"));
+        let cmd = p
+            .wait_text("#backup-command", "the backup command", |t| t.contains("pg_dump"))
+            .await;
+        assert_eq!(
+            cmd,
+            format!("docker exec dawarich_db pg_dump -U postgres -Fc {old} > dawarich-backup.dump")
+        );
         p.wait_for("[data-repair=points-without-user]").await;
         p.shot("07-upgrade-plan").await;
         p.click("#dry-run").await;
-        p.wait_text("#dry-run-sql", "the SQL", |t| t.contains("CREATE") || t.contains("ALTER")).await;
-        p.js("document.querySelector('#dry-run-sql').scrollIntoView();", vec![]).await;
+        p.wait_text("#dry-run-sql", "the SQL", |t| {
+            t.contains("CREATE") || t.contains("ALTER")
+        })
+        .await;
+        p.js("document.querySelector('#dry-run-sql').scrollIntoView();", vec![])
+            .await;
         p.shot("08-upgrade-dry-run").await;
         // lock release and repairs only (migrations left to Dawarich), then Undo the quarantine
         // Cancel at the first question (ending the lock holder): nothing at all changes
@@ -396,14 +577,33 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         p.click("#backup-done").await;
         p.click("#stop-after").await;
         p.click("#start-upgrade").await;
-        let asking = p.wait_text("#asking", "the question in the page", |t| t.contains("End session")).await;
-        assert!(asking.contains("holds the Rails migration lock") && asking.contains("rolled back"), "{asking}");
+        let asking = p
+            .wait_text("#asking", "the question in the page", |t| t.contains("End session"))
+            .await;
+        assert!(
+            asking.contains("holds the Rails migration lock") && asking.contains("rolled back"),
+            "{asking}"
+        );
         p.shot("09-upgrade-confirm-lock").await;
         answer_dialog("End session ", &["Escape"]).await;
         let result = p.wait_text("#upgrade-result", "stopped", |_| true).await;
-        assert!(result.contains("Stopped before the end") && result.contains("Cancelled") && result.contains("did not run"), "{result}");
-        let holder_pid: i32 = old_holder.query_one("SELECT pg_backend_pid()", &[]).await.expect("Cancel left the lock holder's session alive").get(0);
-        let held: i64 = admin.query_one("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = $1 AND granted", &[&holder_pid]).await.unwrap().get(0);
+        assert!(
+            result.contains("Stopped before the end") && result.contains("Cancelled") && result.contains("did not run"),
+            "{result}"
+        );
+        let holder_pid: i32 = old_holder
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await
+            .expect("Cancel left the lock holder's session alive")
+            .get(0);
+        let held: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = $1 AND granted",
+                &[&holder_pid],
+            )
+            .await
+            .unwrap()
+            .get(0);
         assert_eq!(held, 1, "Cancel: the lock is still held");
         assert_eq!(points(&odb).await, points_before, "Cancel: no point moved");
         assert_eq!(audit_rows(&odb).await, 0, "Cancel: nothing ran");
@@ -414,31 +614,54 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         p.click("#stop-after").await;
         p.click("#start-upgrade").await;
         answer_dialog("End session ", &["Return"]).await;
-        let asking = p.wait_text("#asking", "the repair question", |t| t.contains("with infer")).await;
+        let asking = p
+            .wait_text("#asking", "the repair question", |t| t.contains("with infer"))
+            .await;
         assert!(asking.contains("Repair 4 points without a user"), "{asking}");
         answer_dialog("Repair 4 points without a user with infer?", &["Return"]).await;
-        let asking = p.wait_text("#asking", "the quarantine question", |t| t.contains("Quarantine")).await;
-        assert!(asking.contains("Quarantine 3 points without a user?") && asking.contains("copied to dawarich_doctor.quarantine_* first") && asking.contains("Undo"), "{asking}");
+        let asking = p
+            .wait_text("#asking", "the quarantine question", |t| t.contains("Quarantine"))
+            .await;
+        assert!(
+            asking.contains("Quarantine 3 points without a user?")
+                && asking.contains("copied to dawarich_doctor.quarantine_* first")
+                && asking.contains("Undo"),
+            "{asking}"
+        );
         p.shot("11-upgrade-confirm-quarantine").await;
         answer_dialog("Quarantine 3 points without a user?", &["Return"]).await;
         let result = p.wait_text("#upgrade-result", "finished", |_| true).await;
-        assert!(result.contains("Dawarich runs the migrations at its next start"), "{result}\n{:?}", p.text("#phases").await);
+        assert!(
+            result.contains("Dawarich runs the migrations at its next start"),
+            "{result}\n{:?}",
+            p.text("#phases").await
+        );
         assert!(p.text("[data-phase=lock]").await.unwrap().contains("the lock is free"));
         let q = p.text("#quarantined").await.unwrap_or_default();
-        assert!(q.contains("infer: 4 rows changed") && q.contains("quarantine: 3 rows moved"), "{q}");
+        assert!(
+            q.contains("infer: 4 rows changed") && q.contains("quarantine: 3 rows moved"),
+            "{q}"
+        );
         p.shot("12-upgrade-repairs-done").await;
         assert_eq!(points(&odb).await, points_before - 3, "3 points quarantined");
         p.click("#quarantined li.quarantine button.undo").await;
-        let asking = p.wait_text("#asking", "the undo question", |t| t.contains("Undo repair run")).await;
+        let asking = p
+            .wait_text("#asking", "the undo question", |t| t.contains("Undo repair run"))
+            .await;
         assert!(asking.contains("3 quarantined rows go back"), "{asking}");
         answer_dialog("Undo run ", &["Return"]).await;
-        let undone = p.wait_text("#quarantined .undone", "undone", |t| t.contains("put back")).await;
+        let undone = p
+            .wait_text("#quarantined .undone", "undone", |t| t.contains("put back"))
+            .await;
         assert!(undone.contains("3 rows"), "{undone}");
         p.shot("13-upgrade-undone").await;
         assert_eq!(points(&odb).await, points_before, "Undo put the 3 points back");
         // the audit log: every statement of those runs, filtered by action
         p.click("#tab-log").await;
-        p.wait_text("#log-table", "the audit log", |t| t.contains("lock-release") && t.contains("undo")).await;
+        p.wait_text("#log-table", "the audit log", |t| {
+            t.contains("lock-release") && t.contains("undo")
+        })
+        .await;
         p.shot("14-log").await;
         p.js("const s = document.querySelector('#log-action'); s.value = 'repair'; s.dispatchEvent(new Event('change'));", vec![]).await;
         until("the action filter did not apply", async || p.js("return [...document.querySelectorAll('#log-table tbody tr')].some(r => r.dataset.action !== 'repair');", vec![]).await == json!(false)).await;
@@ -448,13 +671,34 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         let export = home.join("export/audit-repair.jsonl");
         std::fs::create_dir_all(export.parent().unwrap()).unwrap();
         p.click("#log-export").await;
-        answer_dialog("Export the audit log", &["ctrl+a", &format!("type:{}", export.display()), "Return"]).await;
-        let notice = p.wait_text("#notice", "the export notice", |t| t.contains("Exported")).await;
-        assert!(notice.contains(&format!("Exported {shown} entries to {}", export.display())), "{notice}");
-        let lines: Vec<Value> = std::fs::read_to_string(&export).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        answer_dialog(
+            "Export the audit log",
+            &["ctrl+a", &format!("type:{}", export.display()), "Return"],
+        )
+        .await;
+        let notice = p
+            .wait_text("#notice", "the export notice", |t| t.contains("Exported"))
+            .await;
+        assert!(
+            notice.contains(&format!("Exported {shown} entries to {}", export.display())),
+            "{notice}"
+        );
+        let lines: Vec<Value> = std::fs::read_to_string(&export)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines.len(), shown, "the file holds exactly the entries shown");
-        assert!(lines.iter().all(|l| l["action"] == "repair" && l["run_id"].is_string() && l["statement"].is_string()), "{lines:?}");
-        assert!(!std::fs::read_to_string(&export).unwrap().contains(":postgres@"), "no secret in the export");
+        assert!(
+            lines
+                .iter()
+                .all(|l| l["action"] == "repair" && l["run_id"].is_string() && l["statement"].is_string()),
+            "{lines:?}"
+        );
+        assert!(
+            !std::fs::read_to_string(&export).unwrap().contains(":postgres@"),
+            "no secret in the export"
+        );
         p.shot("15-log-exported").await;
         p.c.clone().close().await.unwrap();
     }
@@ -462,18 +706,32 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
     // ---- dark: a new run of the app (same data folder); the password is asked for ----
     {
         let driver = Driver::start(&home, true);
-        let p = Page { c: driver.session().await, shots: shots.clone(), theme: "dark" };
-        p.wait_text(".profile-card", "the saved profile", |t| t.contains("Home server")).await;
-        let bg = p.js("return getComputedStyle(document.body).backgroundColor;", vec![]).await;
+        let p = Page {
+            c: driver.session().await,
+            shots: shots.clone(),
+            theme: "dark",
+        };
+        p.wait_text(".profile-card", "the saved profile", |t| t.contains("Home server"))
+            .await;
+        let bg = p
+            .js("return getComputedStyle(document.body).backgroundColor;", vec![])
+            .await;
         assert_eq!(bg, json!("rgb(17, 22, 28)"), "dark theme follows the system");
-        assert!(p.text(".profile-card").await.unwrap().contains("password asked"), "no keychain: asked each run");
+        assert!(
+            p.text(".profile-card").await.unwrap().contains("password asked"),
+            "no keychain: asked each run"
+        );
         p.shot("01-connections").await;
         p.click(".profile-card button.edit").await;
         p.click("#test-connection").await;
-        p.wait_text("[data-step=authentication]", "failed without a password", |t| t.contains("Failed")).await;
+        p.wait_text("[data-step=authentication]", "failed without a password", |t| {
+            t.contains("Failed")
+        })
+        .await;
         p.type_into("#f-password", "postgres").await;
         p.click("#test-connection").await;
-        p.wait_text("[data-step=dawarich]", "detected", |t| t.contains("Dawarich 1.3.1")).await;
+        p.wait_text("[data-step=dawarich]", "detected", |t| t.contains("Dawarich 1.3.1"))
+            .await;
         p.shot("02-connection-test").await;
         p.click("#cancel-edit").await;
         p.click(".profile-card button.diagnose").await;
@@ -481,7 +739,8 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         p.shot("03-password-prompt").await;
         p.type_into("#prompt-password", "postgres").await;
         p.click("#prompt-submit").await;
-        p.wait_text("#summary", "the diagnosis", |t| t.contains("will fail")).await;
+        p.wait_text("#summary", "the diagnosis", |t| t.contains("will fail"))
+            .await;
         p.shot("04-diagnosis").await;
 
         // one-click upgrade of the old server (its lock was released in the light run, the 3
@@ -490,26 +749,51 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         p.click(".profile-card:nth-child(2) button.diagnose").await;
         p.type_into("#prompt-password", "postgres").await;
         p.click("#prompt-submit").await;
-        p.wait_text("#summary", "the diagnosis", |t| t.contains("will fail")).await;
-        assert_eq!(p.text("[data-check=points-without-user] .count").await.as_deref(), Some("3"));
+        p.wait_text("#summary", "the diagnosis", |t| t.contains("will fail"))
+            .await;
+        assert_eq!(
+            p.text("[data-check=points-without-user] .count").await.as_deref(),
+            Some("3")
+        );
         p.click("#fix-and-upgrade").await;
         p.wait_for("#backup-command").await;
-        assert_eq!(p.js("return document.querySelector('#start-upgrade').disabled;", vec![]).await, json!(true), "no backup, no start");
+        assert_eq!(
+            p.js("return document.querySelector('#start-upgrade').disabled;", vec![])
+                .await,
+            json!(true),
+            "no backup, no start"
+        );
         assert!(p.text("#step-lock").await.unwrap().contains("Free"));
-        assert_eq!(p.value("[data-repair=points-without-user] .repair-strategy").await.as_deref(), Some("infer"));
-        assert_eq!(p.value("[data-repair=points-without-user] .repair-then").await.as_deref(), Some("quarantine"));
+        assert_eq!(
+            p.value("[data-repair=points-without-user] .repair-strategy")
+                .await
+                .as_deref(),
+            Some("infer")
+        );
+        assert_eq!(
+            p.value("[data-repair=points-without-user] .repair-then")
+                .await
+                .as_deref(),
+            Some("quarantine")
+        );
         p.shot("05-upgrade-plan").await;
         p.click("#dry-run").await;
         p.wait_for("#dry-run-sql").await;
-        p.js("document.querySelector('#dry-run-sql').scrollIntoView();", vec![]).await;
+        p.js("document.querySelector('#dry-run-sql').scrollIntoView();", vec![])
+            .await;
         p.shot("06-upgrade-dry-run").await;
         p.click("#dry-run").await;
         p.click("#backup-done").await;
         p.click("#start-upgrade").await;
         // infer finds no owner for these 3 (nothing to change, no question): quarantine, then migrate
         answer_dialog("Quarantine 3 points without a user?", &["Return"]).await;
-        let asking = p.wait_text("#asking", "the migrations question", |t| t.contains("migrations")).await;
-        assert!(asking.contains("from Dawarich 0.9.11 to Dawarich 1.7.5") && asking.contains("backup"), "{asking}");
+        let asking = p
+            .wait_text("#asking", "the migrations question", |t| t.contains("migrations"))
+            .await;
+        assert!(
+            asking.contains("from Dawarich 0.9.11 to Dawarich 1.7.5") && asking.contains("backup"),
+            "{asking}"
+        );
         p.shot("07-upgrade-confirm-migrations").await;
         answer_dialog("Apply ", &["Return"]).await;
         let t = Instant::now();
@@ -517,24 +801,42 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
             if let Some(r) = p.text("#upgrade-result").await {
                 break r;
             }
-            assert!(t.elapsed() < Duration::from_secs(180), "the upgrade did not finish: {:?}", p.text("#phases").await);
+            assert!(
+                t.elapsed() < Duration::from_secs(180),
+                "the upgrade did not finish: {:?}",
+                p.text("#phases").await
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
-        assert!(result.contains("exactly what Dawarich 1.7.5 expects"), "{result}\n{:?}", p.text("#phases").await);
+        assert!(
+            result.contains("exactly what Dawarich 1.7.5 expects"),
+            "{result}\n{:?}",
+            p.text("#phases").await
+        );
         let q = p.text("#quarantined").await.unwrap_or_default();
         assert!(q.contains("quarantine: 3 rows moved"), "{q}");
-        assert!(p.text("#follow-ups").await.is_some_and(|f| f.contains("docker exec dawarich_app")));
-        assert!(p.text("#start-containers").await.unwrap().contains("docker compose up -d"));
+        assert!(p
+            .text("#follow-ups")
+            .await
+            .is_some_and(|f| f.contains("docker exec dawarich_app")));
+        assert!(p
+            .text("#start-containers")
+            .await
+            .unwrap()
+            .contains("docker compose up -d"));
         p.shot("08-upgrade-done").await;
-        p.js("document.querySelector('#start-containers').scrollIntoView();", vec![]).await;
+        p.js("document.querySelector('#start-containers').scrollIntoView();", vec![])
+            .await;
         p.shot("09-upgrade-done-bottom").await;
         p.click("#tab-log").await;
-        p.wait_text("#log-table", "the audit log", |t| t.contains("migrate")).await;
+        p.wait_text("#log-table", "the audit log", |t| t.contains("migrate"))
+            .await;
         p.shot("10-log").await;
         // Cancel in the save dialog writes nothing
         p.click("#log-export").await;
         answer_dialog("Export the audit log", &["Escape"]).await;
-        p.wait_text("#notice", "the cancel notice", |t| t.contains("Export cancelled")).await;
+        p.wait_text("#notice", "the cancel notice", |t| t.contains("Export cancelled"))
+            .await;
         // the diagnosis agrees: 1.7.5, no lock
         p.click("#tab-diagnosis").await;
         p.click("#diagnose-again").await;
@@ -543,27 +845,49 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         // the demo database: started, saved as a connection, diagnosed; stopped when the app quits
         p.click("#tab-connections").await;
         p.click("#open-demo").await;
-        p.wait_text(".profiles", "the demo connection", |t| t.contains("Demo (Dawarich 0.9.11")).await;
+        p.wait_text(".profiles", "the demo connection", |t| {
+            t.contains("Demo (Dawarich 0.9.11")
+        })
+        .await;
         p.shot("11-demo-started").await;
         p.click(".profile-card:nth-child(3) button.diagnose").await;
-        let summary = p.wait_text("#summary", "the demo's diagnosis", |t| t.contains("will fail")).await;
-        assert!(summary.contains("lock is held") && summary.contains("Points without a user"), "{summary}");
+        let summary = p
+            .wait_text("#summary", "the demo's diagnosis", |t| t.contains("will fail"))
+            .await;
+        assert!(
+            summary.contains("lock is held") && summary.contains("Points without a user"),
+            "{summary}"
+        );
         p.shot("12-demo-diagnosis").await;
         p.c.clone().close().await.unwrap();
     }
     // ---- a third run: the demo's connection left by the killed app is gone ----
     {
         let driver = Driver::start(&home, false);
-        let p = Page { c: driver.session().await, shots: shots.clone(), theme: "light" };
-        let list = p.wait_text(".profiles", "the saved profiles", |t| t.contains("Old server")).await;
+        let p = Page {
+            c: driver.session().await,
+            shots: shots.clone(),
+            theme: "light",
+        };
+        let list = p
+            .wait_text(".profiles", "the saved profiles", |t| t.contains("Old server"))
+            .await;
         assert!(!list.contains("Demo"), "{list}");
         p.c.clone().close().await.unwrap();
     }
-    let log = std::fs::read_dir(home.join("data")).unwrap().flatten().map(|e| e.path().join("logs/dawarich-doctor.log")).find(|p| p.exists()).expect("the app's log file");
+    let log = std::fs::read_dir(home.join("data"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("logs/dawarich-doctor.log"))
+        .find(|p| p.exists())
+        .expect("the app's log file");
     let log = std::fs::read_to_string(log).unwrap();
     assert!(log.contains("diagnosed connection"), "{log}");
     assert!(log.contains("demo database started"), "{log}");
-    assert!(!log.contains("postgres@") || !log.contains(":postgres@"), "no password in the log");
+    assert!(
+        !log.contains("postgres@") || !log.contains(":postgres@"),
+        "no password in the log"
+    );
     assert!(!log.contains("wrong"), "no password in the log");
     drop(holder);
     drop(old_holder);

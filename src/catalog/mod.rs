@@ -112,7 +112,10 @@ pub fn catalog() -> &'static Catalog {
 impl Catalog {
     /// Parses catalog files and the release table.
     pub fn parse(files: &[(&str, &str)], releases_tsv: &str) -> Result<Catalog, CatalogError> {
-        let mut migrations = files.iter().map(|(n, t)| parse_migration(n, t)).collect::<Result<Vec<_>, _>>()?;
+        let mut migrations = files
+            .iter()
+            .map(|(n, t)| parse_migration(n, t))
+            .collect::<Result<Vec<_>, _>>()?;
         migrations.sort_by(|a, b| (a.kind, &a.version).cmp(&(b.kind, &b.version)));
         let releases = releases_tsv
             .lines()
@@ -130,8 +133,15 @@ impl Catalog {
             })
             .collect();
         for m in &migrations {
-            if let Some(v) = m.needs.iter().find(|v| !migrations.iter().any(|n| n.kind == MigrationKind::Schema && &n.version == *v)) {
-                return Err(CatalogError { file: format!("{}_{}.sql", m.version, m.name), problem: format!("`needs` names {v}, which is no schema migration of the catalog") });
+            if let Some(v) = m.needs.iter().find(|v| {
+                !migrations
+                    .iter()
+                    .any(|n| n.kind == MigrationKind::Schema && &n.version == *v)
+            }) {
+                return Err(CatalogError {
+                    file: format!("{}_{}.sql", m.version, m.name),
+                    problem: format!("`needs` names {v}, which is no schema migration of the catalog"),
+                });
             }
         }
         Ok(Catalog { migrations, releases })
@@ -153,14 +163,23 @@ impl Catalog {
 
     /// Whether migration `m` is shipped by release `tag`.
     pub fn ships(&self, m: &Migration, tag: &str) -> bool {
-        let (Some(at), Some(first)) = (self.index_of(tag), self.index_of(&m.release)) else { return false };
-        let gone = m.removed_in.as_deref().and_then(|r| self.index_of(r)).is_some_and(|r| r <= at);
+        let (Some(at), Some(first)) = (self.index_of(tag), self.index_of(&m.release)) else {
+            return false;
+        };
+        let gone = m
+            .removed_in
+            .as_deref()
+            .and_then(|r| self.index_of(r))
+            .is_some_and(|r| r <= at);
         first <= at && !gone
     }
 
     /// The migrations of one kind that release `tag` ships, in version order.
     pub fn shipped(&self, tag: &str, kind: MigrationKind) -> Vec<&Migration> {
-        self.migrations.iter().filter(|m| m.kind == kind && self.ships(m, tag)).collect()
+        self.migrations
+            .iter()
+            .filter(|m| m.kind == kind && self.ships(m, tag))
+            .collect()
     }
 
     /// The versions of one kind that release `tag` ships.
@@ -175,21 +194,34 @@ impl Catalog {
 
     /// `VERSION name` of a version of either kind (the version alone when the catalog lacks it).
     pub fn label_of(&self, version: &str) -> String {
-        self.migrations.iter().find(|m| m.version == version).map_or_else(|| version.to_string(), Migration::label)
+        self.migrations
+            .iter()
+            .find(|m| m.version == version)
+            .map_or_else(|| version.to_string(), Migration::label)
     }
 
     /// Every version the catalog has a file for, of one kind.
     pub fn all_versions(&self, kind: MigrationKind) -> BTreeSet<String> {
-        self.migrations.iter().filter(|m| m.kind == kind).map(|m| m.version.clone()).collect()
+        self.migrations
+            .iter()
+            .filter(|m| m.kind == kind)
+            .map(|m| m.version.clone())
+            .collect()
     }
 }
 
 /// The schema.rb of release `tag`, as SQL (`schemas/`): what `verify` expects and a fresh install loads.
 pub fn schema_sql(tag: &str) -> crate::error::Result<&'static str> {
     use crate::error::Error;
-    let r = catalog().release(tag).ok_or_else(|| Error::UnknownRelease(tag.into()))?;
+    let r = catalog()
+        .release(tag)
+        .ok_or_else(|| Error::UnknownRelease(tag.into()))?;
     let file = format!("{}.sql", r.schema);
-    SCHEMA_FILES.iter().find(|(n, _)| *n == file).map(|(_, t)| *t).ok_or_else(|| Error::UnknownRelease(format!("{tag} (no {file})")))
+    SCHEMA_FILES
+        .iter()
+        .find(|(n, _)| *n == file)
+        .map(|(_, t)| *t)
+        .ok_or_else(|| Error::UnknownRelease(format!("{tag} (no {file})")))
 }
 
 /// Whether release `a` is `b` or newer (unknown tags count as older).
@@ -199,10 +231,26 @@ pub fn release_at_least(a: &str, b: &str) -> bool {
 }
 
 /// The header keys of docs/CATALOG.md.
-const HEADER_KEYS: &[&str] = &["version", "name", "kind", "release", "removed-in", "transaction", "changes-data", "job", "needs", "follow-up", "env", "note"];
+const HEADER_KEYS: &[&str] = &[
+    "version",
+    "name",
+    "kind",
+    "release",
+    "removed-in",
+    "transaction",
+    "changes-data",
+    "job",
+    "needs",
+    "follow-up",
+    "env",
+    "note",
+];
 
 fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
-    let err = |problem: String| CatalogError { file: file.into(), problem };
+    let err = |problem: String| CatalogError {
+        file: file.into(),
+        problem,
+    };
     let mut header: Vec<(String, String)> = Vec::new();
     let mut body_start = 0;
     for line in text.lines() {
@@ -215,10 +263,18 @@ fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
         body_start += line.len() + 1;
     }
     if let Some((k, _)) = header.iter().find(|(k, _)| !HEADER_KEYS.contains(&k.as_str())) {
-        return Err(err(format!("unknown header key `{k}` (a directive needs a blank line after the header)")));
+        return Err(err(format!(
+            "unknown header key `{k}` (a directive needs a blank line after the header)"
+        )));
     }
     let one = |key: &str| header.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-    let many = |key: &str| header.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    let many = |key: &str| {
+        header
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect::<Vec<_>>()
+    };
     let need = |key: &str| one(key).ok_or_else(|| err(format!("missing header `{key}`")));
     let flag = |key: &str| match need(key)?.as_str() {
         "true" => Ok(true),
@@ -249,18 +305,26 @@ fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
                     "phase" if v == "job" => in_job = true,
                     "phase" => return Err(err(format!("unknown phase {v:?} (only `job`)"))),
                     "batch" => {
-                        let (t, pk) = v.split_once('.').ok_or_else(|| err(format!("batch directive {v:?} is not TABLE.PK")))?;
+                        let (t, pk) = v
+                            .split_once('.')
+                            .ok_or_else(|| err(format!("batch directive {v:?} is not TABLE.PK")))?;
                         batch = Some((t.to_string(), pk.to_string()));
                     }
                     "batch-size" => size = v.parse().map_err(|_| err(format!("bad batch-size {v:?}")))?,
                     _ => {}
                 }
             }
-            Ok(Statement { sql, batch: batch.map(|(table, pk)| Batch { table, pk, size }), job: in_job })
+            Ok(Statement {
+                sql,
+                batch: batch.map(|(table, pk)| Batch { table, pk, size }),
+                job: in_job,
+            })
         })
         .collect::<Result<Vec<_>, CatalogError>>()?;
     if statements.iter().any(|s| s.job) && many("job").is_empty() {
-        return Err(err("`-- phase: job` statements without a `job` header saying which job they do".into()));
+        return Err(err(
+            "`-- phase: job` statements without a `job` header saying which job they do".into(),
+        ));
     }
     Ok(Migration {
         name: need("name")?,
@@ -271,7 +335,11 @@ fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
         job: many("job"),
         follow_up: many("follow-up"),
         env: many("env"),
-        needs: many("needs").iter().flat_map(|v| v.split(',').map(|x| x.trim().to_string())).filter(|v| !v.is_empty()).collect(),
+        needs: many("needs")
+            .iter()
+            .flat_map(|v| v.split(',').map(|x| x.trim().to_string()))
+            .filter(|v| !v.is_empty())
+            .collect(),
         notes: many("note"),
         statements,
         version,
@@ -288,12 +356,26 @@ mod tests {
         let files: Vec<_> = FILES.to_vec();
         let c = Catalog::parse(&files, RELEASES_TSV).unwrap();
         for m in &c.migrations {
-            assert!(c.release(&m.release).is_some(), "{}: release {} is not in releases.tsv", m.label(), m.release);
+            assert!(
+                c.release(&m.release).is_some(),
+                "{}: release {} is not in releases.tsv",
+                m.label(),
+                m.release
+            );
             let done_here = m.job.iter().any(|j| j.to_lowercase().contains("done here in sql"));
-            assert_eq!(done_here, m.has_job(), "{}: a job done here in SQL has its statements under `-- phase: job`", m.label());
+            assert_eq!(
+                done_here,
+                m.has_job(),
+                "{}: a job done here in SQL has its statements under `-- phase: job`",
+                m.label()
+            );
             for s in &m.statements {
                 if s.batch.is_some() {
-                    assert!(s.sql.contains("$1") && s.sql.contains("$2"), "{}: batch statement without $1/$2", m.label());
+                    assert!(
+                        s.sql.contains("$1") && s.sql.contains("$2"),
+                        "{}: batch statement without $1/$2",
+                        m.label()
+                    );
                 }
             }
         }

@@ -51,7 +51,9 @@ pub fn split_statements(body: &str) -> Vec<(Vec<(String, String)>, String)> {
             }
             b'$' => {
                 // $tag$ ... $tag$ (a tag is empty or an identifier); `$1` is a parameter.
-                let tag_end = body[i + 1..].find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')).map(|e| i + 1 + e);
+                let tag_end = body[i + 1..]
+                    .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                    .map(|e| i + 1 + e);
                 match tag_end {
                     Some(te) if b[te] == b'$' && !b[i + 1..te].first().is_some_and(u8::is_ascii_digit) => {
                         let tag = &body[i..=te];
@@ -89,7 +91,13 @@ mod tests {
         assert_eq!(s.len(), 4);
         assert_eq!(s[0].1, "CREATE TABLE a (x text DEFAULT 'a;b')");
         assert_eq!(s[1].1, "DO $$ BEGIN PERFORM 1; END $$");
-        assert_eq!(s[2].0, vec![("batch".to_string(), "points.id".to_string()), ("batch-size".to_string(), "500".to_string())]);
+        assert_eq!(
+            s[2].0,
+            vec![
+                ("batch".to_string(), "points.id".to_string()),
+                ("batch-size".to_string(), "500".to_string())
+            ]
+        );
         assert!(s[2].1.ends_with("id < $2"));
         assert!(s[1].0.is_empty());
         assert_eq!(s[3].1, "SELECT \"we;ird\"");

@@ -12,8 +12,8 @@ use crate::audit::Audit;
 use crate::batch;
 use crate::catalog::{Batch, Migration, Statement};
 use crate::connect::{connect, ConnectOptions, Db};
-use crate::locks::holds_migration_lock;
 use crate::error::{Error, Result};
+use crate::locks::holds_migration_lock;
 use crate::progress::{Cancel, Progress};
 use crate::schema;
 
@@ -50,9 +50,14 @@ fn kind_str(kind: MigrationKind) -> &'static str {
 
 /// Runs `body` in a transaction on `db` with `lock_timeout` set: COMMIT when it succeeds, ROLLBACK
 /// when it fails (unless the session is gone).
-async fn in_transaction<T>(db: &Db, lock_timeout_ms: u64, body: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+async fn in_transaction<T>(
+    db: &Db,
+    lock_timeout_ms: u64,
+    body: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
     let result = async {
-        db.batch_execute(&format!("BEGIN; SET LOCAL lock_timeout = {lock_timeout_ms}")).await?;
+        db.batch_execute(&format!("BEGIN; SET LOCAL lock_timeout = {lock_timeout_ms}"))
+            .await?;
         let value = body.await?;
         db.batch_execute("COMMIT").await?;
         Ok(value)
@@ -67,7 +72,9 @@ async fn in_transaction<T>(db: &Db, lock_timeout_ms: u64, body: impl std::future
 /// `CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS <name>` → name.
 fn concurrent_index_name(sql: &str) -> Option<String> {
     let up = sql.to_ascii_uppercase();
-    let rest = up.strip_prefix("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ").or_else(|| up.strip_prefix("CREATE INDEX CONCURRENTLY IF NOT EXISTS "))?;
+    let rest = up
+        .strip_prefix("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ")
+        .or_else(|| up.strip_prefix("CREATE INDEX CONCURRENTLY IF NOT EXISTS "))?;
     let start = sql.len() - rest.len();
     Some(sql[start..].split_whitespace().next()?.trim_matches('"').to_string())
 }
@@ -82,7 +89,13 @@ impl Executor<'_> {
     }
 
     /// Runs `fut` on `db` while watching, from the monitor session, who blocks that backend.
-    async fn watched<T>(&self, step: usize, db: &Db, attempt: u32, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    async fn watched<T>(
+        &self,
+        step: usize,
+        db: &Db,
+        attempt: u32,
+        fut: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
         tokio::pin!(fut);
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         tick.tick().await;
@@ -112,9 +125,14 @@ impl Executor<'_> {
             let timeout = self.lock_timeout(attempt);
             match self.watched(step, db, attempt, attempt_fn(timeout)).await {
                 Err(e) if is_lock_timeout(&e) && attempt < self.opts.lock_retries => {
-                    self.progress.emit(ProgressEvent::Warning { step: Some(step), message: format!("lock wait exceeded {timeout} ms; retrying") });
+                    self.progress.emit(ProgressEvent::Warning {
+                        step: Some(step),
+                        message: format!("lock wait exceeded {timeout} ms; retrying"),
+                    });
                     if self.cancel.is_cancelled() {
-                        return Err(Error::Cancelled("while waiting for a lock; nothing of this step was kept".into()));
+                        return Err(Error::Cancelled(
+                            "while waiting for a lock; nothing of this step was kept".into(),
+                        ));
                     }
                     tokio::time::sleep(Duration::from_millis(200 * (1 << attempt.min(6)))).await;
                     attempt += 1;
@@ -128,7 +146,11 @@ impl Executor<'_> {
     /// is done, in the same transaction as the job it enqueues (its job work runs later, in
     /// [`run_job`](Self::run_job)). Returns the rows affected.
     pub async fn run_migration(&mut self, m: &Migration, step: usize, record: bool) -> Result<u64> {
-        let mut finish = format!("INSERT INTO \"{}\" (\"version\") VALUES ('{}')", table_name(m.kind), m.version);
+        let mut finish = format!(
+            "INSERT INTO \"{}\" (\"version\") VALUES ('{}')",
+            table_name(m.kind),
+            m.version
+        );
         if m.has_job() {
             finish.push_str(&format!(
                 "; INSERT INTO dawarich_doctor.job_queue (kind, version, run_id) VALUES ('{}', '{}', current_setting('dawarich_doctor.run_id')) ON CONFLICT DO NOTHING",
@@ -137,13 +159,18 @@ impl Executor<'_> {
             ));
         }
         let stmts: Vec<(usize, &Statement)> = m.own_statements().collect();
-        self.run_statements(m, step, &stmts, record.then_some(finish.as_str())).await
+        self.run_statements(m, step, &stmts, record.then_some(finish.as_str()))
+            .await
     }
 
     /// Runs the work of the job a migration enqueued, then takes it off the queue (with its
     /// checkpoints) in the transaction of its last statement.
     pub async fn run_job(&mut self, m: &Migration, step: usize) -> Result<u64> {
-        let finish = format!("DELETE FROM dawarich_doctor.job_queue WHERE kind = '{}' AND version = '{}'", kind_str(m.kind), m.version);
+        let finish = format!(
+            "DELETE FROM dawarich_doctor.job_queue WHERE kind = '{}' AND version = '{}'",
+            kind_str(m.kind),
+            m.version
+        );
         let stmts: Vec<(usize, &Statement)> = m.job_statements().collect();
         self.run_statements(m, step, &stmts, Some(&finish)).await
     }
@@ -151,7 +178,13 @@ impl Executor<'_> {
     /// Runs statements of `m` (with their index in the file): in autocommit one by one for a
     /// no-transaction migration, else runs of plain statements in a transaction each, and every
     /// batched statement in ranges; `finish` goes into the last transaction.
-    async fn run_statements(&mut self, m: &Migration, step: usize, stmts: &[(usize, &Statement)], finish: Option<&str>) -> Result<u64> {
+    async fn run_statements(
+        &mut self,
+        m: &Migration,
+        step: usize,
+        stmts: &[(usize, &Statement)],
+        finish: Option<&str>,
+    ) -> Result<u64> {
         let mut rows = 0u64;
         if !m.transaction {
             for (i, s) in stmts {
@@ -181,7 +214,12 @@ impl Executor<'_> {
 
     /// Deletes the migration's backfill checkpoints (in the transaction that records its version).
     async fn forget_checkpoints(&self, m: &Migration) -> Result<()> {
-        self.db.execute("DELETE FROM dawarich_doctor.backfill_checkpoint WHERE kind = $1 AND version = $2", &[&kind_str(m.kind), &m.version]).await?;
+        self.db
+            .execute(
+                "DELETE FROM dawarich_doctor.backfill_checkpoint WHERE kind = $1 AND version = $2",
+                &[&kind_str(m.kind), &m.version],
+            )
+            .await?;
         Ok(())
     }
 
@@ -195,7 +233,14 @@ impl Executor<'_> {
                 in_transaction(self.db, timeout, async move {
                     let mut counts = Vec::new();
                     for s in stmts {
-                        self.progress.emit(ProgressEvent::StepProgress { step, done: 0, total: None, rows_per_sec: 0.0, eta_secs: None, statement: Some(s.sql.clone()) });
+                        self.progress.emit(ProgressEvent::StepProgress {
+                            step,
+                            done: 0,
+                            total: None,
+                            rows_per_sec: 0.0,
+                            eta_secs: None,
+                            statement: Some(s.sql.clone()),
+                        });
                         counts.push(self.db.execute(s.sql.as_str(), &[]).await?);
                     }
                     if let Some(r) = record {
@@ -209,16 +254,30 @@ impl Executor<'_> {
         let counts = match counts {
             Ok(c) => c,
             Err(e) => {
-                let _ = self.audit.record(self.db, "migrate", &format!("-- {} failed and was rolled back: {e}", m.label()), None, t.elapsed(), "failed").await;
+                let _ = self
+                    .audit
+                    .record(
+                        self.db,
+                        "migrate",
+                        &format!("-- {} failed and was rolled back: {e}", m.label()),
+                        None,
+                        t.elapsed(),
+                        "failed",
+                    )
+                    .await;
                 return Err(e);
             }
         };
         let took = t.elapsed() / (stmts.len().max(1) as u32);
         for (s, n) in stmts.iter().zip(&counts) {
-            self.audit.record(self.db, "migrate", &s.sql, Some(*n), took, "ok").await?;
+            self.audit
+                .record(self.db, "migrate", &s.sql, Some(*n), took, "ok")
+                .await?;
         }
         if let Some(r) = record {
-            self.audit.record(self.db, "migrate", r, Some(1), Duration::ZERO, "ok").await?;
+            self.audit
+                .record(self.db, "migrate", r, Some(1), Duration::ZERO, "ok")
+                .await?;
         }
         Ok(counts.iter().sum())
     }
@@ -232,12 +291,18 @@ impl Executor<'_> {
         if let Some(name) = concurrent_index_name(&s.sql) {
             let invalid: bool = self
                 .db
-                .query_one("SELECT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND NOT indisvalid)", &[&name])
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND NOT indisvalid)",
+                    &[&name],
+                )
                 .await?
                 .get(0);
             if invalid {
                 let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS {}", schema::quote_ident(&name));
-                self.progress.emit(ProgressEvent::Warning { step: Some(step), message: format!("rebuilding INVALID index {name} left by an earlier attempt") });
+                self.progress.emit(ProgressEvent::Warning {
+                    step: Some(step),
+                    message: format!("rebuilding INVALID index {name} left by an earlier attempt"),
+                });
                 let t = Instant::now();
                 self.with_lock_retries(step, self.db, |timeout| {
                     let drop = drop.clone();
@@ -247,10 +312,19 @@ impl Executor<'_> {
                     }
                 })
                 .await?;
-                self.audit.record(self.db, "migrate", &drop, None, t.elapsed(), "ok").await?;
+                self.audit
+                    .record(self.db, "migrate", &drop, None, t.elapsed(), "ok")
+                    .await?;
             }
         }
-        self.progress.emit(ProgressEvent::StepProgress { step, done: 0, total: None, rows_per_sec: 0.0, eta_secs: None, statement: Some(s.sql.clone()) });
+        self.progress.emit(ProgressEvent::StepProgress {
+            step,
+            done: 0,
+            total: None,
+            rows_per_sec: 0.0,
+            eta_secs: None,
+            statement: Some(s.sql.clone()),
+        });
         let t = Instant::now();
         let n = self
             .with_lock_retries(step, self.db, |timeout| async move {
@@ -262,11 +336,16 @@ impl Executor<'_> {
             .await;
         match n {
             Ok(n) => {
-                self.audit.record(self.db, "migrate", &s.sql, Some(n), t.elapsed(), "ok").await?;
+                self.audit
+                    .record(self.db, "migrate", &s.sql, Some(n), t.elapsed(), "ok")
+                    .await?;
                 Ok(n)
             }
             Err(e) => {
-                let _ = self.audit.record(self.db, "migrate", &s.sql, None, t.elapsed(), "failed").await;
+                let _ = self
+                    .audit
+                    .record(self.db, "migrate", &s.sql, None, t.elapsed(), "failed")
+                    .await;
                 Err(e)
             }
         }
@@ -285,7 +364,13 @@ impl Executor<'_> {
             match opened.await {
                 Ok(db) => helpers.push(db),
                 Err(e) => {
-                    self.progress.emit(ProgressEvent::Warning { step: Some(step), message: format!("backfill runs on {} sessions: another could not be opened: {e}", helpers.len() + 1) });
+                    self.progress.emit(ProgressEvent::Warning {
+                        step: Some(step),
+                        message: format!(
+                            "backfill runs on {} sessions: another could not be opened: {e}",
+                            helpers.len() + 1
+                        ),
+                    });
                     break;
                 }
             }
@@ -315,7 +400,15 @@ impl Executor<'_> {
         }
         let size = self.opts.batch_size.unwrap_or(b.size);
         let label = m.label();
-        let ranges = batch::Ranges { table: &b.table, pk: &b.pk, size, done, step, label: &label, lanes: lanes.len() };
+        let ranges = batch::Ranges {
+            table: &b.table,
+            pk: &b.pk,
+            size,
+            done,
+            step,
+            label: &label,
+            lanes: lanes.len(),
+        };
         let t0 = Instant::now();
         let walked = batch::walk(self.db, &ranges, self.progress, self.cancel, |r| {
             let (db, stmt) = (lanes[r.lane], &stmts[r.lane]);
@@ -341,21 +434,37 @@ impl Executor<'_> {
             }
         })
         .await?;
-        let sql = format!("-- batched by {}.{} in ranges of {size} on {} sessions\n{}", b.table, b.pk, lanes.len(), s.sql);
-        self.audit.record(self.db, "migrate", &sql, Some(walked.rows), t0.elapsed(), "ok").await?;
+        let sql = format!(
+            "-- batched by {}.{} in ranges of {size} on {} sessions\n{}",
+            b.table,
+            b.pk,
+            lanes.len(),
+            s.sql
+        );
+        self.audit
+            .record(self.db, "migrate", &sql, Some(walked.rows), t0.elapsed(), "ok")
+            .await?;
         Ok(walked.rows)
     }
 
     /// Creates whatever the target release has and the database still lacks (extras are reported).
     pub async fn repair_drift(&self, target: &str, step: usize) -> Result<u64> {
         let diffs = schema::verify(self.db, target).await?;
-        let missing: Vec<_> = diffs.into_iter().filter(|d| d.change == Change::Missing && d.object != ObjectKind::Extension).collect();
+        let missing: Vec<_> = diffs
+            .into_iter()
+            .filter(|d| d.change == Change::Missing && d.object != ObjectKind::Extension)
+            .collect();
         let mut n = 0;
         for sql in schema::repair_statements(target, &missing)? {
-            self.progress.emit(ProgressEvent::Warning { step: Some(step), message: format!("schema drift: {sql}") });
+            self.progress.emit(ProgressEvent::Warning {
+                step: Some(step),
+                message: format!("schema drift: {sql}"),
+            });
             let t = Instant::now();
             self.db.batch_execute(&sql).await?;
-            self.audit.record(self.db, "drift-repair", &sql, None, t.elapsed(), "ok").await?;
+            self.audit
+                .record(self.db, "drift-repair", &sql, None, t.elapsed(), "ok")
+                .await?;
             n += 1;
         }
         Ok(n)

@@ -8,7 +8,10 @@ mod plan;
 
 use std::time::Instant;
 
-use dawarich_doctor_model::{backup_command, BlockerId, MigrationKind, ProgressEvent, RunSettings, StepInfo, StepKind, UpgradeOutcome, UpgradeProposal};
+use dawarich_doctor_model::{
+    backup_command, BlockerId, MigrationKind, ProgressEvent, RunSettings, StepInfo, StepKind, UpgradeOutcome,
+    UpgradeProposal,
+};
 
 use crate::audit::{install_support, new_run_id, Audit};
 use crate::catalog::{catalog, Migration};
@@ -73,20 +76,36 @@ pub async fn proposal(conn: &ConnectOptions, stale_after_secs: f64) -> Result<Up
             }
         }
     }
-    Ok(UpgradeProposal { plan, lock, repairs, backup_command: backup_command(&conn.profile) })
+    Ok(UpgradeProposal {
+        plan,
+        lock,
+        repairs,
+        backup_command: backup_command(&conn.profile),
+    })
 }
 
 /// Runs the upgrade. Refuses before changing anything when the plan has blockers or the Rails lock is
 /// held; stops at the next safe point when `cancel` is set. Safe to run again after any interruption.
-pub async fn upgrade(conn: &ConnectOptions, opts: &UpgradeOptions, progress: &dyn Progress, cancel: &Cancel) -> Result<UpgradeOutcome> {
+pub async fn upgrade(
+    conn: &ConnectOptions,
+    opts: &UpgradeOptions,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<UpgradeOutcome> {
     let started = Instant::now();
     let db = connect(conn).await?;
     let key = migration_lock_key(&db.database);
     // Rails: pg_try_advisory_lock on the migrating connection, so a concurrent migrator fails fast;
     // the plan is made under the lock (Rails re-reads the applied versions after taking it).
-    if !db.query_one("SELECT pg_try_advisory_lock($1)", &[&key]).await?.get::<_, bool>(0) {
+    if !db
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+        .await?
+        .get::<_, bool>(0)
+    {
         let report = crate::locks::lock_report(&db, &db.database, crate::locks::STALE_AFTER_SECS).await?;
-        return Err(Error::LockHeld { holders: crate::locks::describe_holders(&report) });
+        return Err(Error::LockHeld {
+            holders: crate::locks::describe_holders(&report),
+        });
     }
     let result = locked(&db, conn, opts, progress, cancel, started).await;
     // Released on every path; if our session died, the server released it already.
@@ -94,30 +113,89 @@ pub async fn upgrade(conn: &ConnectOptions, opts: &UpgradeOptions, progress: &dy
         let _ = db.query_one("SELECT pg_advisory_unlock($1)", &[&key]).await;
     }
     let outcome = result?;
-    progress.emit(ProgressEvent::Done { ok: true, message: format!("{} migrations applied", outcome.applied.len()) });
+    progress.emit(ProgressEvent::Done {
+        ok: true,
+        message: format!("{} migrations applied", outcome.applied.len()),
+    });
     Ok(outcome)
 }
 
 /// The upgrade while holding the Rails lock: refuse on blockers (nothing changed yet), else run.
-async fn locked(db: &Db, conn: &ConnectOptions, opts: &UpgradeOptions, progress: &dyn Progress, cancel: &Cancel, started: Instant) -> Result<UpgradeOutcome> {
+async fn locked(
+    db: &Db,
+    conn: &ConnectOptions,
+    opts: &UpgradeOptions,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+    started: Instant,
+) -> Result<UpgradeOutcome> {
     let plan = plan(db, opts.target.as_deref(), &opts.env).await?;
     if let Some(b) = plan.blockers.first() {
-        let all = plan.blockers.iter().map(|b| format!("{} ({})", b.message, b.fix)).collect::<Vec<_>>().join("; ");
-        return Err(Error::Precondition { message: all, fix: b.fix.clone() });
+        let all = plan
+            .blockers
+            .iter()
+            .map(|b| format!("{} ({})", b.message, b.fix))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(Error::Precondition {
+            message: all,
+            fix: b.fix.clone(),
+        });
     }
-    progress.emit(ProgressEvent::Plan { steps: plan.steps.iter().map(|s| StepInfo { step: s.step, title: s.title.clone() }).collect() });
+    progress.emit(ProgressEvent::Plan {
+        steps: plan
+            .steps
+            .iter()
+            .map(|s| StepInfo {
+                step: s.step,
+                title: s.title.clone(),
+            })
+            .collect(),
+    });
     let monitor = connect(conn).await?;
     let run_id = new_run_id();
     let audit = Audit::new(run_id.clone(), opts.audit_file.clone());
     install_support(db).await?;
     let key = migration_lock_key(&db.database);
-    audit.record(db, "lock", &format!("SELECT pg_try_advisory_lock({key})"), None, started.elapsed(), "ok").await?;
-    let mut ex = exec::Executor { db, monitor: &monitor, conn, opts, settings: &plan.settings, audit: &audit, progress, cancel };
+    audit
+        .record(
+            db,
+            "lock",
+            &format!("SELECT pg_try_advisory_lock({key})"),
+            None,
+            started.elapsed(),
+            "ok",
+        )
+        .await?;
+    let mut ex = exec::Executor {
+        db,
+        monitor: &monitor,
+        conn,
+        opts,
+        settings: &plan.settings,
+        audit: &audit,
+        progress,
+        cancel,
+    };
     let result = run_steps(&mut ex, &plan).await;
     if !db.is_closed() {
-        let _ = audit.record(db, "unlock", &format!("SELECT pg_advisory_unlock({key})"), None, std::time::Duration::ZERO, "ok").await;
+        let _ = audit
+            .record(
+                db,
+                "unlock",
+                &format!("SELECT pg_advisory_unlock({key})"),
+                None,
+                std::time::Duration::ZERO,
+                "ok",
+            )
+            .await;
     }
-    Ok(UpgradeOutcome { run_id, applied: result?, follow_ups: plan.follow_ups.clone(), elapsed_ms: started.elapsed().as_millis() as u64 })
+    Ok(UpgradeOutcome {
+        run_id,
+        applied: result?,
+        follow_ups: plan.follow_ups.clone(),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    })
 }
 
 async fn run_steps(ex: &mut exec::Executor<'_>, plan: &dawarich_doctor_model::Plan) -> Result<Vec<String>> {
@@ -127,12 +205,22 @@ async fn run_steps(ex: &mut exec::Executor<'_>, plan: &dawarich_doctor_model::Pl
     let mut applied = Vec::new();
     for step in &plan.steps {
         if cancel.is_cancelled() {
-            return Err(Error::Cancelled(format!("before step {} ({}); {} migrations were applied and recorded, nothing else was started", step.step + 1, step.title, applied.len())));
+            return Err(Error::Cancelled(format!(
+                "before step {} ({}); {} migrations were applied and recorded, nothing else was started",
+                step.step + 1,
+                step.title,
+                applied.len()
+            )));
         }
-        progress.emit(ProgressEvent::StepStarted { step: step.step, title: step.title.clone() });
+        progress.emit(ProgressEvent::StepStarted {
+            step: step.step,
+            title: step.title.clone(),
+        });
         let t = Instant::now();
         let rows = match step.kind {
-            StepKind::DriftRepair if step.version.is_some() => ex.run_migration(catalog_migration(step), step.step, false).await?,
+            StepKind::DriftRepair if step.version.is_some() => {
+                ex.run_migration(catalog_migration(step), step.step, false).await?
+            }
             StepKind::DriftRepair => ex.repair_drift(&plan.to_release, step.step).await?,
             StepKind::SchemaMigration | StepKind::DataMigration => {
                 let m = catalog_migration(step);
@@ -149,20 +237,36 @@ async fn run_steps(ex: &mut exec::Executor<'_>, plan: &dawarich_doctor_model::Pl
             }
         };
         for w in db.take_warnings() {
-            progress.emit(ProgressEvent::Warning { step: Some(step.step), message: w });
+            progress.emit(ProgressEvent::Warning {
+                step: Some(step.step),
+                message: w,
+            });
         }
-        progress.emit(ProgressEvent::StepFinished { step: step.step, elapsed_ms: t.elapsed().as_millis() as u64, rows: Some(rows) });
+        progress.emit(ProgressEvent::StepFinished {
+            step: step.step,
+            elapsed_ms: t.elapsed().as_millis() as u64,
+            rows: Some(rows),
+        });
     }
     let left = schema::verify(db, &plan.to_release).await?;
     for d in left.iter().filter(|d| !d.is_kept()) {
-        progress.emit(ProgressEvent::Warning { step: None, message: format!("{} {} {} remains different from {}", d.change, d.object, d.name, plan.to_release) });
+        progress.emit(ProgressEvent::Warning {
+            step: None,
+            message: format!(
+                "{} {} {} remains different from {}",
+                d.change, d.object, d.name, plan.to_release
+            ),
+        });
     }
     Ok(applied)
 }
 
 /// The migration a planned step runs (job steps: the migration that enqueued the job).
 fn catalog_migration(step: &dawarich_doctor_model::PlanStep) -> &'static Migration {
-    step.migration_kind.zip(step.version.as_deref()).and_then(|(k, v)| catalog().get(k, v)).expect("migration steps are planned from the catalog")
+    step.migration_kind
+        .zip(step.version.as_deref())
+        .and_then(|(k, v)| catalog().get(k, v))
+        .expect("migration steps are planned from the catalog")
 }
 
 /// The settings the catalog's SQL reads (see docs/CATALOG.md), and no statement timeout: backfills
@@ -186,7 +290,16 @@ async fn record_environment(db: &Db, audit: &Audit, env: &str) -> Result<()> {
                ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at WHERE ar_internal_metadata.value IS DISTINCT FROM excluded.value";
     let n = db.execute(sql, &[&env]).await?;
     if n > 0 {
-        audit.record(db, "migrate", &sql.replace("$1", &format!("'{}'", env.replace('\'', "''"))), Some(n), t.elapsed(), "ok").await?;
+        audit
+            .record(
+                db,
+                "migrate",
+                &sql.replace("$1", &format!("'{}'", env.replace('\'', "''"))),
+                Some(n),
+                t.elapsed(),
+                "ok",
+            )
+            .await?;
     }
     Ok(())
 }

@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use dawarich_doctor_model::{Blocker, BlockerId, Change, CheckId, FollowUp, MigrationKind, ObjectKind, Plan, PlanStep, StepKind};
+use dawarich_doctor_model::{
+    Blocker, BlockerId, Change, CheckId, FollowUp, MigrationKind, ObjectKind, Plan, PlanStep, StepKind,
+};
 
 use crate::catalog::{catalog, Migration};
 use crate::connect::Db;
@@ -20,7 +22,10 @@ pub async fn plan(db: &Db, target: Option<&str>, env: &Environment) -> Result<Pl
     let applied = state::read_applied(db, &db.database).await?;
     let st = state::describe(&applied, target)?;
     if !st.unknown_newer_versions.is_empty() {
-        return Err(Error::UnknownVersions { versions: st.unknown_newer_versions.join(", "), newest_known: st.newest_known_release });
+        return Err(Error::UnknownVersions {
+            versions: st.unknown_newer_versions.join(", "),
+            newest_known: st.newest_known_release,
+        });
     }
     let to = target.map(String::from).unwrap_or_else(|| c.newest().tag.clone());
     let settings = env.resolve(&to);
@@ -51,26 +56,59 @@ pub async fn plan(db: &Db, target: Option<&str>, env: &Environment) -> Result<Pl
     // Drift: a recorded migration whose table never got created (e.g. place_visits on installs made
     // from the 0.9.12–0.11.1 schema.rb, #263) is run again, without recording it twice, in version
     // order among the pending schema migrations (what it builds on may be pending itself).
-    let mut schema_steps: Vec<(&Migration, bool)> = recorded_but_missing(c, &applied.schema, &tables, &to).into_iter().map(|m| (m, true)).collect();
+    let mut schema_steps: Vec<(&Migration, bool)> = recorded_but_missing(c, &applied.schema, &tables, &to)
+        .into_iter()
+        .map(|m| (m, true))
+        .collect();
     for v in st_pending(&st, MigrationKind::Schema) {
-        schema_steps.push((c.get(MigrationKind::Schema, &v).expect("pending versions come from the catalog"), false));
+        schema_steps.push((
+            c.get(MigrationKind::Schema, &v)
+                .expect("pending versions come from the catalog"),
+            false,
+        ));
     }
     schema_steps.sort_by(|a, b| a.0.version.cmp(&b.0.version));
     for (m, drift) in schema_steps {
         if drift {
-            push(StepKind::DriftRepair, Some(m), format!("Re-create what {} should have made (recorded, but missing)", m.label()), sql_of(m), vec![]);
+            push(
+                StepKind::DriftRepair,
+                Some(m),
+                format!("Re-create what {} should have made (recorded, but missing)", m.label()),
+                sql_of(m),
+                vec![],
+            );
         } else {
-            push(StepKind::SchemaMigration, Some(m), format!("Schema migration {}", m.label()), sql_of(m), m.notes.clone());
+            push(
+                StepKind::SchemaMigration,
+                Some(m),
+                format!("Schema migration {}", m.label()),
+                sql_of(m),
+                m.notes.clone(),
+            );
         }
     }
-    let data_steps: Vec<&Migration> = st_pending(&st, MigrationKind::Data).iter().map(|v| c.get(MigrationKind::Data, v).expect("pending versions come from the catalog")).collect();
+    let data_steps: Vec<&Migration> = st_pending(&st, MigrationKind::Data)
+        .iter()
+        .map(|v| {
+            c.get(MigrationKind::Data, v)
+                .expect("pending versions come from the catalog")
+        })
+        .collect();
     for m in &data_steps {
-        push(StepKind::DataMigration, Some(m), format!("Data migration {}", m.label()), sql_of(m), m.notes.clone());
+        push(
+            StepKind::DataMigration,
+            Some(m),
+            format!("Data migration {}", m.label()),
+            sql_of(m),
+            m.notes.clone(),
+        );
     }
     // Job work, in the order Sidekiq would take it: what an interrupted run queued, then what the
     // pending schema and data migrations enqueue.
     let mut jobs = queued_jobs(db, c).await?;
-    let pending_schema = st_pending(&st, MigrationKind::Schema).into_iter().filter_map(|v| c.get(MigrationKind::Schema, &v));
+    let pending_schema = st_pending(&st, MigrationKind::Schema)
+        .into_iter()
+        .filter_map(|v| c.get(MigrationKind::Schema, &v));
     for m in pending_schema.chain(data_steps.iter().copied()) {
         if m.has_job() && !jobs.iter().any(|j| std::ptr::eq(*j, m)) {
             jobs.push(m);
@@ -78,33 +116,70 @@ pub async fn plan(db: &Db, target: Option<&str>, env: &Environment) -> Result<Pl
     }
     for m in jobs {
         let sql = m.job_statements().map(|(_, s)| s.sql.clone()).collect();
-        push(StepKind::JobWork, Some(m), format!("Job work of {}", m.label()), sql, m.job.clone());
+        push(
+            StepKind::JobWork,
+            Some(m),
+            format!("Job work of {}", m.label()),
+            sql,
+            m.job.clone(),
+        );
     }
-    push(StepKind::DriftRepair, None, format!("Verify against {to}; create anything still missing"), vec![], vec![]);
+    push(
+        StepKind::DriftRepair,
+        None,
+        format!("Verify against {to}; create anything still missing"),
+        vec![],
+        vec![],
+    );
     let follow_ups = st
         .pending_schema
         .iter()
         .map(|v| (MigrationKind::Schema, v))
         .chain(st.pending_data.iter().map(|v| (MigrationKind::Data, v)))
         .filter_map(|(k, v)| c.get(k, v))
-        .flat_map(|m| m.follow_up.iter().map(move |t| FollowUp { version: m.version.clone(), text: t.clone() }))
+        .flat_map(|m| {
+            m.follow_up.iter().map(move |t| FollowUp {
+                version: m.version.clone(),
+                text: t.clone(),
+            })
+        })
         .collect();
-    let order: Vec<String> = steps.iter().filter(|s| s.kind != StepKind::JobWork).filter_map(|s| s.version.clone()).collect();
+    let order: Vec<String> = steps
+        .iter()
+        .filter(|s| s.kind != StepKind::JobWork)
+        .filter_map(|s| s.version.clone())
+        .collect();
     let mut blockers = blockers(db, order).await?;
     blockers.extend(unmet_needs(c, &applied.schema, &steps, &to));
     let expected = crate::schema::expected(db, &to).await.ok();
     let extras = match expected {
         Some(e) => {
             let live = crate::schema::live(db).await?;
-            crate::schema::diff(&e, &live).into_iter().filter(|d| d.change == Change::Extra && d.object == ObjectKind::Table).map(|d| d.name).collect()
+            crate::schema::diff(&e, &live)
+                .into_iter()
+                .filter(|d| d.change == Change::Extra && d.object == ObjectKind::Table)
+                .map(|d| d.name)
+                .collect()
         }
         None => vec![],
     };
-    Ok(Plan { from_release: st.release, to_release: to, steps, blockers, follow_ups, extras, settings })
+    Ok(Plan {
+        from_release: st.release,
+        to_release: to,
+        steps,
+        blockers,
+        follow_ups,
+        extras,
+        settings,
+    })
 }
 
 fn st_pending(st: &dawarich_doctor_model::DawarichState, kind: MigrationKind) -> Vec<String> {
-    let mut v = if kind == MigrationKind::Schema { st.pending_schema.clone() } else { st.pending_data.clone() };
+    let mut v = if kind == MigrationKind::Schema {
+        st.pending_schema.clone()
+    } else {
+        st.pending_data.clone()
+    };
     v.sort();
     v
 }
@@ -116,14 +191,27 @@ fn sql_of(m: &Migration) -> Vec<String> {
 
 /// Job work an earlier, interrupted run recorded as enqueued but did not finish, oldest first.
 async fn queued_jobs<'a>(db: &Db, c: &'a crate::catalog::Catalog) -> Result<Vec<&'a Migration>> {
-    if !db.query_one("SELECT to_regclass('dawarich_doctor.job_queue') IS NOT NULL", &[]).await?.get::<_, bool>(0) {
+    if !db
+        .query_one("SELECT to_regclass('dawarich_doctor.job_queue') IS NOT NULL", &[])
+        .await?
+        .get::<_, bool>(0)
+    {
         return Ok(vec![]);
     }
-    let rows = db.query("SELECT kind, version FROM dawarich_doctor.job_queue ORDER BY enqueued_at, kind DESC, version", &[]).await?;
+    let rows = db
+        .query(
+            "SELECT kind, version FROM dawarich_doctor.job_queue ORDER BY enqueued_at, kind DESC, version",
+            &[],
+        )
+        .await?;
     Ok(rows
         .iter()
         .filter_map(|r| {
-            let kind = if r.get::<_, String>(0) == "schema" { MigrationKind::Schema } else { MigrationKind::Data };
+            let kind = if r.get::<_, String>(0) == "schema" {
+                MigrationKind::Schema
+            } else {
+                MigrationKind::Data
+            };
             c.get(kind, &r.get::<_, String>(1)).filter(|m| m.has_job())
         })
         .collect())
@@ -131,7 +219,12 @@ async fn queued_jobs<'a>(db: &Db, c: &'a crate::catalog::Catalog) -> Result<Vec<
 
 /// Recorded schema migrations that create a table which does not exist, is not dropped by a later
 /// recorded migration, and is part of the target release.
-fn recorded_but_missing<'a>(c: &'a crate::catalog::Catalog, recorded: &BTreeSet<String>, tables: &HashSet<String>, target: &str) -> Vec<&'a Migration> {
+fn recorded_but_missing<'a>(
+    c: &'a crate::catalog::Catalog,
+    recorded: &BTreeSet<String>,
+    tables: &HashSet<String>,
+    target: &str,
+) -> Vec<&'a Migration> {
     let target_sql = crate::catalog::schema_sql(target).unwrap_or("");
     c.migrations
         .iter()
@@ -140,7 +233,12 @@ fn recorded_but_missing<'a>(c: &'a crate::catalog::Catalog, recorded: &BTreeSet<
             created_tables(m).iter().any(|t| {
                 !tables.contains(t)
                     && target_sql.contains(&format!("CREATE TABLE \"{t}\""))
-                    && !c.migrations.iter().any(|later| later.kind == MigrationKind::Schema && later.version > m.version && recorded.contains(&later.version) && drops_table(later, t))
+                    && !c.migrations.iter().any(|later| {
+                        later.kind == MigrationKind::Schema
+                            && later.version > m.version
+                            && recorded.contains(&later.version)
+                            && drops_table(later, t)
+                    })
             })
         })
         .collect()
@@ -152,13 +250,23 @@ fn created_tables(m: &Migration) -> Vec<String> {
         .filter_map(|s| {
             let rest = s.sql.strip_prefix("CREATE TABLE ")?;
             let rest = rest.strip_prefix("IF NOT EXISTS ").unwrap_or(rest);
-            Some(rest.split(|c: char| c.is_whitespace() || c == '(').next()?.trim_matches('"').to_string())
+            Some(
+                rest.split(|c: char| c.is_whitespace() || c == '(')
+                    .next()?
+                    .trim_matches('"')
+                    .to_string(),
+            )
         })
         .collect()
 }
 
 fn drops_table(m: &Migration, t: &str) -> bool {
-    m.statements.iter().any(|s| s.sql.starts_with("DROP TABLE") && s.sql.split(|c: char| c.is_whitespace() || c == ',').any(|w| w.trim_matches('"') == t))
+    m.statements.iter().any(|s| {
+        s.sql.starts_with("DROP TABLE")
+            && s.sql
+                .split(|c: char| c.is_whitespace() || c == ',')
+                .any(|w| w.trim_matches('"') == t)
+    })
 }
 
 /// Tables a migration's SQL mentions, with their estimated rows.
@@ -174,13 +282,24 @@ fn touched_tables(m: &Migration, estimates: &HashMap<String, i64>) -> Vec<(Strin
             seen.insert(b.table.clone());
         }
     }
-    seen.into_iter().map(|t| (t.clone(), estimates.get(&t).copied().unwrap_or(0))).collect()
+    seen.into_iter()
+        .map(|t| (t.clone(), estimates.get(&t).copied().unwrap_or(0)))
+        .collect()
 }
 
 /// Migrations of the plan whose translation uses what a schema migration adds that is neither applied
 /// nor part of the plan (a target older than the code the translation follows).
-fn unmet_needs(c: &crate::catalog::Catalog, applied: &BTreeSet<String>, steps: &[PlanStep], target: &str) -> Vec<Blocker> {
-    let planned: HashSet<&str> = steps.iter().filter(|s| s.kind == StepKind::SchemaMigration).filter_map(|s| s.version.as_deref()).collect();
+fn unmet_needs(
+    c: &crate::catalog::Catalog,
+    applied: &BTreeSet<String>,
+    steps: &[PlanStep],
+    target: &str,
+) -> Vec<Blocker> {
+    let planned: HashSet<&str> = steps
+        .iter()
+        .filter(|s| s.kind == StepKind::SchemaMigration)
+        .filter_map(|s| s.version.as_deref())
+        .collect();
     steps
         .iter()
         .filter_map(|s| match s.kind {
@@ -209,7 +328,15 @@ fn unmet_needs(c: &crate::catalog::Catalog, applied: &BTreeSet<String>, steps: &
 /// What must be fixed before anything runs: the lock, and what a pending migration would fail on
 /// before another one fixes it (from a read-only diagnosis, in the plan's order).
 async fn blockers(db: &Db, order: Vec<String>) -> Result<Vec<Blocker>> {
-    let d = diagnose(db, &DiagnoseOptions { run_order: Some(order), ..Default::default() }, &Silent).await?;
+    let d = diagnose(
+        db,
+        &DiagnoseOptions {
+            run_order: Some(order),
+            ..Default::default()
+        },
+        &Silent,
+    )
+    .await?;
     let mut out = Vec::new();
     let others: Vec<_> = d.lock.holders.iter().filter(|h| !h.is_self).collect();
     if !others.is_empty() {
@@ -222,7 +349,14 @@ async fn blockers(db: &Db, order: Vec<String>) -> Result<Vec<Blocker>> {
     }
     for c in d.checks.into_iter().filter(|c| !c.blocks.is_empty()) {
         out.push(Blocker {
-            fix: if c.id == CheckId::Postgis { c.detail.clone() } else { format!("Run `dawarich-doctor repair --check {}` first (nothing is lost: removed rows are quarantined).", c.id) },
+            fix: if c.id == CheckId::Postgis {
+                c.detail.clone()
+            } else {
+                format!(
+                    "Run `dawarich-doctor repair --check {}` first (nothing is lost: removed rows are quarantined).",
+                    c.id
+                )
+            },
             id: BlockerId::Check(c.id),
             message: c.detail,
             versions: c.blocks,

@@ -16,7 +16,10 @@ where
 {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !check().await {
-        assert!(std::time::Instant::now() < deadline, "timed out after 30 s waiting until {what}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after 30 s waiting until {what}"
+        );
         tokio::task::yield_now().await;
     }
 }
@@ -36,7 +39,10 @@ pub enum Cmd {
 pub fn controller(url: String, dbname: String) -> mpsc::Sender<(Cmd, mpsc::Sender<()>)> {
     let (tx, rx) = mpsc::channel::<(Cmd, mpsc::Sender<()>)>();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
             let db = connect_url(&url).await;
             let key = migration_lock_key(&dbname);
@@ -69,7 +75,6 @@ pub fn send(ctl: &Ctl, cmd: Cmd) {
     ctl.lock().unwrap().send((cmd, ack)).unwrap();
     done.recv().unwrap();
 }
-
 
 /// A controller channel shared with a progress callback.
 pub type Ctl = Mutex<mpsc::Sender<(Cmd, mpsc::Sender<()>)>>;

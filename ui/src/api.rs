@@ -4,8 +4,9 @@
 
 use dawarich_doctor_model::commands as cmd;
 use dawarich_doctor_model::{
-    AppInfo, AuditEntry, AuditExport, Confirmation, Confirmed, Diagnosis, ErrorReport, ParsedConnection, ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent,
-    ReleaseOutcome, RepairChoice, RepairOutcome, SavedProfile, SchemaDifference, UndoRow, UpgradeOutcome, UpgradeProposal,
+    AppInfo, AuditEntry, AuditExport, Confirmation, Confirmed, Diagnosis, ErrorReport, ParsedConnection, ProbeReport,
+    ProbeStep, Profile, ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice, RepairOutcome, SavedProfile,
+    SchemaDifference, UndoRow, UpgradeOutcome, UpgradeProposal,
 };
 use serde::Serialize;
 
@@ -60,7 +61,15 @@ pub async fn duplicate_profile(id: &str) -> Result<Profile, ErrorReport> {
 }
 
 pub async fn delete_profile(id: &str, confirmation: &Confirmation) -> Result<Confirmed<()>, ErrorReport> {
-    invoke(cmd::DELETE_PROFILE, &Asking { args: Id { id }, confirmation }, None).await
+    invoke(
+        cmd::DELETE_PROFILE,
+        &Asking {
+            args: Id { id },
+            confirmation,
+        },
+        None,
+    )
+    .await
 }
 
 pub async fn remember_password(id: &str, password: &str) -> Result<(), ErrorReport> {
@@ -72,9 +81,18 @@ pub async fn remember_password(id: &str, password: &str) -> Result<(), ErrorRepo
     invoke(cmd::REMEMBER_PASSWORD, &A { id, password }, None).await
 }
 
-pub async fn test_connection(profile: &Profile, password: Option<String>, on_step: impl FnMut(ProbeStep) + 'static) -> Result<ProbeReport, ErrorReport> {
+pub async fn test_connection(
+    profile: &Profile,
+    password: Option<String>,
+    on_step: impl FnMut(ProbeStep) + 'static,
+) -> Result<ProbeReport, ErrorReport> {
     let ch = Channel::new(on_step);
-    invoke(cmd::TEST_CONNECTION, &WithPassword { profile, password }, Some(("onStep", &ch))).await
+    invoke(
+        cmd::TEST_CONNECTION,
+        &WithPassword { profile, password },
+        Some(("onStep", &ch)),
+    )
+    .await
 }
 
 pub async fn diagnose(id: &str, on_event: impl FnMut(ProgressEvent) + 'static) -> Result<Diagnosis, ErrorReport> {
@@ -86,30 +104,68 @@ pub async fn upgrade_proposal(id: &str) -> Result<UpgradeProposal, ErrorReport> 
     invoke_bytes(cmd::UPGRADE_PROPOSAL, &Id { id }, None).await
 }
 
-pub async fn release_lock(id: &str, pid: i32, force: bool, confirmation: &Confirmation) -> Result<Confirmed<ReleaseOutcome>, ErrorReport> {
+pub async fn release_lock(
+    id: &str,
+    pid: i32,
+    force: bool,
+    confirmation: &Confirmation,
+) -> Result<Confirmed<ReleaseOutcome>, ErrorReport> {
     #[derive(Serialize)]
     struct A<'a> {
         id: &'a str,
         pid: i32,
         force: bool,
     }
-    invoke(cmd::RELEASE_LOCK, &Asking { args: A { id, pid, force }, confirmation }, None).await
+    invoke(
+        cmd::RELEASE_LOCK,
+        &Asking {
+            args: A { id, pid, force },
+            confirmation,
+        },
+        None,
+    )
+    .await
 }
 
 /// The shell asks only when the repair changes rows now.
-pub async fn run_repair(id: &str, choice: &RepairChoice, confirmation: &Confirmation, on_event: impl FnMut(ProgressEvent) + 'static) -> Result<Confirmed<RepairOutcome>, ErrorReport> {
+pub async fn run_repair(
+    id: &str,
+    choice: &RepairChoice,
+    confirmation: &Confirmation,
+    on_event: impl FnMut(ProgressEvent) + 'static,
+) -> Result<Confirmed<RepairOutcome>, ErrorReport> {
     #[derive(Serialize)]
     struct A<'a> {
         id: &'a str,
         choice: &'a RepairChoice,
     }
     let ch = Channel::new(on_event);
-    invoke(cmd::RUN_REPAIR, &Asking { args: A { id, choice }, confirmation }, Some(("onEvent", &ch))).await
+    invoke(
+        cmd::RUN_REPAIR,
+        &Asking {
+            args: A { id, choice },
+            confirmation,
+        },
+        Some(("onEvent", &ch)),
+    )
+    .await
 }
 
-pub async fn run_upgrade(id: &str, confirmation: &Confirmation, on_event: impl FnMut(ProgressEvent) + 'static) -> Result<Confirmed<UpgradeOutcome>, ErrorReport> {
+pub async fn run_upgrade(
+    id: &str,
+    confirmation: &Confirmation,
+    on_event: impl FnMut(ProgressEvent) + 'static,
+) -> Result<Confirmed<UpgradeOutcome>, ErrorReport> {
     let ch = Channel::new(on_event);
-    invoke(cmd::RUN_UPGRADE, &Asking { args: Id { id }, confirmation }, Some(("onEvent", &ch))).await
+    invoke(
+        cmd::RUN_UPGRADE,
+        &Asking {
+            args: Id { id },
+            confirmation,
+        },
+        Some(("onEvent", &ch)),
+    )
+    .await
 }
 
 pub async fn cancel() -> Result<(), ErrorReport> {
@@ -132,7 +188,15 @@ pub async fn undo(id: &str, run_id: &str, confirmation: &Confirmation) -> Result
         id: &'a str,
         run_id: &'a str,
     }
-    invoke(cmd::UNDO, &Asking { args: A { id, run_id }, confirmation }, None).await
+    invoke(
+        cmd::UNDO,
+        &Asking {
+            args: A { id, run_id },
+            confirmation,
+        },
+        None,
+    )
+    .await
 }
 
 pub async fn audit_log(id: &str, run: Option<&str>) -> Result<Vec<AuditEntry>, ErrorReport> {

@@ -55,7 +55,10 @@ impl Shared {
 
     /// Whether the password of connection `id` is at hand (without tracking).
     pub fn password_ready(self, id: &str) -> bool {
-        self.profiles.get_untracked().and_then(Result::ok).is_some_and(|l| l.iter().any(|e| e.profile.id == id && e.password_ready))
+        self.profiles
+            .get_untracked()
+            .and_then(Result::ok)
+            .is_some_and(|l| l.iter().any(|e| e.profile.id == id && e.password_ready))
     }
 
     pub fn info(self) -> AppInfo {
@@ -72,7 +75,11 @@ impl Shared {
 
     /// Runs a destructive command while the page shows the question its native dialog asks; `None`
     /// when the user declined or the command failed (which is shown).
-    pub async fn confirmed<T>(self, c: &Confirmation, command: impl Future<Output = Result<Confirmed<T>, ErrorReport>>) -> Option<T> {
+    pub async fn confirmed<T>(
+        self,
+        c: &Confirmation,
+        command: impl Future<Output = Result<Confirmed<T>, ErrorReport>>,
+    ) -> Option<T> {
         self.asking.set(Some(c.message.clone()));
         let answer = command.await;
         self.asking.set(None);

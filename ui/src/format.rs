@@ -25,7 +25,11 @@ pub fn size(bytes: i64) -> String {
     let mut v = bytes as f64;
     for unit in ["B", "KiB", "MiB", "GiB", "TiB"] {
         if v < 1024.0 {
-            return if unit == "B" { format!("{bytes} B") } else { format!("{v:.1} {unit}") };
+            return if unit == "B" {
+                format!("{bytes} B")
+            } else {
+                format!("{v:.1} {unit}")
+            };
         }
         v /= 1024.0;
     }
@@ -71,7 +75,11 @@ pub fn profile_target(p: &Profile) -> String {
 
 /// A lock holder as one sentence.
 pub fn describe_holder(h: &LockHolder) -> String {
-    let who = h.application_name.as_deref().filter(|a| !a.is_empty()).unwrap_or("a session without application name");
+    let who = h
+        .application_name
+        .as_deref()
+        .filter(|a| !a.is_empty())
+        .unwrap_or("a session without application name");
     let from = h.client_addr.as_deref().unwrap_or("the local socket");
     let age = h.state_age_secs.map(duration).unwrap_or_else(|| "?".into());
     let verdict = match h.verdict {
@@ -79,7 +87,11 @@ pub fn describe_holder(h: &LockHolder) -> String {
         HolderVerdict::ActiveMigration => "running a statement: a migration is in progress",
         HolderVerdict::Unknown => "briefly idle: it may be a migration between statements",
     };
-    format!("pid {} ({who}, from {from}) is {} for {age} — {verdict}", h.pid, h.state.as_deref().unwrap_or("in an unknown state"))
+    format!(
+        "pid {} ({who}, from {from}) is {} for {age} — {verdict}",
+        h.pid,
+        h.state.as_deref().unwrap_or("in an unknown state")
+    )
 }
 
 /// The word and CSS class of a lock holder's verdict.

@@ -33,10 +33,11 @@ pub struct Channel {
 impl Channel {
     pub fn new<T: DeserializeOwned + 'static>(mut on_message: impl FnMut(T) + 'static) -> Channel {
         let js = JsChannel::new();
-        let closure = Closure::<dyn FnMut(JsValue)>::new(move |v: JsValue| match serde_wasm_bindgen::from_value::<T>(v) {
-            Ok(m) => on_message(m),
-            Err(e) => log(&format!("unexpected channel message: {e}")),
-        });
+        let closure =
+            Closure::<dyn FnMut(JsValue)>::new(move |v: JsValue| match serde_wasm_bindgen::from_value::<T>(v) {
+                Ok(m) => on_message(m),
+                Err(e) => log(&format!("unexpected channel message: {e}")),
+            });
         js.set_onmessage(closure.as_ref().unchecked_ref());
         Channel { js, _closure: closure }
     }
@@ -48,7 +49,8 @@ fn log(s: &str) {
 
 /// Serialises like JSON (plain objects, `null` for `None`), which is what the shell's serde expects.
 pub fn to_js<T: Serialize>(v: &T) -> JsValue {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::NULL)
 }
 
 /// A rejected invoke: the shell's `ErrorReport`, or Tauri's own error string (e.g. a permission).
@@ -57,12 +59,20 @@ pub fn to_error(v: JsValue) -> ErrorReport {
         return r;
     }
     let message = v.as_string().unwrap_or_else(|| format!("{v:?}"));
-    ErrorReport { kind: ErrorKind::Io, message, fix: "This is a bug in Dawarich Doctor: please attach the log file to a bug report.".into() }
+    ErrorReport {
+        kind: ErrorKind::Io,
+        message,
+        fix: "This is a bug in Dawarich Doctor: please attach the log file to a bug report.".into(),
+    }
 }
 
 /// Like `invoke`, for commands that answer with JSON bytes (`tauri::ipc::Response`): 64-bit
 /// integers arrive exactly.
-pub async fn invoke_bytes<A: Serialize, R: DeserializeOwned>(cmd: &str, args: &A, channel: Option<(&str, &Channel)>) -> Result<R, ErrorReport> {
+pub async fn invoke_bytes<A: Serialize, R: DeserializeOwned>(
+    cmd: &str,
+    args: &A,
+    channel: Option<(&str, &Channel)>,
+) -> Result<R, ErrorReport> {
     let js_args = to_js(args);
     if let Some((name, ch)) = channel {
         js_sys::Reflect::set(&js_args, &JsValue::from_str(name), &ch.js).map_err(to_error)?;
@@ -77,7 +87,11 @@ pub async fn invoke_bytes<A: Serialize, R: DeserializeOwned>(cmd: &str, args: &A
 }
 
 /// Invokes command `cmd` with `args` (an object), plus a channel under `channel_arg` if given.
-pub async fn invoke<A: Serialize, R: DeserializeOwned>(cmd: &str, args: &A, channel: Option<(&str, &Channel)>) -> Result<R, ErrorReport> {
+pub async fn invoke<A: Serialize, R: DeserializeOwned>(
+    cmd: &str,
+    args: &A,
+    channel: Option<(&str, &Channel)>,
+) -> Result<R, ErrorReport> {
     let js_args = to_js(args);
     if let Some((name, ch)) = channel {
         js_sys::Reflect::set(&js_args, &JsValue::from_str(name), &ch.js).map_err(to_error)?;

@@ -70,7 +70,12 @@ impl EnvArgs {
             time_zone: given(&self.time_zone),
             rails_env: given(&self.rails_env),
             self_hosted: self.self_hosted.map(|b| (b, SettingSource::Option)),
-            env_file: conn.env_file.as_ref().map(std::fs::read_to_string).transpose()?.map(|t| dawarich_doctor::settings::env_vars(&t)),
+            env_file: conn
+                .env_file
+                .as_ref()
+                .map(std::fs::read_to_string)
+                .transpose()?
+                .map(|t| dawarich_doctor::settings::env_vars(&t)),
             container: None,
         })
     }
@@ -87,7 +92,10 @@ impl ConnArgs {
             (None, Some(p)) => profile::parse_env(&std::fs::read_to_string(p)?)?,
             (None, None) => {
                 let fix = "Give --url postgres://user:password@host:port/database or --env-file PATH (or set DAWARICH_DOCTOR_URL).";
-                return Err(Error::InvalidInput { message: "no database given".into(), fix: fix.into() });
+                return Err(Error::InvalidInput {
+                    message: "no database given".into(),
+                    fix: fix.into(),
+                });
             }
         };
         let mut opts = ConnectOptions::new(parsed.profile, parsed.password);
@@ -127,7 +135,10 @@ impl ConnArgs {
         let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
         let default_key = || {
             let ssh_dir = home.as_ref()?.join(".ssh");
-            ["id_ed25519", "id_ecdsa", "id_rsa"].iter().map(|k| ssh_dir.join(k)).find(|p| p.exists())
+            ["id_ed25519", "id_ecdsa", "id_rsa"]
+                .iter()
+                .map(|k| ssh_dir.join(k))
+                .find(|p| p.exists())
         };
         ssh.auth = if let Some(k) = &self.ssh_key {
             SshAuth::Key { path: k.clone() }
@@ -136,7 +147,9 @@ impl ConnArgs {
         } else if std::env::var_os("SSH_AUTH_SOCK").is_some() {
             SshAuth::Agent
         } else if let Some(k) = default_key() {
-            SshAuth::Key { path: k.display().to_string() }
+            SshAuth::Key {
+                path: k.display().to_string(),
+            }
         } else {
             SshAuth::Password
         };
@@ -167,10 +180,17 @@ impl ConnArgs {
                 C::Tunnel(TunnelError::PassphraseNeeded { path }) if tty && ssh.passphrase.is_none() => {
                     ssh.passphrase = Some(rpassword::prompt_password(format!("Passphrase for {path}: "))?);
                 }
-                C::Tunnel(TunnelError::HostKeyUnknown { addr, algorithm, fingerprint }) if ssh.accept_host_key.is_none() && (self.ssh_trust_new_host || tty) => {
+                C::Tunnel(TunnelError::HostKeyUnknown {
+                    addr,
+                    algorithm,
+                    fingerprint,
+                }) if ssh.accept_host_key.is_none() && (self.ssh_trust_new_host || tty) => {
                     eprintln!("The SSH server {addr} is not known yet. Its {algorithm} host key fingerprint is\n  {fingerprint}");
                     if self.ssh_trust_new_host {
-                        eprintln!("Trusting it (--ssh-trust-new-host); remembered in {}.", ssh.trusted_hosts.display());
+                        eprintln!(
+                            "Trusting it (--ssh-trust-new-host); remembered in {}.",
+                            ssh.trusted_hosts.display()
+                        );
                     } else {
                         eprint!("Trust it and remember it in {}? [y/N] ", ssh.trusted_hosts.display());
                         let mut answer = String::new();

@@ -26,7 +26,11 @@ use clap::{Parser, ValueEnum};
 use dawarich_doctor::Error;
 
 #[derive(Parser)]
-#[command(name = "dawarich-doctor", version, about = "Diagnose, repair and upgrade a Dawarich database")]
+#[command(
+    name = "dawarich-doctor",
+    version,
+    about = "Diagnose, repair and upgrade a Dawarich database"
+)]
 struct Cli {
     /// More log output on stderr (-v info, -vv debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -52,13 +56,21 @@ fn main() -> ExitCode {
         1 => log::LevelFilter::Info,
         _ => log::LevelFilter::Debug,
     };
-    env_logger::Builder::new().filter_level(level).parse_env("DAWARICH_DOCTOR_LOG").format_timestamp_secs().init();
+    env_logger::Builder::new()
+        .filter_level(level)
+        .parse_env("DAWARICH_DOCTOR_LOG")
+        .format_timestamp_secs()
+        .init();
     let color = match cli.color {
         Color::Always => true,
         Color::Never => false,
         Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     match rt.block_on(cli.command.exec(&render::Painter { color })) {
         Ok(code) => code,
         // The reader went away (`dawarich-doctor audit | head`): nothing left to say.

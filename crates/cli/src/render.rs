@@ -5,7 +5,10 @@ use std::io::IsTerminal;
 
 use dawarich_doctor::catalog::catalog;
 use dawarich_doctor::progress::ProgressEvent;
-use dawarich_doctor_model::{CheckStatus, Diagnosis, HolderVerdict, LockReport, Plan, RepairOutcome, RepairPreview, SchemaDifference, StepKind, UpgradeOutcome};
+use dawarich_doctor_model::{
+    CheckStatus, Diagnosis, HolderVerdict, LockReport, Plan, RepairOutcome, RepairPreview, SchemaDifference, StepKind,
+    UpgradeOutcome,
+};
 
 pub struct Painter {
     pub color: bool,
@@ -51,27 +54,84 @@ fn size(bytes: i64) -> String {
 pub fn diagnosis(d: &Diagnosis, p: &Painter) -> String {
     let mut o = String::new();
     let s = &d.server;
-    let _ = writeln!(o, "{}", p.bold(&format!("Server  PostgreSQL {}  PostGIS {}  database {} ({})", s.version, s.postgis_version.as_deref().unwrap_or("not installed"), s.database, size(s.database_size_bytes))));
+    let _ = writeln!(
+        o,
+        "{}",
+        p.bold(&format!(
+            "Server  PostgreSQL {}  PostGIS {}  database {} ({})",
+            s.version,
+            s.postgis_version.as_deref().unwrap_or("not installed"),
+            s.database,
+            size(s.database_size_bytes)
+        ))
+    );
     let pr = &s.privileges;
-    let _ = writeln!(o, "        user {}: superuser {}, pg_signal_backend {}, owns Dawarich tables {}", s.user, yn(pr.superuser), yn(pr.signal_backend), yn(pr.owns_tables));
+    let _ = writeln!(
+        o,
+        "        user {}: superuser {}, pg_signal_backend {}, owns Dawarich tables {}",
+        s.user,
+        yn(pr.superuser),
+        yn(pr.signal_backend),
+        yn(pr.owns_tables)
+    );
     let w = &d.dawarich;
     let release = match (&w.release, &w.release_range) {
         (Some(r), Some((a, b))) if a != b => format!("{r} (matches {a} – {b})"),
         (Some(r), _) => r.clone(),
         _ => "unknown".into(),
     };
-    let _ = writeln!(o, "{}", p.bold(&format!("Dawarich  release {release}  environment {}", w.environment.as_deref().unwrap_or("-"))));
-    let _ = writeln!(o, "        {} schema + {} data versions applied; pending for {}: {} schema, {} data", w.schema_versions.len(), w.data_versions.len(), w.newest_known_release, w.pending_schema.len(), w.pending_data.len());
+    let _ = writeln!(
+        o,
+        "{}",
+        p.bold(&format!(
+            "Dawarich  release {release}  environment {}",
+            w.environment.as_deref().unwrap_or("-")
+        ))
+    );
+    let _ = writeln!(
+        o,
+        "        {} schema + {} data versions applied; pending for {}: {} schema, {} data",
+        w.schema_versions.len(),
+        w.data_versions.len(),
+        w.newest_known_release,
+        w.pending_schema.len(),
+        w.pending_data.len()
+    );
     if !w.unknown_newer_versions.is_empty() {
-        let _ = writeln!(o, "        {}", p.red(&format!("versions newer than this tool knows: {}", w.unknown_newer_versions.join(", "))));
+        let _ = writeln!(
+            o,
+            "        {}",
+            p.red(&format!(
+                "versions newer than this tool knows: {}",
+                w.unknown_newer_versions.join(", ")
+            ))
+        );
     }
-    let stray: Vec<&String> = w.stray_versions.iter().filter(|v| !w.unknown_newer_versions.contains(v)).collect();
+    let stray: Vec<&String> = w
+        .stray_versions
+        .iter()
+        .filter(|v| !w.unknown_newer_versions.contains(v))
+        .collect();
     if !stray.is_empty() {
-        let _ = writeln!(o, "        {}", p.dim(&format!("stray versions with no file (harmless): {}", stray.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))));
+        let _ = writeln!(
+            o,
+            "        {}",
+            p.dim(&format!(
+                "stray versions with no file (harmless): {}",
+                stray.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            ))
+        );
     }
     o += &locks(&d.lock, p);
     if !d.other_advisory_locks.is_empty() {
-        let _ = writeln!(o, "        {}", p.dim(&format!("{} other advisory locks (Dawarich jobs; never touched)", d.other_advisory_locks.len())));
+        let _ = writeln!(
+            o,
+            "        {}",
+            p.dim(&format!(
+                "{} other advisory locks (Dawarich jobs; never touched)",
+                d.other_advisory_locks.len()
+            ))
+        );
     }
     let _ = writeln!(o, "{}", p.bold("Checks"));
     for c in &d.checks {
@@ -82,8 +142,15 @@ pub fn diagnosis(d: &Diagnosis, p: &Painter) -> String {
             CheckStatus::NotApplicable => p.dim("n/a    "),
             CheckStatus::Skipped => p.dim("skipped"),
         };
-        let count = c.count.map(|n| format!("{n}{}", if c.estimated { "~" } else { "" })).unwrap_or_else(|| "-".into());
-        let scan = if c.full_scan { format!(" (full scan, {} ms)", c.elapsed_ms) } else { String::new() };
+        let count = c
+            .count
+            .map(|n| format!("{n}{}", if c.estimated { "~" } else { "" }))
+            .unwrap_or_else(|| "-".into());
+        let scan = if c.full_scan {
+            format!(" (full scan, {} ms)", c.elapsed_ms)
+        } else {
+            String::new()
+        };
         let _ = writeln!(o, "  {mark} {:<58} {count:>8}{}", c.title, p.dim(&scan));
         if matches!(c.status, CheckStatus::Problem | CheckStatus::Warning) {
             let _ = writeln!(o, "          {}", c.detail);
@@ -112,7 +179,11 @@ pub fn releases() -> String {
     let c = catalog();
     let mut o = String::new();
     for r in &c.releases {
-        let _ = writeln!(o, "{:<10} {}  rails {:<8} schema {}", r.tag, r.date, r.rails, r.define_version);
+        let _ = writeln!(
+            o,
+            "{:<10} {}  rails {:<8} schema {}",
+            r.tag, r.date, r.rails, r.define_version
+        );
     }
     o
 }
@@ -124,7 +195,13 @@ pub fn stderr_progress(enabled: bool) -> impl Fn(ProgressEvent) + Send + Sync {
         if !on {
             return;
         }
-        if let ProgressEvent::StepProgress { done, total: Some(total), rows_per_sec, .. } = e {
+        if let ProgressEvent::StepProgress {
+            done,
+            total: Some(total),
+            rows_per_sec,
+            ..
+        } = e
+        {
             eprint!("\r  scanning {done}/{total} ids ({rows_per_sec:.0}/s)   ");
             if done >= total {
                 eprintln!();
@@ -136,10 +213,27 @@ pub fn stderr_progress(enabled: bool) -> impl Fn(ProgressEvent) + Send + Sync {
 /// The plan: blockers first, then the steps with their cost, then follow-ups.
 pub fn plan(plan: &Plan, with_sql: bool, p: &Painter) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "{}", p.bold(&format!("Upgrade plan: {} → {}", plan.from_release.as_deref().unwrap_or("unknown release"), plan.to_release)));
+    let _ = writeln!(
+        o,
+        "{}",
+        p.bold(&format!(
+            "Upgrade plan: {} → {}",
+            plan.from_release.as_deref().unwrap_or("unknown release"),
+            plan.to_release
+        ))
+    );
     let st = &plan.settings;
-    for (name, s) in [("TIME_ZONE", &st.time_zone), ("RAILS_ENV", &st.rails_env), ("SELF_HOSTED", &st.self_hosted)] {
-        let _ = writeln!(o, "  {name} {}  {}", s.value, p.dim(&format!("({})", s.source.describe())));
+    for (name, s) in [
+        ("TIME_ZONE", &st.time_zone),
+        ("RAILS_ENV", &st.rails_env),
+        ("SELF_HOSTED", &st.self_hosted),
+    ] {
+        let _ = writeln!(
+            o,
+            "  {name} {}  {}",
+            s.value,
+            p.dim(&format!("({})", s.source.describe()))
+        );
     }
     for b in &plan.blockers {
         let _ = writeln!(o, "  {} {}\n          fix: {}", p.red("BLOCKED"), b.message, b.fix);
@@ -152,8 +246,19 @@ pub fn plan(plan: &Plan, with_sql: bool, p: &Painter) -> String {
             StepKind::JobWork => "job   ",
         };
         let cost: Vec<String> = s.tables.iter().map(|(t, n)| format!("{t} ~{n} rows")).collect();
-        let flags = format!("{}{}", if s.no_transaction { " no-transaction" } else { "" }, if s.changes_data { " changes-data" } else { "" });
-        let _ = writeln!(o, "  {:>3}. [{kind}] {}{}  {}", s.step + 1, s.title, p.yellow(&flags), p.dim(&cost.join(", ")));
+        let flags = format!(
+            "{}{}",
+            if s.no_transaction { " no-transaction" } else { "" },
+            if s.changes_data { " changes-data" } else { "" }
+        );
+        let _ = writeln!(
+            o,
+            "  {:>3}. [{kind}] {}{}  {}",
+            s.step + 1,
+            s.title,
+            p.yellow(&flags),
+            p.dim(&cost.join(", "))
+        );
         if with_sql {
             for q in &s.sql {
                 let _ = writeln!(o, "{}", p.dim(&format!("         {};", q.replace('\n', "\n         "))));
@@ -167,7 +272,14 @@ pub fn plan(plan: &Plan, with_sql: bool, p: &Painter) -> String {
         }
     }
     if !plan.extras.is_empty() {
-        let _ = writeln!(o, "  {}", p.dim(&format!("tables the target does not have (kept): {}", plan.extras.join(", "))));
+        let _ = writeln!(
+            o,
+            "  {}",
+            p.dim(&format!(
+                "tables the target does not have (kept): {}",
+                plan.extras.join(", ")
+            ))
+        );
     }
     o
 }
@@ -191,12 +303,33 @@ pub fn step_printer(p: &Painter) -> impl Fn(ProgressEvent) + Send + Sync {
         let p = Painter { color };
         match e {
             ProgressEvent::StepStarted { step, title } => eprintln!("{:>3}. {title}", step + 1),
-            ProgressEvent::StepProgress { done, total: Some(total), rows_per_sec, eta_secs, .. } => {
-                eprintln!("       {done}/{total} ids, {rows_per_sec:.0}/s, eta {:.0} s", eta_secs.unwrap_or(0.0))
+            ProgressEvent::StepProgress {
+                done,
+                total: Some(total),
+                rows_per_sec,
+                eta_secs,
+                ..
+            } => {
+                eprintln!(
+                    "       {done}/{total} ids, {rows_per_sec:.0}/s, eta {:.0} s",
+                    eta_secs.unwrap_or(0.0)
+                )
             }
-            ProgressEvent::StepFinished { elapsed_ms, rows, .. } => eprintln!("       {} in {elapsed_ms} ms, {} rows", p.green("done"), rows.unwrap_or(0)),
-            ProgressEvent::Waiting { blocker_pid, blocker_query, .. } => {
-                eprintln!("       {} pid {blocker_pid}: {}", p.yellow("waiting for a lock held by"), blocker_query.unwrap_or_default())
+            ProgressEvent::StepFinished { elapsed_ms, rows, .. } => eprintln!(
+                "       {} in {elapsed_ms} ms, {} rows",
+                p.green("done"),
+                rows.unwrap_or(0)
+            ),
+            ProgressEvent::Waiting {
+                blocker_pid,
+                blocker_query,
+                ..
+            } => {
+                eprintln!(
+                    "       {} pid {blocker_pid}: {}",
+                    p.yellow("waiting for a lock held by"),
+                    blocker_query.unwrap_or_default()
+                )
             }
             ProgressEvent::Warning { message, .. } => eprintln!("       {} {message}", p.yellow("warning:")),
             _ => {}
@@ -206,7 +339,13 @@ pub fn step_printer(p: &Painter) -> impl Fn(ProgressEvent) + Send + Sync {
 
 /// The end of an upgrade.
 pub fn outcome(o: &UpgradeOutcome, p: &Painter) -> String {
-    let mut s = format!("{} {} migrations applied in {} ms (run {}).\n", p.green("Upgrade finished:"), o.applied.len(), o.elapsed_ms, o.run_id);
+    let mut s = format!(
+        "{} {} migrations applied in {} ms (run {}).\n",
+        p.green("Upgrade finished:"),
+        o.applied.len(),
+        o.elapsed_ms,
+        o.run_id
+    );
     if !o.follow_ups.is_empty() {
         s += "Still to do in Dawarich after you start it:\n";
         for f in &o.follow_ups {
@@ -230,12 +369,32 @@ pub fn differences(release: &str, diffs: &[SchemaDifference], extras: &[SchemaDi
             (Some(e), None) => format!(": expected {e}"),
             _ => String::new(),
         };
-        let _ = writeln!(o, "  {} {} {}{}", p.yellow(d.change.as_str()), d.object, d.name, p.dim(&detail));
+        let _ = writeln!(
+            o,
+            "  {} {} {}{}",
+            p.yellow(d.change.as_str()),
+            d.object,
+            d.name,
+            p.dim(&detail)
+        );
     }
     if !extras.is_empty() {
-        let _ = writeln!(o, "{}", p.dim(&format!("{} objects {release} does not have (kept, never dropped):", extras.len())));
+        let _ = writeln!(
+            o,
+            "{}",
+            p.dim(&format!(
+                "{} objects {release} does not have (kept, never dropped):",
+                extras.len()
+            ))
+        );
         for d in extras {
-            let _ = writeln!(o, "  {} {}{}", d.object, d.name, p.dim(&d.actual.as_ref().map(|a| format!(": {a}")).unwrap_or_default()));
+            let _ = writeln!(
+                o,
+                "  {} {}{}",
+                d.object,
+                d.name,
+                p.dim(&d.actual.as_ref().map(|a| format!(": {a}")).unwrap_or_default())
+            );
             if let Some(note) = &d.note {
                 let _ = writeln!(o, "      {}", p.dim(&format!("left by {note}")));
             }
@@ -248,10 +407,20 @@ pub fn differences(release: &str, diffs: &[SchemaDifference], extras: &[SchemaDi
 pub fn locks(l: &LockReport, p: &Painter) -> String {
     let mut o = String::new();
     if !l.held {
-        let _ = writeln!(o, "{} {}", p.bold("Migration lock"), p.green(&format!("free (key {})", l.key)));
+        let _ = writeln!(
+            o,
+            "{} {}",
+            p.bold("Migration lock"),
+            p.green(&format!("free (key {})", l.key))
+        );
         return o;
     }
-    let _ = writeln!(o, "{} {}", p.bold("Migration lock"), p.red(&format!("HELD (key {})", l.key)));
+    let _ = writeln!(
+        o,
+        "{} {}",
+        p.bold("Migration lock"),
+        p.red(&format!("HELD (key {})", l.key))
+    );
     for h in &l.holders {
         let verdict = match h.verdict {
             HolderVerdict::Stale => p.red("stale"),
@@ -266,7 +435,10 @@ pub fn locks(l: &LockReport, p: &Painter) -> String {
             h.state.as_deref().unwrap_or("?"),
             h.state_age_secs.unwrap_or(0.0),
             h.client_addr.as_deref().unwrap_or("local socket"),
-            h.application_name.as_deref().filter(|a| !a.is_empty()).unwrap_or("no application name"),
+            h.application_name
+                .as_deref()
+                .filter(|a| !a.is_empty())
+                .unwrap_or("no application name"),
             h.backend_start.as_deref().unwrap_or("?"),
             if h.is_self { " (this session)" } else { "" }
         );
@@ -285,9 +457,25 @@ pub fn locks(l: &LockReport, p: &Painter) -> String {
 
 /// What each strategy would do.
 pub fn repair_preview(r: &RepairPreview, p: &Painter) -> String {
-    let mut o = format!("{} {}: {} found{}\n", p.bold(&r.title), r.check, r.count, if r.sample.is_empty() { String::new() } else { format!(" (e.g. {})", r.sample.join(", ")) });
+    let mut o = format!(
+        "{} {}: {} found{}\n",
+        p.bold(&r.title),
+        r.check,
+        r.count,
+        if r.sample.is_empty() {
+            String::new()
+        } else {
+            format!(" (e.g. {})", r.sample.join(", "))
+        }
+    );
     for s in &r.strategies {
-        let _ = writeln!(o, "  strategy {}{}: {}", p.bold(s.name.as_str()), if s.needs_user { " --user ID" } else { "" }, s.description);
+        let _ = writeln!(
+            o,
+            "  strategy {}{}: {}",
+            p.bold(s.name.as_str()),
+            if s.needs_user { " --user ID" } else { "" },
+            s.description
+        );
         for rule in &s.rules {
             let _ = writeln!(o, "      {:>8}  {} ({})", rule.count, rule.rule, rule.description);
         }
@@ -297,12 +485,24 @@ pub fn repair_preview(r: &RepairPreview, p: &Painter) -> String {
 
 /// What a repair did.
 pub fn repair_outcome(r: &RepairOutcome, p: &Painter) -> String {
-    let mut o = format!("{} {} with {} (run {}, {} ms, longest transaction {} ms)\n", p.green("repaired"), r.check, r.strategy, r.run_id, r.elapsed_ms, r.longest_transaction_ms);
+    let mut o = format!(
+        "{} {} with {} (run {}, {} ms, longest transaction {} ms)\n",
+        p.green("repaired"),
+        r.check,
+        r.strategy,
+        r.run_id,
+        r.elapsed_ms,
+        r.longest_transaction_ms
+    );
     for rule in &r.rules {
         let _ = writeln!(o, "  {:>8}  {}", rule.count, rule.description);
     }
     if r.quarantined > 0 {
-        let _ = writeln!(o, "{} rows are in quarantine; `dawarich-doctor undo --run {}` puts everything back.", r.quarantined, r.run_id);
+        let _ = writeln!(
+            o,
+            "{} rows are in quarantine; `dawarich-doctor undo --run {}` puts everything back.",
+            r.quarantined, r.run_id
+        );
     }
     o
 }

@@ -5,13 +5,25 @@ use std::process::{Command, Stdio};
 use dawarich_doctor_testkit::shared::{cluster, dawarich_db};
 
 fn doctor(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_dawarich-doctor")).args(args).env_remove("DAWARICH_DOCTOR_URL").output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_dawarich-doctor"))
+        .args(args)
+        .env_remove("DAWARICH_DOCTOR_URL")
+        .output()
+        .unwrap()
 }
 
 #[test]
 fn connection_errors_exit_2_with_the_fix_on_stderr() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let out = doctor(&["diagnose", "--url", &format!("postgres://postgres:secret@127.0.0.1:{port}/x")]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = doctor(&[
+        "diagnose",
+        "--url",
+        &format!("postgres://postgres:secret@127.0.0.1:{port}/x"),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("connection refused") && err.contains("fix:"), "{err}");
@@ -31,7 +43,12 @@ fn a_closed_pipe_ends_quietly() {
     // the reader is gone before the first write, as with `dawarich-doctor releases | head -0`
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    let out = Command::new(env!("CARGO_BIN_EXE_dawarich-doctor")).arg("releases").stdout(writer).stderr(Stdio::piped()).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_dawarich-doctor"))
+        .arg("releases")
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
@@ -42,7 +59,9 @@ async fn diagnose_json_has_the_documented_fields_and_exit_1_on_problems() {
     let (name, db) = dawarich_db("0.9.11", 1, 20).await;
     dawarich_doctor_testkit::fixtures::orphan_points(&db, 2).await.unwrap();
     let url = cluster().url(&name);
-    let out = tokio::task::spawn_blocking(move || doctor(&["diagnose", "--json", "--url", &url])).await.unwrap();
+    let out = tokio::task::spawn_blocking(move || doctor(&["diagnose", "--json", "--url", &url]))
+        .await
+        .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["lock"]["held"], false);
@@ -59,9 +78,18 @@ async fn diagnose_from_a_dawarich_env_file() {
     let dir = tempfile::tempdir().unwrap();
     let env = dir.path().join(".env");
     std::fs::write(&env, format!("DATABASE_HOST=127.0.0.1\nDATABASE_PORT={}\nDATABASE_USERNAME=postgres\nDATABASE_PASSWORD=postgres\nDATABASE_NAME={name}\n", cluster().port)).unwrap();
-    let out = tokio::task::spawn_blocking(move || doctor(&["diagnose", "--color", "never", "--env-file", env.to_str().unwrap()])).await.unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        doctor(&["diagnose", "--color", "never", "--env-file", env.to_str().unwrap()])
+    })
+    .await
+    .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("release 1.7.5"), "{text}");
     assert!(text.contains("Migration lock free"), "{text}");
 }
@@ -84,7 +112,13 @@ async fn plan_upgrade_and_verify_from_the_command_line() {
     // 0.25.0 – 0.25.3 ship the same migrations: the newest of them is reported
     assert_eq!(v["fromRelease"], "0.25.3");
     assert!(v["steps"].as_array().unwrap().len() > 50);
-    assert_eq!(up.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&up.stdout), String::from_utf8_lossy(&up.stderr));
+    assert_eq!(
+        up.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&up.stdout),
+        String::from_utf8_lossy(&up.stderr)
+    );
     assert!(String::from_utf8_lossy(&up.stdout).contains("Upgrade finished"));
     let text = String::from_utf8_lossy(&verify.stdout);
     assert_eq!(verify.status.code(), Some(0), "{text}");
@@ -99,9 +133,15 @@ async fn plan_upgrade_and_verify_from_the_command_line() {
 async fn upgrade_without_yes_and_without_a_terminal_changes_nothing() {
     let (name, db) = dawarich_db("0.25.0", 1, 10).await;
     let url = cluster().url(&name);
-    let out = tokio::task::spawn_blocking(move || doctor(&["upgrade", "--url", &url])).await.unwrap();
+    let out = tokio::task::spawn_blocking(move || doctor(&["upgrade", "--url", &url]))
+        .await
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
-    let ours: bool = db.query_one("SELECT to_regnamespace('dawarich_doctor') IS NULL", &[]).await.unwrap().get(0);
+    let ours: bool = db
+        .query_one("SELECT to_regnamespace('dawarich_doctor') IS NULL", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert!(ours);
 }

@@ -38,7 +38,10 @@ async fn the_cli_diagnoses_through_ssh() {
     let url = format!("postgres://postgres:postgres@dawarich_db:{}/{name}", cluster().port);
     let dest = format!("{USER}@127.0.0.1:{}", s.port);
     let run = |extra: &[&str], stdin: Option<&str>| {
-        let mut args: Vec<String> = ["diagnose", "--json", "--url", &url, "--ssh", &dest].iter().map(|a| a.to_string()).collect();
+        let mut args: Vec<String> = ["diagnose", "--json", "--url", &url, "--ssh", &dest]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
         args.extend(extra.iter().map(|a| a.to_string()));
         doctor(args, home.path().to_path_buf(), stdin.map(str::to_string))
     };
@@ -46,7 +49,10 @@ async fn the_cli_diagnoses_through_ssh() {
     let out = run(&["--ssh-key", &k], None).await;
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains(&s.host_fingerprint()) && err.contains("--ssh-trust-new-host"), "{err}");
+    assert!(
+        err.contains(&s.host_fingerprint()) && err.contains("--ssh-trust-new-host"),
+        "{err}"
+    );
 
     let out = run(&["--ssh-key", &k, "--ssh-trust-new-host"], None).await;
     let err = String::from_utf8_lossy(&out.stderr);

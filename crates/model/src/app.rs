@@ -99,7 +99,13 @@ pub enum ProbeStepId {
 }
 
 impl ProbeStepId {
-    pub const ALL: [ProbeStepId; 5] = [ProbeStepId::Tcp, ProbeStepId::Tls, ProbeStepId::Authentication, ProbeStepId::Postgis, ProbeStepId::Dawarich];
+    pub const ALL: [ProbeStepId; 5] = [
+        ProbeStepId::Tcp,
+        ProbeStepId::Tls,
+        ProbeStepId::Authentication,
+        ProbeStepId::Postgis,
+        ProbeStepId::Dawarich,
+    ];
 
     /// What the step is called on screen.
     pub fn title(self) -> &'static str {
@@ -201,7 +207,10 @@ pub struct UpgradeProposal {
 
 /// The backup command for Dawarich's stock docker compose (database container `dawarich_db`).
 pub fn backup_command(p: &Profile) -> String {
-    format!("docker exec dawarich_db pg_dump -U {} -Fc {} > dawarich-backup.dump", p.user, p.database)
+    format!(
+        "docker exec dawarich_db pg_dump -U {} -Fc {} > dawarich-backup.dump",
+        p.user, p.database
+    )
 }
 
 /// One repair the user chose on the upgrade screen.
@@ -225,7 +234,12 @@ pub struct FieldError {
 /// Checks what a profile needs before anyone tries to connect with it.
 pub fn validate_profile(p: &Profile) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    let mut err = |field: &str, message: &str| errors.push(FieldError { field: field.into(), message: message.into() });
+    let mut err = |field: &str, message: &str| {
+        errors.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        })
+    };
     if p.name.trim().is_empty() {
         err("name", "Give the connection a name.");
     }
@@ -235,10 +249,16 @@ pub fn validate_profile(p: &Profile) -> Vec<FieldError> {
         err("host", "A host name has no spaces.");
     }
     if p.port == 0 {
-        err("port", "The port is a number from 1 to 65535 (PostgreSQL's default is 5432).");
+        err(
+            "port",
+            "The port is a number from 1 to 65535 (PostgreSQL's default is 5432).",
+        );
     }
     if p.database.trim().is_empty() {
-        err("database", "Give the database name (DATABASE_NAME in Dawarich's .env, stock: dawarich_development).");
+        err(
+            "database",
+            "Give the database name (DATABASE_NAME in Dawarich's .env, stock: dawarich_development).",
+        );
     }
     if p.user.trim().is_empty() {
         err("user", "Give the user name (DATABASE_USERNAME, stock: postgres).");
@@ -261,27 +281,51 @@ mod tests {
 
     #[test]
     fn bad_fields_are_named() {
-        let p = Profile { name: "x".into(), host: "a b".into(), port: 0, database: " ".into(), sslmode: crate::SslMode::VerifyCa, ..Profile::default() };
+        let p = Profile {
+            name: "x".into(),
+            host: "a b".into(),
+            port: 0,
+            database: " ".into(),
+            sslmode: crate::SslMode::VerifyCa,
+            ..Profile::default()
+        };
         let fields: Vec<_> = validate_profile(&p).into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["host", "port", "database", "caFile"]);
     }
 
     #[test]
     fn the_backup_command_names_the_profiles_user_and_database() {
-        let p = Profile { user: "dawarich".into(), database: "dawarich_production".into(), ..Profile::default() };
-        assert_eq!(backup_command(&p), "docker exec dawarich_db pg_dump -U dawarich -Fc dawarich_production > dawarich-backup.dump");
+        let p = Profile {
+            user: "dawarich".into(),
+            database: "dawarich_production".into(),
+            ..Profile::default()
+        };
+        assert_eq!(
+            backup_command(&p),
+            "docker exec dawarich_db pg_dump -U dawarich -Fc dawarich_production > dawarich-backup.dump"
+        );
     }
 
     #[test]
     fn a_declined_confirmation_is_its_own_answer() {
-        assert_eq!(serde_json::to_value(Confirmed::<i32>::Declined).unwrap(), serde_json::json!({ "answer": "declined" }));
-        let done: Confirmed<i32> = serde_json::from_value(serde_json::json!({ "answer": "done", "outcome": 3 })).unwrap();
+        assert_eq!(
+            serde_json::to_value(Confirmed::<i32>::Declined).unwrap(),
+            serde_json::json!({ "answer": "declined" })
+        );
+        let done: Confirmed<i32> =
+            serde_json::from_value(serde_json::json!({ "answer": "done", "outcome": 3 })).unwrap();
         assert_eq!(done, Confirmed::Done(3));
     }
 
     #[test]
     fn probe_steps_serialise_in_kebab_case() {
-        let s = ProbeStep { id: ProbeStepId::Authentication, status: ProbeStatus::Failed, detail: String::new(), error: None, elapsed_ms: 3 };
+        let s = ProbeStep {
+            id: ProbeStepId::Authentication,
+            status: ProbeStatus::Failed,
+            detail: String::new(),
+            error: None,
+            elapsed_ms: 3,
+        };
         let j = serde_json::to_value(&s).unwrap();
         assert_eq!(j["id"], "authentication");
         assert_eq!(j["status"], "failed");

@@ -200,7 +200,12 @@ impl Check {
     /// check found, because no migration that fixes it runs before them.
     pub fn blocking(&self, order: &[String]) -> Vec<String> {
         let at = |v: &str| order.iter().position(|o| o == v);
-        let first_fix = self.effects.iter().filter(|e| e.effect == Effect::Fixes).filter_map(|e| at(&e.version)).min();
+        let first_fix = self
+            .effects
+            .iter()
+            .filter(|e| e.effect == Effect::Fixes)
+            .filter_map(|e| at(&e.version))
+            .min();
         let mut fails: Vec<(usize, &String)> = self
             .effects
             .iter()
@@ -218,7 +223,11 @@ mod tests {
     use super::*;
 
     fn effect(version: &str, effect: Effect) -> MigrationEffect {
-        MigrationEffect { version: version.into(), effect, note: String::new() }
+        MigrationEffect {
+            version: version.into(),
+            effect,
+            note: String::new(),
+        }
     }
 
     #[test]
@@ -226,7 +235,12 @@ mod tests {
         let c = Check {
             status: CheckStatus::Problem,
             count: Some(1),
-            effects: vec![effect("3", Effect::Fails), effect("1", Effect::Fails), effect("2", Effect::Fixes), effect("9", Effect::Fails)],
+            effects: vec![
+                effect("3", Effect::Fails),
+                effect("1", Effect::Fails),
+                effect("2", Effect::Fixes),
+                effect("9", Effect::Fails),
+            ],
             ..Check::new(crate::CheckId::Postgis, "")
         };
         let order = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();

@@ -93,7 +93,14 @@ pub enum StrategyId {
 }
 
 impl StrategyId {
-    pub const ALL: [StrategyId; 6] = [StrategyId::Infer, StrategyId::Assign, StrategyId::Quarantine, StrategyId::Backfill, StrategyId::Default, StrategyId::Rebuild];
+    pub const ALL: [StrategyId; 6] = [
+        StrategyId::Infer,
+        StrategyId::Assign,
+        StrategyId::Quarantine,
+        StrategyId::Backfill,
+        StrategyId::Default,
+        StrategyId::Rebuild,
+    ];
 
     /// The id as written on the command line and in JSON, e.g. `infer`.
     pub fn as_str(self) -> &'static str {
@@ -150,7 +157,9 @@ impl<'de> Deserialize<'de> for BlockerId {
         match s.as_str() {
             "lock-held" => Ok(BlockerId::LockHeld),
             "target-too-old" => Ok(BlockerId::TargetTooOld),
-            other => CheckId::parse(other).map(BlockerId::Check).ok_or_else(|| serde::de::Error::custom(format!("unknown blocker id {other:?}"))),
+            other => CheckId::parse(other)
+                .map(BlockerId::Check)
+                .ok_or_else(|| serde::de::Error::custom(format!("unknown blocker id {other:?}"))),
         }
     }
 }
@@ -165,7 +174,10 @@ mod tests {
             assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
             assert_eq!(CheckId::parse(c.as_str()), Some(c));
             let b = BlockerId::Check(c);
-            assert_eq!(serde_json::from_value::<BlockerId>(serde_json::to_value(b).unwrap()).unwrap(), b);
+            assert_eq!(
+                serde_json::from_value::<BlockerId>(serde_json::to_value(b).unwrap()).unwrap(),
+                b
+            );
         }
         for s in StrategyId::ALL {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());

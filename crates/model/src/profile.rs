@@ -136,7 +136,8 @@ mod tests {
         let mut json = serde_json::to_value(Profile::default()).unwrap();
         json.as_object_mut().unwrap().remove("ssh");
         assert_eq!(serde_json::from_value::<Profile>(json).unwrap().ssh, None);
-        let ssh: SshProfile = serde_json::from_str(r#"{"host":"nas","user":"me","auth":{"kind":"key","path":"/k"}}"#).unwrap();
+        let ssh: SshProfile =
+            serde_json::from_str(r#"{"host":"nas","user":"me","auth":{"kind":"key","path":"/k"}}"#).unwrap();
         assert_eq!((ssh.port, ssh.auth), (22, SshAuth::Key { path: "/k".into() }));
     }
 }

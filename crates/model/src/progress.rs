@@ -5,8 +5,13 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase", tag = "event")]
 pub enum ProgressEvent {
     /// The steps about to run, in order.
-    Plan { steps: Vec<StepInfo> },
-    StepStarted { step: usize, title: String },
+    Plan {
+        steps: Vec<StepInfo>,
+    },
+    StepStarted {
+        step: usize,
+        title: String,
+    },
     /// Rows done out of total (when known), and the current rate.
     StepProgress {
         step: usize,
@@ -17,11 +22,26 @@ pub enum ProgressEvent {
         statement: Option<String>,
     },
     /// We are waiting for a lock held by another session.
-    Waiting { step: usize, blocker_pid: i32, blocker_query: Option<String>, attempt: u32 },
-    StepFinished { step: usize, elapsed_ms: u64, rows: Option<u64> },
-    Warning { step: Option<usize>, message: String },
+    Waiting {
+        step: usize,
+        blocker_pid: i32,
+        blocker_query: Option<String>,
+        attempt: u32,
+    },
+    StepFinished {
+        step: usize,
+        elapsed_ms: u64,
+        rows: Option<u64>,
+    },
+    Warning {
+        step: Option<usize>,
+        message: String,
+    },
     /// Everything finished (or stopped: `ok` false).
-    Done { ok: bool, message: String },
+    Done {
+        ok: bool,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -37,7 +37,10 @@ pub struct RepairPreview {
 impl RepairPreview {
     /// Rows strategy `name` resolves (its "unresolved" rule excluded); `None` without that strategy.
     pub fn resolves(&self, name: crate::StrategyId) -> Option<i64> {
-        self.strategies.iter().find(|s| s.name == name).map(|s| s.rules.iter().filter(|r| r.rule != "unresolved").map(|r| r.count).sum())
+        self.strategies
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.rules.iter().filter(|r| r.rule != "unresolved").map(|r| r.count).sum())
     }
 }
 

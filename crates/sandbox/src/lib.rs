@@ -35,21 +35,36 @@ pub fn available() -> bool {
 
 /// Starts the demo (needs PostgreSQL server binaries with PostGIS installed locally).
 pub async fn start(points: i64) -> Result<Sandbox> {
-    let cluster = tokio::task::spawn_blocking(|| Cluster::start(&ClusterOptions { superuser_password: "password".into(), ..Default::default() }))
-        .await?
-        .map_err(|e| Error::Precondition { message: e.to_string(), fix: "Install PostgreSQL and PostGIS (scripts/setup db on Debian).".into() })?;
+    let cluster = tokio::task::spawn_blocking(|| {
+        Cluster::start(&ClusterOptions {
+            superuser_password: "password".into(),
+            ..Default::default()
+        })
+    })
+    .await?
+    .map_err(|e| Error::Precondition {
+        message: e.to_string(),
+        fix: "Install PostgreSQL and PostGIS (scripts/setup db on Debian).".into(),
+    })?;
     let admin = connect(&options(&cluster.url("postgres"))?).await?;
     admin.batch_execute(&format!("CREATE DATABASE {DEMO_DATABASE}")).await?;
     let url = cluster.url(DEMO_DATABASE);
     let db = connect(&options(&url)?).await?;
     fixtures::fresh_install(&db, DEMO_RELEASE, "development").await?;
     fixtures::populate(&db, &fixtures::Data { users: 1, points }).await?;
-    db.batch_execute("UPDATE points SET user_id = NULL WHERE id % 5 = 0; ANALYZE points").await?;
+    db.batch_execute("UPDATE points SET user_id = NULL WHERE id % 5 = 0; ANALYZE points")
+        .await?;
     let mut holder_opts = options(&url)?;
     holder_opts.profile.application_name = String::new();
     let lock_holder = connect(&holder_opts).await?;
-    lock_holder.query_one("SELECT pg_try_advisory_lock($1)", &[&migration_lock_key(DEMO_DATABASE)]).await?;
-    Ok(Sandbox { lock_holder, url, cluster })
+    lock_holder
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&migration_lock_key(DEMO_DATABASE)])
+        .await?;
+    Ok(Sandbox {
+        lock_holder,
+        url,
+        cluster,
+    })
 }
 
 impl Sandbox {

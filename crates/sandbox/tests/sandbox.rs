@@ -13,8 +13,18 @@ async fn the_sandbox_reproduces_the_incident() {
     let d = diagnose(&db, &DiagnoseOptions::default(), &Silent).await.unwrap();
     assert!(d.lock.held);
     assert_eq!(d.lock.holders[0].pid, sandbox.lock_holder.backend_pid);
-    assert_eq!(d.checks.iter().find(|c| c.id.as_str() == "points-without-user").unwrap().count, Some(40));
-    assert_eq!(d.dawarich.release.as_deref(), Some(dawarich_doctor_sandbox::DEMO_RELEASE));
+    assert_eq!(
+        d.checks
+            .iter()
+            .find(|c| c.id.as_str() == "points-without-user")
+            .unwrap()
+            .count,
+        Some(40)
+    );
+    assert_eq!(
+        d.dawarich.release.as_deref(),
+        Some(dawarich_doctor_sandbox::DEMO_RELEASE)
+    );
     assert!(!d.dawarich.pending_schema.is_empty());
     drop(db);
     tokio::task::spawn_blocking(move || sandbox.stop()).await.unwrap();

@@ -32,7 +32,11 @@ pub struct ClusterOptions {
 
 impl Default for ClusterOptions {
     fn default() -> Self {
-        ClusterOptions { superuser_password: "postgres".into(), tls: None, durable: false }
+        ClusterOptions {
+            superuser_password: "postgres".into(),
+            tls: None,
+            durable: false,
+        }
     }
 }
 
@@ -56,10 +60,17 @@ pub fn pg_bin() -> Result<PathBuf, ClusterError> {
         return Ok(preferred);
     }
     let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|rd| rd.flatten().map(|e| e.path().join("bin")).filter(|b| b.join("initdb").exists()).collect())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path().join("bin"))
+                .filter(|b| b.join("initdb").exists())
+                .collect()
+        })
         .unwrap_or_default();
     found.sort();
-    found.pop().ok_or_else(|| ClusterError::NoBinaries("/usr/lib/postgresql/*/bin".into()))
+    found
+        .pop()
+        .ok_or_else(|| ClusterError::NoBinaries("/usr/lib/postgresql/*/bin".into()))
 }
 
 fn free_port() -> std::io::Result<u16> {
@@ -103,7 +114,10 @@ fn run(step: &'static str, mut c: Command) -> Result<(), ClusterError> {
     if out.status.success() {
         Ok(())
     } else {
-        Err(ClusterError::Step { step, detail: String::from_utf8_lossy(&out.stderr).trim().to_string() })
+        Err(ClusterError::Step {
+            step,
+            detail: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        })
     }
 }
 
@@ -121,9 +135,22 @@ impl Cluster {
         std::fs::write(&pwfile, &opts.superuser_password)?;
         chown(&pwfile)?;
         let mut c = command(&bin, "initdb");
-        c.arg("-D").arg(&data).args(["-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"]).arg(format!("--pwfile={}", pwfile.display()));
+        c.arg("-D")
+            .arg(&data)
+            .args([
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "--no-sync",
+            ])
+            .arg(format!("--pwfile={}", pwfile.display()));
         run("initdb", c)?;
-        let mut conf = String::from("listen_addresses = '127.0.0.1'\nmax_connections = 200\nlog_min_messages = warning\n");
+        let mut conf =
+            String::from("listen_addresses = '127.0.0.1'\nmax_connections = 200\nlog_min_messages = warning\n");
         if !opts.durable {
             conf += "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n";
         }
@@ -137,51 +164,119 @@ impl Cluster {
             }
             conf += "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n";
         }
-        std::fs::OpenOptions::new().append(true).open(data.join("postgresql.conf"))?.write_all(conf.as_bytes())?;
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(data.join("postgresql.conf"))?
+            .write_all(conf.as_bytes())?;
         let mut last = None;
         for _ in 0..5 {
             let port = free_port()?;
             let mut c = command(&bin, "pg_ctl");
-            c.arg("-D").arg(&data).arg("-l").arg(dir.join("server.log")).args(["-w", "-t", "60", "-o"]).arg(format!("-p {port}")).arg("start");
+            c.arg("-D")
+                .arg(&data)
+                .arg("-l")
+                .arg(dir.join("server.log"))
+                .args(["-w", "-t", "60", "-o"])
+                .arg(format!("-p {port}"))
+                .arg("start");
             match run("pg_ctl start", c) {
                 Ok(()) => {
                     let watchdog = spawn_watchdog(&bin, &dir)?;
-                    return Ok(Cluster { dir, port, bin, superuser_password: opts.superuser_password.clone(), watchdog: Some(watchdog) });
+                    return Ok(Cluster {
+                        dir,
+                        port,
+                        bin,
+                        superuser_password: opts.superuser_password.clone(),
+                        watchdog: Some(watchdog),
+                    });
                 }
                 Err(e) => last = Some(e),
             }
         }
         let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
         let _ = std::fs::remove_dir_all(&dir);
-        Err(last.map(|e| ClusterError::Step { step: "pg_ctl start", detail: format!("{e}\n{log}") }).unwrap())
+        Err(last
+            .map(|e| ClusterError::Step {
+                step: "pg_ctl start",
+                detail: format!("{e}\n{log}"),
+            })
+            .unwrap())
     }
 
     /// Starts a streaming replica of this cluster (read-only, `pg_is_in_recovery()` true).
     pub fn start_standby(&self) -> Result<Cluster, ClusterError> {
-        let dir = tempfile::Builder::new().prefix("dawarich-doctor-standby-").tempdir()?.keep();
+        let dir = tempfile::Builder::new()
+            .prefix("dawarich-doctor-standby-")
+            .tempdir()?
+            .keep();
         chown(&dir)?;
         let data = dir.join("data");
         let mut c = command(&self.bin, "pg_basebackup");
-        c.arg("-D").arg(&data).args(["-R", "-X", "stream", "--checkpoint=fast", "-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"]);
+        c.arg("-D").arg(&data).args([
+            "-R",
+            "-X",
+            "stream",
+            "--checkpoint=fast",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "postgres",
+        ]);
         c.env("PGPASSWORD", &self.superuser_password);
         run("pg_basebackup", c)?;
         let conf = format!("\nunix_socket_directories = '{}'\n", dir.display());
-        std::fs::OpenOptions::new().append(true).open(data.join("postgresql.auto.conf"))?.write_all(conf.as_bytes())?;
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(data.join("postgresql.auto.conf"))?
+            .write_all(conf.as_bytes())?;
         let port = free_port()?;
         let mut c = command(&self.bin, "pg_ctl");
-        c.arg("-D").arg(&data).arg("-l").arg(dir.join("server.log")).args(["-w", "-t", "60", "-o"]).arg(format!("-p {port}")).arg("start");
+        c.arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(dir.join("server.log"))
+            .args(["-w", "-t", "60", "-o"])
+            .arg(format!("-p {port}"))
+            .arg("start");
         run("pg_ctl start (standby)", c)?;
         let watchdog = spawn_watchdog(&self.bin, &dir)?;
-        Ok(Cluster { dir, port, bin: self.bin.clone(), superuser_password: self.superuser_password.clone(), watchdog: Some(watchdog) })
+        Ok(Cluster {
+            dir,
+            port,
+            bin: self.bin.clone(),
+            superuser_password: self.superuser_password.clone(),
+            watchdog: Some(watchdog),
+        })
     }
 
     /// Creates the database `template_postgis` with PostGIS enabled, so that databases created from
     /// it are ready in milliseconds.
     pub fn create_postgis_template(&self) -> Result<(), ClusterError> {
         let mut c = Command::new(self.bin.join("psql"));
-        c.args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q"])
-            .args(["-c", "CREATE DATABASE template_postgis", "-c", "\\c template_postgis", "-c", "CREATE EXTENSION postgis"])
-            .env("PGPASSWORD", &self.superuser_password);
+        c.args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-q",
+        ])
+        .args([
+            "-c",
+            "CREATE DATABASE template_postgis",
+            "-c",
+            "\\c template_postgis",
+            "-c",
+            "CREATE EXTENSION postgis",
+        ])
+        .env("PGPASSWORD", &self.superuser_password);
         run("create template_postgis", c)
     }
 
@@ -212,8 +307,14 @@ impl Cluster {
 
     fn shutdown(&mut self) {
         let mut c = command(&self.bin, "pg_ctl");
-        c.arg("-D").arg(self.dir.join("data")).args(["-m", "immediate", "-w", "stop"]);
-        let _ = c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        c.arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "immediate", "-w", "stop"]);
+        let _ = c
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         if let Some(mut w) = self.watchdog.take() {
             drop(w.stdin.take());
             let _ = w.wait();

@@ -14,7 +14,11 @@ use dawarich_doctor::{Error, Result};
 pub fn fresh_install_versions(tag: &str) -> Result<(Vec<String>, Vec<String>)> {
     let c = catalog();
     let r = c.release(tag).ok_or_else(|| Error::UnknownRelease(tag.into()))?;
-    let mut schema: Vec<String> = c.versions(tag, MigrationKind::Schema).into_iter().filter(|v| *v < r.define_version).collect();
+    let mut schema: Vec<String> = c
+        .versions(tag, MigrationKind::Schema)
+        .into_iter()
+        .filter(|v| *v < r.define_version)
+        .collect();
     schema.push(r.define_version.clone());
     schema.sort();
     schema.dedup();
@@ -30,9 +34,19 @@ pub async fn fresh_install(client: &Client, tag: &str, environment: &str) -> Res
         // data:migrate creates its table on first boot when schema.rb lacks it
         client.batch_execute(DATA_MIGRATIONS_SQL).await?;
     }
-    client.execute("INSERT INTO schema_migrations (version) SELECT unnest($1::text[])", &[&schema]).await?;
+    client
+        .execute(
+            "INSERT INTO schema_migrations (version) SELECT unnest($1::text[])",
+            &[&schema],
+        )
+        .await?;
     if !data.is_empty() {
-        client.execute("INSERT INTO data_migrations (version) SELECT unnest($1::text[])", &[&data]).await?;
+        client
+            .execute(
+                "INSERT INTO data_migrations (version) SELECT unnest($1::text[])",
+                &[&data],
+            )
+            .await?;
     }
     client
         .execute(
@@ -70,7 +84,14 @@ pub async fn populate(client: &Client, data: &Data) -> Result<()> {
         vals.push("'{\"meters_between_routes\": 500, \"minutes_between_routes\": 30}'::jsonb");
     }
     client
-        .execute(&format!("INSERT INTO users ({}) SELECT {} FROM generate_series(1, $1::bigint) g", cols.join(", "), vals.join(", ")), &[&data.users])
+        .execute(
+            &format!(
+                "INSERT INTO users ({}) SELECT {} FROM generate_series(1, $1::bigint) g",
+                cols.join(", "),
+                vals.join(", ")
+            ),
+            &[&data.users],
+        )
         .await?;
     let icols = columns(client, "imports").await?;
     let mut cols = vec!["name", "user_id", "source", "created_at", "updated_at"];
@@ -79,10 +100,27 @@ pub async fn populate(client: &Client, data: &Data) -> Result<()> {
         cols.push("raw_data");
         vals.push("'{}'::jsonb");
     }
-    client.execute(&format!("INSERT INTO imports ({}) SELECT {} FROM users u ORDER BY u.id", cols.join(", "), vals.join(", ")), &[]).await?;
+    client
+        .execute(
+            &format!(
+                "INSERT INTO imports ({}) SELECT {} FROM users u ORDER BY u.id",
+                cols.join(", "),
+                vals.join(", ")
+            ),
+            &[],
+        )
+        .await?;
     let pcols = columns(client, "points").await?;
     let has = |c: &str| pcols.iter().any(|x| x == c);
-    let mut cols = vec!["latitude", "longitude", "timestamp", "raw_data", "created_at", "updated_at", "import_id"];
+    let mut cols = vec![
+        "latitude",
+        "longitude",
+        "timestamp",
+        "raw_data",
+        "created_at",
+        "updated_at",
+        "import_id",
+    ];
     let mut vals = vec![
         "52.0 + (g % 100000) * 0.00001",
         "13.0 + (g / 100000) * 0.00001",
@@ -98,11 +136,17 @@ pub async fn populate(client: &Client, data: &Data) -> Result<()> {
     }
     if has("lonlat") {
         cols.push("lonlat");
-        vals.push("ST_SetSRID(ST_MakePoint(13.0 + (g / 100000) * 0.00001, 52.0 + (g % 100000) * 0.00001), 4326)::geography");
+        vals.push(
+            "ST_SetSRID(ST_MakePoint(13.0 + (g / 100000) * 0.00001, 52.0 + (g % 100000) * 0.00001), 4326)::geography",
+        );
     }
     client
         .execute(
-            &format!("INSERT INTO points ({}) SELECT {} FROM generate_series(1, $1::bigint) g", cols.join(", "), vals.join(", ")),
+            &format!(
+                "INSERT INTO points ({}) SELECT {} FROM generate_series(1, $1::bigint) g",
+                cols.join(", "),
+                vals.join(", ")
+            ),
             &[&data.points, &data.users.max(1)],
         )
         .await?;
@@ -122,14 +166,20 @@ pub async fn orphan_points(client: &Client, n: i64) -> Result<Vec<i64>> {
 
 /// Soft-deletes user `user_id` (needs `users.deleted_at`, 1.3.1+).
 pub async fn soft_delete_user(client: &Client, user_id: i64) -> Result<()> {
-    client.execute("UPDATE users SET deleted_at = now() WHERE id = $1", &[&user_id]).await?;
+    client
+        .execute("UPDATE users SET deleted_at = now() WHERE id = $1", &[&user_id])
+        .await?;
     Ok(())
 }
 
 /// Copies `n` points (same user, time and place) to make duplicates; returns the new ids.
 pub async fn duplicate_points(client: &Client, n: i64) -> Result<Vec<i64>> {
     let pcols = columns(client, "points").await?;
-    let cols: Vec<String> = pcols.into_iter().filter(|c| c != "id").map(|c| format!("\"{c}\"")).collect();
+    let cols: Vec<String> = pcols
+        .into_iter()
+        .filter(|c| c != "id")
+        .map(|c| format!("\"{c}\""))
+        .collect();
     let list = cols.join(", ");
     Ok(client
         .query(&format!("INSERT INTO points ({list}) SELECT {list} FROM points WHERE id IN (SELECT id FROM points ORDER BY id LIMIT $1) RETURNING id"), &[&n])

@@ -16,7 +16,8 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 /// The binary's shared cluster (started on first use).
 pub fn cluster() -> &'static Cluster {
     CLUSTER.get_or_init(|| {
-        let c = Cluster::start(&ClusterOptions::default()).expect("start a throwaway PostgreSQL cluster (run scripts/setup db)");
+        let c = Cluster::start(&ClusterOptions::default())
+            .expect("start a throwaway PostgreSQL cluster (run scripts/setup db)");
         // A template with PostGIS makes every test database ready in milliseconds.
         c.create_postgis_template().expect("template_postgis");
         c
@@ -29,16 +30,25 @@ pub fn options(url: &str) -> ConnectOptions {
 }
 
 pub async fn connect_url(url: &str) -> Db {
-    connect(&options(url)).await.unwrap_or_else(|e| panic!("connect {url}: {e}"))
+    connect(&options(url))
+        .await
+        .unwrap_or_else(|e| panic!("connect {url}: {e}"))
 }
 
 /// A new empty database (with PostGIS available, like the stock postgis image) for one test.
 pub async fn new_db(prefix: &str, with_postgis: bool) -> String {
     let c = cluster();
-    let name = format!("{prefix}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+    let name = format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
     let admin = connect_url(&c.url("postgres")).await;
     let template = if with_postgis { "template_postgis" } else { "template0" };
-    admin.batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE {template}")).await.unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE {template}"))
+        .await
+        .unwrap();
     name
 }
 
@@ -48,7 +58,9 @@ pub async fn dawarich_db(tag: &str, users: i64, points: i64) -> (String, Db) {
     let db = connect_url(&cluster().url(&name)).await;
     fixtures::fresh_install(&db, tag, "development").await.unwrap();
     if users > 0 {
-        fixtures::populate(&db, &fixtures::Data { users, points }).await.unwrap();
+        fixtures::populate(&db, &fixtures::Data { users, points })
+            .await
+            .unwrap();
     }
     (name, db)
 }

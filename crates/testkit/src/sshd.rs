@@ -31,12 +31,24 @@ pub struct Sshd {
 }
 
 fn keygen(args: &[&str]) {
-    let out = Command::new("ssh-keygen").arg("-q").args(args).output().expect("ssh-keygen (scripts/setup ssh)");
-    assert!(out.status.success(), "ssh-keygen {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("ssh-keygen")
+        .arg("-q")
+        .args(args)
+        .output()
+        .expect("ssh-keygen (scripts/setup ssh)");
+    assert!(
+        out.status.success(),
+        "ssh-keygen {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn write(path: &Path, text: &str, mode: u32) {
@@ -49,21 +61,44 @@ impl Sshd {
     /// Starts a server (needs root and `scripts/setup ssh`).
     pub fn start() -> Sshd {
         // SAFETY: geteuid has no preconditions.
-        assert!(unsafe { libc::geteuid() } == 0, "the SSH tests start sshd and need root");
         assert!(
-            Command::new("id").arg(USER).output().map(|o| o.status.success()).unwrap_or(false),
+            unsafe { libc::geteuid() } == 0,
+            "the SSH tests start sshd and need root"
+        );
+        assert!(
+            Command::new("id")
+                .arg(USER)
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false),
             "no user {USER}: run scripts/setup ssh"
         );
-        let dir = tempfile::Builder::new().prefix("dawarich-doctor-sshd-").tempdir().unwrap().keep();
+        let dir = tempfile::Builder::new()
+            .prefix("dawarich-doctor-sshd-")
+            .tempdir()
+            .unwrap()
+            .keep();
         std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
         let d = |name: &str| dir.join(name).display().to_string();
         keygen(&["-t", "ed25519", "-N", "", "-C", "test host", "-f", &d("host_ed25519")]);
         keygen(&["-t", "ed25519", "-N", "", "-C", "ed25519", "-f", &d("ed25519")]);
         keygen(&["-t", "ecdsa", "-b", "256", "-N", "", "-C", "ecdsa", "-f", &d("ecdsa")]);
         keygen(&["-t", "rsa", "-b", "2048", "-N", "", "-C", "rsa", "-f", &d("rsa")]);
-        keygen(&["-t", "ed25519", "-N", PASSPHRASE, "-C", "encrypted", "-f", &d("encrypted")]);
+        keygen(&[
+            "-t",
+            "ed25519",
+            "-N",
+            PASSPHRASE,
+            "-C",
+            "encrypted",
+            "-f",
+            &d("encrypted"),
+        ]);
         keygen(&["-t", "ed25519", "-N", "", "-C", "stranger", "-f", &d("stranger")]);
-        let authorized: String = ["ed25519", "ecdsa", "rsa", "encrypted"].iter().map(|k| std::fs::read_to_string(dir.join(format!("{k}.pub"))).unwrap()).collect();
+        let authorized: String = ["ed25519", "ecdsa", "rsa", "encrypted"]
+            .iter()
+            .map(|k| std::fs::read_to_string(dir.join(format!("{k}.pub"))).unwrap())
+            .collect();
         write(&dir.join("authorized_keys"), &authorized, 0o644);
         std::fs::create_dir(dir.join("bin")).unwrap();
         let docker = format!(
@@ -101,15 +136,31 @@ read _ignored
 kill $pid 2>/dev/null
 wait $pid
 rm -rf "$1""#;
-        let watchdog = Command::new("sh").arg("-c").arg(script).arg("watchdog").arg(&dir).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        let sshd = Sshd { port, dir, watchdog: Some(watchdog) };
+        let watchdog = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg("watchdog")
+            .arg(&dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let sshd = Sshd {
+            port,
+            dir,
+            watchdog: Some(watchdog),
+        };
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && sshd.dir.join("sshd.pid").exists() {
                 return sshd;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("sshd did not start: {}", std::fs::read_to_string(sshd.dir.join("sshd.log")).unwrap_or_default());
+        panic!(
+            "sshd did not start: {}",
+            std::fs::read_to_string(sshd.dir.join("sshd.log")).unwrap_or_default()
+        );
     }
 
     /// A user key file: `ed25519`, `ecdsa`, `rsa`, `encrypted` (with [`PASSPHRASE`]) or `stranger`
@@ -120,7 +171,10 @@ rm -rf "$1""#;
 
     /// The test user's password.
     pub fn password() -> String {
-        std::fs::read_to_string(PASSWORD_FILE).unwrap_or_else(|e| panic!("{PASSWORD_FILE}: {e} (run scripts/setup ssh)")).trim().to_string()
+        std::fs::read_to_string(PASSWORD_FILE)
+            .unwrap_or_else(|e| panic!("{PASSWORD_FILE}: {e} (run scripts/setup ssh)"))
+            .trim()
+            .to_string()
     }
 
     /// The server's host key as `algorithm base64`.
@@ -131,17 +185,31 @@ rm -rf "$1""#;
 
     /// The host key's `SHA256:…` fingerprint, as ssh-keygen prints it.
     pub fn host_fingerprint(&self) -> String {
-        let out = Command::new("ssh-keygen").arg("-lf").arg(self.dir.join("host_ed25519.pub")).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).split_whitespace().nth(1).unwrap().to_string()
+        let out = Command::new("ssh-keygen")
+            .arg("-lf")
+            .arg(self.dir.join("host_ed25519.pub"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .to_string()
     }
 
     pub fn profile(&self, auth: SshAuth) -> SshProfile {
-        SshProfile { host: "127.0.0.1".into(), port: self.port, user: USER.into(), auth }
+        SshProfile {
+            host: "127.0.0.1".into(),
+            port: self.port,
+            user: USER.into(),
+            auth,
+        }
     }
 
     /// A fresh file path in the server's directory.
     pub fn new_file(&self, name: &str) -> PathBuf {
-        self.dir.join(format!("{name}-{}", FILES.fetch_add(1, Ordering::SeqCst)))
+        self.dir
+            .join(format!("{name}-{}", FILES.fetch_add(1, Ordering::SeqCst)))
     }
 
     /// A known_hosts file with these lines.
@@ -170,14 +238,21 @@ rm -rf "$1""#;
 
     /// The processes sshd started for connections (all its descendants).
     pub fn session_pids(&self) -> Vec<i32> {
-        let listener: i32 = std::fs::read_to_string(self.dir.join("sshd.pid")).unwrap().trim().parse().unwrap();
+        let listener: i32 = std::fs::read_to_string(self.dir.join("sshd.pid"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
         let parents: Vec<(i32, i32)> = std::fs::read_dir("/proc")
             .unwrap()
             .flatten()
             .filter_map(|e| {
                 let pid: i32 = e.file_name().to_str()?.parse().ok()?;
                 let mut stat = String::new();
-                std::fs::File::open(e.path().join("stat")).ok()?.read_to_string(&mut stat).ok()?;
+                std::fs::File::open(e.path().join("stat"))
+                    .ok()?
+                    .read_to_string(&mut stat)
+                    .ok()?;
                 let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
                 Some((pid, ppid))
             })
@@ -217,7 +292,14 @@ pub struct Agent {
 impl Agent {
     pub fn start(sshd: &Sshd) -> Agent {
         let socket = sshd.new_file("agent.sock");
-        let child = Command::new("ssh-agent").arg("-D").arg("-a").arg(&socket).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("ssh-agent");
+        let child = Command::new("ssh-agent")
+            .arg("-D")
+            .arg("-a")
+            .arg(&socket)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ssh-agent");
         let agent = Agent { socket, child };
         for _ in 0..100 {
             if agent.socket.exists() {
@@ -230,8 +312,16 @@ impl Agent {
 
     /// Adds an unencrypted key file.
     pub fn add(&self, key: &str) {
-        let out = Command::new("ssh-add").arg(key).env("SSH_AUTH_SOCK", &self.socket).output().unwrap();
-        assert!(out.status.success(), "ssh-add: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new("ssh-add")
+            .arg(key)
+            .env("SSH_AUTH_SOCK", &self.socket)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "ssh-add: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 

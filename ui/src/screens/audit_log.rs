@@ -15,8 +15,17 @@ use crate::screens::upgrade::UpgradeState;
 pub fn LogScreen() -> impl IntoView {
     let shared = expect_context::<Shared>();
     // The connection of the last upgrade or diagnosis, else the first saved one.
-    let last = expect_context::<UpgradeState>().profile.get_untracked().or_else(|| expect_context::<DiagnosisState>().profile.get_untracked());
-    let chosen = RwSignal::new(last.map(|p| p.id).unwrap_or_else(|| shared.entries().first().map(|e| e.profile.id.clone()).unwrap_or_default()));
+    let last = expect_context::<UpgradeState>()
+        .profile
+        .get_untracked()
+        .or_else(|| expect_context::<DiagnosisState>().profile.get_untracked());
+    let chosen = RwSignal::new(last.map(|p| p.id).unwrap_or_else(|| {
+        shared
+            .entries()
+            .first()
+            .map(|e| e.profile.id.clone())
+            .unwrap_or_default()
+    }));
     let run = RwSignal::new(String::new());
     let action = RwSignal::new(String::new());
     // `None`: no connection to read.
@@ -51,18 +60,19 @@ pub fn LogScreen() -> impl IntoView {
             }
         });
     };
-    let select = move |id: &'static str, label: &'static str, sig: RwSignal<String>, values: Vec<String>, any: &'static str| {
-        view! {
-            <label for=id>{label}</label>
-            <select id=id on:change=move |ev| sig.set(event_target_value(&ev))>
-                <option value="" selected=move || sig.get().is_empty()>{any}</option>
-                {values.into_iter().map(|v| {
-                    let v2 = v.clone();
-                    view! { <option value=v.clone() selected=move || sig.get() == v2>{v.clone()}</option> }
-                }).collect_view()}
-            </select>
-        }
-    };
+    let select =
+        move |id: &'static str, label: &'static str, sig: RwSignal<String>, values: Vec<String>, any: &'static str| {
+            view! {
+                <label for=id>{label}</label>
+                <select id=id on:change=move |ev| sig.set(event_target_value(&ev))>
+                    <option value="" selected=move || sig.get().is_empty()>{any}</option>
+                    {values.into_iter().map(|v| {
+                        let v2 = v.clone();
+                        view! { <option value=v.clone() selected=move || sig.get() == v2>{v.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            }
+        };
     view! {
         <div class="log" id="log">
             <div class="section-head">
@@ -132,7 +142,11 @@ pub fn distinct(entries: &[AuditEntry], field: fn(&AuditEntry) -> &str) -> Vec<S
 
 /// The entries of run `run` and action `action` ("" = any).
 pub fn filter_audit(entries: &[AuditEntry], run: &str, action: &str) -> Vec<AuditEntry> {
-    entries.iter().filter(|e| (run.is_empty() || e.run_id == run) && (action.is_empty() || e.action == action)).cloned().collect()
+    entries
+        .iter()
+        .filter(|e| (run.is_empty() || e.run_id == run) && (action.is_empty() || e.action == action))
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]
@@ -151,7 +165,12 @@ mod tests {
             duration_ms: None,
             outcome: "ok".into(),
         };
-        let log = vec![e("r1", "lock-release"), e("r2", "repair"), e("r2", "repair"), e("r3", "migrate")];
+        let log = vec![
+            e("r1", "lock-release"),
+            e("r2", "repair"),
+            e("r2", "repair"),
+            e("r3", "migrate"),
+        ];
         assert_eq!(distinct(&log, |e| &e.run_id), ["r1", "r2", "r3"]);
         assert_eq!(distinct(&log, |e| &e.action), ["lock-release", "repair", "migrate"]);
         assert_eq!(filter_audit(&log, "r2", "").len(), 2);

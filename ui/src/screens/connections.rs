@@ -2,7 +2,8 @@
 //! the step-by-step connection test.
 
 use dawarich_doctor_model::{
-    validate_profile, Confirmation, ErrorReport, FieldError, ParsedConnection, PasswordOutcome, PasswordSource, ProbeStatus, ProbeStep, ProbeStepId, Profile, SslMode,
+    validate_profile, Confirmation, ErrorReport, FieldError, ParsedConnection, PasswordOutcome, PasswordSource,
+    ProbeStatus, ProbeStep, ProbeStepId, Profile, SslMode,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -36,7 +37,13 @@ impl ConnectionsState {
             Some(Err(e)) => shared.error(&e),
             None => {}
         });
-        ConnectionsState { form: RwSignal::new(None), form_errors: RwSignal::new(Vec::new()), probe: RwSignal::new(None), probing: RwSignal::new(false), demo }
+        ConnectionsState {
+            form: RwSignal::new(None),
+            form_errors: RwSignal::new(Vec::new()),
+            probe: RwSignal::new(None),
+            probing: RwSignal::new(false),
+            demo,
+        }
     }
 
     /// Opens the form on `form`, with no error and no test result.
@@ -91,7 +98,11 @@ impl ProfileForm {
             sslmode: p.sslmode.as_str().to_string(),
             ca_file: p.ca_file.clone().unwrap_or_default(),
             application_name: p.application_name.clone(),
-            saved_password: if p.id.is_empty() { None } else { Some(p.password.clone()) },
+            saved_password: if p.id.is_empty() {
+                None
+            } else {
+                Some(p.password.clone())
+            },
             base: p.clone(),
         }
     }
@@ -110,7 +121,9 @@ impl ProfileForm {
             self.name = keep_name;
         }
         self.password = parsed.password.clone().unwrap_or_default();
-        self.no_password = parsed.password.is_none() && parsed.profile.password == PasswordSource::None && self.saved_password.is_none();
+        self.no_password = parsed.password.is_none()
+            && parsed.profile.password == PasswordSource::None
+            && self.saved_password.is_none();
     }
 
     /// The profile to save or test, or the fields to fix.
@@ -119,7 +132,10 @@ impl ProfileForm {
         let port = match self.port.trim().parse::<u16>() {
             Ok(p) if p > 0 => p,
             _ => {
-                errors.push(FieldError { field: "port".into(), message: "The port is a number from 1 to 65535 (PostgreSQL's default is 5432).".into() });
+                errors.push(FieldError {
+                    field: "port".into(),
+                    message: "The port is a number from 1 to 65535 (PostgreSQL's default is 5432).".into(),
+                });
                 5432
             }
         };
@@ -131,14 +147,26 @@ impl ProfileForm {
             port,
             database: self.database.trim().to_string(),
             user: self.user.trim().to_string(),
-            password: if self.no_password { PasswordSource::None } else { self.saved_password.clone().unwrap_or(PasswordSource::Ask) },
+            password: if self.no_password {
+                PasswordSource::None
+            } else {
+                self.saved_password.clone().unwrap_or(PasswordSource::Ask)
+            },
             sslmode,
             ca_file: Some(self.ca_file.trim().to_string()).filter(|c| !c.is_empty()),
-            application_name: if self.application_name.trim().is_empty() { dawarich_doctor_model::APPLICATION_NAME.into() } else { self.application_name.trim().to_string() },
+            application_name: if self.application_name.trim().is_empty() {
+                dawarich_doctor_model::APPLICATION_NAME.into()
+            } else {
+                self.application_name.trim().to_string()
+            },
             ..self.base.clone()
         };
         let port_reported = !errors.is_empty();
-        errors.extend(validate_profile(&p).into_iter().filter(|e| !(port_reported && e.field == "port")));
+        errors.extend(
+            validate_profile(&p)
+                .into_iter()
+                .filter(|e| !(port_reported && e.field == "port")),
+        );
         if errors.is_empty() {
             Ok(p)
         } else {
@@ -164,12 +192,16 @@ impl ProfileForm {
             return "No password: trust or peer authentication.".into();
         }
         let keep = match (&self.saved_password, self.password.is_empty()) {
-            (Some(PasswordSource::Keychain), true) => return "Saved in the OS keychain. Type a new one to replace it.".into(),
+            (Some(PasswordSource::Keychain), true) => {
+                return "Saved in the OS keychain. Type a new one to replace it.".into()
+            }
             (Some(PasswordSource::Ask), true) => return "Not stored: you are asked for it once per run.".into(),
             _ => "",
         };
         match keychain_unavailable {
-            Some(reason) => format!("{keep}Not stored on disk: {reason}; the password is kept in memory until the app quits."),
+            Some(reason) => {
+                format!("{keep}Not stored on disk: {reason}; the password is kept in memory until the app quits.")
+            }
             None => format!("{keep}Stored in the OS keychain when you save, never in the settings file."),
         }
     }
@@ -191,7 +223,14 @@ pub struct StepRow {
 
 /// Every step, waiting.
 pub fn pending_steps() -> Vec<StepRow> {
-    ProbeStepId::ALL.iter().map(|id| StepRow { id: *id, title: id.title(), result: None }).collect()
+    ProbeStepId::ALL
+        .iter()
+        .map(|id| StepRow {
+            id: *id,
+            title: id.title(),
+            result: None,
+        })
+        .collect()
 }
 
 /// Records a step that finished.
@@ -278,9 +317,14 @@ pub fn Connections() -> impl IntoView {
 /// One saved connection, kept up to date with the list by its id.
 #[component]
 fn ProfileCard(id: String) -> impl IntoView {
-    let (shared, st, diag) = (expect_context::<Shared>(), expect_context::<ConnectionsState>(), expect_context::<DiagnosisState>());
+    let (shared, st, diag) = (
+        expect_context::<Shared>(),
+        expect_context::<ConnectionsState>(),
+        expect_context::<DiagnosisState>(),
+    );
     let entry = move || shared.entries().into_iter().find(|e| e.profile.id == id);
-    move || entry().map(|entry| {
+    move || {
+        entry().map(|entry| {
         let p = entry.profile.clone();
         let id = p.id.clone();
         let (e1, p2, p3, id3, id4) = (entry.clone(), p.clone(), p.clone(), id.clone(), id.clone());
@@ -327,12 +371,21 @@ fn ProfileCard(id: String) -> impl IntoView {
             </li>
         }
     })
+    }
 }
 
 type Getter = fn(&ProfileForm) -> String;
 type Setter = fn(&mut ProfileForm, String);
 
-fn text_field(id: &'static str, field: &'static str, label: &'static str, kind: &'static str, get: Getter, set: Setter, hint: Option<&'static str>) -> impl IntoView {
+fn text_field(
+    id: &'static str,
+    field: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    get: Getter,
+    set: Setter,
+    hint: Option<&'static str>,
+) -> impl IntoView {
     let st = expect_context::<ConnectionsState>();
     let error = move || st.form_errors.with(|e| field_error(e, field).map(String::from));
     view! {
@@ -360,7 +413,11 @@ fn ProfileEditor() -> impl IntoView {
         spawn_local(async move {
             match api::parse_connection(&text).await {
                 Ok(parsed) => {
-                    st.form.update(|f| if let Some(f) = f { f.apply_parsed(&parsed) });
+                    st.form.update(|f| {
+                        if let Some(f) = f {
+                            f.apply_parsed(&parsed)
+                        }
+                    });
                     st.form_errors.set(Vec::new());
                     shared.notice.set(None);
                     paste.set(String::new());
@@ -385,7 +442,13 @@ fn ProfileEditor() -> impl IntoView {
         });
         let password = Some(form.password.clone()).filter(|p| !p.is_empty() && !form.no_password);
         spawn_local(async move {
-            let on_step = move |s| st.probe.update(|rows| if let Some(rows) = rows { apply_step(rows, s) });
+            let on_step = move |s| {
+                st.probe.update(|rows| {
+                    if let Some(rows) = rows {
+                        apply_step(rows, s)
+                    }
+                })
+            };
             match api::test_connection(&profile, password, on_step).await {
                 Ok(report) => st.probe.set(Some({
                     let mut rows = pending_steps();
@@ -417,7 +480,10 @@ fn ProfileEditor() -> impl IntoView {
                         PasswordOutcome::MemoryOnly { reason } => format!(" The password is not stored: {reason}; it is kept in memory until the app quits and asked for on the next run."),
                         _ => String::new(),
                     };
-                    shared.notify(Level::Good, format!("Saved \u{201c}{}\u{201d}.{how}", saved.profile.name));
+                    shared.notify(
+                        Level::Good,
+                        format!("Saved \u{201c}{}\u{201d}.{how}", saved.profile.name),
+                    );
                     st.form.set(None);
                     st.probe.set(None);
                     shared.refresh();
@@ -428,7 +494,10 @@ fn ProfileEditor() -> impl IntoView {
     };
     let is_new = move || st.form.with(|f| f.as_ref().is_none_or(|f| f.id.is_empty()));
     let no_password = move || st.form.with(|f| f.as_ref().is_some_and(|f| f.no_password));
-    let ssl = move || st.form.with(|f| f.as_ref().map(|f| f.sslmode.clone()).unwrap_or_default());
+    let ssl = move || {
+        st.form
+            .with(|f| f.as_ref().map(|f| f.sslmode.clone()).unwrap_or_default())
+    };
     view! {
         <form class="editor-form" on:submit=save on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { st.form.set(None) }>
             <h2>{move || if is_new() { "New connection" } else { "Edit connection" }}</h2>
@@ -519,10 +588,20 @@ mod tests {
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn the_form_round_trips_a_profile_and_reports_bad_fields() {
-        let p = Profile { id: "p1".into(), name: "home".into(), password: PasswordSource::Keychain, sslmode: SslMode::Require, ..Profile::default() };
+        let p = Profile {
+            id: "p1".into(),
+            name: "home".into(),
+            password: PasswordSource::Keychain,
+            sslmode: SslMode::Require,
+            ..Profile::default()
+        };
         let f = ProfileForm::from_profile(&p);
         assert_eq!(f.to_profile().unwrap(), p);
-        assert_eq!(f.password_arg(), None, "an untouched password field keeps the saved one");
+        assert_eq!(
+            f.password_arg(),
+            None,
+            "an untouched password field keeps the saved one"
+        );
         let mut bad = f.clone();
         bad.port = "99999".into();
         bad.host = " ".into();
@@ -538,11 +617,21 @@ mod tests {
         let mut f = ProfileForm::new_profile();
         f.name = "My server".into();
         let parsed = ParsedConnection {
-            profile: Profile { host: "10.0.0.5".into(), port: 5433, database: "dawarich_production".into(), user: "dw".into(), name: "dawarich_production@10.0.0.5".into(), ..Profile::default() },
+            profile: Profile {
+                host: "10.0.0.5".into(),
+                port: 5433,
+                database: "dawarich_production".into(),
+                user: "dw".into(),
+                name: "dawarich_production@10.0.0.5".into(),
+                ..Profile::default()
+            },
             password: Some("pw".into()),
         };
         f.apply_parsed(&parsed);
-        assert_eq!((f.name.as_str(), f.host.as_str(), f.port.as_str(), f.password.as_str()), ("My server", "10.0.0.5", "5433", "pw"));
+        assert_eq!(
+            (f.name.as_str(), f.host.as_str(), f.port.as_str(), f.password.as_str()),
+            ("My server", "10.0.0.5", "5433", "pw")
+        );
         assert_eq!(f.password_arg().as_deref(), Some("pw"));
         let mut g = ProfileForm::new_profile();
         g.apply_parsed(&parsed);
@@ -567,7 +656,16 @@ mod tests {
     fn probe_rows_fill_in_as_steps_arrive() {
         let mut rows = pending_steps();
         assert_eq!(rows.len(), 5);
-        apply_step(&mut rows, ProbeStep { id: ProbeStepId::Tls, status: ProbeStatus::Warning, detail: "no TLS".into(), error: None, elapsed_ms: 1 });
+        apply_step(
+            &mut rows,
+            ProbeStep {
+                id: ProbeStepId::Tls,
+                status: ProbeStatus::Warning,
+                detail: "no TLS".into(),
+                error: None,
+                elapsed_ms: 1,
+            },
+        );
         assert_eq!(rows[1].result.as_ref().map(|r| r.status), Some(ProbeStatus::Warning));
         assert!(rows[0].result.is_none());
         assert_eq!(probe_status(None).1, "pending");
@@ -576,8 +674,20 @@ mod tests {
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn deleting_a_connection_says_the_database_is_not_touched() {
-        let del = confirm_delete(&Profile { name: "Home".into(), user: "postgres".into(), host: "db".into(), port: 5432, database: "dawarich".into(), ..Profile::default() });
+        let del = confirm_delete(&Profile {
+            name: "Home".into(),
+            user: "postgres".into(),
+            host: "db".into(),
+            port: 5432,
+            database: "dawarich".into(),
+            ..Profile::default()
+        });
         assert_eq!(del.title, "Delete \u{201c}Home\u{201d}?");
-        assert!(del.message.contains("(postgres@db:5432/dawarich)") && del.message.contains("not touched") && del.ok == "Delete", "{del:?}");
+        assert!(
+            del.message.contains("(postgres@db:5432/dawarich)")
+                && del.message.contains("not touched")
+                && del.ok == "Delete",
+            "{del:?}"
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! The Diagnosis screen: why the upgrade fails (a read-only diagnosis of a saved connection), with
 //! the password asked for first when none is at hand.
 
-use dawarich_doctor_model::{Check, CheckStatus, Diagnosis, ErrorKind, ErrorReport, HolderVerdict, Profile, ProfileEntry, ProgressEvent};
+use dawarich_doctor_model::{
+    Check, CheckStatus, Diagnosis, ErrorKind, ErrorReport, HolderVerdict, Profile, ProfileEntry, ProgressEvent,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -37,7 +39,12 @@ pub struct DiagnosisState {
 
 impl DiagnosisState {
     pub fn new(shared: Shared) -> Self {
-        DiagnosisState { shared, profile: RwSignal::new(None), diag: RwSignal::new(DiagState::Idle), prompt: RwSignal::new(None) }
+        DiagnosisState {
+            shared,
+            profile: RwSignal::new(None),
+            diag: RwSignal::new(DiagState::Idle),
+            prompt: RwSignal::new(None),
+        }
     }
 
     /// Diagnoses a saved profile, asking for its password first when none is at hand.
@@ -47,7 +54,10 @@ impl DiagnosisState {
         self.profile.set(Some(entry.profile.clone()));
         if !entry.password_ready {
             self.diag.set(DiagState::Idle);
-            self.prompt.set(Some(Prompt { profile: entry.profile, reason: None }));
+            self.prompt.set(Some(Prompt {
+                profile: entry.profile,
+                reason: None,
+            }));
             return;
         }
         self.run(entry.profile);
@@ -68,7 +78,10 @@ impl DiagnosisState {
                 Ok(d) => diag.set(DiagState::Done(Box::new(d))),
                 Err(e) if e.kind == ErrorKind::AuthenticationFailed => {
                     diag.set(DiagState::Failed(e.clone()));
-                    prompt.set(Some(Prompt { profile, reason: Some(e.message) }));
+                    prompt.set(Some(Prompt {
+                        profile,
+                        reason: Some(e.message),
+                    }));
                 }
                 Err(e) => diag.set(DiagState::Failed(e)),
             }
@@ -89,15 +102,29 @@ pub fn summarize(d: &Diagnosis) -> Summary {
     let mut reasons: Vec<(Level, String)> = Vec::new();
     let w = &d.dawarich;
     for h in d.lock.holders.iter().filter(|h| !h.is_self) {
-        let level = if h.verdict == HolderVerdict::Stale { Level::Blocked } else { Level::Attention };
+        let level = if h.verdict == HolderVerdict::Stale {
+            Level::Blocked
+        } else {
+            Level::Attention
+        };
         reasons.push((level, format!("The migration lock is held: {}.", describe_holder(h))));
     }
     for c in d.checks.iter().filter(|c| c.status == CheckStatus::Problem) {
-        let blocks = if c.blocks.is_empty() { String::new() } else { format!(" (blocks {})", c.blocks.join(", ")) };
+        let blocks = if c.blocks.is_empty() {
+            String::new()
+        } else {
+            format!(" (blocks {})", c.blocks.join(", "))
+        };
         reasons.push((Level::Blocked, format!("{}: {}{blocks}.", c.title, count_text(c))));
     }
     if !w.unknown_newer_versions.is_empty() {
-        reasons.push((Level::Blocked, format!("A newer Dawarich than this tool knows already migrated this database ({}).", w.unknown_newer_versions.join(", "))));
+        reasons.push((
+            Level::Blocked,
+            format!(
+                "A newer Dawarich than this tool knows already migrated this database ({}).",
+                w.unknown_newer_versions.join(", ")
+            ),
+        ));
     }
     for c in d.checks.iter().filter(|c| c.status == CheckStatus::Warning) {
         reasons.push((Level::Attention, format!("{}: {}.", c.title, count_text(c))));
@@ -105,17 +132,38 @@ pub fn summarize(d: &Diagnosis) -> Summary {
     reasons.sort_by_key(|r| std::cmp::Reverse(r.0));
     let level = reasons.iter().map(|r| r.0).max().unwrap_or(Level::Good);
     let pending = w.pending_schema.len() + w.pending_data.len();
-    let release = w.release.as_deref().map(|r| format!("Dawarich {r}")).unwrap_or_else(|| "This Dawarich release".into());
+    let release = w
+        .release
+        .as_deref()
+        .map(|r| format!("Dawarich {r}"))
+        .unwrap_or_else(|| "This Dawarich release".into());
     let headline = match (level, pending) {
         (Level::Blocked, _) => {
             let n = reasons.iter().filter(|r| r.0 == Level::Blocked).count();
-            format!("{release}: the upgrade to {} will fail — {n} blocker{} found.", w.newest_known_release, if n == 1 { "" } else { "s" })
+            format!(
+                "{release}: the upgrade to {} will fail — {n} blocker{} found.",
+                w.newest_known_release,
+                if n == 1 { "" } else { "s" }
+            )
         }
-        (Level::Attention, _) => format!("{release}: no blocker found, but look at the warnings before upgrading to {}.", w.newest_known_release),
-        (Level::Good, 0) => format!("{release} is up to date with {} and nothing blocks it.", w.newest_known_release),
-        (Level::Good, n) => format!("{release}: nothing blocks the upgrade to {} ({n} migrations pending).", w.newest_known_release),
+        (Level::Attention, _) => format!(
+            "{release}: no blocker found, but look at the warnings before upgrading to {}.",
+            w.newest_known_release
+        ),
+        (Level::Good, 0) => format!(
+            "{release} is up to date with {} and nothing blocks it.",
+            w.newest_known_release
+        ),
+        (Level::Good, n) => format!(
+            "{release}: nothing blocks the upgrade to {} ({n} migrations pending).",
+            w.newest_known_release
+        ),
     };
-    Summary { level, headline, reasons: reasons.into_iter().map(|r| r.1).collect() }
+    Summary {
+        level,
+        headline,
+        reasons: reasons.into_iter().map(|r| r.1).collect(),
+    }
 }
 
 /// "7 rows" / "7 rows (estimate)" / "not counted".
@@ -250,11 +298,18 @@ pub fn PasswordPrompt() -> impl IntoView {
 
 #[component]
 pub fn DiagnosisScreen() -> impl IntoView {
-    let (shared, st, upgrade) = (expect_context::<Shared>(), expect_context::<DiagnosisState>(), expect_context::<UpgradeState>());
+    let (shared, st, upgrade) = (
+        expect_context::<Shared>(),
+        expect_context::<DiagnosisState>(),
+        expect_context::<UpgradeState>(),
+    );
     let again = move |_| {
         if let Some(p) = st.profile.get_untracked() {
             let ready = shared.password_ready(&p.id);
-            st.start(ProfileEntry { profile: p, password_ready: ready });
+            st.start(ProfileEntry {
+                profile: p,
+                password_ready: ready,
+            });
         }
     };
     view! {
@@ -418,7 +473,12 @@ pub(crate) fn sample_diagnosis() -> dawarich_doctor_model::Diagnosis {
             database: "dawarich_development".into(),
             database_size_bytes: 12 * 1024 * 1024,
             user: "postgres".into(),
-            privileges: Privileges { superuser: true, signal_backend: true, owns_tables: true, can_create_extension: true },
+            privileges: Privileges {
+                superuser: true,
+                signal_backend: true,
+                owns_tables: true,
+                can_create_extension: true,
+            },
             in_recovery: false,
         },
         dawarich: DawarichState {
@@ -453,7 +513,10 @@ pub(crate) fn sample_diagnosis() -> dawarich_doctor_model::Diagnosis {
         },
         other_advisory_locks: vec![],
         checks: vec![
-            Check { elapsed_ms: 1, ..Check::new(CheckId::Postgis, "Fine") },
+            Check {
+                elapsed_ms: 1,
+                ..Check::new(CheckId::Postgis, "Fine")
+            },
             Check {
                 status: CheckStatus::Problem,
                 count: Some(7),
@@ -463,7 +526,13 @@ pub(crate) fn sample_diagnosis() -> dawarich_doctor_model::Diagnosis {
                 elapsed_ms: 1,
                 ..Check::new(CheckId::PointsWithoutUser, "Points without a user")
             },
-            Check { status: CheckStatus::Warning, count: Some(3), estimated: true, elapsed_ms: 1, ..Check::new(CheckId::DuplicateStats, "Duplicate stats") },
+            Check {
+                status: CheckStatus::Warning,
+                count: Some(3),
+                estimated: true,
+                elapsed_ms: 1,
+                ..Check::new(CheckId::DuplicateStats, "Duplicate stats")
+            },
         ],
         elapsed_ms: 12,
     }
@@ -480,8 +549,16 @@ mod tests {
         assert_eq!(s.level, Level::Blocked);
         assert!(s.headline.contains("will fail"), "{}", s.headline);
         assert!(s.headline.contains("2 blockers"), "{}", s.headline);
-        assert!(s.reasons[0].contains("pid 4242") && s.reasons[0].contains("stale"), "{:?}", s.reasons);
-        assert!(s.reasons[1].contains("Points without a user: 7 found (blocks 20240815174852)"), "{:?}", s.reasons);
+        assert!(
+            s.reasons[0].contains("pid 4242") && s.reasons[0].contains("stale"),
+            "{:?}",
+            s.reasons
+        );
+        assert!(
+            s.reasons[1].contains("Points without a user: 7 found (blocks 20240815174852)"),
+            "{:?}",
+            s.reasons
+        );
         assert!(s.reasons[2].contains("about 3 found"));
     }
 
@@ -493,7 +570,10 @@ mod tests {
         d.checks.retain(|c| c.status == CheckStatus::Ok);
         let s = summarize(&d);
         assert_eq!(s.level, Level::Good);
-        assert_eq!(s.headline, "Dawarich 1.3.1: nothing blocks the upgrade to 1.7.5 (1 migrations pending).");
+        assert_eq!(
+            s.headline,
+            "Dawarich 1.3.1: nothing blocks the upgrade to 1.7.5 (1 migrations pending)."
+        );
         d.dawarich.pending_schema.clear();
         assert!(summarize(&d).headline.contains("up to date"));
     }
@@ -511,7 +591,14 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn checks_are_ordered_problems_first() {
         let ids: Vec<_> = ordered_checks(&sample_diagnosis()).into_iter().map(|c| c.id).collect();
-        assert_eq!(ids, [dawarich_doctor_model::CheckId::PointsWithoutUser, dawarich_doctor_model::CheckId::DuplicateStats, dawarich_doctor_model::CheckId::Postgis]);
+        assert_eq!(
+            ids,
+            [
+                dawarich_doctor_model::CheckId::PointsWithoutUser,
+                dawarich_doctor_model::CheckId::DuplicateStats,
+                dawarich_doctor_model::CheckId::Postgis
+            ]
+        );
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -519,10 +606,24 @@ mod tests {
     fn progress_lines() {
         let mut p = DiagnoseProgress::default();
         assert_eq!(p.line(), "Connecting…");
-        p.apply(&ProgressEvent::StepStarted { step: 0, title: "Points without a user".into() });
-        p.apply(&ProgressEvent::StepProgress { step: 0, done: 50, total: Some(200), rows_per_sec: 1.0, eta_secs: None, statement: None });
+        p.apply(&ProgressEvent::StepStarted {
+            step: 0,
+            title: "Points without a user".into(),
+        });
+        p.apply(&ProgressEvent::StepProgress {
+            step: 0,
+            done: 50,
+            total: Some(200),
+            rows_per_sec: 1.0,
+            eta_secs: None,
+            statement: None,
+        });
         assert_eq!(p.line(), "Check 1: Points without a user — scanned 50 of 200 (25%)");
-        p.apply(&ProgressEvent::StepFinished { step: 0, elapsed_ms: 1, rows: Some(0) });
+        p.apply(&ProgressEvent::StepFinished {
+            step: 0,
+            elapsed_ms: 1,
+            rows: Some(0),
+        });
         assert_eq!(p.finished, 1);
     }
 }

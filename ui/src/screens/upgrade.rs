@@ -6,7 +6,10 @@
 mod choices;
 mod run;
 
-use dawarich_doctor_model::{BlockerId, ErrorReport, HolderVerdict, Profile, ProgressEvent, RunSettings, Setting, StepKind, StrategyId, UpgradeProposal};
+use dawarich_doctor_model::{
+    BlockerId, ErrorReport, HolderVerdict, Profile, ProgressEvent, RunSettings, Setting, StepKind, StrategyId,
+    UpgradeProposal,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -40,7 +43,12 @@ impl UpgradeState {
                 }
             }
         });
-        UpgradeState { shared, profile, proposal, run: RwSignal::new(None) }
+        UpgradeState {
+            shared,
+            profile,
+            proposal,
+            run: RwSignal::new(None),
+        }
     }
 
     /// Opens the screen for `profile` and (re)loads its plan.
@@ -161,7 +169,12 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
     let data_n = count(StepKind::DataMigration);
     let job_n = count(StepKind::JobWork);
     let schema_n = plan.steps.len() - data_n - job_n;
-    let other_blockers: Vec<_> = plan.blockers.iter().filter(|b| b.id != BlockerId::LockHeld && !prop.repairs.iter().any(|r| BlockerId::Check(r.check) == b.id)).cloned().collect();
+    let other_blockers: Vec<_> = plan
+        .blockers
+        .iter()
+        .filter(|b| b.id != BlockerId::LockHeld && !prop.repairs.iter().any(|r| BlockerId::Check(r.check) == b.id))
+        .cloned()
+        .collect();
 
     // What runs, from the choices; an error names what is missing.
     let holders2 = holders.clone();
@@ -171,12 +184,20 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
         if !backup.get_untracked() {
             return Err("Make a backup first, then tick \u{201c}I have a backup\u{201d}.".into());
         }
-        let migrate = (!stop_after.get_untracked()).then(|| confirm_migrations(schema_n, data_n, plan2.from_release.as_deref(), &plan2.to_release));
-        let mut rp = RunPlan { release: None, repairs: Vec::new(), migrate };
+        let migrate = (!stop_after.get_untracked())
+            .then(|| confirm_migrations(schema_n, data_n, plan2.from_release.as_deref(), &plan2.to_release));
+        let mut rp = RunPlan {
+            release: None,
+            repairs: Vec::new(),
+            migrate,
+        };
         if release.get_untracked() {
             if let Some(h) = holders2.first() {
                 if h.verdict == HolderVerdict::ActiveMigration && !force.get_untracked() {
-                    return Err(format!("Session {} is running a migration: tick the force box only if its container is gone.", h.pid));
+                    return Err(format!(
+                        "Session {} is running a migration: tick the force box only if its container is gone.",
+                        h.pid
+                    ));
                 }
                 rp.release = Some((h.pid, force.get_untracked(), confirm_release(h, force.get_untracked())));
             }
@@ -184,7 +205,12 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
         for (p, pick) in repairs2.iter().zip(picks.get_untracked()) {
             let choices = pick.choices(p)?;
             for (c, rows) in choices.iter().zip(planned_rows(p, &choices)) {
-                rp.repairs.push((format!("{} — {}", p.title, c.strategy), c.clone(), confirm_repair(p, c, rows), rows > 0));
+                rp.repairs.push((
+                    format!("{} — {}", p.title, c.strategy),
+                    c.clone(),
+                    confirm_repair(p, c, rows),
+                    rows > 0,
+                ));
             }
         }
         Ok(rp)
@@ -196,7 +222,11 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
             Err(e) => problem.set(Some(e)),
             Ok(rp) => {
                 problem.set(None);
-                drive(st, profile.id.clone(), Run::new(rp, &plan.to_release, plan.follow_ups.clone()));
+                drive(
+                    st,
+                    profile.id.clone(),
+                    Run::new(rp, &plan.to_release, plan.follow_ups.clone()),
+                );
             }
         }
     };
@@ -217,19 +247,23 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
     let sql_view = {
         let plan = plan.clone();
         let repairs = repairs.clone();
-        move || dry_run.get().then(|| view! {
-            <section class="card sql" id="dry-run-sql" aria-label="The SQL of the plan">
-                <h3>"Dry run: the SQL, in order (nothing has been changed)"</h3>
-                {repairs.iter().map(|r| r.strategies.iter().map(|s| view! {
-                    <h4>{format!("Repair {} — {}", r.title, s.name)}</h4>
-                    <pre class="mono small">{s.sql.join(";\n\n")}</pre>
-                }).collect_view()).collect_view()}
-                {plan.steps.iter().map(|s| view! {
-                    <h4>{format!("{}. {}", s.step, s.title)}</h4>
-                    <pre class="mono small">{s.sql.join(";\n")}</pre>
-                }).collect_view()}
-            </section>
-        })
+        move || {
+            dry_run.get().then(|| {
+                view! {
+                    <section class="card sql" id="dry-run-sql" aria-label="The SQL of the plan">
+                        <h3>"Dry run: the SQL, in order (nothing has been changed)"</h3>
+                        {repairs.iter().map(|r| r.strategies.iter().map(|s| view! {
+                            <h4>{format!("Repair {} — {}", r.title, s.name)}</h4>
+                            <pre class="mono small">{s.sql.join(";\n\n")}</pre>
+                        }).collect_view()).collect_view()}
+                        {plan.steps.iter().map(|s| view! {
+                            <h4>{format!("{}. {}", s.step, s.title)}</h4>
+                            <pre class="mono small">{s.sql.join(";\n")}</pre>
+                        }).collect_view()}
+                    </section>
+                }
+            })
+        }
     };
     view! {
         <div class="summary warning" id="upgrade-summary">
@@ -363,10 +397,21 @@ fn drive(st: UpgradeState, id: String, mut run: Run) {
                 update(Event::Progress(e));
             };
             let event = match s {
-                Step::ReleaseLock { pid, force, confirmation } => answered(api::release_lock(&id, pid, force, &confirmation).await, Event::Released),
-                Step::Repair { choice, confirmation } => answered(api::run_repair(&id, &choice, &confirmation, on_event).await, Event::Repaired),
-                Step::Migrate { confirmation } => answered(api::run_upgrade(&id, &confirmation, on_event).await, Event::Migrated),
-                Step::Verify { release } => api::verify(&id, &release).await.map_or_else(Event::Failed, Event::Verified),
+                Step::ReleaseLock {
+                    pid,
+                    force,
+                    confirmation,
+                } => answered(api::release_lock(&id, pid, force, &confirmation).await, Event::Released),
+                Step::Repair { choice, confirmation } => answered(
+                    api::run_repair(&id, &choice, &confirmation, on_event).await,
+                    Event::Repaired,
+                ),
+                Step::Migrate { confirmation } => {
+                    answered(api::run_upgrade(&id, &confirmation, on_event).await, Event::Migrated)
+                }
+                Step::Verify { release } => api::verify(&id, &release)
+                    .await
+                    .map_or_else(Event::Failed, Event::Verified),
             };
             step = update(event);
         }
@@ -419,9 +464,21 @@ fn RunView(run: Run, profile: Profile) -> impl IntoView {
 fn result_summary(run: &Run) -> impl IntoView {
     let (headline, class) = match (&run.stopped, &run.diffs) {
         (Some(_), _) => ("Stopped before the end".to_string(), "problem"),
-        (None, Some(d)) if d.is_empty() => (format!("Done: the database is exactly what Dawarich {} expects", run.release), "ok"),
-        (None, Some(_)) => (format!("Done, but the schema differs from what Dawarich {} expects", run.release), "warning"),
-        (None, None) => ("Lock and repairs done: Dawarich runs the migrations at its next start".to_string(), "ok"),
+        (None, Some(d)) if d.is_empty() => (
+            format!("Done: the database is exactly what Dawarich {} expects", run.release),
+            "ok",
+        ),
+        (None, Some(_)) => (
+            format!(
+                "Done, but the schema differs from what Dawarich {} expects",
+                run.release
+            ),
+            "warning",
+        ),
+        (None, None) => (
+            "Lock and repairs done: Dawarich runs the migrations at its next start".to_string(),
+            "ok",
+        ),
     };
     view! {
         <div class=format!("summary {class}") id="upgrade-result" role="status">

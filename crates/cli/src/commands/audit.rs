@@ -24,7 +24,16 @@ pub async fn exec(Args { conn, run, json }: Args) -> Result<ExitCode> {
     }
     for r in &rows {
         let affected = r.rows_affected.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
-        outln!("{} {} {:<12} {:<8} rows {:>8} {:>8.1} ms  {}", r.at, r.run_id, r.action, r.outcome, affected, r.duration_ms.unwrap_or(0.0), r.statement.lines().next().unwrap_or(""))?;
+        outln!(
+            "{} {} {:<12} {:<8} rows {:>8} {:>8.1} ms  {}",
+            r.at,
+            r.run_id,
+            r.action,
+            r.outcome,
+            affected,
+            r.duration_ms.unwrap_or(0.0),
+            r.statement.lines().next().unwrap_or("")
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -23,9 +23,21 @@ pub struct Args {
 }
 
 /// Exit 1 when a check finds a problem or another session holds the migration lock.
-pub async fn exec(Args { conn, json, quick, stale_after }: Args, p: &Painter) -> Result<ExitCode> {
+pub async fn exec(
+    Args {
+        conn,
+        json,
+        quick,
+        stale_after,
+    }: Args,
+    p: &Painter,
+) -> Result<ExitCode> {
     let db = conn.connect().await?;
-    let opts = DiagnoseOptions { quick, stale_after_secs: stale_after, ..Default::default() };
+    let opts = DiagnoseOptions {
+        quick,
+        stale_after_secs: stale_after,
+        ..Default::default()
+    };
     let progress = render::stderr_progress(!json);
     let d = diagnose(&db, &opts, &progress).await?;
     if json {
@@ -33,6 +45,10 @@ pub async fn exec(Args { conn, json, quick, stale_after }: Args, p: &Painter) ->
     } else {
         out!("{}", render::diagnosis(&d, p))?;
     }
-    let problems = d.checks.iter().any(|c| c.status == CheckStatus::Problem) || d.lock.holders.iter().any(|h| h.verdict != HolderVerdict::Unknown && !h.is_self);
+    let problems = d.checks.iter().any(|c| c.status == CheckStatus::Problem)
+        || d.lock
+            .holders
+            .iter()
+            .any(|h| h.verdict != HolderVerdict::Unknown && !h.is_self);
     Ok(if problems { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

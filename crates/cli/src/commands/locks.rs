@@ -26,7 +26,17 @@ pub struct Args {
 }
 
 /// Lists the holders, or ends one; exit 1 when declined or the lock is still held.
-pub async fn exec(Args { conn, release: pid, yes, force_active, stale_after, json }: Args, p: &Painter) -> Result<ExitCode> {
+pub async fn exec(
+    Args {
+        conn,
+        release: pid,
+        yes,
+        force_active,
+        stale_after,
+        json,
+    }: Args,
+    p: &Painter,
+) -> Result<ExitCode> {
     let db = conn.connect().await?;
     let report = lock_report(&db, &db.database, stale_after).await?;
     let Some(pid) = pid else {
@@ -42,14 +52,30 @@ pub async fn exec(Args { conn, release: pid, yes, force_active, stale_after, jso
         eprintln!("Nothing was changed.");
         return Ok(ExitCode::from(1));
     }
-    let opts = ReleaseOptions { pid, force_active, stale_after_secs: stale_after, cancel_grace: std::time::Duration::from_secs(5) };
+    let opts = ReleaseOptions {
+        pid,
+        force_active,
+        stale_after_secs: stale_after,
+        cancel_grace: std::time::Duration::from_secs(5),
+    };
     let out = release(&db, &opts, audit::default_file()).await?;
     if json {
         outln!("{}", serde_json::to_string_pretty(&out).expect("serialisable"))?;
     } else if out.lock_free {
-        outln!("{} ({}): the Rails migration lock is free.", p.green("released"), out.actions.join(" → "))?;
+        outln!(
+            "{} ({}): the Rails migration lock is free.",
+            p.green("released"),
+            out.actions.join(" → ")
+        )?;
     } else {
-        outln!("{} the lock is still held; run `dawarich-doctor locks` to see by whom.", p.red("not released:"))?;
+        outln!(
+            "{} the lock is still held; run `dawarich-doctor locks` to see by whom.",
+            p.red("not released:")
+        )?;
     }
-    Ok(if out.lock_free { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if out.lock_free {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

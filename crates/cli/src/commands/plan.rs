@@ -22,7 +22,16 @@ pub struct Args {
 }
 
 /// Exit 1 when the plan has blockers.
-pub async fn exec(Args { conn, env, to, json, sql }: Args, p: &Painter) -> Result<ExitCode> {
+pub async fn exec(
+    Args {
+        conn,
+        env,
+        to,
+        json,
+        sql,
+    }: Args,
+    p: &Painter,
+) -> Result<ExitCode> {
     let db = conn.connect().await?;
     let plan = dawarich_doctor::migrate::plan(&db, to.as_deref(), &env.environment(&conn)?).await?;
     if json {
@@ -30,5 +39,9 @@ pub async fn exec(Args { conn, env, to, json, sql }: Args, p: &Painter) -> Resul
     } else {
         out!("{}", render::plan(&plan, sql, p))?;
     }
-    Ok(if plan.blockers.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if plan.blockers.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -33,7 +33,19 @@ pub struct Args {
 }
 
 /// Shows the preview; with a strategy, asks and runs it (exit 1 when declined).
-pub async fn exec(Args { conn, check, strategy, user, dry_run, yes, batch_size, json }: Args, p: &Painter) -> Result<ExitCode> {
+pub async fn exec(
+    Args {
+        conn,
+        check,
+        strategy,
+        user,
+        dry_run,
+        yes,
+        batch_size,
+        json,
+    }: Args,
+    p: &Painter,
+) -> Result<ExitCode> {
     let db = conn.connect().await?;
     let preview = preview(&db, check).await?;
     let Some(strategy) = strategy.filter(|_| !dry_run) else {
@@ -52,7 +64,13 @@ pub async fn exec(Args { conn, check, strategy, user, dry_run, yes, batch_size, 
         return Ok(ExitCode::from(1));
     }
     drop(db);
-    let opts = RepairOptions { check, strategy, user, batch_size, audit_file: audit::default_file() };
+    let opts = RepairOptions {
+        check,
+        strategy,
+        user,
+        batch_size,
+        audit_file: audit::default_file(),
+    };
     let out = repair(&conn.options()?, &opts, &render::step_printer(p), &cancel_on_ctrl_c()).await?;
     if json {
         outln!("{}", serde_json::to_string_pretty(&out).expect("serialisable"))?;
@@ -64,11 +82,19 @@ pub async fn exec(Args { conn, check, strategy, user, dry_run, yes, batch_size, 
 
 /// A check id, refused before connecting when unknown (the message lists the repairable ones).
 fn parse_check(s: &str) -> std::result::Result<CheckId, String> {
-    let repairable = dawarich_doctor::problems::repairable().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ");
+    let repairable = dawarich_doctor::problems::repairable()
+        .map(|p| p.id.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     CheckId::parse(s).ok_or_else(|| format!("unknown check {s:?}; repairable checks: {repairable}"))
 }
 
 /// A strategy id, refused before connecting when unknown.
 fn parse_strategy(s: &str) -> std::result::Result<StrategyId, String> {
-    StrategyId::parse(s).ok_or_else(|| format!("unknown strategy {s:?} ({})", StrategyId::ALL.map(StrategyId::as_str).join(", ")))
+    StrategyId::parse(s).ok_or_else(|| {
+        format!(
+            "unknown strategy {s:?} ({})",
+            StrategyId::ALL.map(StrategyId::as_str).join(", ")
+        )
+    })
 }

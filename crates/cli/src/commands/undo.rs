@@ -23,7 +23,13 @@ pub async fn exec(Args { conn, run, yes }: Args) -> Result<ExitCode> {
     }
     let rows = repair::undo(&conn.options()?, &run, audit::default_file()).await?;
     for r in &rows {
-        outln!("{:<28} reverted {:>8}  restored {:>8}  left in quarantine {:>6}", r.table, r.reverted, r.restored, r.skipped)?;
+        outln!(
+            "{:<28} reverted {:>8}  restored {:>8}  left in quarantine {:>6}",
+            r.table,
+            r.reverted,
+            r.restored,
+            r.skipped
+        )?;
     }
     if rows.is_empty() {
         outln!("run {run} changed nothing that can be undone")?;

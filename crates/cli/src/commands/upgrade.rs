@@ -27,7 +27,17 @@ pub struct Args {
 }
 
 /// Shows the plan, asks, then runs it; exit 1 when declined.
-pub async fn exec(Args { conn, to, yes, dry_run, env, workers }: Args, p: &Painter) -> Result<ExitCode> {
+pub async fn exec(
+    Args {
+        conn,
+        to,
+        yes,
+        dry_run,
+        env,
+        workers,
+    }: Args,
+    p: &Painter,
+) -> Result<ExitCode> {
     let db = conn.connect().await?;
     let env = env.environment(&conn)?;
     let plan = plan(&db, to.as_deref(), &env).await?;
@@ -36,14 +46,22 @@ pub async fn exec(Args { conn, to, yes, dry_run, env, workers }: Args, p: &Paint
         return Ok(ExitCode::SUCCESS);
     }
     if !plan.blockers.is_empty() {
-        return Err(Error::Precondition { message: "the plan has blockers (above); nothing was changed".into(), fix: plan.blockers[0].fix.clone() });
+        return Err(Error::Precondition {
+            message: "the plan has blockers (above); nothing was changed".into(),
+            fix: plan.blockers[0].fix.clone(),
+        });
     }
     if !yes && !render::confirm("Run this upgrade now? Make sure you have a backup (pg_dump).")? {
         eprintln!("Nothing was changed.");
         return Ok(ExitCode::from(1));
     }
     drop(db);
-    let opts = UpgradeOptions { target: to, env, workers: workers.into(), ..Default::default() };
+    let opts = UpgradeOptions {
+        target: to,
+        env,
+        workers: workers.into(),
+        ..Default::default()
+    };
     let outcome = upgrade(&conn.options()?, &opts, &render::step_printer(p), &cancel_on_ctrl_c()).await?;
     out!("{}", render::outcome(&outcome, p))?;
     Ok(ExitCode::SUCCESS)

@@ -23,15 +23,31 @@ pub async fn exec(Args { conn, release, json }: Args, p: &Painter) -> Result<Exi
         Some(r) => r,
         None => {
             let applied = state::read_applied(&db, &db.database).await?;
-            let unknown = || Error::InvalidInput { message: "no known release matches the applied migrations".into(), fix: "Pass --release TAG (see `dawarich-doctor releases`).".into() };
+            let unknown = || Error::InvalidInput {
+                message: "no known release matches the applied migrations".into(),
+                fix: "Pass --release TAG (see `dawarich-doctor releases`).".into(),
+            };
             state::describe(&applied, None)?.release.ok_or_else(unknown)?
         }
     };
-    let (extras, diffs): (Vec<_>, Vec<_>) = dawarich_doctor::schema::verify(&db, &release).await?.into_iter().partition(|d| d.is_kept());
+    let (extras, diffs): (Vec<_>, Vec<_>) = dawarich_doctor::schema::verify(&db, &release)
+        .await?
+        .into_iter()
+        .partition(|d| d.is_kept());
     if json {
-        outln!("{}", serde_json::to_string_pretty(&serde_json::json!({ "release": release, "differences": diffs, "extras": extras })).expect("serialisable"))?;
+        outln!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "release": release, "differences": diffs, "extras": extras })
+            )
+            .expect("serialisable")
+        )?;
     } else {
         out!("{}", render::differences(&release, &diffs, &extras, p))?;
     }
-    Ok(if diffs.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if diffs.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -19,22 +19,44 @@ impl RepairPick {
     /// `infer` when the check has it (then `quarantine` for the rest), else the first strategy.
     pub fn default_for(p: &RepairPreview) -> RepairPick {
         let has = |n: StrategyId| p.strategies.iter().any(|s| s.name == n);
-        let strategy = if has(StrategyId::Infer) { Some(StrategyId::Infer) } else { p.strategies.first().map(|s| s.name) };
-        let then = (strategy == Some(StrategyId::Infer) && has(StrategyId::Quarantine)).then_some(StrategyId::Quarantine);
-        RepairPick { strategy, then, user: String::new() }
+        let strategy = if has(StrategyId::Infer) {
+            Some(StrategyId::Infer)
+        } else {
+            p.strategies.first().map(|s| s.name)
+        };
+        let then =
+            (strategy == Some(StrategyId::Infer) && has(StrategyId::Quarantine)).then_some(StrategyId::Quarantine);
+        RepairPick {
+            strategy,
+            then,
+            user: String::new(),
+        }
     }
 
     /// The repair runs this pick means, in order; an error names what is missing.
     pub fn choices(&self, p: &RepairPreview) -> Result<Vec<RepairChoice>, String> {
         let mut out = Vec::new();
         for name in [self.strategy, self.then].into_iter().flatten() {
-            let s = p.strategies.iter().find(|s| s.name == name).ok_or_else(|| format!("{}: no strategy {name}", p.title))?;
+            let s = p
+                .strategies
+                .iter()
+                .find(|s| s.name == name)
+                .ok_or_else(|| format!("{}: no strategy {name}", p.title))?;
             let user = if s.needs_user {
-                Some(self.user.trim().parse::<i64>().map_err(|_| format!("{}: strategy {name} needs the id of the user who gets the rows", p.title))?)
+                Some(self.user.trim().parse::<i64>().map_err(|_| {
+                    format!(
+                        "{}: strategy {name} needs the id of the user who gets the rows",
+                        p.title
+                    )
+                })?)
             } else {
                 None
             };
-            out.push(RepairChoice { check: p.check, strategy: name, user });
+            out.push(RepairChoice {
+                check: p.check,
+                strategy: name,
+                user,
+            });
         }
         Ok(out)
     }
@@ -43,8 +65,25 @@ impl RepairPick {
 /// The rows each repair run of `choices` (one pick of preview `p`, in order) changes, as previewed:
 /// the first strategy's resolved rows, then what it leaves unresolved.
 pub fn planned_rows(p: &RepairPreview, choices: &[RepairChoice]) -> Vec<i64> {
-    let unresolved = |name: StrategyId| p.strategies.iter().find(|s| s.name == name).and_then(|s| s.rules.iter().find(|r| r.rule == "unresolved")).map(|r| r.count).unwrap_or(0);
-    choices.iter().enumerate().map(|(i, c)| if i == 0 { p.resolves(c.strategy).unwrap_or(0) } else { unresolved(choices[i - 1].strategy) }).collect()
+    let unresolved = |name: StrategyId| {
+        p.strategies
+            .iter()
+            .find(|s| s.name == name)
+            .and_then(|s| s.rules.iter().find(|r| r.rule == "unresolved"))
+            .map(|r| r.count)
+            .unwrap_or(0)
+    };
+    choices
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if i == 0 {
+                p.resolves(c.strategy).unwrap_or(0)
+            } else {
+                unresolved(choices[i - 1].strategy)
+            }
+        })
+        .collect()
 }
 
 /// Ending the session that holds the migration lock.
@@ -57,7 +96,11 @@ pub fn confirm_release(h: &LockHolder, force: bool) -> Confirmation {
     if force {
         message += " It is running a migration: ended mid CREATE INDEX CONCURRENTLY, it leaves an INVALID index, which the upgrade rebuilds.";
     }
-    Confirmation { title: format!("End session {}?", h.pid), message, ok: "End session".into() }
+    Confirmation {
+        title: format!("End session {}?", h.pid),
+        message,
+        ok: "End session".into(),
+    }
 }
 
 /// One repair run changing `rows` rows (as previewed) of preview `p`.
@@ -67,7 +110,12 @@ pub fn confirm_repair(p: &RepairPreview, c: &RepairChoice, rows: i64) -> Confirm
         what = first.to_lowercase() + &what[1..];
     }
     let what = format!("{} {what}", thousands(rows));
-    let how = p.strategies.iter().find(|s| s.name == c.strategy).map(|s| s.description.as_str()).unwrap_or("");
+    let how = p
+        .strategies
+        .iter()
+        .find(|s| s.name == c.strategy)
+        .map(|s| s.description.as_str())
+        .unwrap_or("");
     if c.strategy == StrategyId::Quarantine {
         return Confirmation {
             title: format!("Quarantine {what}?"),
@@ -85,7 +133,9 @@ pub fn confirm_repair(p: &RepairPreview, c: &RepairChoice, rows: i64) -> Confirm
 
 /// Applying the pending migrations (no undo: the backup is the way back).
 pub fn confirm_migrations(schema: usize, data: usize, from: Option<&str>, to: &str) -> Confirmation {
-    let from = from.map(|f| format!("Dawarich {f}")).unwrap_or_else(|| "its unknown release".into());
+    let from = from
+        .map(|f| format!("Dawarich {f}"))
+        .unwrap_or_else(|| "its unknown release".into());
     Confirmation {
         title: format!("Apply {} migrations?", schema + data),
         message: format!(
@@ -97,8 +147,16 @@ pub fn confirm_migrations(schema: usize, data: usize, from: Option<&str>, to: &s
 
 /// Undoing repair run `run_id`, which changed `rows` rows and quarantined `quarantined` of them.
 pub fn confirm_undo(run_id: &str, rows: i64, quarantined: i64) -> Confirmation {
-    let what = if quarantined > 0 { format!("{} quarantined rows go back to their table", thousands(quarantined)) } else { format!("{} changed rows get their old values back", thousands(rows)) };
-    Confirmation { title: format!("Undo run {run_id}?"), message: format!("Undo repair run {run_id}? Its {what}."), ok: "Undo".into() }
+    let what = if quarantined > 0 {
+        format!("{} quarantined rows go back to their table", thousands(quarantined))
+    } else {
+        format!("{} changed rows get their old values back", thousands(rows))
+    };
+    Confirmation {
+        title: format!("Undo run {run_id}?"),
+        message: format!("Undo repair run {run_id}? Its {what}."),
+        ok: "Undo".into(),
+    }
 }
 
 #[cfg(test)]
@@ -111,7 +169,14 @@ mod tests {
             name,
             description: String::new(),
             needs_user,
-            rules: rules.into_iter().map(|(r, n)| RuleCount { rule: r.into(), description: String::new(), count: n }).collect(),
+            rules: rules
+                .into_iter()
+                .map(|(r, n)| RuleCount {
+                    rule: r.into(),
+                    description: String::new(),
+                    count: n,
+                })
+                .collect(),
             sql: vec![],
         };
         RepairPreview {
@@ -132,13 +197,25 @@ mod tests {
     fn owner_repairs_infer_then_quarantine_by_default_and_assign_needs_a_user() {
         let p = owner_preview();
         let pick = RepairPick::default_for(&p);
-        assert_eq!((pick.strategy, pick.then), (Some(StrategyId::Infer), Some(StrategyId::Quarantine)));
+        assert_eq!(
+            (pick.strategy, pick.then),
+            (Some(StrategyId::Infer), Some(StrategyId::Quarantine))
+        );
         let runs = pick.choices(&p).unwrap();
-        assert_eq!(runs.iter().map(|c| c.strategy).collect::<Vec<_>>(), [StrategyId::Infer, StrategyId::Quarantine]);
+        assert_eq!(
+            runs.iter().map(|c| c.strategy).collect::<Vec<_>>(),
+            [StrategyId::Infer, StrategyId::Quarantine]
+        );
         assert_eq!(p.resolves(StrategyId::Infer), Some(2));
-        let assign = RepairPick { then: Some(StrategyId::Assign), ..pick.clone() };
+        let assign = RepairPick {
+            then: Some(StrategyId::Assign),
+            ..pick.clone()
+        };
         assert!(assign.choices(&p).unwrap_err().contains("needs the id"));
-        let assign = RepairPick { user: " 3 ".into(), ..assign };
+        let assign = RepairPick {
+            user: " 3 ".into(),
+            ..assign
+        };
         assert_eq!(assign.choices(&p).unwrap()[1].user, Some(3));
     }
 
@@ -147,29 +224,55 @@ mod tests {
     fn each_destructive_step_says_exactly_what_happens() {
         let p = owner_preview();
         let runs = RepairPick::default_for(&p).choices(&p).unwrap();
-        assert_eq!(planned_rows(&p, &runs), [2, 5], "infer resolves 2, quarantine takes the 5 left");
+        assert_eq!(
+            planned_rows(&p, &runs),
+            [2, 5],
+            "infer resolves 2, quarantine takes the 5 left"
+        );
         let infer = confirm_repair(&p, &runs[0], 2);
         assert_eq!(infer.title, "Repair 2 points without a user with infer?");
-        assert!(infer.message.contains("Undo") && infer.ok == "Repair 2 rows", "{infer:?}");
+        assert!(
+            infer.message.contains("Undo") && infer.ok == "Repair 2 rows",
+            "{infer:?}"
+        );
         let q = confirm_repair(&p, &runs[1], 1234);
         assert_eq!(q.title, "Quarantine 1,234 points without a user?");
-        assert!(q.message.contains("copied to dawarich_doctor.quarantine_* first") && q.message.contains("Undo"), "{q:?}");
+        assert!(
+            q.message.contains("copied to dawarich_doctor.quarantine_* first") && q.message.contains("Undo"),
+            "{q:?}"
+        );
         assert_eq!(q.ok, "Quarantine 1,234 rows");
-        let assign = RepairChoice { check: p.check, strategy: StrategyId::Assign, user: Some(3) };
+        let assign = RepairChoice {
+            check: p.check,
+            strategy: StrategyId::Assign,
+            user: Some(3),
+        };
         assert!(confirm_repair(&p, &assign, 7).message.contains("with assign (user 3)"));
 
         let d = crate::screens::diagnosis::sample_diagnosis();
         let h = d.lock.holders.iter().find(|h| !h.is_self).unwrap();
         let c = confirm_release(h, false);
         assert_eq!(c.title, format!("End session {}?", h.pid));
-        assert!(c.message.contains("holds the Rails migration lock") && c.message.contains("rolled back") && !c.message.contains("INVALID"), "{c:?}");
+        assert!(
+            c.message.contains("holds the Rails migration lock")
+                && c.message.contains("rolled back")
+                && !c.message.contains("INVALID"),
+            "{c:?}"
+        );
         assert!(confirm_release(h, true).message.contains("INVALID index"));
 
         let m = confirm_migrations(120, 13, Some("0.9.11"), "1.7.5");
         assert_eq!(m.title, "Apply 133 migrations?");
-        assert!(m.message.contains("from Dawarich 0.9.11 to Dawarich 1.7.5") && m.message.contains("backup"), "{m:?}");
-        assert!(confirm_migrations(1, 0, None, "1.7.5").message.contains("its unknown release"));
+        assert!(
+            m.message.contains("from Dawarich 0.9.11 to Dawarich 1.7.5") && m.message.contains("backup"),
+            "{m:?}"
+        );
+        assert!(confirm_migrations(1, 0, None, "1.7.5")
+            .message
+            .contains("its unknown release"));
         assert!(confirm_undo("r1", 3, 3).message.contains("3 quarantined rows go back"));
-        assert!(confirm_undo("r1", 4, 0).message.contains("4 changed rows get their old values back"));
+        assert!(confirm_undo("r1", 4, 0)
+            .message
+            .contains("4 changed rows get their old values back"));
     }
 }

@@ -4,7 +4,8 @@
 //! the steps; everything decided here is tested on the host.
 
 use dawarich_doctor_model::{
-    Confirmation, Confirmed, ErrorKind, ErrorReport, FollowUp, ProgressEvent, ReleaseOutcome, RepairChoice, RepairOutcome, SchemaDifference, UndoRow, UpgradeOutcome,
+    Confirmation, Confirmed, ErrorKind, ErrorReport, FollowUp, ProgressEvent, ReleaseOutcome, RepairChoice,
+    RepairOutcome, SchemaDifference, UndoRow, UpgradeOutcome,
 };
 
 use crate::format::duration;
@@ -12,10 +13,21 @@ use crate::format::duration;
 /// What the driver does next: one shell command (the destructive ones ask in their dialog first).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
-    ReleaseLock { pid: i32, force: bool, confirmation: Confirmation },
-    Repair { choice: RepairChoice, confirmation: Confirmation },
-    Migrate { confirmation: Confirmation },
-    Verify { release: String },
+    ReleaseLock {
+        pid: i32,
+        force: bool,
+        confirmation: Confirmation,
+    },
+    Repair {
+        choice: RepairChoice,
+        confirmation: Confirmation,
+    },
+    Migrate {
+        confirmation: Confirmation,
+    },
+    Verify {
+        release: String,
+    },
 }
 
 /// What happened to the current step.
@@ -124,18 +136,56 @@ impl Run {
     pub fn new(plan: RunPlan, release: &str, follow_ups: Vec<FollowUp>) -> Run {
         let mut phases = Vec::new();
         let mut phase = |id: String, title: String, step: Step, asks: bool, repair_title: String| {
-            phases.push(Phase { id, title, state: PhaseState::Pending, detail: String::new(), step, asks, repair_title })
+            phases.push(Phase {
+                id,
+                title,
+                state: PhaseState::Pending,
+                detail: String::new(),
+                step,
+                asks,
+                repair_title,
+            })
         };
         if let Some((pid, force, confirmation)) = plan.release {
-            phase("lock".into(), format!("Release the migration lock (session {pid})"), Step::ReleaseLock { pid, force, confirmation }, true, String::new());
+            phase(
+                "lock".into(),
+                format!("Release the migration lock (session {pid})"),
+                Step::ReleaseLock {
+                    pid,
+                    force,
+                    confirmation,
+                },
+                true,
+                String::new(),
+            );
         }
         for (i, (title, choice, confirmation, asks)) in plan.repairs.into_iter().enumerate() {
-            phase(format!("repair-{i}"), format!("Repair {title}"), Step::Repair { choice, confirmation }, asks, title);
+            phase(
+                format!("repair-{i}"),
+                format!("Repair {title}"),
+                Step::Repair { choice, confirmation },
+                asks,
+                title,
+            );
         }
         let migrations_left = plan.migrate.is_none();
         if let Some(confirmation) = plan.migrate {
-            phase("migrate".into(), format!("Schema and data migrations to {release}"), Step::Migrate { confirmation }, true, String::new());
-            phase("verify".into(), format!("Verify against Dawarich {release}"), Step::Verify { release: release.into() }, false, String::new());
+            phase(
+                "migrate".into(),
+                format!("Schema and data migrations to {release}"),
+                Step::Migrate { confirmation },
+                true,
+                String::new(),
+            );
+            phase(
+                "verify".into(),
+                format!("Verify against Dawarich {release}"),
+                Step::Verify {
+                    release: release.into(),
+                },
+                false,
+                String::new(),
+            );
         }
         Run {
             phases,
@@ -159,9 +209,14 @@ impl Run {
 
     /// The question of the dialog open now, if any.
     pub fn question(&self) -> Option<String> {
-        let p = self.phases.get(self.current).filter(|p| p.state == PhaseState::Asking)?;
+        let p = self
+            .phases
+            .get(self.current)
+            .filter(|p| p.state == PhaseState::Asking)?;
         match &p.step {
-            Step::ReleaseLock { confirmation, .. } | Step::Repair { confirmation, .. } | Step::Migrate { confirmation } => Some(confirmation.message.clone()),
+            Step::ReleaseLock { confirmation, .. }
+            | Step::Repair { confirmation, .. }
+            | Step::Migrate { confirmation } => Some(confirmation.message.clone()),
             Step::Verify { .. } => None,
         }
     }
@@ -183,27 +238,65 @@ impl Run {
                 return None;
             }
             Event::Declined => {
-                let message = format!("Cancelled: \u{201c}{}\u{201d} did not run, nor anything after it.", self.phases[i].title);
-                return self.stop(ErrorReport { kind: ErrorKind::Cancelled, message, fix: "What finished before it is kept; Plan again to continue.".into() });
+                let message = format!(
+                    "Cancelled: \u{201c}{}\u{201d} did not run, nor anything after it.",
+                    self.phases[i].title
+                );
+                return self.stop(ErrorReport {
+                    kind: ErrorKind::Cancelled,
+                    message,
+                    fix: "What finished before it is kept; Plan again to continue.".into(),
+                });
             }
             Event::Failed(e) => return self.stop(e),
             Event::Released(o) if !o.lock_free => {
-                return self.stop(ErrorReport { kind: ErrorKind::Refused, message: "The lock is still held.".into(), fix: "Run the diagnosis again to see by whom.".into() })
+                return self.stop(ErrorReport {
+                    kind: ErrorKind::Refused,
+                    message: "The lock is still held.".into(),
+                    fix: "Run the diagnosis again to see by whom.".into(),
+                })
             }
             Event::Released(o) => format!("Session {} ended ({}); the lock is free.", o.pid, o.actions.join(" → ")),
             Event::Repaired(o) => {
                 let rows: i64 = o.rules.iter().map(|r| r.count).sum();
                 if rows > 0 {
-                    self.quarantines.push(Quarantine { run_id: o.run_id.clone(), title: self.phases[i].repair_title.clone(), rows, quarantined: o.quarantined, undone: None });
+                    self.quarantines.push(Quarantine {
+                        run_id: o.run_id.clone(),
+                        title: self.phases[i].repair_title.clone(),
+                        rows,
+                        quarantined: o.quarantined,
+                        undone: None,
+                    });
                 }
-                format!("{rows} rows ({}), run {}", o.rules.iter().map(|r| format!("{} {}", r.rule, r.count)).collect::<Vec<_>>().join(", "), o.run_id)
+                format!(
+                    "{rows} rows ({}), run {}",
+                    o.rules
+                        .iter()
+                        .map(|r| format!("{} {}", r.rule, r.count))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    o.run_id
+                )
             }
-            Event::Migrated(o) => format!("{} migrations applied in {}, run {}", o.applied.len(), duration(o.elapsed_ms as f64 / 1000.0), o.run_id),
+            Event::Migrated(o) => format!(
+                "{} migrations applied in {}, run {}",
+                o.applied.len(),
+                duration(o.elapsed_ms as f64 / 1000.0),
+                o.run_id
+            ),
             Event::Verified(d) => {
                 let (kept, missing): (Vec<_>, Vec<_>) = d.into_iter().partition(|d| d.is_kept());
                 let release = &self.release;
-                let detail = if missing.is_empty() { format!("The schema is exactly what {release} expects.") } else { format!("{} differences from what {release} expects.", missing.len()) };
-                let state = if missing.is_empty() { PhaseState::Done } else { PhaseState::Failed };
+                let detail = if missing.is_empty() {
+                    format!("The schema is exactly what {release} expects.")
+                } else {
+                    format!("{} differences from what {release} expects.", missing.len())
+                };
+                let state = if missing.is_empty() {
+                    PhaseState::Done
+                } else {
+                    PhaseState::Failed
+                };
                 self.diffs = Some(missing);
                 self.kept = kept.into_iter().filter(|d| d.note.is_some()).collect();
                 self.finish(i, state, detail);
@@ -273,10 +366,22 @@ impl LiveProgress {
         match e {
             ProgressEvent::Plan { steps } => self.steps_total = steps.len(),
             ProgressEvent::StepStarted { title, .. } => {
-                *self = LiveProgress { steps_total: self.steps_total, steps_done: self.steps_done, warnings: std::mem::take(&mut self.warnings), ..Default::default() };
+                *self = LiveProgress {
+                    steps_total: self.steps_total,
+                    steps_done: self.steps_done,
+                    warnings: std::mem::take(&mut self.warnings),
+                    ..Default::default()
+                };
                 self.step = Some(title.clone());
             }
-            ProgressEvent::StepProgress { done, total, rows_per_sec, eta_secs, statement, .. } => {
+            ProgressEvent::StepProgress {
+                done,
+                total,
+                rows_per_sec,
+                eta_secs,
+                statement,
+                ..
+            } => {
                 self.done = *done;
                 self.total = *total;
                 self.rows_per_sec = *rows_per_sec;
@@ -286,10 +391,18 @@ impl LiveProgress {
                 }
                 self.waiting = None;
             }
-            ProgressEvent::Waiting { blocker_pid, blocker_query, attempt, .. } => {
+            ProgressEvent::Waiting {
+                blocker_pid,
+                blocker_query,
+                attempt,
+                ..
+            } => {
                 self.waiting = Some(format!(
                     "Waiting for session {blocker_pid}{} (attempt {attempt})",
-                    blocker_query.as_deref().map(|q| format!(", running: {q}")).unwrap_or_default()
+                    blocker_query
+                        .as_deref()
+                        .map(|q| format!(", running: {q}"))
+                        .unwrap_or_default()
                 ))
             }
             ProgressEvent::StepFinished { .. } => {
@@ -329,11 +442,19 @@ mod tests {
     use super::*;
 
     fn q(title: &str) -> Confirmation {
-        Confirmation { title: title.into(), message: format!("{title} really?"), ok: "Go".into() }
+        Confirmation {
+            title: title.into(),
+            message: format!("{title} really?"),
+            ok: "Go".into(),
+        }
     }
 
     fn choice(strategy: StrategyId) -> RepairChoice {
-        RepairChoice { check: CheckId::PointsWithoutUser, strategy, user: None }
+        RepairChoice {
+            check: CheckId::PointsWithoutUser,
+            strategy,
+            user: None,
+        }
     }
 
     /// Lock release, infer (4 rows), quarantine (3 rows), then the migrations unless `stop_after`.
@@ -341,8 +462,18 @@ mod tests {
         RunPlan {
             release: Some((42, false, q("End session 42?"))),
             repairs: vec![
-                ("Points without a user — infer".into(), choice(StrategyId::Infer), q("Repair 4?"), true),
-                ("Points without a user — quarantine".into(), choice(StrategyId::Quarantine), q("Quarantine 3?"), true),
+                (
+                    "Points without a user — infer".into(),
+                    choice(StrategyId::Infer),
+                    q("Repair 4?"),
+                    true,
+                ),
+                (
+                    "Points without a user — quarantine".into(),
+                    choice(StrategyId::Quarantine),
+                    q("Quarantine 3?"),
+                    true,
+                ),
             ],
             migrate: (!stop_after).then(|| q("Apply 133 migrations?")),
         }
@@ -353,7 +484,11 @@ mod tests {
             run_id: run_id.into(),
             check: CheckId::PointsWithoutUser,
             strategy,
-            rules: vec![RuleCount { rule: strategy.as_str().into(), description: String::new(), count: rows }],
+            rules: vec![RuleCount {
+                rule: strategy.as_str().into(),
+                description: String::new(),
+                count: rows,
+            }],
             quarantined,
             longest_transaction_ms: 1,
             elapsed_ms: 1,
@@ -361,15 +496,31 @@ mod tests {
     }
 
     fn released() -> Event {
-        Event::Released(ReleaseOutcome { pid: 42, actions: vec!["terminate".into()], lock_free: true })
+        Event::Released(ReleaseOutcome {
+            pid: 42,
+            actions: vec!["terminate".into()],
+            lock_free: true,
+        })
     }
 
     fn migrated() -> Event {
-        Event::Migrated(UpgradeOutcome { run_id: "m1".into(), applied: vec!["1".into(); 133], follow_ups: vec![], elapsed_ms: 4000 })
+        Event::Migrated(UpgradeOutcome {
+            run_id: "m1".into(),
+            applied: vec!["1".into(); 133],
+            follow_ups: vec![],
+            elapsed_ms: 4000,
+        })
     }
 
     fn diff(change: Change, note: Option<&str>) -> SchemaDifference {
-        SchemaDifference { change, object: ObjectKind::Index, name: "i".into(), expected: None, actual: None, note: note.map(String::from) }
+        SchemaDifference {
+            change,
+            object: ObjectKind::Index,
+            name: "i".into(),
+            expected: None,
+            actual: None,
+            note: note.map(String::from),
+        }
     }
 
     fn states(r: &Run) -> Vec<PhaseState> {
@@ -379,13 +530,31 @@ mod tests {
     /// A run through the lock and both repairs.
     fn through_repairs(stop_after: bool) -> Run {
         let mut r = Run::new(plan(stop_after), "1.7.5", vec![]);
-        assert!(matches!(r.start(), Some(Step::ReleaseLock { pid: 42, force: false, .. })));
+        assert!(matches!(
+            r.start(),
+            Some(Step::ReleaseLock {
+                pid: 42,
+                force: false,
+                ..
+            })
+        ));
         assert_eq!(r.question().as_deref(), Some("End session 42? really?"));
-        assert!(matches!(r.on(released()), Some(Step::Repair { ref choice, .. }) if choice.strategy == StrategyId::Infer));
-        r.on(Event::Progress(ProgressEvent::StepStarted { step: 0, title: "infer".into() }));
-        assert_eq!(r.phases[1].state, PhaseState::Running, "progress: the dialog was answered");
+        assert!(
+            matches!(r.on(released()), Some(Step::Repair { ref choice, .. }) if choice.strategy == StrategyId::Infer)
+        );
+        r.on(Event::Progress(ProgressEvent::StepStarted {
+            step: 0,
+            title: "infer".into(),
+        }));
+        assert_eq!(
+            r.phases[1].state,
+            PhaseState::Running,
+            "progress: the dialog was answered"
+        );
         assert_eq!(r.question(), None);
-        assert!(matches!(r.on(repaired(StrategyId::Infer, "r1", 4, 0)), Some(Step::Repair { ref choice, .. }) if choice.strategy == StrategyId::Quarantine));
+        assert!(
+            matches!(r.on(repaired(StrategyId::Infer, "r1", 4, 0)), Some(Step::Repair { ref choice, .. }) if choice.strategy == StrategyId::Quarantine)
+        );
         r
     }
 
@@ -393,18 +562,43 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn a_full_run_releases_repairs_migrates_and_verifies() {
         let mut r = through_repairs(false);
-        assert!(matches!(r.on(repaired(StrategyId::Quarantine, "r2", 3, 3)), Some(Step::Migrate { .. })));
+        assert!(matches!(
+            r.on(repaired(StrategyId::Quarantine, "r2", 3, 3)),
+            Some(Step::Migrate { .. })
+        ));
         assert_eq!(r.question().as_deref(), Some("Apply 133 migrations? really?"));
-        assert_eq!(r.on(migrated()), Some(Step::Verify { release: "1.7.5".into() }));
+        assert_eq!(
+            r.on(migrated()),
+            Some(Step::Verify {
+                release: "1.7.5".into()
+            })
+        );
         assert_eq!(r.phases[3].detail, "133 migrations applied in 4 s, run m1");
         assert_eq!(r.on(Event::Verified(vec![])), None);
         assert!(!r.running && r.stopped.is_none());
         assert_eq!(states(&r), [PhaseState::Done; 5]);
         assert_eq!(r.phases[0].detail, "Session 42 ended (terminate); the lock is free.");
         assert_eq!(r.diffs, Some(vec![]));
-        assert_eq!(r.quarantines.iter().map(|q| (q.title.as_str(), q.rows, q.quarantined)).collect::<Vec<_>>(), [("Points without a user — infer", 4, 0), ("Points without a user — quarantine", 3, 3)]);
+        assert_eq!(
+            r.quarantines
+                .iter()
+                .map(|q| (q.title.as_str(), q.rows, q.quarantined))
+                .collect::<Vec<_>>(),
+            [
+                ("Points without a user — infer", 4, 0),
+                ("Points without a user — quarantine", 3, 3)
+            ]
+        );
         assert!(!r.migrations_left);
-        r.undone(1, &[UndoRow { table: "points".into(), reverted: 0, restored: 3, skipped: 0 }]);
+        r.undone(
+            1,
+            &[UndoRow {
+                table: "points".into(),
+                reverted: 0,
+                restored: 3,
+                skipped: 0,
+            }],
+        );
         assert_eq!(r.quarantines[1].undone.as_deref(), Some("Undone: 3 rows put back"));
     }
 
@@ -413,11 +607,26 @@ mod tests {
     fn a_declined_confirmation_stops_there_and_runs_nothing_after_it() {
         let mut r = Run::new(plan(false), "1.7.5", vec![]);
         r.start();
-        assert_eq!(r.on(answered::<ReleaseOutcome>(Ok(Confirmed::Declined), Event::Released)), None);
+        assert_eq!(
+            r.on(answered::<ReleaseOutcome>(Ok(Confirmed::Declined), Event::Released)),
+            None
+        );
         let e = r.stopped.clone().unwrap();
         assert_eq!(e.kind, ErrorKind::Cancelled);
-        assert_eq!(e.message, "Cancelled: \u{201c}Release the migration lock (session 42)\u{201d} did not run, nor anything after it.");
-        assert_eq!(states(&r), [PhaseState::Failed, PhaseState::Pending, PhaseState::Pending, PhaseState::Pending, PhaseState::Pending]);
+        assert_eq!(
+            e.message,
+            "Cancelled: \u{201c}Release the migration lock (session 42)\u{201d} did not run, nor anything after it."
+        );
+        assert_eq!(
+            states(&r),
+            [
+                PhaseState::Failed,
+                PhaseState::Pending,
+                PhaseState::Pending,
+                PhaseState::Pending,
+                PhaseState::Pending
+            ]
+        );
         assert!(!r.running && r.question().is_none());
         assert_eq!(r.on(released()), None, "nothing runs after the end");
     }
@@ -426,10 +635,23 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn a_failed_repair_stops_the_run_and_keeps_what_finished() {
         let mut r = through_repairs(false);
-        let e = ErrorReport { kind: ErrorKind::Database, message: "deadlock".into(), fix: "again".into() };
+        let e = ErrorReport {
+            kind: ErrorKind::Database,
+            message: "deadlock".into(),
+            fix: "again".into(),
+        };
         assert_eq!(r.on(Event::Failed(e.clone())), None);
         assert_eq!(r.stopped, Some(e));
-        assert_eq!(states(&r), [PhaseState::Done, PhaseState::Done, PhaseState::Failed, PhaseState::Pending, PhaseState::Pending]);
+        assert_eq!(
+            states(&r),
+            [
+                PhaseState::Done,
+                PhaseState::Done,
+                PhaseState::Failed,
+                PhaseState::Pending,
+                PhaseState::Pending
+            ]
+        );
         assert_eq!(r.phases[2].detail, "deadlock");
         assert_eq!(r.quarantines.len(), 1, "the infer run can still be undone");
         assert_eq!(r.diffs, None);
@@ -440,9 +662,16 @@ mod tests {
     fn a_cancel_stops_the_migrations_at_the_next_safe_point() {
         let mut r = through_repairs(false);
         r.on(repaired(StrategyId::Quarantine, "r2", 3, 3));
-        r.on(Event::Progress(ProgressEvent::StepStarted { step: 0, title: "20240101 add index".into() }));
+        r.on(Event::Progress(ProgressEvent::StepStarted {
+            step: 0,
+            title: "20240101 add index".into(),
+        }));
         assert_eq!(r.live.step.as_deref(), Some("20240101 add index"));
-        let cancelled = ErrorReport { kind: ErrorKind::Cancelled, message: "cancelled: at the next safe point".into(), fix: "Run again".into() };
+        let cancelled = ErrorReport {
+            kind: ErrorKind::Cancelled,
+            message: "cancelled: at the next safe point".into(),
+            fix: "Run again".into(),
+        };
         assert_eq!(r.on(Event::Failed(cancelled)), None);
         assert_eq!(r.stopped.as_ref().map(|e| e.kind), Some(ErrorKind::Cancelled));
         assert_eq!(states(&r)[3..], [PhaseState::Failed, PhaseState::Pending]);
@@ -464,7 +693,11 @@ mod tests {
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn a_repair_that_changes_nothing_asks_nothing_and_leaves_nothing_to_undo() {
-        let plan = RunPlan { release: None, repairs: vec![("infer".into(), choice(StrategyId::Infer), q("Repair 0?"), false)], migrate: None };
+        let plan = RunPlan {
+            release: None,
+            repairs: vec![("infer".into(), choice(StrategyId::Infer), q("Repair 0?"), false)],
+            migrate: None,
+        };
         let mut r = Run::new(plan, "1.7.5", vec![]);
         assert!(matches!(r.start(), Some(Step::Repair { .. })));
         assert_eq!((r.phases[0].state, r.question()), (PhaseState::Running, None));
@@ -476,20 +709,35 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn verify_reports_differences_and_lists_kept_objects_apart() {
         let verified = |diffs: Vec<SchemaDifference>| {
-            let mut r = Run::new(RunPlan { release: None, repairs: vec![], migrate: Some(q("Apply?")) }, "1.7.5", vec![]);
+            let mut r = Run::new(
+                RunPlan {
+                    release: None,
+                    repairs: vec![],
+                    migrate: Some(q("Apply?")),
+                },
+                "1.7.5",
+                vec![],
+            );
             r.start();
             r.on(migrated());
             assert_eq!(r.on(Event::Verified(diffs)), None);
             r
         };
-        let r = verified(vec![diff(Change::Missing, None), diff(Change::Extra, None), diff(Change::Extra, Some("left by 0.9.x's schema.rb; Dawarich keeps it"))]);
+        let r = verified(vec![
+            diff(Change::Missing, None),
+            diff(Change::Extra, None),
+            diff(Change::Extra, Some("left by 0.9.x's schema.rb; Dawarich keeps it")),
+        ]);
         assert_eq!(r.diffs, Some(vec![diff(Change::Missing, None)]));
         assert_eq!(r.phases[1].state, PhaseState::Failed);
         assert_eq!(r.phases[1].detail, "1 differences from what 1.7.5 expects.");
         assert_eq!(r.kept.len(), 1, "an extra without an explanation is not listed as kept");
         assert!(r.stopped.is_none() && !r.running);
 
-        let r = verified(vec![diff(Change::Different, Some("an older default that Dawarich keeps"))]);
+        let r = verified(vec![diff(
+            Change::Different,
+            Some("an older default that Dawarich keeps"),
+        )]);
         assert_eq!(r.diffs, Some(vec![]));
         assert_eq!(r.phases[1].state, PhaseState::Done);
         assert_eq!(r.phases[1].detail, "The schema is exactly what 1.7.5 expects.");
@@ -501,7 +749,14 @@ mod tests {
     fn a_lock_still_held_after_the_release_stops_the_run() {
         let mut r = Run::new(plan(false), "1.7.5", vec![]);
         r.start();
-        assert_eq!(r.on(Event::Released(ReleaseOutcome { pid: 42, actions: vec![], lock_free: false })), None);
+        assert_eq!(
+            r.on(Event::Released(ReleaseOutcome {
+                pid: 42,
+                actions: vec![],
+                lock_free: false
+            })),
+            None
+        );
         assert_eq!(r.stopped.as_ref().map(|e| e.kind), Some(ErrorKind::Refused));
     }
 
@@ -509,15 +764,37 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn live_progress_shows_rate_eta_statement_and_whom_we_wait_for() {
         let mut l = LiveProgress::default();
-        l.apply(&ProgressEvent::StepStarted { step: 0, title: "20240101 add index".into() });
-        l.apply(&ProgressEvent::Waiting { step: 0, blocker_pid: 42, blocker_query: Some("SELECT 1".into()), attempt: 2 });
-        assert_eq!(l.waiting.as_deref(), Some("Waiting for session 42, running: SELECT 1 (attempt 2)"));
-        l.apply(&ProgressEvent::StepProgress { step: 0, done: 250, total: Some(1000), rows_per_sec: 125.0, eta_secs: Some(6.0), statement: Some("UPDATE points".into()) });
+        l.apply(&ProgressEvent::StepStarted {
+            step: 0,
+            title: "20240101 add index".into(),
+        });
+        l.apply(&ProgressEvent::Waiting {
+            step: 0,
+            blocker_pid: 42,
+            blocker_query: Some("SELECT 1".into()),
+            attempt: 2,
+        });
+        assert_eq!(
+            l.waiting.as_deref(),
+            Some("Waiting for session 42, running: SELECT 1 (attempt 2)")
+        );
+        l.apply(&ProgressEvent::StepProgress {
+            step: 0,
+            done: 250,
+            total: Some(1000),
+            rows_per_sec: 125.0,
+            eta_secs: Some(6.0),
+            statement: Some("UPDATE points".into()),
+        });
         assert_eq!(l.waiting, None);
         assert_eq!(l.percent(), Some(25));
         assert_eq!(l.rate_line(), "250 of 1000 rows · 125 rows/s · about 6 s left");
         assert_eq!(l.statement.as_deref(), Some("UPDATE points"));
-        l.apply(&ProgressEvent::StepFinished { step: 0, elapsed_ms: 1, rows: None });
+        l.apply(&ProgressEvent::StepFinished {
+            step: 0,
+            elapsed_ms: 1,
+            rows: None,
+        });
         assert_eq!(l.steps_done, 1);
     }
 }
