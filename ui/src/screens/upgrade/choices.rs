@@ -1,7 +1,7 @@
 //! What the user chooses on the upgrade plan: the repair strategies, and the question each
 //! destructive step asks in its native dialog (what exactly happens).
 
-use dawarich_doctor_model::{CheckId, Confirmation, LockHolder, RepairChoice, RepairPreview, StrategyId};
+use dawarich_doctor_model::{Confirmation, LockHolder, RepairChoice, RepairPreview, StrategyId};
 
 use crate::format::{describe_holder, thousands};
 
@@ -162,6 +162,7 @@ pub fn confirm_undo(run_id: &str, rows: i64, quarantined: i64) -> Confirmation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dawarich_doctor_model::CheckId;
 
     fn owner_preview() -> RepairPreview {
         use dawarich_doctor_model::{RuleCount, StrategyPreview};
