@@ -11,12 +11,12 @@ use dawarich_doctor_model::{
 };
 use tokio_postgres::Client;
 
+use crate::applied;
 use crate::connect::Db;
 use crate::error::Result;
 use crate::locks;
 use crate::problems::{problem, Effect, Problem};
 use crate::progress::Progress;
-use crate::state;
 
 /// How thorough the pass is.
 #[derive(Debug, Clone)]
@@ -58,8 +58,8 @@ async fn diagnose_read_only(db: &Db, opts: &DiagnoseOptions, progress: &dyn Prog
     let started = Instant::now();
     let client = &db.client;
     let server = server_info(client).await?;
-    let applied = state::read_applied(client, &db.database).await?;
-    let dawarich = state::describe(&applied, None)?;
+    let applied = applied::read_applied(client, &db.database).await?;
+    let dawarich = applied::describe(&applied, None)?;
     let lock = locks::lock_report(client, &db.database, opts.stale_after_secs).await?;
     let other_advisory_locks = locks::other_advisory_locks(client, &db.database).await?;
     let schema = Schema::read(client).await?;

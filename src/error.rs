@@ -49,6 +49,16 @@ const CONNECTION_LOST_FIX: &str =
     "The connection was lost (server restart, network, or our session was terminated). Everything committed so far is kept; run the command again.";
 
 impl Error {
+    /// Our database session went away: terminated by an administrator, or its connection closed.
+    /// Everything committed so far is kept, and running the same command again continues.
+    pub fn session_ended(&self) -> bool {
+        match self {
+            Error::SessionLost(_) => true,
+            Error::Db(e) => session_ended(e),
+            _ => false,
+        }
+    }
+
     /// The error as shown to the user, with the fix.
     pub fn report(&self) -> ErrorReport {
         let (kind, fix) = match self {
@@ -99,8 +109,13 @@ pub fn db_message(e: &tokio_postgres::Error) -> String {
     }
 }
 
+/// Terminated (`57P01 admin_shutdown`) or closed.
+fn session_ended(e: &tokio_postgres::Error) -> bool {
+    e.is_closed() || e.code() == Some(&tokio_postgres::error::SqlState::ADMIN_SHUTDOWN)
+}
+
 fn db_fix(e: &tokio_postgres::Error) -> String {
-    if e.is_closed() {
+    if session_ended(e) {
         return CONNECTION_LOST_FIX.into();
     }
     match e.as_db_error().map(|d| d.code().code()) {

@@ -3,6 +3,7 @@
 //! bookkeeping. No UI, no Tauri and no command line here: the CLI (`crates/cli`) and the desktop
 //! shell both call this crate.
 
+pub mod applied;
 pub mod audit;
 pub mod batch;
 pub mod catalog;
@@ -14,13 +15,12 @@ pub mod migrate;
 pub mod probe;
 pub mod problems;
 pub mod profile;
-pub mod profiles;
+pub mod profile_list;
 pub mod progress;
 pub mod repair;
 pub mod schema;
 pub mod secrets;
 pub mod settings;
-pub mod state;
 pub mod tunnel;
 
 pub use error::{Error, Result};

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use dawarich_doctor_model::{ErrorKind, ErrorReport, ProbeReport, ProbeStatus, ProbeStep, ProbeStepId, SslMode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::applied;
 use crate::connect::{connect, ConnectError, ConnectOptions, Db};
-use crate::state;
 use crate::tunnel::Tunnel;
 
 /// Runs every step in order and calls `on_step` as each one finishes (the app streams them).
@@ -160,8 +160,8 @@ pub async fn probe(opts: &ConnectOptions, on_step: &(dyn Fn(&ProbeStep) + Send +
 
     // 5. Dawarich: the bookkeeping tables and the release they match.
     let t = Instant::now();
-    let found = match state::read_applied(&db, &db.database).await {
-        Ok(applied) => state::describe(&applied, None),
+    let found = match applied::read_applied(&db, &db.database).await {
+        Ok(applied) => applied::describe(&applied, None),
         Err(e) => Err(e),
     };
     match found {

@@ -11,7 +11,7 @@ use dawarich_doctor::progress::Cancel;
 use dawarich_doctor::repair::{self, RepairOptions};
 use dawarich_doctor::secrets::Passwords;
 use dawarich_doctor::settings::Environment;
-use dawarich_doctor::{profile, profiles};
+use dawarich_doctor::{profile, profile_list};
 use dawarich_doctor_model::{
     AppInfo, AuditEntry, AuditExport, Confirmation, Confirmed, ParsedConnection, ProbeReport, ProbeStep, Profile,
     ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice, RepairOutcome, SavedProfile, SchemaDifference, UndoRow,
@@ -127,9 +127,9 @@ pub async fn save_profile(
     let _guard = state.profiles.lock().await;
     blocking(&app, move |app, state| {
         let mut list = store::load(app)?;
-        let mut saved = profiles::upsert(&mut list, profile)?;
+        let mut saved = profile_list::upsert(&mut list, profile)?;
         let outcome = state.passwords.save(&mut saved, password.as_deref());
-        profiles::upsert(&mut list, saved.clone())?;
+        profile_list::upsert(&mut list, saved.clone())?;
         store::save(app, &list)?;
         log::info!(
             "saved connection {} ({}@{}:{}/{}), password: {:?}",
@@ -153,14 +153,14 @@ pub async fn duplicate_profile(app: AppHandle, state: State<'_, AppState>, id: S
     let _guard = state.profiles.lock().await;
     blocking(&app, move |app, state| {
         let mut list = store::load(app)?;
-        let mut copy = profiles::duplicate(&mut list, &id).ok_or_else(|| Error::NotFound(id.clone()))?;
+        let mut copy = profile_list::duplicate(&mut list, &id).ok_or_else(|| Error::NotFound(id.clone()))?;
         let original = list
             .iter()
             .find(|p| p.id == id)
             .cloned()
             .ok_or_else(|| Error::NotFound(id.clone()))?;
         state.passwords.copy(&original, &mut copy);
-        profiles::upsert(&mut list, copy.clone())?;
+        profile_list::upsert(&mut list, copy.clone())?;
         store::save(app, &list)?;
         Ok(copy)
     })
@@ -182,7 +182,7 @@ pub async fn delete_profile(
     let _guard = state.profiles.lock().await;
     blocking(&app, move |app, state| {
         let mut list = store::load(app)?;
-        profiles::remove(&mut list, &id).ok_or_else(|| Error::NotFound(id.clone()))?;
+        profile_list::remove(&mut list, &id).ok_or_else(|| Error::NotFound(id.clone()))?;
         state.passwords.forget(&id);
         store::save(app, &list)?;
         log::info!("deleted connection {id}");
@@ -207,7 +207,7 @@ pub async fn test_connection(
     password: Option<String>,
     on_step: Channel<ProbeStep>,
 ) -> Result<ProbeReport> {
-    profiles::check(&profile)?;
+    profile_list::check(&profile)?;
     let password = match password.filter(|p| !p.is_empty()) {
         Some(p) => Some(p),
         None => {
@@ -471,7 +471,7 @@ pub async fn open_demo(app: AppHandle, state: State<'_, AppState>) -> Result<Pro
     let _guard = state.profiles.lock().await;
     let saved = blocking(&app, move |app, state| {
         let mut list = store::load(app)?;
-        let mut saved = profiles::upsert(
+        let mut saved = profile_list::upsert(
             &mut list,
             Profile {
                 name: format!("Demo (Dawarich {}, throwaway)", dawarich_doctor_sandbox::DEMO_RELEASE),
@@ -479,7 +479,7 @@ pub async fn open_demo(app: AppHandle, state: State<'_, AppState>) -> Result<Pro
             },
         )?;
         state.passwords.save(&mut saved, parsed.password.as_deref());
-        profiles::upsert(&mut list, saved.clone())?;
+        profile_list::upsert(&mut list, saved.clone())?;
         store::save(app, &list)?;
         store::swap_demo(app, Some(&saved.id))?;
         Ok(saved)
@@ -516,7 +516,7 @@ pub fn forget_demo(app: &AppHandle, state: &AppState) {
     };
     state.passwords.forget(&id);
     if let Ok(mut list) = store::load(app) {
-        if profiles::remove(&mut list, &id).is_some() {
+        if profile_list::remove(&mut list, &id).is_some() {
             let _ = store::save(app, &list);
         }
     }

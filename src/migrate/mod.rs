@@ -225,7 +225,7 @@ async fn run_steps(ex: &mut exec::Executor<'_>, plan: &dawarich_doctor_model::Pl
             StepKind::SchemaMigration | StepKind::DataMigration => {
                 let m = catalog_migration(step);
                 if m.kind == MigrationKind::Data {
-                    db.batch_execute(crate::state::DATA_MIGRATIONS_SQL).await?;
+                    db.batch_execute(crate::applied::DATA_MIGRATIONS_SQL).await?;
                 }
                 let rows = ex.run_migration(m, step.step, true).await?;
                 applied.push(m.version.clone());
@@ -285,7 +285,7 @@ async fn prepare_session(db: &Db, settings: &RunSettings, run_id: &str) -> Resul
 /// when the value differs): the environment of the Dawarich that will run.
 async fn record_environment(db: &Db, audit: &Audit, env: &str) -> Result<()> {
     let t = Instant::now();
-    db.batch_execute(crate::state::RAILS_TABLES_SQL).await?;
+    db.batch_execute(crate::applied::RAILS_TABLES_SQL).await?;
     let sql = "INSERT INTO ar_internal_metadata (key, value, created_at, updated_at) VALUES ('environment', $1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
                ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at WHERE ar_internal_metadata.value IS DISTINCT FROM excluded.value";
     let n = db.execute(sql, &[&env]).await?;

@@ -7,20 +7,20 @@ use dawarich_doctor_model::{
     Blocker, BlockerId, Change, CheckId, FollowUp, MigrationKind, ObjectKind, Plan, PlanStep, StepKind,
 };
 
+use crate::applied;
 use crate::catalog::{catalog, Migration};
 use crate::connect::Db;
 use crate::diagnose::{diagnose, DiagnoseOptions};
 use crate::error::{Error, Result};
 use crate::progress::Silent;
 use crate::settings::Environment;
-use crate::state;
 
 /// Builds the plan of an upgrade to `target` (default: the newest release in the catalog) for a
 /// Dawarich with environment `env`.
 pub async fn plan(db: &Db, target: Option<&str>, env: &Environment) -> Result<Plan> {
     let c = catalog();
-    let applied = state::read_applied(db, &db.database).await?;
-    let st = state::describe(&applied, target)?;
+    let applied = applied::read_applied(db, &db.database).await?;
+    let st = applied::describe(&applied, target)?;
     if !st.unknown_newer_versions.is_empty() {
         return Err(Error::UnknownVersions {
             versions: st.unknown_newer_versions.join(", "),

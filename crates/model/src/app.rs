@@ -209,8 +209,19 @@ pub struct UpgradeProposal {
 pub fn backup_command(p: &Profile) -> String {
     format!(
         "docker exec dawarich_db pg_dump -U {} -Fc {} > dawarich-backup.dump",
-        p.user, p.database
+        shell_word(&p.user),
+        shell_word(&p.database)
     )
+}
+
+/// `s` as one word of a POSIX shell command line: as it is when it is plain, else single-quoted.
+fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_-.,:/@%+=".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 /// One repair the user chose on the upgrade screen.
@@ -332,5 +343,32 @@ mod tests {
         assert_eq!(j["elapsedMs"], 3);
         let o = serde_json::to_value(PasswordOutcome::MemoryOnly { reason: "no".into() }).unwrap();
         assert_eq!(o["kind"], "memory-only");
+    }
+}
+
+#[cfg(test)]
+mod backup_tests {
+    use super::*;
+
+    #[test]
+    fn the_backup_command_quotes_what_the_shell_would_split_or_run() {
+        let plain = Profile {
+            user: "postgres".into(),
+            database: "dawarich_development".into(),
+            ..Profile::default()
+        };
+        assert_eq!(
+            backup_command(&plain),
+            "docker exec dawarich_db pg_dump -U postgres -Fc dawarich_development > dawarich-backup.dump"
+        );
+        let odd = Profile {
+            user: "o'neil".into(),
+            database: "my db $(rm -rf ~)".into(),
+            ..Profile::default()
+        };
+        assert_eq!(
+            backup_command(&odd),
+            "docker exec dawarich_db pg_dump -U 'o'\\''neil' -Fc 'my db $(rm -rf ~)' > dawarich-backup.dump"
+        );
     }
 }

@@ -4,8 +4,8 @@
 use dawarich_doctor_model::MigrationKind;
 use tokio_postgres::Client;
 
+use dawarich_doctor::applied::{DATA_MIGRATIONS_SQL, RAILS_TABLES_SQL};
 use dawarich_doctor::catalog::{catalog, schema_sql};
-use dawarich_doctor::state::{DATA_MIGRATIONS_SQL, RAILS_TABLES_SQL};
 use dawarich_doctor::{Error, Result};
 
 /// The versions a fresh install of `tag` records: Rails loads schema.rb and then records its

@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use dawarich_doctor::{state, Error, Result};
+use dawarich_doctor::{applied, Error, Result};
 
 use crate::args::ConnArgs;
 use crate::render::{self, Painter};
@@ -22,12 +22,12 @@ pub async fn exec(Args { conn, release, json }: Args, p: &Painter) -> Result<Exi
     let release = match release {
         Some(r) => r,
         None => {
-            let applied = state::read_applied(&db, &db.database).await?;
+            let applied = applied::read_applied(&db, &db.database).await?;
             let unknown = || Error::InvalidInput {
                 message: "no known release matches the applied migrations".into(),
                 fix: "Pass --release TAG (see `dawarich-doctor releases`).".into(),
             };
-            state::describe(&applied, None)?.release.ok_or_else(unknown)?
+            applied::describe(&applied, None)?.release.ok_or_else(unknown)?
         }
     };
     let (extras, diffs): (Vec<_>, Vec<_>) = dawarich_doctor::schema::verify(&db, &release)
