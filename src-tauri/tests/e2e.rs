@@ -561,6 +561,24 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
             format!("docker exec dawarich_db pg_dump -U postgres -Fc {old} > dawarich-backup.dump")
         );
         p.wait_for("[data-repair=points-without-user]").await;
+        // the plan names the environment it follows and where each value came from; a time zone
+        // set here is kept with the connection and the plan is made again with it
+        let settings = p
+            .wait_text("#plan-settings", "the settings", |t| t.contains("RAILS_ENV"))
+            .await;
+        assert!(
+            settings.contains("RAILS_ENV production (the stock docker-compose default)"),
+            "{settings}"
+        );
+        assert_eq!(p.value("#time-zone").await.as_deref(), Some("Europe/London"));
+        p.type_into("#time-zone", "Europe/Berlin").await;
+        p.click("#set-time-zone").await;
+        p.wait_text("#time-zone-source", "the saved time zone", |t| {
+            t.contains("the connection's setting")
+        })
+        .await;
+        assert_eq!(p.value("#time-zone").await.as_deref(), Some("Europe/Berlin"));
+        p.wait_for("[data-repair=points-without-user]").await;
         p.shot("07-upgrade-plan").await;
         p.click("#dry-run").await;
         p.wait_text("#dry-run-sql", "the SQL", |t| {
