@@ -168,7 +168,7 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
     let count = |k: StepKind| plan.steps.iter().filter(|s| s.kind == k).count();
     let data_n = count(StepKind::DataMigration);
     let job_n = count(StepKind::JobWork);
-    let schema_n = plan.steps.len() - data_n - job_n;
+    let schema_n = count(StepKind::SchemaMigration);
     let other_blockers: Vec<_> = plan
         .blockers
         .iter()
@@ -269,7 +269,7 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
         <div class="summary warning" id="upgrade-summary">
             <div class="headline">{format!("From {} to Dawarich {}", plan.from_release.clone().unwrap_or_else(|| "an unknown release".into()), plan.to_release)}</div>
             <div>{format!(
-                "Backup, {}, {} to repair, {schema_n} schema and {data_n} data migrations, then a check against what {} expects. Each step that changes the database asks you first.",
+                "Backup, {}, {} to repair, {schema_n} schema and {data_n} data migrations and the work of {job_n} jobs, then a check against what {} expects. Each step that changes the database asks you first.",
                 if holders.is_empty() { "no lock to release" } else { "the lock to release" },
                 repairs.len(),
                 plan.to_release
