@@ -80,6 +80,18 @@ fn concurrent_index_name(sql: &str) -> Option<String> {
 }
 
 impl Executor<'_> {
+    /// Shows the statement that starts now (its rows are counted when it ends).
+    fn statement_started(&self, step: usize, sql: &str) {
+        self.progress.emit(ProgressEvent::StepProgress {
+            step,
+            done: 0,
+            total: None,
+            rows_per_sec: 0.0,
+            eta_secs: None,
+            statement: Some(sql.to_string()),
+        });
+    }
+
     fn lock_timeout(&self, attempt: u32) -> u64 {
         if attempt >= self.opts.lock_retries {
             0
@@ -233,14 +245,7 @@ impl Executor<'_> {
                 in_transaction(self.db, timeout, async move {
                     let mut counts = Vec::new();
                     for s in stmts {
-                        self.progress.emit(ProgressEvent::StepProgress {
-                            step,
-                            done: 0,
-                            total: None,
-                            rows_per_sec: 0.0,
-                            eta_secs: None,
-                            statement: Some(s.sql.clone()),
-                        });
+                        self.statement_started(step, &s.sql);
                         counts.push(self.db.execute(s.sql.as_str(), &[]).await?);
                     }
                     if let Some(r) = record {
@@ -317,14 +322,7 @@ impl Executor<'_> {
                     .await?;
             }
         }
-        self.progress.emit(ProgressEvent::StepProgress {
-            step,
-            done: 0,
-            total: None,
-            rows_per_sec: 0.0,
-            eta_secs: None,
-            statement: Some(s.sql.clone()),
-        });
+        self.statement_started(step, &s.sql);
         let t = Instant::now();
         let n = self
             .with_lock_retries(step, self.db, |timeout| async move {
