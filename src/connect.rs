@@ -282,20 +282,13 @@ async fn resolve(host: &str, port: u16) -> Result<(), ConnectError> {
 
 async fn classify(e: tokio_postgres::Error, p: &Profile, secs: u64, opts: &ConnectOptions) -> ConnectError {
     if let Some(db) = e.as_db_error() {
-        let code = db.code();
-        if *code == SqlState::INVALID_PASSWORD || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
-            return ConnectError::Auth {
-                user: p.user.clone(),
-                detail: db.message().to_string(),
-            };
-        }
-        if *code == SqlState::INVALID_CATALOG_NAME {
+        if *db.code() == SqlState::INVALID_CATALOG_NAME {
             return ConnectError::DatabaseMissing {
                 database: p.database.clone(),
                 others: other_databases(opts).await,
             };
         }
-        return ConnectError::Other(db.message().to_string());
+        return server_refusal(db.code(), db.message(), p);
     }
     // Walk the source chain for IO and TLS causes.
     let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
@@ -332,6 +325,22 @@ async fn classify(e: tokio_postgres::Error, p: &Profile, secs: u64, opts: &Conne
         msg = format!("{msg}: {c}");
         cause = c.source();
     }
+    client_failure(msg, p, secs)
+}
+
+/// What the server's refusal at connect time means (a missing database is looked up apart).
+fn server_refusal(code: &SqlState, message: &str, p: &Profile) -> ConnectError {
+    if *code == SqlState::INVALID_PASSWORD || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
+        return ConnectError::Auth {
+            user: p.user.clone(),
+            detail: message.to_string(),
+        };
+    }
+    ConnectError::Other(message.to_string())
+}
+
+/// What a client-side failure without an IO or TLS cause attached means, from its message chain.
+fn client_failure(msg: String, p: &Profile, secs: u64) -> ConnectError {
     if msg.contains("does not support TLS") {
         return ConnectError::Tls {
             detail: format!("the server does not offer TLS but sslmode is {}", p.sslmode.as_str()),
@@ -527,5 +536,60 @@ impl ServerCertVerifier for Verifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile() -> Profile {
+        Profile {
+            user: "dawarich".into(),
+            host: "db".into(),
+            port: 5433,
+            sslmode: dawarich_doctor_model::SslMode::Require,
+            ..Profile::default()
+        }
+    }
+
+    #[test]
+    fn a_wrong_password_or_role_is_an_authentication_error_naming_the_user() {
+        for code in [
+            SqlState::INVALID_PASSWORD,
+            SqlState::INVALID_AUTHORIZATION_SPECIFICATION,
+        ] {
+            match server_refusal(
+                &code,
+                "password authentication failed for user \"dawarich\"",
+                &profile(),
+            ) {
+                ConnectError::Auth { user, detail } => assert_eq!(
+                    (user.as_str(), detail.contains("password authentication")),
+                    ("dawarich", true)
+                ),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(
+            matches!(server_refusal(&SqlState::TOO_MANY_CONNECTIONS, "too many clients", &profile()), ConnectError::Other(m) if m == "too many clients")
+        );
+    }
+
+    #[test]
+    fn client_failures_are_told_apart_by_their_message_chain() {
+        let p = profile();
+        assert!(
+            matches!(client_failure("error performing TLS handshake: server does not support TLS".into(), &p, 10), ConnectError::Tls { detail, .. } if detail.contains("sslmode is require"))
+        );
+        assert!(
+            matches!(client_failure("invalid configuration: password missing".into(), &p, 10), ConnectError::NoPassword { user } if user == "dawarich")
+        );
+        assert!(
+            matches!(client_failure("connection timed out".into(), &p, 7), ConnectError::Timeout { host, port: 5433, secs: 7 } if host == "db")
+        );
+        assert!(
+            matches!(client_failure("something else".into(), &p, 7), ConnectError::Other(m) if m == "something else")
+        );
     }
 }
