@@ -437,7 +437,7 @@ pub fn Report(d: Diagnosis) -> impl IntoView {
             <table>
                 <thead><tr><th scope="col">"Status"</th><th scope="col">"Check"</th><th scope="col" class="num">"Found"</th><th scope="col">"Blocks"</th></tr></thead>
                 <tbody>
-                    {checks.into_iter().map(|c| {
+                    <For each=move || checks.clone() key=|c| c.id children=|c| {
                         let (word, class) = check_status(c.status);
                         let show_detail = matches!(c.status, CheckStatus::Problem | CheckStatus::Warning) || !c.detail.is_empty() && c.status != CheckStatus::Ok;
                         let count = c.count.map(|n| format!("{n}{}", if c.estimated { "~" } else { "" })).unwrap_or_else(|| "–".into());
@@ -453,7 +453,7 @@ pub fn Report(d: Diagnosis) -> impl IntoView {
                                 <td class="mono small">{if matches!(c.status, CheckStatus::Problem | CheckStatus::Warning) { c.blocks.join(", ") } else { String::new() }}</td>
                             </tr>
                         }
-                    }).collect_view()}
+                    }/>
                 </tbody>
             </table>
         </section>
