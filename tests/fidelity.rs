@@ -43,6 +43,14 @@ async fn geojson_point_without_timestamp() -> (String, dawarich_doctor::connect:
     (name, db)
 }
 
+/// `ar_internal_metadata.environment`, as Rails recorded it.
+async fn environment(db: &dawarich_doctor::connect::Db, name: &str) -> Option<String> {
+    dawarich_doctor::applied::read_applied(db, name)
+        .await
+        .unwrap()
+        .environment
+}
+
 async fn timestamp_of_point_1(db: &dawarich_doctor::connect::Db) -> Option<i32> {
     db.query_one("SELECT timestamp FROM points WHERE id = 1", &[])
         .await
@@ -73,12 +81,7 @@ async fn dates_without_an_offset_are_read_in_the_stock_compose_time_zone_and_pro
     // 12:00 British Summer Time (UTC+1) = 11:00 UTC
     assert_eq!(timestamp_of_point_1(&db).await, Some(1_719_831_600));
     // Rails overwrites the environment with the one of the Dawarich that runs (1.3.0+: production)
-    let env: String = db
-        .query_one("SELECT value FROM ar_internal_metadata WHERE key = 'environment'", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(env, "production");
+    assert_eq!(environment(&db, &name).await.as_deref(), Some("production"));
 }
 
 #[tokio::test]
@@ -106,12 +109,7 @@ async fn the_env_file_sets_the_time_zone_and_environment_and_an_option_wins_over
     .unwrap();
     // 12:00 Central European Summer Time (UTC+2) = 10:00 UTC
     assert_eq!(timestamp_of_point_1(&db).await, Some(1_719_828_000));
-    let env: String = db
-        .query_one("SELECT value FROM ar_internal_metadata WHERE key = 'environment'", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(env, "staging");
+    assert_eq!(environment(&db, &name).await.as_deref(), Some("staging"));
 }
 
 #[tokio::test]

@@ -30,26 +30,13 @@ async fn upgrade_and_verify(tag: &str, users: i64, points: i64) {
         .collect();
     assert!(real.is_empty(), "{tag}: {real:#?}");
     let c = dawarich_doctor::catalog::catalog();
-    let have: std::collections::BTreeSet<String> = db
-        .query("SELECT version FROM schema_migrations", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let recorded = dawarich_doctor::applied::read_applied(&db, &name).await.unwrap();
     assert!(
-        c.versions("1.7.5", MigrationKind::Schema).is_subset(&have),
+        c.versions("1.7.5", MigrationKind::Schema).is_subset(&recorded.schema),
         "{tag}: schema versions missing"
     );
-    let have: std::collections::BTreeSet<String> = db
-        .query("SELECT version FROM data_migrations", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
     assert!(
-        c.versions("1.7.5", MigrationKind::Data).is_subset(&have),
+        c.versions("1.7.5", MigrationKind::Data).is_subset(&recorded.data),
         "{tag}: data versions missing"
     );
     let after: i64 = db.query_one("SELECT count(*) FROM points", &[]).await.unwrap().get(0);
@@ -66,20 +53,18 @@ async fn upgrade_and_verify(tag: &str, users: i64, points: i64) {
     let out = upgrade(&conn, &opts(), &Silent, &Cancel::new()).await.unwrap();
     assert!(out.applied.is_empty());
     // the Rails lock is free again
-    let key = dawarich_doctor::locks::migration_lock_key(&name);
-    let held: i64 = db
-        .query_one(&format!("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND classid = {} AND objid = {}", (key as u64 >> 32) as u32, key as u64 as u32), &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(held, 0, "{tag}: the migration lock is still held");
+    let lock = dawarich_doctor::locks::lock_report(&db, &name, 0.0).await.unwrap();
+    assert!(
+        !lock.held,
+        "{tag}: the migration lock is still held: {:?}",
+        lock.holders
+    );
     // Rails records the environment of the Dawarich that runs: the stock compose's for 1.7.5
-    let env: String = db
-        .query_one("SELECT value FROM ar_internal_metadata WHERE key = 'environment'", &[])
+    let env = dawarich_doctor::applied::read_applied(&db, &name)
         .await
         .unwrap()
-        .get(0);
-    assert_eq!(env, "production");
+        .environment;
+    assert_eq!(env.as_deref(), Some("production"));
 }
 
 #[tokio::test]
