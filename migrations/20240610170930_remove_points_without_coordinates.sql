@@ -6,7 +6,7 @@
 -- changes-data: true
 -- needs: 20240822092405, 20250821192219, 20260108192905
 -- job: BulkStatsCalculatingJob (stats of all active and trial users); not done here: the stats calculation is Ruby.
--- follow-up: docker exec dawarich_app bin/rails runner 'BulkStatsCalculatingJob.perform_later'
+-- follow-up: BulkStatsCalculatingJob.perform_later
 -- note: Rails: points with longitude = 0.0 OR latitude = 0.0 whose raw_data lookups of latitudeE7 and longitudeE7 both give nil are destroyed one by one: a JSON object with neither key (or only JSON nulls), or a JSON string containing neither text latitudeE7 nor longitudeE7 (on a string the lookup is a case-sensitive substring search of the decoded text); each destroy decrements imports.points_count of its import (counter cache, COALESCE(points_count, 0) - 1, no updated_at). Reproduced set-based: counters first, then the rows go to quarantine (dawarich_doctor.quarantine_points) instead of being deleted outright.
 -- note: One transaction with a full scan of points (as the Ruby); not batched, so the counter update and the delete stay atomic.
 -- note: Precondition (Ruby raises, migration rolls back): a candidate point (lon or lat 0.0) whose raw_data is NULL, a JSON null, number, array or boolean; such rows are left alone here.

@@ -5,7 +5,7 @@
 -- transaction: true
 -- changes-data: false
 -- job: VisitSuggestingJob, one per user of the default scope, from 30 years ago to now; not done here: visit detection and place lookup are Ruby (and may geocode over HTTP).
--- follow-up: docker exec dawarich_app bin/rails runner 'User.find_each { |u| VisitSuggestingJob.perform_later(user_id: u.id, start_at: 30.years.ago, end_at: Time.current) }'
+-- follow-up: User.find_each { |u| VisitSuggestingJob.perform_later(user_id: u.id, start_at: 30.years.ago, end_at: Time.current) }
 -- note: The job does nothing for users whose visit suggestions are disabled in their settings.
 
 -- no-op in SQL: the work is the follow-up above.

@@ -5,7 +5,7 @@
 -- transaction: true
 -- changes-data: false
 -- job: Trips::CalculatePathJob, one per trip; not done here: the path is built by the app (RGeo) from the owner's points.
--- follow-up: docker exec dawarich_app bin/rails runner 'Trip.find_each { |t| Trips::CalculatePathJob.perform_later(t.id) }'
+-- follow-up: Trip.find_each { |t| Trips::CalculatePathJob.perform_later(t.id) }
 -- note: If data migration 20250709195003 is pending too, its follow-up recalculates paths as well and this one can be skipped.
 
 -- no-op in SQL: the work is the follow-up above.

@@ -6,9 +6,10 @@
 -- changes-data: true
 -- needs: 20260108192905
 -- job: DataMigrations::StartSettingsPointsCountryIdsJob, which enqueues one DataMigrations::SetPointsCountryIdsJob per point with country_id NULL; each looks up the lowest-id country whose geom contains the point and saves it with validations. Done here in SQL as one batched UPDATE (updated_at UTC is set on the rows that get a country).
--- follow-up: Only if the countries table was empty when this ran (countries are loaded by db:seed, which Dawarich runs after data:migrate, so this is the case when the table was created in this upgrade): after Dawarich has started once, run docker exec dawarich_app bin/rails runner 'DataMigrations::StartSettingsPointsCountryIdsJob.perform_later' (one Sidekiq job per point without a country; slow on large databases).
+-- follow-up: DataMigrations::StartSettingsPointsCountryIdsJob.perform_later
+-- follow-up-when: EXISTS (SELECT 1 FROM points WHERE country_id IS NULL) AND NOT EXISTS (SELECT 1 FROM points WHERE country_id IS NOT NULL)
+-- note: The follow-up is needed only when the countries table was empty when this ran (countries are loaded by db:seed, which Dawarich runs after data:migrate, so this is the case when the table was created in this upgrade): then no point has a country yet. It enqueues one Sidekiq job per point without a country (slow on large databases).
 -- note: Points the job fails on are skipped, as there: lonlat NULL, timestamp NULL, owner missing or soft-deleted (validation). Points with no containing country stay NULL and are looked at again on a rerun without being written.
--- note: Check before deciding on the follow-up: SELECT count(*) FROM countries.
 
 -- phase: job
 -- batch: points.id

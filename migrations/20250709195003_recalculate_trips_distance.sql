@@ -5,7 +5,7 @@
 -- transaction: true
 -- changes-data: false
 -- job: Trips::CalculateAllJob, one per trip (path, distance and visited countries jobs); not done here: computed by the app in Ruby.
--- follow-up: docker exec dawarich_app bin/rails runner 'Trip.find_each { |t| t.enqueue_calculation_jobs if t.user }'
+-- follow-up: Trip.find_each { |t| t.enqueue_calculation_jobs if t.user }
 -- note: Precondition for the Ruby: every trip's owner must exist and not be soft-deleted (it reads the owner's settings and raises otherwise). The follow-up skips such trips.
 
 -- no-op in SQL: the work is the follow-up above.

@@ -5,6 +5,6 @@
 -- transaction: true
 -- changes-data: false
 -- job: BulkStatsCalculatingJob (stats of all active and trial users); not done here: the stats calculation is Ruby.
--- follow-up: docker exec dawarich_app bin/rails runner 'BulkStatsCalculatingJob.perform_later'
+-- follow-up: BulkStatsCalculatingJob.perform_later
 
 -- no-op in SQL: the work is the follow-up above.

@@ -5,7 +5,7 @@
 -- transaction: true
 -- changes-data: false
 -- job: BulkStatsCalculatingJob (enqueued with a 5-minute delay): recalculates every active and trial user's monthly stats in Ruby (Stats::BulkCalculator); not done here.
--- follow-up: docker exec dawarich_app bin/rails runner 'BulkStatsCalculatingJob.perform_later'
+-- follow-up: BulkStatsCalculatingJob.perform_later
 -- note: The job enqueue was added to this file after 0.32.0 shipped; databases migrated by 0.32.0 never ran it.
 ALTER TABLE stats ADD sharing_settings jsonb;
 ALTER TABLE stats ADD sharing_uuid uuid;

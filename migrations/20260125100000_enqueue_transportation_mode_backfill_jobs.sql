@@ -6,5 +6,5 @@
 -- changes-data: false
 -- job: TransportationModes::BackfillJob per user not soft-deleted (staggered 2 min + 30 s each): splits each track without segments, or with dominant_mode unknown, into track_segments with the Ruby TransportationModes::Detector; not done here (Ruby computation).
 -- job: TransportationModes::ImportBackfillJob per import: never enqueued by this file at 1.7.5, because its lookup compares the integer imports.source with the enum names as strings, which PostgreSQL rejects; the Ruby rescues the error, so nothing is done for imports, here either.
--- follow-up: docker exec dawarich_app bin/rails runner 'User.find_each.with_index { |u, i| TransportationModes::BackfillJob.set(wait: 2.minutes + (i * 30).seconds).perform_later(u.id) }'
+-- follow-up: User.find_each.with_index { |u, i| TransportationModes::BackfillJob.set(wait: 2.minutes + (i * 30).seconds).perform_later(u.id) }
 -- note: No statements: the Ruby only enqueues jobs (and swallows any error doing so); the version is recorded either way.

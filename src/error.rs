@@ -40,6 +40,12 @@ pub enum Error {
     SessionLost(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Docker(#[from] crate::docker::DockerError),
+    #[error(transparent)]
+    Backup(#[from] crate::backup::BackupError),
+    #[error(transparent)]
+    Start(#[from] crate::containers::StartError),
     /// A background task panicked or was cancelled.
     #[error("internal error: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -78,6 +84,9 @@ impl Error {
             Error::Db(e) => (ErrorKind::Database, db_fix(e)),
             Error::SessionLost(_) => (ErrorKind::Database, CONNECTION_LOST_FIX.into()),
             Error::Io(_) => (ErrorKind::Io, "Check the path and permissions.".into()),
+            Error::Docker(d) => return d.report(),
+            Error::Backup(b) => return b.report(),
+            Error::Start(s) => (ErrorKind::Docker, s.fix()),
             Error::Task(_) => (ErrorKind::Internal, "This is a bug in Dawarich Doctor: please report it with the log (the CLI's -vv output).".into()),
         };
         ErrorReport {

@@ -4,11 +4,15 @@
 //! shell both call this crate.
 
 pub mod applied;
+pub mod archive;
 pub mod audit;
+pub mod backup;
 pub mod batch;
 pub mod catalog;
 pub mod connect;
+pub mod containers;
 pub mod diagnose;
+pub mod docker;
 pub mod error;
 pub mod locks;
 pub mod migrate;

@@ -188,6 +188,7 @@ pub struct Tunnel {
     alive: watch::Receiver<()>,
     dropped: Arc<Mutex<Option<String>>>,
     task: tokio::task::JoinHandle<()>,
+    handle: Arc<Handle<Client>>,
 }
 
 impl Drop for Tunnel {
@@ -250,9 +251,10 @@ impl Tunnel {
             local.port(),
             host_port(&target.0, target.1)
         );
+        let handle = Arc::new(handle);
         let task = tokio::spawn(serve(
             listener,
-            Arc::new(handle),
+            handle.clone(),
             target.clone(),
             first,
             alive.clone(),
@@ -266,7 +268,16 @@ impl Tunnel {
             alive,
             dropped,
             task,
+            handle,
         })
+    }
+
+    /// Runs commands on the SSH server through this tunnel's session.
+    pub fn remote(&self) -> Remote {
+        Remote {
+            handle: self.handle.clone(),
+            addr: self.addr.clone(),
+        }
     }
 
     /// The local end: connect here instead of the database.
@@ -695,6 +706,55 @@ async fn docker_ip(h: &Handle<Client>, name: &str, target: &str, addr: &str) -> 
         } else {
             err.to_string()
         })),
+    }
+}
+
+/// Commands on the SSH server (exec channels of the tunnel's session; the session lives while a
+/// `Remote` does).
+#[derive(Clone)]
+pub struct Remote {
+    handle: Arc<Handle<Client>>,
+    addr: String,
+}
+
+impl Remote {
+    /// `user@host:port` of the SSH server.
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    /// Runs `cmd` (a shell command line) with `stdin`, handing each piece of its standard output to
+    /// `sink`. Returns the exit status (`None`: the channel closed without one, i.e. the link dropped
+    /// or the command was killed) and the standard error; a failing `sink` stops it (inner `Err`).
+    pub async fn exec(
+        &self,
+        cmd: &str,
+        stdin: &[u8],
+        sink: &mut (dyn FnMut(&[u8]) -> std::io::Result<()> + Send),
+    ) -> Result<std::io::Result<(Option<u32>, Vec<u8>)>, TunnelError> {
+        log::debug!("ssh exec on {}: {cmd}", self.addr);
+        let mut ch = self.handle.channel_open_session().await?;
+        ch.exec(true, cmd).await?;
+        if !stdin.is_empty() {
+            ch.data(stdin).await?;
+        }
+        ch.eof().await?;
+        let (mut err, mut status) = (Vec::new(), None);
+        while let Some(msg) = ch.wait().await {
+            match msg {
+                ChannelMsg::Data { data } => {
+                    if let Err(e) = sink(&data) {
+                        let _ = ch.close().await;
+                        return Ok(Err(e));
+                    }
+                }
+                ChannelMsg::ExtendedData { data, .. } => err.extend_from_slice(&data),
+                ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
+                ChannelMsg::Close => break,
+                _ => {}
+            }
+        }
+        Ok(Ok((status, err)))
     }
 }
 

@@ -45,7 +45,10 @@ pub struct Migration {
     pub transaction: bool,
     pub changes_data: bool,
     pub job: Vec<String>,
-    pub follow_up: Vec<String>,
+    /// Ruby for `bin/rails runner` in the app container, for what cannot be done in SQL.
+    pub follow_up: Option<String>,
+    /// SQL (a boolean), evaluated once Dawarich is up again: the follow-up runs only when it is true.
+    pub follow_up_when: Option<String>,
     pub env: Vec<String>,
     /// Schema migrations whose columns this translation writes (it follows the 1.7.5 code): they must
     /// be applied or run in the same upgrade.
@@ -242,6 +245,7 @@ const HEADER_KEYS: &[&str] = &[
     "job",
     "needs",
     "follow-up",
+    "follow-up-when",
     "env",
     "note",
 ];
@@ -276,6 +280,11 @@ fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
             .collect::<Vec<_>>()
     };
     let need = |key: &str| one(key).ok_or_else(|| err(format!("missing header `{key}`")));
+    let at_most_one = |key: &str| match many(key).as_slice() {
+        [] => Ok(None),
+        [v] => Ok(Some(v.clone())),
+        _ => Err(err(format!("more than one `{key}`"))),
+    };
     let flag = |key: &str| match need(key)?.as_str() {
         "true" => Ok(true),
         "false" => Ok(false),
@@ -333,7 +342,8 @@ fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
         transaction: flag("transaction")?,
         changes_data: flag("changes-data")?,
         job: many("job"),
-        follow_up: many("follow-up"),
+        follow_up: at_most_one("follow-up")?,
+        follow_up_when: at_most_one("follow-up-when")?,
         env: many("env"),
         needs: many("needs")
             .iter()

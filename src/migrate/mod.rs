@@ -4,6 +4,7 @@
 //! migration: everything it needs is in the catalog.
 
 mod exec;
+mod host;
 mod plan;
 
 use std::time::Instant;
@@ -22,6 +23,7 @@ use crate::progress::{Cancel, Progress};
 use crate::schema;
 use crate::settings::Environment;
 
+pub use host::{upgrade_on_host, OnHost};
 pub use plan::plan;
 
 /// Sessions a batched backfill uses unless told otherwise.
@@ -195,6 +197,10 @@ async fn locked(
         applied: result?,
         follow_ups: plan.follow_ups.clone(),
         elapsed_ms: started.elapsed().as_millis() as u64,
+        backup: None,
+        dawarich_up: None,
+        dawarich_log: vec![],
+        follow_ups_run: vec![],
     })
 }
 

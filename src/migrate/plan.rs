@@ -137,13 +137,20 @@ pub async fn plan(db: &Db, target: Option<&str>, env: &Environment) -> Result<Pl
         .map(|v| (MigrationKind::Schema, v))
         .chain(st.pending_data.iter().map(|v| (MigrationKind::Data, v)))
         .filter_map(|(k, v)| c.get(k, v))
-        .flat_map(|m| {
-            m.follow_up.iter().map(move |t| FollowUp {
+        .filter_map(|m| {
+            Some(FollowUp {
                 version: m.version.clone(),
-                text: t.clone(),
+                runner: m.follow_up.clone()?,
+                condition: m.follow_up_when.clone(),
             })
         })
-        .collect();
+        .fold(Vec::<FollowUp>::new(), |mut all, f| {
+            // the same job enqueued by several migrations runs once
+            if !all.iter().any(|g| g.runner == f.runner) {
+                all.push(f);
+            }
+            all
+        });
     let order: Vec<String> = steps
         .iter()
         .filter(|s| s.kind != StepKind::JobWork)

@@ -268,7 +268,7 @@ pub fn plan(plan: &Plan, with_sql: bool, p: &Painter) -> String {
     if !plan.follow_ups.is_empty() {
         let _ = writeln!(o, "{}", p.bold("Afterwards, in Dawarich:"));
         for f in &plan.follow_ups {
-            let _ = writeln!(o, "  {} {}", f.version, f.text);
+            let _ = writeln!(o, "  {}", f.describe(dawarich_doctor_model::DEFAULT_APP_CONTAINER));
         }
     }
     if !plan.extras.is_empty() {
@@ -349,7 +349,7 @@ pub fn outcome(o: &UpgradeOutcome, p: &Painter) -> String {
     if !o.follow_ups.is_empty() {
         s += "Still to do in Dawarich after you start it:\n";
         for f in &o.follow_ups {
-            s += &format!("  {} {}\n", f.version, f.text);
+            s += &format!("  {}\n", f.describe(dawarich_doctor_model::DEFAULT_APP_CONTAINER));
         }
     }
     s += "Start your Dawarich containers now: its own migrations will find nothing to do.\n";

@@ -215,7 +215,8 @@ pub fn backup_command(p: &Profile) -> String {
 }
 
 /// `s` as one word of a POSIX shell command line: as it is when it is plain, else single-quoted.
-fn shell_word(s: &str) -> String {
+/// Every command line Dawarich Doctor shows or sends to a shell (SSH exec) quotes its words with this.
+pub fn shell_word(s: &str) -> String {
     let plain = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_-.,:/@%+=".contains(c));
     if plain {
         s.to_string()

@@ -28,6 +28,10 @@ pub enum ErrorKind {
     HostKeyUnknown,
     /// The SSH server's host key differs from the recorded one: refused.
     HostKeyChanged,
+    /// The Docker host: docker missing or refused, containers not found, a docker command failed.
+    Docker,
+    /// A backup failed or could not be verified: the upgrade does not go on.
+    Backup,
     /// A bug in Dawarich Doctor (a background task panicked).
     Internal,
 }

@@ -5,6 +5,7 @@
 mod app;
 mod diagnosis;
 mod error;
+mod host;
 mod plan;
 mod problem;
 mod profile;
@@ -14,6 +15,7 @@ mod repair;
 pub use app::*;
 pub use diagnosis::*;
 pub use error::*;
+pub use host::*;
 pub use plan::*;
 pub use problem::*;
 pub use profile::*;

@@ -121,11 +121,43 @@ pub struct Blocker {
     pub versions: Vec<String>,
 }
 
+/// Work Dawarich must still do itself (Ruby, not SQL): run with `bin/rails runner` in the app
+/// container once Dawarich is up again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FollowUp {
+    /// The (first) migration that needs it.
     pub version: String,
-    pub text: String,
+    /// The Ruby for `bin/rails runner`.
+    pub runner: String,
+    /// SQL (a boolean) deciding, once Dawarich is up, whether it is needed.
+    pub condition: Option<String>,
+}
+
+impl FollowUp {
+    /// What runs in the app container.
+    pub fn argv(&self) -> [&str; 3] {
+        ["bin/rails", "runner", &self.runner]
+    }
+
+    /// The command to run it by hand: `docker exec dawarich_app bin/rails runner '…'`.
+    pub fn command(&self, app_container: &str) -> String {
+        std::iter::once("docker exec")
+            .map(str::to_string)
+            .chain(std::iter::once(app_container).chain(self.argv()).map(crate::shell_word))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// `20240610170930: docker exec … (only when: SQL)`, for a person.
+    pub fn describe(&self, app_container: &str) -> String {
+        let when = self
+            .condition
+            .as_ref()
+            .map(|c| format!(" (only when: {c})"))
+            .unwrap_or_default();
+        format!("{}: {}{when}", self.version, self.command(app_container))
+    }
 }
 
 /// The end of an upgrade.
@@ -134,8 +166,21 @@ pub struct FollowUp {
 pub struct UpgradeOutcome {
     pub run_id: String,
     pub applied: Vec<String>,
+    /// Follow-ups still to run by hand.
     pub follow_ups: Vec<FollowUp>,
     pub elapsed_ms: u64,
+    /// The verified backup made first, if one was.
+    #[serde(default)]
+    pub backup: Option<crate::BackupOutcome>,
+    /// "Dawarich 1.7.5 is up", when Dawarich Doctor started it.
+    #[serde(default)]
+    pub dawarich_up: Option<String>,
+    /// The app log lines of that start that show its own migrations found nothing to do.
+    #[serde(default)]
+    pub dawarich_log: Vec<String>,
+    /// Follow-ups run in the app container.
+    #[serde(default)]
+    pub follow_ups_run: Vec<FollowUp>,
 }
 
 /// One difference between the live schema and a release's expected schema.

@@ -37,6 +37,19 @@ pub enum ProgressEvent {
         step: Option<usize>,
         message: String,
     },
+    /// A command on the Docker host about to run (`$ docker stop dawarich_app`), or a line of what one
+    /// printed (a follow-up's output, the log lines that show Dawarich up).
+    Output {
+        step: Option<usize>,
+        line: String,
+    },
+    /// Bytes written so far (a backup), of an estimated total.
+    Transfer {
+        step: usize,
+        bytes: u64,
+        total: Option<u64>,
+        bytes_per_sec: f64,
+    },
     /// Everything finished (or stopped: `ok` false).
     Done {
         ok: bool,

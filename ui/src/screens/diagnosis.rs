@@ -224,7 +224,10 @@ impl DiagnoseProgress {
             }
             ProgressEvent::Warning { message, .. } => self.warnings.push(message.clone()),
             ProgressEvent::Done { message, .. } => self.current = Some(message.clone()),
-            ProgressEvent::Plan { .. } | ProgressEvent::Waiting { .. } => {}
+            ProgressEvent::Plan { .. }
+            | ProgressEvent::Waiting { .. }
+            | ProgressEvent::Output { .. }
+            | ProgressEvent::Transfer { .. } => {}
         }
     }
 

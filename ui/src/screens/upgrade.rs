@@ -541,7 +541,7 @@ fn EndView(run: Run, profile: Profile) -> impl IntoView {
         {(!run.follow_ups.is_empty()).then(|| view! {
             <section class="card" id="follow-ups">
                 <h3>"Dawarich still does these itself"</h3>
-                <ul>{run.follow_ups.iter().map(|f| view! { <li>{format!("{} — {}", f.version, f.text)}</li> }).collect_view()}</ul>
+                <ul>{run.follow_ups.iter().map(|f| view! { <li>{f.describe(dawarich_doctor_model::DEFAULT_APP_CONTAINER)}</li> }).collect_view()}</ul>
             </section>
         })}
         {run.stopped.is_none().then(|| view! {

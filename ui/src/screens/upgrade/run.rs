@@ -359,7 +359,14 @@ pub struct LiveProgress {
     /// Whom we wait for (a Waiting event), until the step moves on.
     pub waiting: Option<String>,
     pub warnings: Vec<String>,
+    /// Bytes written by a backup (a Transfer event) instead of rows.
+    pub bytes: bool,
+    /// Docker commands and their output in this step (the last lines).
+    pub output: Vec<String>,
 }
+
+/// Lines of output kept for the live view.
+const OUTPUT_LINES: usize = 12;
 
 impl LiveProgress {
     pub fn apply(&mut self, e: &ProgressEvent) {
@@ -410,6 +417,23 @@ impl LiveProgress {
                 self.waiting = None;
             }
             ProgressEvent::Warning { message, .. } => self.warnings.push(message.clone()),
+            ProgressEvent::Output { line, .. } => {
+                self.output.push(line.clone());
+                let extra = self.output.len().saturating_sub(OUTPUT_LINES);
+                self.output.drain(..extra);
+            }
+            ProgressEvent::Transfer {
+                bytes,
+                total,
+                bytes_per_sec,
+                ..
+            } => {
+                self.bytes = true;
+                self.done = *bytes;
+                self.total = *total;
+                self.rows_per_sec = *bytes_per_sec;
+                self.eta_secs = None;
+            }
             ProgressEvent::Done { .. } => {}
         }
     }
@@ -421,6 +445,17 @@ impl LiveProgress {
 
     /// `1200 of 5000 rows · 850 rows/s · about 4 s left`
     pub fn rate_line(&self) -> String {
+        if self.bytes {
+            let mb = |b: f64| b / 1_048_576.0;
+            let mut line = format!("{:.1} MB written", mb(self.done as f64));
+            if let Some(t) = self.total {
+                line += &format!(" (database {:.1} MB)", mb(t as f64));
+            }
+            if self.rows_per_sec > 0.0 {
+                line += &format!(" · {:.1} MB/s", mb(self.rows_per_sec));
+            }
+            return line;
+        }
         let mut parts = vec![match self.total {
             Some(t) => format!("{} of {t} rows", self.done),
             None => format!("{} rows", self.done),
