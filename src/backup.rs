@@ -77,6 +77,11 @@ pub fn default_folder() -> PathBuf {
     home.join("Documents").join("Dawarich Doctor backups")
 }
 
+/// A new file in the default folder, named after the database, its release and now.
+pub fn default_path(database: &str, release: Option<&str>) -> PathBuf {
+    default_folder().join(file_name(database, release, chrono::Utc::now()))
+}
+
 /// `dawarich_development-1.6.1-20261202-211500.dump`
 pub fn file_name(database: &str, release: Option<&str>, at: chrono::DateTime<chrono::Utc>) -> String {
     let safe: String = database
@@ -153,6 +158,34 @@ fn pg_dump_major(program: &Path) -> Option<u32> {
     let text = String::from_utf8_lossy(&out.stdout);
     let version = text.split_whitespace().nth(2)?;
     version.split(['.', 'b', 'r']).next()?.parse().ok()
+}
+
+/// The backup of a connection, as the CLI's `backup` and the app's backup step make it: pg_dump in
+/// the install's database container when its Docker host is reachable, else a local pg_dump; into
+/// `path`, or a new file in the default folder named after the database and its release.
+pub async fn run(
+    conn: &ConnectOptions,
+    path: Option<PathBuf>,
+    progress: &dyn Progress,
+) -> crate::Result<BackupOutcome> {
+    let db = crate::connect::connect(conn).await?;
+    let install = match crate::containers::find(&db).await {
+        Ok(i) => Some(i),
+        Err(e) => {
+            log::info!("backup without a Docker host: {e}");
+            None
+        }
+    };
+    let path = match path {
+        Some(p) => p,
+        None => {
+            let applied = crate::applied::read_applied(&db, &db.database).await?;
+            let release = crate::applied::detect_release(crate::catalog::catalog(), &applied).map(|(tag, _)| tag);
+            default_path(&db.database, release.as_deref())
+        }
+    };
+    let src = source(&db, install.as_ref()).await?;
+    Ok(backup(&db, conn, &src, &path, 0, progress).await?)
 }
 
 /// Dumps the database into `folder/file`, verifies it and returns where it is and how to restore it.

@@ -36,6 +36,11 @@ struct Listed {
     labels: BTreeMap<String, String>,
 }
 
+/// The install of the session's database on its Docker host (the SSH server, else this computer).
+pub async fn find(db: &crate::connect::Db) -> Result<Install, DockerError> {
+    discover(&DockerHost::of(db), &db.database).await
+}
+
 /// Finds the install of `database` (the app whose DATABASE_NAME it is, when several are found).
 pub async fn discover(host: &DockerHost, database: &str) -> Result<Install, DockerError> {
     let out = host
@@ -437,7 +442,7 @@ mod tests {
         tar.extend(body);
         tar.extend([0u8; 1024]);
         assert_eq!(tar_first_file(&tar), Some(&b"1.7.5\n"[..]));
-        assert_eq!(tar_first_file(&tar[..600]), None, "cut off inside the file");
+        assert_eq!(tar_first_file(&tar[..515]), None, "cut off inside the file");
         assert_eq!(tar_first_file(b"garbage"), None);
     }
 }

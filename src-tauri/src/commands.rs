@@ -5,7 +5,7 @@
 use dawarich_doctor::connect::{connect, ConnectOptions};
 use dawarich_doctor::diagnose::{diagnose as run_diagnosis, DiagnoseOptions};
 use dawarich_doctor::locks::{release, ReleaseOptions};
-use dawarich_doctor::migrate::{upgrade, UpgradeOptions};
+use dawarich_doctor::migrate::{upgrade_on_host, OnHost, UpgradeOptions};
 use dawarich_doctor::probe::probe;
 use dawarich_doctor::progress::Cancel;
 use dawarich_doctor::repair::{self, RepairOptions};
@@ -13,9 +13,9 @@ use dawarich_doctor::secrets::Passwords;
 use dawarich_doctor::settings::Environment;
 use dawarich_doctor::{profile, profile_list};
 use dawarich_doctor_model::{
-    AppInfo, AuditEntry, AuditExport, Confirmation, Confirmed, ParsedConnection, ProbeReport, ProbeStep, Profile,
-    ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice, RepairOutcome, SavedProfile, SchemaDifference, UndoRow,
-    UpgradeOutcome,
+    AppInfo, AuditEntry, AuditExport, BackupOutcome, Confirmation, Confirmed, ParsedConnection, ProbeReport, ProbeStep,
+    Profile, ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice, RepairOutcome, SavedProfile, SchemaDifference,
+    UndoRow, UpgradeOutcome,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -364,11 +364,25 @@ pub async fn run_upgrade(
         return Ok(Confirmed::Declined);
     }
     let conn = options(&app, &id).await?;
+    let mut env = Environment::of_profile(&conn.profile);
+    // Dawarich's containers: stopped (again) before, started after, follow-ups run; without a
+    // Docker host the database upgrade runs alone, as before.
+    let install = dawarich_doctor::containers::find(&connect(&conn).await?).await.ok();
+    if let Some(i) = &install {
+        env.container = i.app_environment().await.ok();
+    }
     let opts = UpgradeOptions {
-        env: Environment::of_profile(&conn.profile),
+        env,
         ..Default::default()
     };
-    let out = upgrade(&conn, &opts, &forward(on_event), &new_cancel(&state)).await?;
+    let host = OnHost {
+        manage_containers: install.is_some(),
+        follow_ups: install.is_some(),
+        install,
+        backup: None,
+        start_timeout: std::time::Duration::from_secs(360),
+    };
+    let out = upgrade_on_host(&conn, &opts, &host, &forward(on_event), &new_cancel(&state)).await?;
     log::info!(
         "connection {id}: upgrade run {} applied {} migrations in {} ms",
         out.run_id,
@@ -376,6 +390,41 @@ pub async fn run_upgrade(
         out.elapsed_ms
     );
     Ok(Confirmed::Done(out))
+}
+
+/// Backs the database up into `file` (the proposal's), verified; nothing in the database changes.
+#[tauri::command]
+pub async fn run_backup(
+    app: AppHandle,
+    id: String,
+    file: String,
+    on_event: Channel<ProgressEvent>,
+) -> Result<BackupOutcome> {
+    let conn = options(&app, &id).await?;
+    let out = dawarich_doctor::backup::run(&conn, Some(file.into()), &forward(on_event)).await?;
+    log::info!("connection {id}: backup {} ({} bytes) verified", out.path, out.bytes);
+    Ok(out)
+}
+
+/// Stops Dawarich's app and sidekiq containers, once confirmed in the dialog that names them.
+#[tauri::command]
+pub async fn stop_containers(
+    window: WebviewWindow,
+    app: AppHandle,
+    id: String,
+    confirmation: Confirmation,
+) -> Result<Confirmed<Vec<String>>> {
+    if !ask(&window, &confirmation).await? {
+        return Ok(Confirmed::Declined);
+    }
+    let core = dawarich_doctor::Error::from;
+    let install = dawarich_doctor::containers::find(&connect(&options(&app, &id).await?).await?)
+        .await
+        .map_err(core)?;
+    install.stop().await.map_err(core)?;
+    Ok(Confirmed::Done(
+        install.dawarich().iter().map(|s| s.to_string()).collect(),
+    ))
 }
 
 /// Stops the running repair or upgrade at its next safe point.

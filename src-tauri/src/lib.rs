@@ -85,6 +85,8 @@ handler![
     audit_log,
     open_demo,
     export_audit,
+    run_backup,
+    stop_containers,
 ];
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use dawarich_doctor_model::{ProgressEvent, StepInfo, UpgradeOutcome};
+use dawarich_doctor_model::{HostProposal, ProgressEvent, StepInfo, UpgradeOutcome};
 
 use crate::audit::{install_support, Audit};
 use crate::backup::{backup, source};
@@ -197,6 +197,30 @@ pub async fn upgrade_on_host(
             .unwrap_or_else(|| format!("{} migrations applied", outcome.applied.len())),
     });
     Ok(outcome)
+}
+
+/// What the upgrade screen shows of the Docker host (read-only): the install and where a backup
+/// would go, or why not.
+pub async fn proposal(db: &crate::connect::Db, release: Option<&str>) -> HostProposal {
+    let mut p = HostProposal::default();
+    let install = match crate::containers::find(db).await {
+        Ok(i) => Some(i),
+        Err(e) => {
+            p.containers_note = Some(format!("{e}. {}", e.report().fix));
+            None
+        }
+    };
+    if let Some(i) = &install {
+        match i.status().await {
+            Ok(s) => p.containers = Some(s),
+            Err(e) => p.containers_note = Some(format!("{e}. {}", e.report().fix)),
+        }
+    }
+    match source(db, install.as_ref()).await {
+        Ok(_) => p.backup_file = Some(crate::backup::default_path(&db.database, release).display().to_string()),
+        Err(e) => p.backup_note = Some(format!("{e}. {}", e.report().fix)),
+    }
+    p
 }
 
 /// The target release for the message (the plan's).

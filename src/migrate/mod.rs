@@ -79,6 +79,7 @@ pub async fn proposal(conn: &ConnectOptions, stale_after_secs: f64) -> Result<Up
         }
     }
     Ok(UpgradeProposal {
+        host: host::proposal(&db, plan.from_release.as_deref()).await,
         plan,
         lock,
         repairs,

@@ -4,9 +4,9 @@
 
 use dawarich_doctor_model::commands as cmd;
 use dawarich_doctor_model::{
-    AppInfo, AuditEntry, AuditExport, Confirmation, Confirmed, Diagnosis, ErrorReport, ParsedConnection, ProbeReport,
-    ProbeStep, Profile, ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice, RepairOutcome, SavedProfile,
-    SchemaDifference, UndoRow, UpgradeOutcome, UpgradeProposal,
+    AppInfo, AuditEntry, AuditExport, BackupOutcome, Confirmation, Confirmed, Diagnosis, ErrorReport, ParsedConnection,
+    ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice, RepairOutcome,
+    SavedProfile, SchemaDifference, UndoRow, UpgradeOutcome, UpgradeProposal,
 };
 use serde::Serialize;
 
@@ -164,6 +164,34 @@ pub async fn run_upgrade(
             confirmation,
         },
         Some(("onEvent", &ch)),
+    )
+    .await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BackupArgs<'a> {
+    id: &'a str,
+    file: &'a str,
+}
+
+pub async fn run_backup(
+    id: &str,
+    file: &str,
+    on_event: impl FnMut(ProgressEvent) + 'static,
+) -> Result<BackupOutcome, ErrorReport> {
+    let ch = Channel::new(on_event);
+    invoke(cmd::RUN_BACKUP, &BackupArgs { id, file }, Some(("onEvent", &ch))).await
+}
+
+pub async fn stop_containers(id: &str, confirmation: &Confirmation) -> Result<Confirmed<Vec<String>>, ErrorReport> {
+    invoke(
+        cmd::STOP_CONTAINERS,
+        &Asking {
+            args: Id { id },
+            confirmation,
+        },
+        None,
     )
     .await
 }

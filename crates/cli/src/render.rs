@@ -6,8 +6,8 @@ use std::io::IsTerminal;
 use dawarich_doctor::catalog::catalog;
 use dawarich_doctor::progress::ProgressEvent;
 use dawarich_doctor_model::{
-    CheckStatus, Diagnosis, HolderVerdict, LockReport, Plan, RepairOutcome, RepairPreview, SchemaDifference, StepKind,
-    UpgradeOutcome,
+    BackupOutcome, CheckStatus, Diagnosis, HolderVerdict, InstallStatus, LockReport, Plan, RepairOutcome,
+    RepairPreview, SchemaDifference, StepKind, UpgradeOutcome,
 };
 
 pub struct Painter {
@@ -332,9 +332,58 @@ pub fn step_printer(p: &Painter) -> impl Fn(ProgressEvent) + Send + Sync {
                 )
             }
             ProgressEvent::Warning { message, .. } => eprintln!("       {} {message}", p.yellow("warning:")),
+            ProgressEvent::Output { line, .. } => eprintln!("       {}", p.dim(&line)),
+            ProgressEvent::Transfer {
+                bytes, bytes_per_sec, ..
+            } => eprintln!(
+                "       {:.1} MB written, {:.1} MB/s",
+                bytes as f64 / 1_048_576.0,
+                bytes_per_sec / 1_048_576.0
+            ),
             _ => {}
         }
     }
+}
+
+/// Dawarich's containers, one a line.
+pub fn containers(s: &InstallStatus, p: &Painter) -> String {
+    let mut o = format!("Dawarich on {}:\n", s.host);
+    for c in &s.containers {
+        let health = c.health.as_deref().map(|h| format!(", {h}")).unwrap_or_default();
+        let state = format!("{}{health}", c.state);
+        let state = if c.crash_looping() {
+            p.red(&format!("{state}, crash-looping"))
+        } else if c.is_up() {
+            p.green(&state)
+        } else {
+            p.yellow(&state)
+        };
+        let _ = writeln!(
+            o,
+            "  {:<9} {:<20} {state}, {} restarts, image {}{}",
+            c.role.as_str(),
+            c.name,
+            c.restart_count,
+            c.image,
+            c.release
+                .as_deref()
+                .map(|r| format!(" (Dawarich {r})"))
+                .unwrap_or_default()
+        );
+    }
+    o
+}
+
+/// A verified backup and how to restore it.
+pub fn backup(b: &BackupOutcome, p: &Painter) -> String {
+    format!(
+        "{} {} ({:.1} MB, data of {} tables, verified)\nRestore it with:\n  {}\n",
+        p.green("Backup written:"),
+        b.path,
+        b.bytes as f64 / 1_048_576.0,
+        b.tables,
+        b.restore_command
+    )
 }
 
 /// The end of an upgrade.
@@ -346,13 +395,30 @@ pub fn outcome(o: &UpgradeOutcome, p: &Painter) -> String {
         o.elapsed_ms,
         o.run_id
     );
+    if let Some(b) = &o.backup {
+        s += &backup(b, p);
+    }
+    for f in &o.follow_ups_run {
+        s += &format!(
+            "Follow-up run: {}\n",
+            f.describe(dawarich_doctor_model::DEFAULT_APP_CONTAINER)
+        );
+    }
     if !o.follow_ups.is_empty() {
         s += "Still to do in Dawarich after you start it:\n";
         for f in &o.follow_ups {
             s += &format!("  {}\n", f.describe(dawarich_doctor_model::DEFAULT_APP_CONTAINER));
         }
     }
-    s += "Start your Dawarich containers now: its own migrations will find nothing to do.\n";
+    match &o.dawarich_up {
+        Some(up) => {
+            s += &format!("{} {up}.\n", p.green("✓"));
+            for l in &o.dawarich_log {
+                s += &format!("  {}\n", p.dim(l));
+            }
+        }
+        None => s += "Start your Dawarich containers now: its own migrations will find nothing to do.\n",
+    }
     s
 }
 

@@ -4,10 +4,14 @@ use std::process::{Command, Stdio};
 
 use dawarich_doctor_testkit::shared::{cluster, dawarich_db};
 
+/// Runs the CLI with a home of its own (backups go to its Documents folder) and no `docker`.
 fn doctor(args: &[&str]) -> std::process::Output {
+    let home = std::env::temp_dir().join(format!("dawarich-doctor-cli-home-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
     Command::new(env!("CARGO_BIN_EXE_dawarich-doctor"))
         .args(args)
         .env_remove("DAWARICH_DOCTOR_URL")
+        .env("HOME", &home)
         .output()
         .unwrap()
 }

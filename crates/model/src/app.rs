@@ -27,9 +27,11 @@ pub mod commands {
     pub const AUDIT_LOG: &str = "audit_log";
     pub const OPEN_DEMO: &str = "open_demo";
     pub const EXPORT_AUDIT: &str = "export_audit";
+    pub const RUN_BACKUP: &str = "run_backup";
+    pub const STOP_CONTAINERS: &str = "stop_containers";
 
     /// Every command, in the order the shell registers them.
-    pub const ALL: [&str; 19] = [
+    pub const ALL: [&str; 21] = [
         APP_INFO,
         LIST_PROFILES,
         PARSE_CONNECTION,
@@ -49,6 +51,8 @@ pub mod commands {
         AUDIT_LOG,
         OPEN_DEMO,
         EXPORT_AUDIT,
+        RUN_BACKUP,
+        STOP_CONTAINERS,
     ];
 }
 
@@ -203,6 +207,23 @@ pub struct UpgradeProposal {
     pub repairs: Vec<RepairPreview>,
     /// The backup command for the stock docker compose.
     pub backup_command: String,
+    /// What the upgrade can do on the Docker host.
+    #[serde(default)]
+    pub host: HostProposal,
+}
+
+/// The Docker host as the upgrade screen shows it: the containers it stops and starts, and where
+/// the backup goes; each `None` says why in its note.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostProposal {
+    pub containers: Option<crate::InstallStatus>,
+    /// Why the containers are not managed (no docker, not allowed, none found) and what to do.
+    pub containers_note: Option<String>,
+    /// The file Dawarich Doctor writes the backup to.
+    pub backup_file: Option<String>,
+    /// Why Dawarich Doctor cannot make the backup itself (then the command is shown instead).
+    pub backup_note: Option<String>,
 }
 
 /// The backup command for Dawarich's stock docker compose (database container `dawarich_db`).

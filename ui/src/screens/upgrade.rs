@@ -7,8 +7,8 @@ mod choices;
 mod run;
 
 use dawarich_doctor_model::{
-    BlockerId, ErrorReport, HolderVerdict, Profile, ProgressEvent, RunSettings, Setting, StepKind, StrategyId,
-    UpgradeProposal,
+    BlockerId, ContainerRole, ErrorReport, HolderVerdict, InstallStatus, Profile, ProgressEvent, RunSettings, Setting,
+    StepKind, StrategyId, UpgradeProposal,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -16,7 +16,9 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::app::{Screen, Shared};
 use crate::format::{describe_holder, holder_badge, profile_target};
-use choices::{confirm_migrations, confirm_release, confirm_repair, confirm_undo, planned_rows, RepairPick};
+use choices::{
+    confirm_migrations, confirm_release, confirm_repair, confirm_stop, confirm_undo, planned_rows, RepairPick,
+};
 use run::{answered, Event, PhaseState, Run, RunPlan, Step};
 
 /// The screen's state, kept across tab switches.
@@ -157,7 +159,9 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
     let plan = prop.plan.clone();
     let holders: Vec<_> = prop.lock.holders.iter().filter(|h| !h.is_self).cloned().collect();
     let active = holders.iter().any(|h| h.verdict == HolderVerdict::ActiveMigration);
-    let backup = RwSignal::new(false);
+    let host = prop.host.clone();
+    // Dawarich Doctor makes the backup itself when it can; else the user confirms one made by hand.
+    let backup = RwSignal::new(host.backup_file.is_some());
     let release = RwSignal::new(!holders.is_empty());
     let force = RwSignal::new(false);
     let stop_after = RwSignal::new(false);
@@ -178,6 +182,7 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
 
     // What runs, from the choices; an error names what is missing.
     let holders2 = holders.clone();
+    let host2 = host.clone();
     let repairs2 = repairs.clone();
     let plan2 = plan.clone();
     let run_plan = move || -> Result<RunPlan, String> {
@@ -186,7 +191,21 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
         }
         let migrate = (!stop_after.get_untracked())
             .then(|| confirm_migrations(schema_n, data_n, plan2.from_release.as_deref(), &plan2.to_release));
+        let stop_names: Vec<String> = host2
+            .containers
+            .iter()
+            .flat_map(|s| s.containers.iter())
+            .filter(|c| c.role != ContainerRole::Database)
+            .map(|c| c.name.clone())
+            .rev()
+            .collect();
         let mut rp = RunPlan {
+            backup: host2.backup_file.clone(),
+            stop: host2
+                .containers
+                .as_ref()
+                .filter(|_| !stop_names.is_empty())
+                .map(|s| confirm_stop(&stop_names, &s.host)),
             release: None,
             repairs: Vec::new(),
             migrate,
@@ -278,9 +297,31 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
         <ol class="plan-steps">
             <li class="card" id="step-backup">
                 <h3>"1. Back up the database"</h3>
-                <p>"With the stock docker compose, on the Docker host:"</p>
-                <pre class="mono command" id="backup-command">{prop.backup_command.clone()}</pre>
-                {checkbox("backup-done", backup, "I have a backup".into())}
+                {match host.backup_file.clone() {
+                    Some(file) => view! {
+                        <p>"Dawarich Doctor runs pg_dump and checks the archive lists every table's data before anything changes:"</p>
+                        <pre class="mono command" id="backup-file">{file}</pre>
+                    }.into_any(),
+                    None => view! {
+                        <p id="backup-note">{host.backup_note.clone().unwrap_or_default()}</p>
+                        <p>"With the stock docker compose, on the Docker host:"</p>
+                        <pre class="mono command" id="backup-command">{prop.backup_command.clone()}</pre>
+                        {checkbox("backup-done", backup, "I have a backup".into())}
+                    }.into_any(),
+                }}
+            </li>
+            <li class="card" id="step-containers">
+                <h3>"Dawarich's containers"</h3>
+                {match host.containers.clone() {
+                    Some(s) => view! {
+                        <p>{format!("On {}: stopped before the changes, started again after the migrations, then the follow-ups run in the app container.", s.host)}</p>
+                        <ContainersTable status=s/>
+                    }.into_any(),
+                    None => view! {
+                        <p id="containers-note">{host.containers_note.clone().unwrap_or_default()}</p>
+                        <p>"Stop the app and sidekiq containers by hand before the upgrade and start them after it."</p>
+                    }.into_any(),
+                }}
             </li>
             <li class="card" id="step-lock">
                 <h3>"2. Release the migration lock"</h3>
@@ -397,6 +438,12 @@ fn drive(st: UpgradeState, id: String, mut run: Run) {
                 update(Event::Progress(e));
             };
             let event = match s {
+                Step::Backup { file } => api::run_backup(&id, &file, on_event)
+                    .await
+                    .map_or_else(Event::Failed, Event::BackedUp),
+                Step::StopContainers { confirmation } => {
+                    answered(api::stop_containers(&id, &confirmation).await, Event::Stopped)
+                }
                 Step::ReleaseLock {
                     pid,
                     force,
@@ -538,13 +585,32 @@ fn EndView(run: Run, profile: Profile) -> impl IntoView {
                 </ul>
             </section>
         })}
+        {run.backup.clone().map(|b| view! {
+            <section class="card" id="backup-made">
+                <h3>"Backup"</h3>
+                <p>{format!("{} ({:.1} MB, data of {} tables, verified)", b.path, b.bytes as f64 / 1_048_576.0, b.tables)}</p>
+                <p>"To restore it:"</p>
+                <pre class="mono command" id="restore-command">{b.restore_command.clone()}</pre>
+            </section>
+        })}
+        {run.up.clone().map(|(up, log)| view! {
+            <section class="card" id="dawarich-up">
+                <h3><span class="badge ok">"Up"</span>" "{up}</h3>
+                <p>"Its own migrations found nothing to do:"</p>
+                <pre class="mono small">{log.join("\n")}</pre>
+                {(!run.follow_ups_run.is_empty()).then(|| view! {
+                    <p>"Follow-ups run in the app container:"</p>
+                    <ul>{run.follow_ups_run.iter().map(|f| view! { <li class="mono small">{f.describe(dawarich_doctor_model::DEFAULT_APP_CONTAINER)}</li> }).collect_view()}</ul>
+                })}
+            </section>
+        })}
         {(!run.follow_ups.is_empty()).then(|| view! {
             <section class="card" id="follow-ups">
                 <h3>"Dawarich still does these itself"</h3>
                 <ul>{run.follow_ups.iter().map(|f| view! { <li>{f.describe(dawarich_doctor_model::DEFAULT_APP_CONTAINER)}</li> }).collect_view()}</ul>
             </section>
         })}
-        {run.stopped.is_none().then(|| view! {
+        {(run.stopped.is_none() && run.up.is_none()).then(|| view! {
             <section class="card" id="start-containers">
                 <h3>"Start your containers now"</h3>
                 <pre class="mono command">"docker compose up -d"</pre>
@@ -554,5 +620,38 @@ fn EndView(run: Run, profile: Profile) -> impl IntoView {
         <div class="form-actions">
             <button id="upgrade-again" on:click=move |_| st.open(profile.clone())>"Plan again"</button>
         </div>
+    }
+}
+
+/// Dawarich's containers: state, health, restarts, image and release (a crash loop stands out).
+#[component]
+pub fn ContainersTable(status: InstallStatus) -> impl IntoView {
+    view! {
+        <table class="containers" id="containers">
+            <thead><tr><th>"Role"</th><th>"Container"</th><th>"State"</th><th>"Restarts"</th><th>"Image"</th></tr></thead>
+            <tbody>
+                {status.containers.into_iter().map(|c| {
+                    let class = if c.crash_looping() { "badge problem" } else if c.is_up() { "badge ok" } else { "badge pending" };
+                    let state = match (&c.health, c.crash_looping()) {
+                        (_, true) => format!("{}, crash-looping", c.state),
+                        (Some(h), _) => format!("{}, {h}", c.state),
+                        (None, _) => c.state.clone(),
+                    };
+                    let image = match &c.release {
+                        Some(r) => format!("{} (Dawarich {r})", c.image),
+                        None => c.image.clone(),
+                    };
+                    view! {
+                        <tr>
+                            <td>{c.role.as_str()}</td>
+                            <td class="mono">{c.name.clone()}</td>
+                            <td><span class=class>{state}</span></td>
+                            <td>{c.restart_count}</td>
+                            <td class="mono small">{image}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }

@@ -1,6 +1,8 @@
 //! One file per command: its options (`Args`) and a short `exec` into the core library.
 
 mod audit;
+mod backup;
+mod containers;
 mod diagnose;
 mod locks;
 mod plan;
@@ -29,6 +31,10 @@ pub enum Command {
     Upgrade(upgrade::Args),
     /// Compare the live schema with a release's expected schema; exit 1 when they differ.
     Verify(verify::Args),
+    /// Back up the database (pg_dump -Fc in the database container, else a local pg_dump), verified.
+    Backup(backup::Args),
+    /// Dawarich's containers on the Docker host: status, stop, start.
+    Containers(containers::Args),
     /// Show the Rails migration lock's holders; with --release, end a stale holder.
     Locks(locks::Args),
     /// Repair the rows a check finds (preview without --strategy or with --dry-run).
@@ -51,6 +57,8 @@ impl Command {
             Command::Plan(a) => plan::exec(a, p).await,
             Command::Upgrade(a) => upgrade::exec(a, p).await,
             Command::Verify(a) => verify::exec(a, p).await,
+            Command::Backup(a) => backup::exec(a, p).await,
+            Command::Containers(a) => containers::exec(a, p).await,
             Command::Locks(a) => locks::exec(a, p).await,
             Command::Repair(a) => repair::exec(a, p).await,
             Command::Undo(a) => undo::exec(a).await,

@@ -1,6 +1,9 @@
 use std::process::ExitCode;
 
-use dawarich_doctor::migrate::{plan, upgrade, UpgradeOptions, DEFAULT_WORKERS};
+use dawarich_doctor::backup::default_path;
+use dawarich_doctor::catalog::catalog;
+use dawarich_doctor::containers::find;
+use dawarich_doctor::migrate::{plan, upgrade_on_host, OnHost, UpgradeOptions, DEFAULT_WORKERS};
 use dawarich_doctor::{Error, Result};
 
 use super::cancel_on_ctrl_c;
@@ -11,6 +14,8 @@ use crate::render::{self, Painter};
 pub struct Args {
     #[command(flatten)]
     conn: ConnArgs,
+    /// Target release (default: the release of the app image on the Docker host when the catalog
+    /// knows it, else the newest the catalog knows).
     #[arg(long)]
     to: Option<String>,
     /// Do not ask: the plan is run as shown.
@@ -24,25 +29,56 @@ pub struct Args {
     /// Database sessions a batched backfill runs on at once (1: only the one holding the lock).
     #[arg(long, default_value_t = DEFAULT_WORKERS, value_parser = clap::value_parser!(u8).range(1..=16))]
     workers: u8,
+    /// Skip the backup (made by default: pg_dump in the database container, else a local pg_dump).
+    #[arg(long)]
+    no_backup: bool,
+    /// Where the backup goes (default: ~/Documents/Dawarich Doctor backups/…).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_backup")]
+    backup_file: Option<std::path::PathBuf>,
+    /// Leave Dawarich's containers alone (by default they are stopped before and started after, when
+    /// the Docker host is reachable).
+    #[arg(long)]
+    no_manage_containers: bool,
+    /// Do not run the follow-ups in the app container (they are printed instead).
+    #[arg(long)]
+    no_follow_ups: bool,
 }
 
-/// Shows the plan, asks, then runs it; exit 1 when declined.
-pub async fn exec(
-    Args {
-        conn,
-        to,
-        yes,
-        dry_run,
-        env,
-        workers,
-    }: Args,
-    p: &Painter,
-) -> Result<ExitCode> {
-    let db = conn.connect().await?;
-    let env = env.environment(&conn)?;
-    let plan = plan(&db, to.as_deref(), &env).await?;
-    out!("{}", render::plan(&plan, dry_run, p))?;
-    if dry_run {
+/// Shows the plan, asks, then runs it with the backup and the containers; exit 1 when declined.
+pub async fn exec(a: Args, p: &Painter) -> Result<ExitCode> {
+    let db = a.conn.connect().await?;
+    let mut env = a.env.environment(&a.conn)?;
+    let install = match find(&db).await {
+        Ok(i) => Some(i),
+        Err(e) => {
+            eprintln!(
+                "{} {e}\n  {}",
+                p.yellow("Dawarich's containers are not managed:"),
+                e.report().fix
+            );
+            None
+        }
+    };
+    let mut target = a.to.clone();
+    if let Some(i) = &install {
+        env.container = Some(i.app_environment().await?);
+        if let Ok(release) = i.release_of(&i.app).await {
+            match catalog().release(&release) {
+                Some(_) if target.is_none() => {
+                    eprintln!("The app image holds Dawarich {release}: upgrading to it.");
+                    target = Some(release);
+                }
+                Some(_) => {}
+                None => eprintln!(
+                    "{} the app image holds Dawarich {release}, which this Dawarich Doctor does not know; it prepares the database up to the newest release it knows, and Dawarich migrates the rest itself when it starts.",
+                    p.yellow("note:")
+                ),
+            }
+        }
+    }
+    let plan = plan(&db, target.as_deref(), &env).await?;
+    out!("{}", render::plan(&plan, a.dry_run, p))?;
+    if a.dry_run {
         return Ok(ExitCode::SUCCESS);
     }
     if !plan.blockers.is_empty() {
@@ -51,18 +87,50 @@ pub async fn exec(
             fix: plan.blockers[0].fix.clone(),
         });
     }
-    if !yes && !render::confirm("Run this upgrade now? Make sure you have a backup (pg_dump).")? {
+    let backup = (!a.no_backup).then(|| {
+        a.backup_file.clone().unwrap_or_else(|| {
+            let release = plan.from_release.clone();
+            default_path(&db.database, release.as_deref())
+        })
+    });
+    let manage = install.is_some() && !a.no_manage_containers;
+    let mut what = Vec::new();
+    if let Some(b) = &backup {
+        what.push(format!("back up to {}", b.display()));
+    }
+    if let Some(i) = install.as_ref().filter(|_| manage) {
+        what.push(format!("stop {} on {}", i.dawarich().join(" and "), i.host.describe()));
+    }
+    what.push(format!("apply {} steps", plan.steps.len()));
+    if manage {
+        what.push("start Dawarich again".into());
+    }
+    let question = format!("Run this upgrade now: {}?", what.join(", "));
+    let question = if backup.is_none() {
+        format!("{question} There is NO backup (--no-backup).")
+    } else {
+        question
+    };
+    if !a.yes && !render::confirm(&question)? {
         eprintln!("Nothing was changed.");
         return Ok(ExitCode::from(1));
     }
+    let conn = a.conn.options()?;
     drop(db);
     let opts = UpgradeOptions {
-        target: to,
+        target,
         env,
-        workers: workers.into(),
+        workers: a.workers.into(),
         ..Default::default()
     };
-    let outcome = upgrade(&conn.options()?, &opts, &render::step_printer(p), &cancel_on_ctrl_c()).await?;
+    let host = OnHost {
+        install,
+        backup,
+        manage_containers: manage,
+        follow_ups: manage && !a.no_follow_ups,
+        start_timeout: std::time::Duration::from_secs(360),
+    };
+    let outcome = upgrade_on_host(&conn, &opts, &host, &render::step_printer(p), &cancel_on_ctrl_c()).await?;
     out!("{}", render::outcome(&outcome, p))?;
     Ok(ExitCode::SUCCESS)
 }

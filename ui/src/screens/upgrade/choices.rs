@@ -145,6 +145,18 @@ pub fn confirm_migrations(schema: usize, data: usize, from: Option<&str>, to: &s
     }
 }
 
+/// Stopping Dawarich's app and sidekiq containers (named) on the Docker host.
+pub fn confirm_stop(names: &[String], host: &str) -> Confirmation {
+    let names = names.join(" and ");
+    Confirmation {
+        title: format!("Stop {names}?"),
+        message: format!(
+            "Stop {names} on {host}? A crash-looping app keeps retrying Rails' migration lock and sidekiq writes to the tables being changed. The upgrade starts them again when it has finished; if it stops early they stay stopped and the end screen says how to start them."
+        ),
+        ok: "Stop them".into(),
+    }
+}
+
 /// Undoing repair run `run_id`, which changed `rows` rows and quarantined `quarantined` of them.
 pub fn confirm_undo(run_id: &str, rows: i64, quarantined: i64) -> Confirmation {
     let what = if quarantined > 0 {

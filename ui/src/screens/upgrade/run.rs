@@ -4,8 +4,8 @@
 //! the steps; everything decided here is tested on the host.
 
 use dawarich_doctor_model::{
-    Confirmation, Confirmed, ErrorKind, ErrorReport, FollowUp, ProgressEvent, ReleaseOutcome, RepairChoice,
-    RepairOutcome, SchemaDifference, UndoRow, UpgradeOutcome,
+    BackupOutcome, Confirmation, Confirmed, ErrorKind, ErrorReport, FollowUp, ProgressEvent, ReleaseOutcome,
+    RepairChoice, RepairOutcome, SchemaDifference, UndoRow, UpgradeOutcome,
 };
 
 use crate::format::duration;
@@ -13,6 +13,13 @@ use crate::format::duration;
 /// What the driver does next: one shell command (the destructive ones ask in their dialog first).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
+    /// pg_dump into this file (nothing changes; no dialog).
+    Backup {
+        file: String,
+    },
+    StopContainers {
+        confirmation: Confirmation,
+    },
     ReleaseLock {
         pid: i32,
         force: bool,
@@ -36,6 +43,9 @@ pub enum Event {
     Progress(ProgressEvent),
     /// Cancel in the step's dialog: it did not run.
     Declined,
+    BackedUp(BackupOutcome),
+    /// The containers stopped.
+    Stopped(Vec<String>),
     Released(ReleaseOutcome),
     Repaired(RepairOutcome),
     Migrated(UpgradeOutcome),
@@ -56,6 +66,10 @@ pub fn answered<T>(answer: Result<Confirmed<T>, ErrorReport>, done: fn(T) -> Eve
 /// What the user chose on the plan, in the order it runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunPlan {
+    /// The file Dawarich Doctor backs up to first (`None`: the user made one by hand).
+    pub backup: Option<String>,
+    /// Stop app and sidekiq (the question names them); the migrations start them again.
+    pub stop: Option<Confirmation>,
     /// The lock holder to end: pid, force, and the question.
     pub release: Option<(i32, bool, Confirmation)>,
     /// Each repair run: its title, choice and question; asked only when the preview found rows it
@@ -128,6 +142,12 @@ pub struct Run {
     pub kept: Vec<SchemaDifference>,
     pub release: String,
     pub migrations_left: bool,
+    /// The backup made in this run.
+    pub backup: Option<BackupOutcome>,
+    /// "Dawarich 1.7.5 is up" and the log lines that show it, when the run started it.
+    pub up: Option<(String, Vec<String>)>,
+    /// Follow-ups the run did in the app container.
+    pub follow_ups_run: Vec<FollowUp>,
     current: usize,
 }
 
@@ -146,6 +166,24 @@ impl Run {
                 repair_title,
             })
         };
+        if let Some(file) = plan.backup {
+            phase(
+                "backup".into(),
+                "Back up the database".into(),
+                Step::Backup { file },
+                false,
+                String::new(),
+            );
+        }
+        if let Some(confirmation) = plan.stop {
+            phase(
+                "stop".into(),
+                "Stop Dawarich (app and sidekiq)".into(),
+                Step::StopContainers { confirmation },
+                true,
+                String::new(),
+            );
+        }
         if let Some((pid, force, confirmation)) = plan.release {
             phase(
                 "lock".into(),
@@ -198,6 +236,9 @@ impl Run {
             kept: Vec::new(),
             release: release.into(),
             migrations_left,
+            backup: None,
+            up: None,
+            follow_ups_run: Vec::new(),
             current: 0,
         }
     }
@@ -215,9 +256,10 @@ impl Run {
             .filter(|p| p.state == PhaseState::Asking)?;
         match &p.step {
             Step::ReleaseLock { confirmation, .. }
+            | Step::StopContainers { confirmation }
             | Step::Repair { confirmation, .. }
             | Step::Migrate { confirmation } => Some(confirmation.message.clone()),
-            Step::Verify { .. } => None,
+            Step::Verify { .. } | Step::Backup { .. } => None,
         }
     }
 
@@ -249,6 +291,17 @@ impl Run {
                 });
             }
             Event::Failed(e) => return self.stop(e),
+            Event::BackedUp(b) => {
+                let detail = format!(
+                    "{} ({:.1} MB, data of {} tables, verified)",
+                    b.path,
+                    b.bytes as f64 / 1_048_576.0,
+                    b.tables
+                );
+                self.backup = Some(b);
+                detail
+            }
+            Event::Stopped(names) => format!("Stopped {}.", names.join(", ")),
             Event::Released(o) if !o.lock_free => {
                 return self.stop(ErrorReport {
                     kind: ErrorKind::Refused,
@@ -278,12 +331,18 @@ impl Run {
                     o.run_id
                 )
             }
-            Event::Migrated(o) => format!(
-                "{} migrations applied in {}, run {}",
-                o.applied.len(),
-                duration(o.elapsed_ms as f64 / 1000.0),
-                o.run_id
-            ),
+            Event::Migrated(o) => {
+                self.follow_ups = o.follow_ups.clone();
+                self.follow_ups_run = o.follow_ups_run.clone();
+                self.up = o.dawarich_up.clone().map(|u| (u, o.dawarich_log.clone()));
+                format!(
+                    "{} migrations applied in {}, run {}{}",
+                    o.applied.len(),
+                    duration(o.elapsed_ms as f64 / 1000.0),
+                    o.run_id,
+                    o.dawarich_up.as_deref().map(|u| format!("; {u}")).unwrap_or_default()
+                )
+            }
             Event::Verified(d) => {
                 let (kept, missing): (Vec<_>, Vec<_>) = d.into_iter().partition(|d| d.is_kept());
                 let release = &self.release;
@@ -495,6 +554,8 @@ mod tests {
     /// Lock release, infer (4 rows), quarantine (3 rows), then the migrations unless `stop_after`.
     fn plan(stop_after: bool) -> RunPlan {
         RunPlan {
+            backup: None,
+            stop: None,
             release: Some((42, false, q("End session 42?"))),
             repairs: vec![
                 (
@@ -544,6 +605,10 @@ mod tests {
             applied: vec!["1".into(); 133],
             follow_ups: vec![],
             elapsed_ms: 4000,
+            backup: None,
+            dawarich_up: None,
+            dawarich_log: vec![],
+            follow_ups_run: vec![],
         })
     }
 
@@ -729,6 +794,8 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn a_repair_that_changes_nothing_asks_nothing_and_leaves_nothing_to_undo() {
         let plan = RunPlan {
+            backup: None,
+            stop: None,
             release: None,
             repairs: vec![("infer".into(), choice(StrategyId::Infer), q("Repair 0?"), false)],
             migrate: None,
@@ -746,6 +813,8 @@ mod tests {
         let verified = |diffs: Vec<SchemaDifference>| {
             let mut r = Run::new(
                 RunPlan {
+                    backup: None,
+                    stop: None,
                     release: None,
                     repairs: vec![],
                     migrate: Some(q("Apply?")),
@@ -831,5 +900,75 @@ mod tests {
             rows: None,
         });
         assert_eq!(l.steps_done, 1);
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn the_backup_and_the_stop_come_first_and_the_end_says_dawarich_is_up() {
+        let mut plan = plan(false);
+        plan.backup = Some("/home/me/b.dump".into());
+        plan.stop = Some(q("Stop dawarich_sidekiq and dawarich_app?"));
+        let mut r = Run::new(plan, "1.7.5", vec![]);
+        let ids: Vec<&str> = r.phases.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids[..3], ["backup", "stop", "lock"]);
+        // the backup changes nothing: no dialog
+        assert_eq!(
+            r.start(),
+            Some(Step::Backup {
+                file: "/home/me/b.dump".into()
+            })
+        );
+        assert_eq!(r.question(), None);
+        r.on(Event::Progress(ProgressEvent::Transfer {
+            step: 0,
+            bytes: 3 * 1_048_576,
+            total: Some(10 * 1_048_576),
+            bytes_per_sec: 1_048_576.0,
+        }));
+        assert_eq!(r.live.rate_line(), "3.0 MB written (database 10.0 MB) · 1.0 MB/s");
+        let next = r.on(Event::BackedUp(BackupOutcome {
+            path: "/home/me/b.dump".into(),
+            bytes: 3 * 1_048_576,
+            tables: 30,
+            restore_command: "docker exec -i dawarich_db pg_restore …".into(),
+            elapsed_ms: 3000,
+        }));
+        assert!(matches!(next, Some(Step::StopContainers { .. })));
+        assert_eq!(
+            r.question().as_deref(),
+            Some("Stop dawarich_sidekiq and dawarich_app? really?")
+        );
+        assert!(matches!(
+            r.on(Event::Stopped(vec!["dawarich_sidekiq".into(), "dawarich_app".into()])),
+            Some(Step::ReleaseLock { .. })
+        ));
+        assert_eq!(r.phases[1].detail, "Stopped dawarich_sidekiq, dawarich_app.");
+        r.on(released());
+        r.on(repaired(StrategyId::Infer, "r1", 4, 0));
+        r.on(repaired(StrategyId::Quarantine, "r2", 3, 3));
+        let follow = FollowUp {
+            version: "20250720171241".into(),
+            runner: "BulkStatsCalculatingJob.perform_later".into(),
+            condition: None,
+        };
+        let Event::Migrated(mut o) = migrated() else {
+            unreachable!()
+        };
+        o.dawarich_up = Some("Dawarich 1.7.5 is up".into());
+        o.dawarich_log = vec!["* Listening on http://[::]:3000".into()];
+        o.follow_ups_run = vec![follow.clone()];
+        assert!(matches!(r.on(Event::Migrated(o)), Some(Step::Verify { .. })));
+        assert_eq!(
+            r.up,
+            Some((
+                "Dawarich 1.7.5 is up".into(),
+                vec!["* Listening on http://[::]:3000".into()]
+            ))
+        );
+        assert_eq!(
+            (r.follow_ups_run.clone(), r.follow_ups.is_empty()),
+            (vec![follow], true)
+        );
+        assert!(r.backup.is_some());
     }
 }
