@@ -2,8 +2,9 @@
 //! generated host and user keys, logging in the dedicated user that `scripts/setup ssh` creates.
 //! It runs in its own mount namespace whose /etc/hosts knows only `localhost` and `db_on_host` and
 //! whose resolver is 127.0.0.1, so any other name fails to resolve without leaving the machine.
-//! A fake `docker` first on the session's PATH answers `docker inspect` for `dawarich_db` with
-//! 127.0.0.1 (the cluster), refuses `locked_db` like a user outside the docker group, and logs calls.
+//! A fake `docker` on the session's PATH answers `docker inspect` for `dawarich_db` with
+//! 127.0.0.1 (the cluster), refuses `locked_db` like a user outside the docker group, and logs calls;
+//! `start_with_path` puts another directory (e.g. a `DockerDouble`'s) before it.
 //! A watchdog stops sshd and removes its directory when the test binary exits.
 
 use std::io::Read;
@@ -60,6 +61,16 @@ fn write(path: &Path, text: &str, mode: u32) {
 impl Sshd {
     /// Starts a server (needs root and `scripts/setup ssh`).
     pub fn start() -> Sshd {
+        Self::start_inner(None)
+    }
+
+    /// Starts a server whose sessions find programs in `extra` first (before the fake `docker`);
+    /// the test user must be able to read and run them.
+    pub fn start_with_path(extra: &Path) -> Sshd {
+        Self::start_inner(Some(extra))
+    }
+
+    fn start_inner(extra: Option<&Path>) -> Sshd {
         // SAFETY: geteuid has no preconditions.
         assert!(
             unsafe { libc::geteuid() } == 0,
@@ -126,7 +137,10 @@ esac
             hk = d("host_ed25519"),
             pid = d("sshd.pid"),
             ak = d("authorized_keys"),
-            bin = d("bin"),
+            bin = match extra {
+                Some(e) => format!("{}:{}", e.display(), d("bin")),
+                None => d("bin"),
+            },
         );
         write(&dir.join("sshd_config"), &config, 0o644);
         std::fs::create_dir_all("/run/sshd").unwrap();

@@ -1,0 +1,461 @@
+//! A container's main process (`docker-double --state DIR __main ID`, spawned by `start`). The app
+//! stands in for Dawarich's `web-entrypoint.sh` under compose's `restart: on-failure`: it checks the
+//! database the way `rails db:migrate` and `rake data:migrate` begin (Rails' advisory lock, then
+//! the recorded versions against the release's) and, instead of migrating, fails while anything is
+//! pending or the lock is taken, and retries; otherwise it reports Puma's start and stays up.
+//! Sidekiq, the database and Redis just come up. Output goes to the log in docker's json-file
+//! format; the process ends when `stop` kills it, when the state no longer names it, or when the
+//! test process that made the state is gone.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use dawarich_doctor::catalog::catalog;
+use dawarich_doctor::locks::migration_lock_key;
+use dawarich_doctor_model::MigrationKind;
+use serde::{Deserialize, Serialize};
+use tokio_postgres::{Client, NoTls};
+
+use super::state::{self, lock, Container, Pg, Role};
+
+/// One line of a container's log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLine {
+    pub time: Option<chrono::DateTime<chrono::Utc>>,
+    /// `stdout` or `stderr`.
+    pub stream: String,
+    /// The text with its newline.
+    pub text: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct JsonLine {
+    log: String,
+    stream: String,
+    time: String,
+}
+
+/// Appends a line to a log file in docker's json-file format.
+pub fn log_line(path: &Path, stream: &str, text: &str) {
+    let line = JsonLine {
+        log: format!("{text}\n"),
+        stream: stream.into(),
+        time: state::rfc3339(state::now()),
+    };
+    if let Ok(mut f) = state::append_shared(path) {
+        let _ = f.write_all(format!("{}\n", serde_json::to_string(&line).unwrap()).as_bytes());
+    }
+}
+
+/// Reads a log file; a line that is not json-file (a crash message) is a stdout line without time.
+pub fn read_log(path: &Path) -> Vec<LogLine> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .map(|l| match serde_json::from_str::<JsonLine>(l) {
+            Ok(j) => LogLine {
+                time: state::parse_time(&j.time),
+                stream: j.stream,
+                text: j.log,
+            },
+            Err(_) => LogLine {
+                time: None,
+                stream: "stdout".into(),
+                text: format!("{l}\n"),
+            },
+        })
+        .collect()
+}
+
+struct Main {
+    dir: PathBuf,
+    id: String,
+    me: i32,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Main {
+    fn say(&self, text: &str) {
+        self.write("stdout", text);
+    }
+
+    fn warn(&self, text: &str) {
+        self.write("stderr", text);
+    }
+
+    fn write(&self, stream: &str, text: &str) {
+        let line = JsonLine {
+            log: format!("{text}\n"),
+            stream: stream.into(),
+            time: state::rfc3339(state::now()),
+        };
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(format!("{}\n", serde_json::to_string(&line).unwrap()).as_bytes());
+        let _ = out.flush();
+    }
+
+    /// The container and the database, ending the process when it is no longer the container's
+    /// (stopped, restarted by someone else, or the test is gone).
+    fn current(&self) -> (Container, Pg) {
+        self.update(|_| {})
+    }
+
+    /// Changes the container's state under the lock (ending the process like `current`).
+    fn update(&self, f: impl FnOnce(&mut Container)) -> (Container, Pg) {
+        let Ok(mut l) = lock(&self.dir) else {
+            std::process::exit(0)
+        };
+        let owner_alive = l
+            .state
+            .owner
+            .as_ref()
+            .is_none_or(|o| state::process_start(o.pid) == Some(o.start));
+        let i = match l.state.find(&self.id) {
+            Some(i) if owner_alive && l.state.containers[i].pid == Some(self.me) => i,
+            _ => std::process::exit(0),
+        };
+        let before = serde_json::to_string(&l.state.containers[i]).unwrap();
+        f(&mut l.state.containers[i]);
+        if serde_json::to_string(&l.state.containers[i]).unwrap() != before {
+            let _ = l.save();
+        }
+        (l.state.containers[i].clone(), l.state.pg.clone())
+    }
+
+    /// Sleeps, checking every 100 ms that the process is still wanted.
+    fn pause(&self, d: Duration) {
+        let end = std::time::Instant::now() + d;
+        while std::time::Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(100).min(end - std::time::Instant::now()));
+            self.current();
+        }
+    }
+
+    fn idle(&self) -> ! {
+        loop {
+            self.pause(Duration::from_millis(250));
+        }
+    }
+
+    /// Connects to the container's database, retrying like the entrypoints' `psql -c '\q'` loop.
+    fn wait_for_database(&self, database: &str, unavailable: &str) -> Client {
+        loop {
+            let (_, pg) = self.current();
+            let mut cfg = tokio_postgres::Config::new();
+            cfg.host(&pg.host)
+                .port(pg.port)
+                .user(&pg.user)
+                .password(&pg.password)
+                .dbname(database)
+                .connect_timeout(Duration::from_secs(5));
+            let connected = self.rt.block_on(async {
+                let (client, conn) = cfg.connect(NoTls).await?;
+                tokio::spawn(conn);
+                Ok::<_, tokio_postgres::Error>(client)
+            });
+            match connected {
+                Ok(client) => return client,
+                Err(_) => {
+                    self.warn(unavailable);
+                    self.pause(Duration::from_secs(2));
+                }
+            }
+        }
+    }
+}
+
+/// Runs the main process of container `id`; returns only when it has nothing to run.
+pub fn run(dir: &Path, id: &str) -> i32 {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        return 1;
+    };
+    let m = Main {
+        dir: dir.to_path_buf(),
+        id: id.to_string(),
+        me: std::process::id() as i32,
+        rt,
+    };
+    let (c, _) = m.current();
+    match c.role {
+        Role::App => app(&m),
+        Role::Sidekiq => sidekiq(&m),
+        Role::Db => {
+            m.say("LOG:  database system is ready to accept connections");
+            m.update(|c| c.health = c.healthcheck.as_ref().map(|_| "healthy".into()));
+            m.idle()
+        }
+        Role::Redis => {
+            m.say("* Ready to accept connections tcp");
+            m.update(|c| c.health = c.healthcheck.as_ref().map(|_| "healthy".into()));
+            m.idle()
+        }
+    }
+}
+
+/// The database the app uses: `DATABASE_URL`'s path if set, else `DATABASE_NAME`.
+fn database_of(c: &Container) -> String {
+    if let Some(url) = c.env_var("DATABASE_URL").filter(|u| !u.is_empty()) {
+        let host_path = url.split_once("://").map_or(url, |(_, r)| r);
+        let host_path = host_path.rsplit_once('@').map_or(host_path, |(_, r)| r);
+        if let Some((_, name)) = host_path.split_once('/') {
+            return name.split('?').next().unwrap_or(name).to_string();
+        }
+    }
+    c.env_var("DATABASE_NAME").unwrap_or("dawarich_development").to_string()
+}
+
+fn app(m: &Main) -> i32 {
+    let mut first = true;
+    loop {
+        let (c, _) = if first {
+            m.current()
+        } else {
+            m.update(|c| {
+                c.state = "running".into();
+                c.started_at = state::rfc3339(state::now());
+                c.health = c.healthcheck.as_ref().map(|_| "starting".into());
+            })
+        };
+        first = false;
+        if boot(m, &c) {
+            m.update(|c| c.health = c.healthcheck.as_ref().map(|_| "healthy".into()));
+            m.idle();
+        }
+        let (c, _) = m.update(|c| {
+            c.exit_code = 1;
+            c.finished_at = state::rfc3339(state::now());
+            if c.restart_policy == "no" {
+                c.state = "exited".into();
+            } else {
+                c.state = "restarting".into();
+                c.restart_count += 1;
+            }
+        });
+        if c.state == "exited" {
+            m.update(|c| c.pid = None);
+            return 1;
+        }
+        // Stands in for docker's restart delay.
+        m.pause(Duration::from_millis(500));
+    }
+}
+
+/// One run of the web entrypoint; true when the server is up.
+fn boot(m: &Main, c: &Container) -> bool {
+    let rails_env = c.env_var("RAILS_ENV").unwrap_or("").to_string();
+    let db = database_of(c);
+    m.say(&format!("⚠️ Starting Rails environment: {rails_env} ⚠️"));
+    m.say("Setting up all required databases...");
+    m.say(&format!("Attempting to create database {db} if it doesn't exist..."));
+    m.say(&format!(
+        "Note: Database {db} may already exist or couldn't be created now"
+    ));
+    m.say(&format!("⏳ Waiting for database {db} to be ready..."));
+    let client = m.wait_for_database(&db, &format!("Postgres database {db} is unavailable - retrying..."));
+    m.say(&format!("✅ PostgreSQL database {db} is ready!"));
+    m.say("Running migrations for all databases...");
+    m.say("Running primary database migrations...");
+    let key = migration_lock_key(&db);
+    let steps = [
+        (
+            "bin/rails",
+            "db:migrate",
+            "schema_migrations",
+            MigrationKind::Schema,
+            "db/migrate",
+        ),
+        (
+            "rake",
+            "data:migrate",
+            "data_migrations",
+            MigrationKind::Data,
+            "db/data",
+        ),
+    ];
+    for (n, (tool, task, table, kind, folder)) in steps.into_iter().enumerate() {
+        if n == 1 {
+            m.say("Running DATA migrations...");
+        }
+        let result =
+            m.rt.block_on(pending(&client, key, table, &catalog().versions(&c.release, kind)));
+        let error = match result {
+            Ok(p) if p.is_empty() => continue,
+            Ok(p) => {
+                m.warn(&format!("Migrations are pending: {}", p.join(" ")));
+                pending_message(&rails_env, &c.release, kind, folder, &p)
+            }
+            Err(Step::Locked) => "ActiveRecord::ConcurrentMigrationError: Cannot run migrations because another migration process is currently running.".to_string(),
+            Err(Step::Failed(e)) => format!("ActiveRecord::StatementInvalid: PG::Error: {e}"),
+        };
+        m.warn(&format!("{tool} aborted!"));
+        for line in error.lines() {
+            m.warn(line);
+        }
+        m.warn("");
+        m.warn(&format!("Tasks: TOP => {task}"));
+        m.warn("(See full trace by running task with --trace)");
+        return false;
+    }
+    m.say("Running seeds...");
+    let rails = catalog()
+        .release(&c.release)
+        .map_or("8.0.3", |r| r.rails.as_str())
+        .to_string();
+    for line in [
+        "=> Booting Puma".to_string(),
+        format!("=> Rails {rails} application starting in {rails_env} "),
+        "=> Run `bin/rails server --help` for more startup options".into(),
+        "Puma starting in single mode...".into(),
+        format!("*  Environment: {rails_env}"),
+        format!("*          PID: {}", m.me),
+        "* Listening on http://[::]:3000".into(),
+        "Use Ctrl-C to stop".into(),
+    ] {
+        m.say(&line);
+    }
+    true
+}
+
+/// Rails' `PendingMigrationError` message (the command line is named outside development and test).
+fn pending_message(rails_env: &str, release: &str, kind: MigrationKind, folder: &str, versions: &[String]) -> String {
+    let mut text = String::from("ActiveRecord::PendingMigrationError: Migrations are pending. To resolve this issue, run:\n\n        bin/rails db:migrate");
+    if rails_env != "development" && rails_env != "test" {
+        text.push_str(&format!(" RAILS_ENV={rails_env}"));
+    }
+    let n = versions.len();
+    text.push_str(&format!(
+        "\n\nYou have {n} pending {}\n\n",
+        if n > 1 { "migrations:" } else { "migration:" }
+    ));
+    let files = catalog().shipped(release, kind);
+    for v in versions {
+        let name = files.iter().find(|m| &m.version == v).map_or("", |m| m.name.as_str());
+        text.push_str(&format!("/var/app/{folder}/{v}_{name}.rb\n"));
+    }
+    text
+}
+
+enum Step {
+    Locked,
+    Failed(String),
+}
+
+/// What Rails does before migrating: `pg_try_advisory_lock` on the migration key (failing at once
+/// when it is taken), the recorded versions, then the unlock. Returns the release's versions the
+/// database lacks.
+async fn pending(client: &Client, key: i64, table: &str, shipped: &BTreeSet<String>) -> Result<Vec<String>, Step> {
+    let fail = |e: tokio_postgres::Error| Step::Failed(e.to_string());
+    let got: bool = client
+        .query_one(&format!("SELECT pg_try_advisory_lock({key})"), &[])
+        .await
+        .map_err(fail)?
+        .get(0);
+    if !got {
+        return Err(Step::Locked);
+    }
+    let exists: bool = client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&table])
+        .await
+        .map_err(fail)?
+        .get(0);
+    let applied: BTreeSet<String> = if exists {
+        client
+            .query(
+                &format!("SELECT \"{table}\".\"version\" FROM \"{table}\" ORDER BY \"{table}\".\"version\" ASC"),
+                &[],
+            )
+            .await
+            .map_err(fail)?
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
+    client
+        .query_one(&format!("SELECT pg_advisory_unlock({key})"), &[])
+        .await
+        .map_err(fail)?;
+    Ok(shipped.difference(&applied).cloned().collect())
+}
+
+fn sidekiq(m: &Main) -> i32 {
+    let (c, _) = m.current();
+    let rails_env = c.env_var("RAILS_ENV").unwrap_or("").to_string();
+    m.say(&format!("⚠️ Starting Sidekiq in {rails_env} environment ⚠️"));
+    m.say("⏳ Waiting for database to be ready...");
+    drop(m.wait_for_database(&database_of(&c), "Postgres is unavailable - retrying..."));
+    m.say("✅ PostgreSQL is ready!");
+    let redis = c
+        .env_var("REDIS_URL")
+        .unwrap_or("redis://dawarich_redis:6379")
+        .to_string();
+    m.say(&format!(
+        "pid={} tid=main INFO: Booting Sidekiq 8.0.10 with Sidekiq::RedisClientAdapter options {{url: \"{redis}\"}}",
+        m.me
+    ));
+    m.say(&format!(
+        "pid={} tid=main INFO: Starting processing, hit Ctrl-C to stop",
+        m.me
+    ));
+    m.update(|c| c.health = c.healthcheck.as_ref().map(|_| "healthy".into()));
+    m.idle()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_comes_from_the_url_or_the_name() {
+        let mut c: Container = serde_json::from_value(serde_json::json!({
+            "id": "ab", "name": "x", "image": "i", "image_id": "sha256:00", "release": "1.7.5", "role": "app",
+            "labels": {}, "env": ["DATABASE_NAME=dawarich_production"], "cmd": [], "entrypoint": [],
+            "state": "created", "pid": null, "health": null, "healthcheck": null, "restart_policy": "no",
+            "restart_count": 0, "exit_code": 0, "created": state::NEVER, "started_at": state::NEVER,
+            "finished_at": state::NEVER, "ip": "", "mounts": [], "ports": []
+        }))
+        .unwrap();
+        assert_eq!(database_of(&c), "dawarich_production");
+        c.set_env(
+            "DATABASE_URL",
+            "postgresql://postgres:p@ss@db:5432/dw_x?sslmode=disable",
+        );
+        assert_eq!(database_of(&c), "dw_x");
+    }
+
+    #[test]
+    fn the_pending_message_lists_the_files() {
+        let text = pending_message(
+            "production",
+            "1.7.5",
+            MigrationKind::Schema,
+            "db/migrate",
+            &["20220325100310".to_string()],
+        );
+        assert!(text.contains("bin/rails db:migrate RAILS_ENV=production\n\nYou have 1 pending migration:\n\n"));
+        assert!(
+            text.ends_with("/var/app/db/migrate/20220325100310_devise_create_users.rb\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn logs_read_back_what_was_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        log_line(&path, "stderr", "oops");
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"thread 'main' panicked\n")
+            .unwrap();
+        let lines = read_log(&path);
+        assert_eq!(lines.len(), 2);
+        assert_eq!((lines[0].stream.as_str(), lines[0].text.as_str()), ("stderr", "oops\n"));
+        assert!(lines[0].time.is_some());
+        assert_eq!(lines[1].time, None);
+    }
+}
