@@ -213,12 +213,13 @@ pub async fn backup(
     let user = &conn.profile.user;
     let database = &conn.profile.database;
     let mut written = 0u64;
-    let mut last = Instant::now();
+    let mut last: Option<Instant> = None;
     let mut sink = |d: &[u8]| -> std::io::Result<()> {
         file.write_all(d)?;
         written += d.len() as u64;
-        if last.elapsed() >= REPORT_EVERY {
-            last = Instant::now();
+        // the first piece at once, then every REPORT_EVERY
+        if last.is_none_or(|l| l.elapsed() >= REPORT_EVERY) {
+            last = Some(Instant::now());
             progress.emit(ProgressEvent::Transfer {
                 step,
                 bytes: written,
@@ -253,7 +254,7 @@ pub async fn backup(
                 step: Some(step),
                 line: format!("$ {} -Fc {}", program.display(), shell_word(database)),
             });
-            local_dump(program, conn, &mut sink)
+            local_dump(program, conn, db.tunnel().map(|t| t.local_addr().port()), &mut sink)
                 .await
                 .map(|(s, e)| (s, e, "this computer".into()))
         }
@@ -323,32 +324,42 @@ fn restore_command(source: &Source<'_>, user: &str, database: &str, path: &Path)
     }
 }
 
+/// libpq's `key='value'` connection string for pg_dump: the profile's server, or through the SSH
+/// tunnel's local end (`hostaddr`, the host name kept for TLS).
+fn conninfo(conn: &ConnectOptions, tunnel_port: Option<u16>) -> String {
+    let p = &conn.profile;
+    let q = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
+    let mut parts = vec![
+        format!("host={}", q(&p.host)),
+        format!("port={}", tunnel_port.unwrap_or(p.port)),
+        format!("user={}", q(&p.user)),
+        format!("dbname={}", q(&p.database)),
+        format!("sslmode={}", p.sslmode.as_str()),
+        format!("connect_timeout={}", conn.connect_timeout.as_secs().max(1)),
+    ];
+    if let Some(ca) = &p.ca_file {
+        parts.push(format!("sslrootcert={}", q(ca)));
+    }
+    if tunnel_port.is_some() {
+        parts.push("hostaddr=127.0.0.1".into());
+    }
+    parts.join(" ")
+}
+
 /// Runs a local pg_dump with the session's connection settings (password through the environment).
 async fn local_dump(
     program: &Path,
     conn: &ConnectOptions,
+    tunnel_port: Option<u16>,
     sink: &mut (dyn FnMut(&[u8]) -> std::io::Result<()> + Send),
 ) -> Result<(Option<i32>, String), BackupError> {
     use tokio::io::AsyncReadExt;
-    let p = &conn.profile;
     let mut cmd = tokio::process::Command::new(program);
-    cmd.args([
-        "-Fc",
-        "-h",
-        &p.host,
-        "-p",
-        &p.port.to_string(),
-        "-U",
-        &p.user,
-        "-d",
-        &p.database,
-    ])
-    .env("PGSSLMODE", p.sslmode.as_str())
-    .env("PGCONNECT_TIMEOUT", conn.connect_timeout.as_secs().max(1).to_string())
-    .stdin(std::process::Stdio::null())
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped())
-    .kill_on_drop(true);
+    cmd.args(["-Fc", "-d", &conninfo(conn, tunnel_port)])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
     if let Some(pw) = &conn.password {
         cmd.env("PGPASSWORD", pw);
     }
@@ -427,6 +438,17 @@ fn write_error(path: &Path, e: std::io::Error) -> BackupError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_connection_string_quotes_values_and_goes_through_the_tunnel() {
+        let mut conn = ConnectOptions::new(dawarich_doctor_model::Profile::default(), None);
+        conn.profile.host = "dawarich_db".into();
+        conn.profile.database = "it's \\ odd".into();
+        let s = conninfo(&conn, Some(40000));
+        assert!(s.contains("host='dawarich_db' port=40000"), "{s}");
+        assert!(s.contains("dbname='it\\'s \\\\ odd'"), "{s}");
+        assert!(s.ends_with("hostaddr=127.0.0.1"), "{s}");
+    }
 
     #[test]
     fn file_names_name_database_release_and_time() {

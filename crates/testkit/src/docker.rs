@@ -394,11 +394,10 @@ impl DockerDouble {
         self.update(|st| {
             let i = st.find(from).unwrap_or_else(|| panic!("no container {from}"));
             st.containers[i].name = to.into();
-            std::fs::rename(
-                state::log_path(&self.state_dir, from),
-                state::log_path(&self.state_dir, to),
-            )
-            .unwrap();
+            let log = state::log_path(&self.state_dir, from);
+            if log.exists() {
+                std::fs::rename(log, state::log_path(&self.state_dir, to)).unwrap();
+            }
         });
     }
 
