@@ -68,8 +68,11 @@ pub enum Source<'a> {
     Local(PathBuf),
 }
 
-/// `~/Documents/Dawarich Doctor backups` (the desktop app lets the user choose another folder).
+/// `Dawarich Doctor backups` in the documents folder (`$XDG_DOCUMENTS_DIR`, else `~/Documents`).
 pub fn default_folder() -> PathBuf {
+    if let Some(docs) = std::env::var_os("XDG_DOCUMENTS_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(docs).join("Dawarich Doctor backups");
+    }
     let home = std::env::var_os("HOME")
         .or_else(|| std::env::var_os("USERPROFILE"))
         .map(PathBuf::from)

@@ -366,7 +366,7 @@ async fn the_incident_is_upgraded_with_backup_and_containers_and_dawarich_comes_
         "no archives: that follow-up is not needed"
     );
     // the steps were announced around the plan's and every docker command was shown first
-    let events = events.lock().unwrap();
+    let events = events.lock().unwrap().clone();
     let ProgressEvent::Plan { steps } = &events[0] else {
         panic!("{:?}", events[0])
     };
@@ -385,7 +385,7 @@ async fn the_incident_is_upgraded_with_backup_and_containers_and_dawarich_comes_
         .unwrap()
         .get(0);
     assert!(audited >= 3, "{audited}");
-    drop(events);
+
     // nothing left for Dawarich itself
     let d = diagnose(&session, &DiagnoseOptions::default(), &Silent).await.unwrap();
     assert!(d.dawarich.pending_schema.is_empty() && d.dawarich.pending_data.is_empty());

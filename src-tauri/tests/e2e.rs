@@ -66,6 +66,7 @@ impl Driver {
             .env("XDG_CONFIG_HOME", &config)
             .env("XDG_CACHE_HOME", home.join("cache"))
             .env("XDG_STATE_HOME", home.join("state"))
+            .env("XDG_DOCUMENTS_DIR", home.join("documents"))
             .env_remove("GTK_THEME")
             .env("DAWARICH_DOCTOR_KEYCHAIN", "off")
             .env("DAWARICH_DOCTOR_STALE_AFTER", "1")
@@ -553,12 +554,13 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
             Some("7")
         );
         p.click("#fix-and-upgrade").await;
-        let cmd = p
-            .wait_text("#backup-command", "the backup command", |t| t.contains("pg_dump"))
+        // no Docker host here: the backup is made with this computer's pg_dump, into the documents folder
+        let file = p
+            .wait_text("#backup-file", "the backup file", |t| t.ends_with(".dump"))
             .await;
-        assert_eq!(
-            cmd,
-            format!("docker exec dawarich_db pg_dump -U postgres -Fc {old} > dawarich-backup.dump")
+        assert!(
+            file.contains("Dawarich Doctor backups") && file.contains(&format!("{old}-0.9.11-")),
+            "{file}"
         );
         p.wait_for("[data-repair=points-without-user]").await;
         // the plan names the environment it follows and where each value came from; a time zone
@@ -592,7 +594,6 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         // Cancel at the first question (ending the lock holder): nothing at all changes
         let points_before = points(&odb).await;
         p.click("#dry-run").await;
-        p.click("#backup-done").await;
         p.click("#stop-after").await;
         p.click("#start-upgrade").await;
         let asking = p
@@ -628,7 +629,6 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         p.shot("10-upgrade-cancelled").await;
         // again, answering each question with its default button: end the session, infer, quarantine
         p.click("#upgrade-again").await;
-        p.click("#backup-done").await;
         p.click("#stop-after").await;
         p.click("#start-upgrade").await;
         answer_dialog("End session ", &["Return"]).await;
@@ -774,13 +774,7 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
             Some("3")
         );
         p.click("#fix-and-upgrade").await;
-        p.wait_for("#backup-command").await;
-        assert_eq!(
-            p.js("return document.querySelector('#start-upgrade').disabled;", vec![])
-                .await,
-            json!(true),
-            "no backup, no start"
-        );
+        p.wait_for("#backup-file").await;
         assert!(p.text("#step-lock").await.unwrap().contains("Free"));
         assert_eq!(
             p.value("[data-repair=points-without-user] .repair-strategy")
@@ -801,7 +795,6 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
             .await;
         p.shot("06-upgrade-dry-run").await;
         p.click("#dry-run").await;
-        p.click("#backup-done").await;
         p.click("#start-upgrade").await;
         // infer finds no owner for these 3 (nothing to change, no question): quarantine, then migrate
         answer_dialog("Quarantine 3 points without a user?", &["Return"]).await;
@@ -843,6 +836,14 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
             .unwrap()
             .contains("docker compose up -d"));
         p.shot("08-upgrade-done").await;
+        let made = p.text("#backup-made").await.unwrap();
+        assert!(
+            made.contains("verified") && made.contains("pg_restore --clean --if-exists"),
+            "{made}"
+        );
+        p.js("document.querySelector('#backup-made').scrollIntoView();", vec![])
+            .await;
+        p.shot("08-upgrade-done-backup").await;
         p.js("document.querySelector('#start-containers').scrollIntoView();", vec![])
             .await;
         p.shot("09-upgrade-done-bottom").await;

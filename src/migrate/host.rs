@@ -305,7 +305,7 @@ impl Progress for Shifted<'_> {
                 let inner: Vec<&String> = self.titles[self.before..self.titles.len() - self.after]
                     .iter()
                     .collect();
-                if steps.iter().map(|s| &s.title).eq(inner.into_iter()) {
+                if steps.iter().map(|s| &s.title).eq(inner) {
                     return;
                 }
                 let titles: Vec<String> = self.titles[..self.before]
