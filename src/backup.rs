@@ -80,9 +80,12 @@ pub fn default_folder() -> PathBuf {
     home.join("Documents").join("Dawarich Doctor backups")
 }
 
-/// A new file in the default folder, named after the database, its release and now.
-pub fn default_path(database: &str, release: Option<&str>) -> PathBuf {
-    default_folder().join(file_name(database, release, chrono::Utc::now()))
+/// A new file in `folder` (else the default folder), named after the database, its release and now.
+pub fn default_path(folder: Option<&Path>, database: &str, release: Option<&str>) -> PathBuf {
+    folder
+        .map(Path::to_path_buf)
+        .unwrap_or_else(default_folder)
+        .join(file_name(database, release, chrono::Utc::now()))
 }
 
 /// `dawarich_development-1.6.1-20261202-211500.dump`
@@ -184,7 +187,8 @@ pub async fn run(
         None => {
             let applied = crate::applied::read_applied(&db, &db.database).await?;
             let release = crate::applied::detect_release(crate::catalog::catalog(), &applied).map(|(tag, _)| tag);
-            default_path(&db.database, release.as_deref())
+            let folder = conn.profile.backup_folder.as_deref().map(Path::new);
+            default_path(folder, &db.database, release.as_deref())
         }
     };
     let src = source(&db, install.as_ref()).await?;

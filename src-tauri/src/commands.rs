@@ -5,7 +5,7 @@
 use dawarich_doctor::connect::{connect, ConnectOptions};
 use dawarich_doctor::diagnose::{diagnose as run_diagnosis, DiagnoseOptions};
 use dawarich_doctor::locks::{release, ReleaseOptions};
-use dawarich_doctor::migrate::{upgrade_on_host, OnHost, UpgradeOptions};
+use dawarich_doctor::migrate::{find_host, upgrade_on_host, OnHost, UpgradeOptions};
 use dawarich_doctor::probe::probe;
 use dawarich_doctor::progress::Cancel;
 use dawarich_doctor::repair::{self, RepairOptions};
@@ -13,9 +13,9 @@ use dawarich_doctor::secrets::Passwords;
 use dawarich_doctor::settings::Environment;
 use dawarich_doctor::{profile, profile_list};
 use dawarich_doctor_model::{
-    AppInfo, AuditEntry, AuditExport, BackupOutcome, Confirmation, Confirmed, ParsedConnection, ProbeReport, ProbeStep,
-    Profile, ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice, RepairOutcome, SavedProfile, SchemaDifference,
-    UndoRow, UpgradeOutcome,
+    AppInfo, AuditEntry, AuditExport, BackupOutcome, Confirmation, Confirmed, InstallStatus, ParsedConnection,
+    ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice, RepairOutcome,
+    SavedProfile, SchemaDifference, UndoRow, UpgradeOutcome,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -364,14 +364,13 @@ pub async fn run_upgrade(
         return Ok(Confirmed::Declined);
     }
     let conn = options(&app, &id).await?;
-    let mut env = Environment::of_profile(&conn.profile);
-    // Dawarich's containers: stopped (again) before, started after, follow-ups run; without a
-    // Docker host the database upgrade runs alone, as before.
-    let install = dawarich_doctor::containers::find(&connect(&conn).await?).await.ok();
-    if let Some(i) = &install {
-        env.container = i.app_environment().await.ok();
-    }
+    // As the proposal: the container's environment, the image's release as the target; the
+    // containers are stopped (again) before, started after, follow-ups run. Without a Docker host
+    // the database upgrade runs alone.
+    let (mut env, mut target) = (Environment::of_profile(&conn.profile), None);
+    let install = find_host(&connect(&conn).await?, &mut env, &mut target).await.install;
     let opts = UpgradeOptions {
+        target,
         env,
         ..Default::default()
     };
@@ -404,6 +403,42 @@ pub async fn run_backup(
     let out = dawarich_doctor::backup::run(&conn, Some(file.into()), &forward(on_event)).await?;
     log::info!("connection {id}: backup {} ({} bytes) verified", out.path, out.bytes);
     Ok(out)
+}
+
+/// Dawarich's containers on the connection's Docker host (read-only).
+#[tauri::command]
+pub async fn containers_status(app: AppHandle, id: String) -> Result<InstallStatus> {
+    let core = dawarich_doctor::Error::from;
+    let install = dawarich_doctor::containers::find(&connect(&options(&app, &id).await?).await?)
+        .await
+        .map_err(core)?;
+    Ok(install.status().await.map_err(core)?)
+}
+
+/// Shows a backup file in the system's file manager (only `.dump` files that exist).
+#[tauri::command]
+pub async fn show_in_folder(path: String) -> Result<()> {
+    let file = std::path::PathBuf::from(&path);
+    let dir = file
+        .parent()
+        .filter(|_| file.is_file() && file.extension().is_some_and(|e| e == "dump"))
+        .ok_or_else(|| Error::NotLocal(format!("{path} is not a backup file on this computer")))?;
+    let mut open = if cfg!(target_os = "macos") {
+        let mut c = std::process::Command::new("open");
+        c.arg("-R").arg(&file);
+        c
+    } else if cfg!(target_os = "windows") {
+        let mut c = std::process::Command::new("explorer");
+        c.arg(format!("/select,{path}"));
+        c
+    } else {
+        let mut c = std::process::Command::new("xdg-open");
+        c.arg(dir);
+        c
+    };
+    open.spawn()
+        .map_err(|e| Error::NotLocal(format!("cannot open the file manager: {e}")))?;
+    Ok(())
 }
 
 /// Stops Dawarich's app and sidekiq containers, once confirmed in the dialog that names them.

@@ -87,6 +87,8 @@ handler![
     export_audit,
     run_backup,
     stop_containers,
+    containers_status,
+    show_in_folder,
 ];
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use crate::containers::Install;
 use crate::docker::DockerHost;
 use crate::error::{Error, Result};
 use crate::progress::{Cancel, Progress};
+use crate::settings::Environment;
 
 use super::{plan, upgrade, UpgradeOptions};
 
@@ -199,25 +200,72 @@ pub async fn upgrade_on_host(
     Ok(outcome)
 }
 
-/// What the upgrade screen shows of the Docker host (read-only): the install and where a backup
-/// would go, or why not.
-pub async fn proposal(db: &crate::connect::Db, release: Option<&str>) -> HostProposal {
-    let mut p = HostProposal::default();
+/// The Docker host of a session as an upgrade uses it (the CLI and the app alike).
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    pub install: Option<Install>,
+    /// Why the containers are not managed, with the fix; or what the image's release means.
+    pub notes: Vec<String>,
+}
+
+/// Finds the install of the session's database; folds the app container's environment into `env`
+/// (after options, the profile and the .env) and makes the app image's release the target when
+/// none was given and the catalog knows it. Read-only; a Docker host that cannot be used is a note.
+pub async fn find_host(db: &crate::connect::Db, env: &mut Environment, target: &mut Option<String>) -> Found {
+    let mut found = Found::default();
     let install = match crate::containers::find(db).await {
-        Ok(i) => Some(i),
+        Ok(i) => i,
         Err(e) => {
-            p.containers_note = Some(format!("{e}. {}", e.report().fix));
-            None
+            found.notes.push(format!("{e}. {}", e.report().fix));
+            return found;
         }
     };
-    if let Some(i) = &install {
+    match install.app_environment().await {
+        Ok(vars) => env.container = Some(vars),
+        Err(e) => found
+            .notes
+            .push(format!("the app container's environment cannot be read: {e}")),
+    }
+    if let Ok(release) = install.release_of(&install.app).await {
+        match crate::catalog::catalog().release(&release) {
+            Some(_) if target.is_none() => *target = Some(release),
+            Some(_) => {}
+            None => found.notes.push(format!(
+                "The app image holds Dawarich {release}, which this Dawarich Doctor does not know: it prepares the database up to the newest release it knows, and Dawarich migrates the rest itself when it starts."
+            )),
+        }
+    }
+    found.install = Some(install);
+    found
+}
+
+/// What the upgrade screen shows of the Docker host (read-only): the install and where a backup
+/// would go, or why not.
+pub async fn proposal(
+    db: &crate::connect::Db,
+    folder: Option<&std::path::Path>,
+    found: &Found,
+    release: Option<&str>,
+) -> HostProposal {
+    let mut p = HostProposal::default();
+    let install = found.install.as_ref();
+    if install.is_none() {
+        p.containers_note = Some(found.notes.join(" "));
+    }
+    if let Some(i) = install {
         match i.status().await {
             Ok(s) => p.containers = Some(s),
             Err(e) => p.containers_note = Some(format!("{e}. {}", e.report().fix)),
         }
     }
-    match source(db, install.as_ref()).await {
-        Ok(_) => p.backup_file = Some(crate::backup::default_path(&db.database, release).display().to_string()),
+    match source(db, install).await {
+        Ok(_) => {
+            p.backup_file = Some(
+                crate::backup::default_path(folder, &db.database, release)
+                    .display()
+                    .to_string(),
+            )
+        }
         Err(e) => p.backup_note = Some(format!("{e}. {}", e.report().fix)),
     }
     p

@@ -23,7 +23,7 @@ use crate::progress::{Cancel, Progress};
 use crate::schema;
 use crate::settings::Environment;
 
-pub use host::{upgrade_on_host, OnHost};
+pub use host::{find_host, upgrade_on_host, Found, OnHost};
 pub use plan::plan;
 
 /// Sessions a batched backfill uses unless told otherwise.
@@ -67,7 +67,9 @@ impl Default for UpgradeOptions {
 /// `repair` fixes, in the plan's order. Read-only.
 pub async fn proposal(conn: &ConnectOptions, stale_after_secs: f64) -> Result<UpgradeProposal> {
     let db = connect(conn).await?;
-    let plan = plan(&db, None, &Environment::of_profile(&conn.profile)).await?;
+    let (mut env, mut target) = (Environment::of_profile(&conn.profile), None);
+    let found = find_host(&db, &mut env, &mut target).await;
+    let plan = plan(&db, target.as_deref(), &env).await?;
     let lock = crate::locks::lock_report(&db, &db.database, stale_after_secs).await?;
     let mut repairs = Vec::new();
     // every blocker a repair exists for (the lock and PostGIS are not data to repair)
@@ -79,7 +81,13 @@ pub async fn proposal(conn: &ConnectOptions, stale_after_secs: f64) -> Result<Up
         }
     }
     Ok(UpgradeProposal {
-        host: host::proposal(&db, plan.from_release.as_deref()).await,
+        host: host::proposal(
+            &db,
+            conn.profile.backup_folder.as_deref().map(std::path::Path::new),
+            &found,
+            plan.from_release.as_deref(),
+        )
+        .await,
         plan,
         lock,
         repairs,

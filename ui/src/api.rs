@@ -4,9 +4,9 @@
 
 use dawarich_doctor_model::commands as cmd;
 use dawarich_doctor_model::{
-    AppInfo, AuditEntry, AuditExport, BackupOutcome, Confirmation, Confirmed, Diagnosis, ErrorReport, ParsedConnection,
-    ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice, RepairOutcome,
-    SavedProfile, SchemaDifference, UndoRow, UpgradeOutcome, UpgradeProposal,
+    AppInfo, AuditEntry, AuditExport, BackupOutcome, Confirmation, Confirmed, Diagnosis, ErrorReport, InstallStatus,
+    ParsedConnection, ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice,
+    RepairOutcome, SavedProfile, SchemaDifference, UndoRow, UpgradeOutcome, UpgradeProposal,
 };
 use serde::Serialize;
 
@@ -182,6 +182,19 @@ pub async fn run_backup(
 ) -> Result<BackupOutcome, ErrorReport> {
     let ch = Channel::new(on_event);
     invoke(cmd::RUN_BACKUP, &BackupArgs { id, file }, Some(("onEvent", &ch))).await
+}
+
+#[derive(Serialize)]
+struct PathArg<'a> {
+    path: &'a str,
+}
+
+pub async fn show_in_folder(path: &str) -> Result<(), ErrorReport> {
+    invoke(cmd::SHOW_IN_FOLDER, &PathArg { path }, None).await
+}
+
+pub async fn containers_status(id: &str) -> Result<InstallStatus, ErrorReport> {
+    invoke(cmd::CONTAINERS_STATUS, &Id { id }, None).await
 }
 
 pub async fn stop_containers(id: &str, confirmation: &Confirmation) -> Result<Confirmed<Vec<String>>, ErrorReport> {

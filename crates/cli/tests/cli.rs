@@ -6,11 +6,25 @@ use dawarich_doctor_testkit::shared::{cluster, dawarich_db};
 
 /// Runs the CLI with a home of its own (backups go to its Documents folder) and no `docker`.
 fn doctor(args: &[&str]) -> std::process::Output {
+    doctor_with_docker(args, None)
+}
+
+/// The same, with the docker double's `bin` first on PATH when given.
+fn doctor_with_docker(args: &[&str], docker: Option<&std::path::Path>) -> std::process::Output {
     let home = std::env::temp_dir().join(format!("dawarich-doctor-cli-home-{}", std::process::id()));
     std::fs::create_dir_all(&home).unwrap();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let path = match docker {
+        Some(bin) => {
+            std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(std::env::split_paths(&path))).unwrap()
+        }
+        None => path,
+    };
     Command::new(env!("CARGO_BIN_EXE_dawarich-doctor"))
         .args(args)
         .env_remove("DAWARICH_DOCTOR_URL")
+        .env_remove("XDG_DOCUMENTS_DIR")
+        .env("PATH", path)
         .env("HOME", &home)
         .output()
         .unwrap()
@@ -148,4 +162,57 @@ async fn upgrade_without_yes_and_without_a_terminal_changes_nothing() {
         .unwrap()
         .get(0);
     assert!(ours);
+}
+
+#[tokio::test]
+async fn containers_and_the_upgrade_on_this_docker_host() {
+    use dawarich_doctor_testkit::docker::DockerDouble;
+    let (name, _db) = dawarich_db("1.7.2", 1, 30).await;
+    let url = cluster().url(&name);
+    let double = DockerDouble::stock(cluster().port, &name, "1.7.5");
+    let bin = double.bin_dir().to_path_buf();
+    // the app image is 1.7.5 and the database 1.7.2: the app crash-loops on the pending migrations
+    double.run(&["start", "dawarich_app"]);
+    double.wait_until(
+        "dawarich_app",
+        "the app crash-loops",
+        std::time::Duration::from_secs(30),
+        |c| c.restart_count >= 1,
+    );
+    let (status, up) = tokio::task::spawn_blocking(move || {
+        let status = doctor_with_docker(&["containers", "status", "--json", "--url", &url], Some(&bin));
+        let up = doctor_with_docker(&["upgrade", "--yes", "--color", "never", "--url", &url], Some(&bin));
+        (status, up)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        status.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(v["containers"][0]["role"], "app");
+    assert_eq!(v["containers"][0]["name"], "dawarich_app");
+    assert_eq!(v["containers"][0]["release"], "1.7.5");
+    assert!(v["containers"][0]["restartCount"].as_u64().unwrap() >= 1, "{v}");
+    assert_eq!(v["containers"][2]["role"], "database");
+    let (out, err) = (String::from_utf8_lossy(&up.stdout), String::from_utf8_lossy(&up.stderr));
+    assert_eq!(up.status.code(), Some(0), "{out}{err}");
+    assert!(
+        err.contains("The app image holds Dawarich 1.7.5: upgrading to it."),
+        "{err}"
+    );
+    assert!(
+        out.contains("Backup written:") && out.contains("docker exec -i dawarich_db pg_restore"),
+        "{out}"
+    );
+    assert!(out.contains("Dawarich 1.7.5 is up"), "{out}");
+    assert!(err.contains("$ docker stop dawarich_sidekiq dawarich_app"), "{err}");
+    let app = double.get("dawarich_app");
+    assert_eq!(
+        (app.state.as_str(), app.health.as_deref()),
+        ("running", Some("healthy"))
+    );
 }

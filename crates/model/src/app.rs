@@ -29,9 +29,11 @@ pub mod commands {
     pub const EXPORT_AUDIT: &str = "export_audit";
     pub const RUN_BACKUP: &str = "run_backup";
     pub const STOP_CONTAINERS: &str = "stop_containers";
+    pub const CONTAINERS_STATUS: &str = "containers_status";
+    pub const SHOW_IN_FOLDER: &str = "show_in_folder";
 
     /// Every command, in the order the shell registers them.
-    pub const ALL: [&str; 21] = [
+    pub const ALL: [&str; 23] = [
         APP_INFO,
         LIST_PROFILES,
         PARSE_CONNECTION,
@@ -53,6 +55,8 @@ pub mod commands {
         EXPORT_AUDIT,
         RUN_BACKUP,
         STOP_CONTAINERS,
+        CONTAINERS_STATUS,
+        SHOW_IN_FOLDER,
     ];
 }
 

@@ -103,6 +103,10 @@ pub struct Profile {
     /// Dawarich's `TIME_ZONE` for this install, when the user set it (else the stock default).
     #[serde(default)]
     pub time_zone: Option<String>,
+    /// Where the app writes this install's backups (else the documents folder's
+    /// `Dawarich Doctor backups`).
+    #[serde(default)]
+    pub backup_folder: Option<String>,
 }
 
 /// The application name our sessions show in `pg_stat_activity`.
@@ -123,6 +127,7 @@ impl Default for Profile {
             application_name: APPLICATION_NAME.into(),
             ssh: None,
             time_zone: None,
+            backup_folder: None,
         }
     }
 }

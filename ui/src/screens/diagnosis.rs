@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::app::{Screen, Shared};
 use crate::format::{describe_holder, holder_badge, profile_target, size, Level};
+use crate::screens::containers::ContainersCard;
 use crate::screens::upgrade::UpgradeState;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -351,7 +352,10 @@ pub fn DiagnosisScreen() -> impl IntoView {
                                 <div><strong>{e.message.clone()}</strong><div>{format!("Fix: {}", e.fix)}</div></div>
                             </div>
                         }.into_any(),
-                        DiagState::Done(d) => view! { <Report d=*d/> }.into_any(),
+                        DiagState::Done(d) => view! {
+                            <Report d=*d/>
+                            {st.profile.get_untracked().map(|p| view! { <ContainersCard id=p.id/> })}
+                        }.into_any(),
                     }}
                 }.into_any(),
             }}

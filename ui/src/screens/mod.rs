@@ -2,5 +2,6 @@
 
 pub mod audit_log;
 pub mod connections;
+pub mod containers;
 pub mod diagnosis;
 pub mod upgrade;

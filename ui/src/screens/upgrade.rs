@@ -7,8 +7,8 @@ mod choices;
 mod run;
 
 use dawarich_doctor_model::{
-    BlockerId, ContainerRole, ErrorReport, HolderVerdict, InstallStatus, Profile, ProgressEvent, RunSettings, Setting,
-    StepKind, StrategyId, UpgradeProposal,
+    BlockerId, ContainerRole, ErrorReport, HolderVerdict, Profile, ProgressEvent, RunSettings, Setting, StepKind,
+    StrategyId, UpgradeProposal,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -16,6 +16,7 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::app::{Screen, Shared};
 use crate::format::{describe_holder, holder_badge, profile_target};
+use crate::screens::containers::ContainersTable;
 use choices::{
     confirm_migrations, confirm_release, confirm_repair, confirm_stop, confirm_undo, planned_rows, RepairPick,
 };
@@ -139,6 +140,33 @@ fn SettingsView(settings: RunSettings, profile: Profile) -> impl IntoView {
             <button id="set-time-zone" on:click=apply>"Use this time zone"</button>
             <div id="rails-env">{format!("RAILS_ENV {} ", settings.rails_env.value)}<span class="muted">{source(&settings.rails_env)}</span></div>
             <div id="self-hosted">{format!("SELF_HOSTED {} ", settings.self_hosted.value)}<span class="muted">{source(&settings.self_hosted)}</span></div>
+            {move || problem.get().map(|p| view! { <p class="field-error">{p}</p> })}
+        </div>
+    }
+}
+
+/// The connection's backup folder (saved with it; the plan is made again).
+#[component]
+fn BackupFolder(profile: Profile) -> impl IntoView {
+    let st = expect_context::<UpgradeState>();
+    let folder = RwSignal::new(profile.backup_folder.clone().unwrap_or_default());
+    let problem = RwSignal::new(None::<String>);
+    let apply = move |_| {
+        let mut p = profile.clone();
+        let f = folder.get_untracked().trim().to_string();
+        p.backup_folder = (!f.is_empty()).then_some(f);
+        spawn_local(async move {
+            match api::save_profile(&p, None).await {
+                Ok(saved) => st.open(saved.profile),
+                Err(e) => problem.set(Some(format!("{} — {}", e.message, e.fix))),
+            }
+        });
+    };
+    view! {
+        <div class="settings small">
+            <label for="backup-folder">"Backup folder (empty: Documents/Dawarich Doctor backups) "</label>
+            <input id="backup-folder" class="mono" prop:value=move || folder.get() on:input=move |ev| folder.set(event_target_value(&ev))/>
+            " "<button id="set-backup-folder" on:click=apply>"Use this folder"</button>
             {move || problem.get().map(|p| view! { <p class="field-error">{p}</p> })}
         </div>
     }
@@ -301,6 +329,7 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
                     Some(file) => view! {
                         <p>"Dawarich Doctor runs pg_dump and checks the archive lists every table's data before anything changes:"</p>
                         <pre class="mono command" id="backup-file">{file}</pre>
+                        <BackupFolder profile=profile.clone()/>
                     }.into_any(),
                     None => view! {
                         <p id="backup-note">{host.backup_note.clone().unwrap_or_default()}</p>
@@ -591,6 +620,19 @@ fn EndView(run: Run, profile: Profile) -> impl IntoView {
                 <p>{format!("{} ({:.1} MB, data of {} tables, verified)", b.path, b.bytes as f64 / 1_048_576.0, b.tables)}</p>
                 <p>"To restore it:"</p>
                 <pre class="mono command" id="restore-command">{b.restore_command.clone()}</pre>
+                {
+                    let path = b.path.clone();
+                    view! {
+                        <button id="show-backup" on:click=move |_| {
+                            let path = path.clone();
+                            spawn_local(async move {
+                                if let Err(e) = api::show_in_folder(&path).await {
+                                    shared.error(&e);
+                                }
+                            });
+                        }>"Show in folder"</button>
+                    }
+                }
             </section>
         })}
         {run.up.clone().map(|(up, log)| view! {
@@ -620,38 +662,5 @@ fn EndView(run: Run, profile: Profile) -> impl IntoView {
         <div class="form-actions">
             <button id="upgrade-again" on:click=move |_| st.open(profile.clone())>"Plan again"</button>
         </div>
-    }
-}
-
-/// Dawarich's containers: state, health, restarts, image and release (a crash loop stands out).
-#[component]
-pub fn ContainersTable(status: InstallStatus) -> impl IntoView {
-    view! {
-        <table class="containers" id="containers">
-            <thead><tr><th>"Role"</th><th>"Container"</th><th>"State"</th><th>"Restarts"</th><th>"Image"</th></tr></thead>
-            <tbody>
-                {status.containers.into_iter().map(|c| {
-                    let class = if c.crash_looping() { "badge problem" } else if c.is_up() { "badge ok" } else { "badge pending" };
-                    let state = match (&c.health, c.crash_looping()) {
-                        (_, true) => format!("{}, crash-looping", c.state),
-                        (Some(h), _) => format!("{}, {h}", c.state),
-                        (None, _) => c.state.clone(),
-                    };
-                    let image = match &c.release {
-                        Some(r) => format!("{} (Dawarich {r})", c.image),
-                        None => c.image.clone(),
-                    };
-                    view! {
-                        <tr>
-                            <td>{c.role.as_str()}</td>
-                            <td class="mono">{c.name.clone()}</td>
-                            <td><span class=class>{state}</span></td>
-                            <td>{c.restart_count}</td>
-                            <td class="mono small">{image}</td>
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
     }
 }

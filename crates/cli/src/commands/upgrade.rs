@@ -1,9 +1,7 @@
 use std::process::ExitCode;
 
 use dawarich_doctor::backup::default_path;
-use dawarich_doctor::catalog::catalog;
-use dawarich_doctor::containers::find;
-use dawarich_doctor::migrate::{plan, upgrade_on_host, OnHost, UpgradeOptions, DEFAULT_WORKERS};
+use dawarich_doctor::migrate::{find_host, plan, upgrade_on_host, Found, OnHost, UpgradeOptions, DEFAULT_WORKERS};
 use dawarich_doctor::{Error, Result};
 
 use super::cancel_on_ctrl_c;
@@ -48,33 +46,14 @@ pub struct Args {
 pub async fn exec(a: Args, p: &Painter) -> Result<ExitCode> {
     let db = a.conn.connect().await?;
     let mut env = a.env.environment(&a.conn)?;
-    let install = match find(&db).await {
-        Ok(i) => Some(i),
-        Err(e) => {
-            eprintln!(
-                "{} {e}\n  {}",
-                p.yellow("Dawarich's containers are not managed:"),
-                e.report().fix
-            );
-            None
-        }
-    };
     let mut target = a.to.clone();
-    if let Some(i) = &install {
-        env.container = Some(i.app_environment().await?);
-        if let Ok(release) = i.release_of(&i.app).await {
-            match catalog().release(&release) {
-                Some(_) if target.is_none() => {
-                    eprintln!("The app image holds Dawarich {release}: upgrading to it.");
-                    target = Some(release);
-                }
-                Some(_) => {}
-                None => eprintln!(
-                    "{} the app image holds Dawarich {release}, which this Dawarich Doctor does not know; it prepares the database up to the newest release it knows, and Dawarich migrates the rest itself when it starts.",
-                    p.yellow("note:")
-                ),
-            }
-        }
+    let given = target.clone();
+    let Found { install, notes } = find_host(&db, &mut env, &mut target).await;
+    for n in &notes {
+        eprintln!("{} {n}", p.yellow("note:"));
+    }
+    if let (None, Some(t)) = (&given, &target) {
+        eprintln!("The app image holds Dawarich {t}: upgrading to it.");
     }
     let plan = plan(&db, target.as_deref(), &env).await?;
     out!("{}", render::plan(&plan, a.dry_run, p))?;
@@ -90,7 +69,7 @@ pub async fn exec(a: Args, p: &Painter) -> Result<ExitCode> {
     let backup = (!a.no_backup).then(|| {
         a.backup_file.clone().unwrap_or_else(|| {
             let release = plan.from_release.clone();
-            default_path(&db.database, release.as_deref())
+            default_path(None, &db.database, release.as_deref())
         })
     });
     let manage = install.is_some() && !a.no_manage_containers;
