@@ -192,7 +192,11 @@ pub async fn run(
         }
     };
     let src = source(&db, install.as_ref()).await?;
-    Ok(backup(&db, conn, &src, &path, 0, progress).await?)
+    let result = backup(&db, conn, &src, &path, 0, progress).await;
+    if let Some(i) = &install {
+        i.host.write_journal(conn, crate::audit::default_file()).await;
+    }
+    Ok(result?)
 }
 
 /// Dumps the database into `folder/file`, verifies it and returns where it is and how to restore it.

@@ -79,7 +79,7 @@ pub async fn discover(host: &DockerHost, database: &str) -> Result<Install, Dock
             let envs = inspect(host, &names).await?;
             let ours = envs
                 .iter()
-                .position(|v| env_of(v).get("DATABASE_NAME").map(String::as_str) == Some(database))
+                .position(|v| database_of(&env_of(v)).as_deref() == Some(database))
                 .or_else(|| names.iter().position(|n| *n == DEFAULT_APP_CONTAINER))
                 .unwrap_or(0);
             (**many[ours]).clone()
@@ -92,6 +92,15 @@ pub async fn discover(host: &DockerHost, database: &str) -> Result<Install, Dock
         .find(|c| same_project(c))
         .map(|c| c.name.clone());
     let app_env = env_of(inspect(host, &[&app.name]).await?.first().unwrap_or(&Value::Null));
+    // never someone else's Dawarich: the app must use the database we are connected to
+    if let Some(theirs) = database_of(&app_env).filter(|d| d != database) {
+        return Err(DockerError::OtherDatabase {
+            host: host.describe(),
+            app: app.name,
+            theirs,
+            ours: database.into(),
+        });
+    }
     let db_host = app_env
         .get("DATABASE_HOST")
         .cloned()
@@ -350,6 +359,20 @@ fn env_of(v: &Value) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The database an app container uses: `DATABASE_NAME`, else the path of `DATABASE_URL`.
+fn database_of(env: &BTreeMap<String, String>) -> Option<String> {
+    if let Some(n) = env.get("DATABASE_NAME").filter(|n| !n.is_empty()) {
+        return Some(n.clone());
+    }
+    let url = url::Url::parse(env.get("DATABASE_URL")?).ok()?;
+    let name = url.path().trim_start_matches('/');
+    (!name.is_empty()).then(|| {
+        percent_encoding::percent_decode_str(name)
+            .decode_utf8_lossy()
+            .into_owned()
+    })
+}
+
 /// `freikin/dawarich`, `freikin/dawarich:1.7.5`, `docker.io/freikin/dawarich@sha256:…`.
 fn is_dawarich_image(image: &str) -> bool {
     let repo = image.split(['@']).next().unwrap_or(image);
@@ -402,6 +425,20 @@ fn tar_first_file(tar: &[u8]) -> Option<&[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_database_of_an_app_from_its_name_or_url() {
+        let env = |kv: &[(&str, &str)]| kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        assert_eq!(
+            database_of(&env(&[("DATABASE_NAME", "dawarich_production")])).as_deref(),
+            Some("dawarich_production")
+        );
+        assert_eq!(
+            database_of(&env(&[("DATABASE_URL", "postgis://u:p@db:5432/my%20db")])).as_deref(),
+            Some("my db")
+        );
+        assert_eq!(database_of(&env(&[("DATABASE_HOST", "db")])), None);
+    }
 
     #[test]
     fn dawarich_images_by_repository() {

@@ -52,6 +52,13 @@ pub enum DockerError {
     DaemonDown { host: String, detail: String },
     #[error("no Dawarich app container on {host}{found}")]
     NotFound { host: String, found: String },
+    #[error("the Dawarich on {host} ({app}) uses database {theirs:?}, not {ours:?}")]
+    OtherDatabase {
+        host: String,
+        app: String,
+        theirs: String,
+        ours: String,
+    },
     #[error("`{command}` failed on {host} (exit status {status}): {detail}")]
     Failed {
         host: String,
@@ -77,6 +84,7 @@ impl DockerError {
             DockerError::NotInstalled { .. } => (ErrorKind::Docker, "Run Dawarich Doctor where Dawarich's containers run (or connect through SSH to that machine); until then, make the backup and stop/start the containers by hand as shown.".to_string()),
             DockerError::Denied { user, .. } => (ErrorKind::PermissionDenied, format!("Add {user} to the `docker` group on the Docker host (`sudo usermod -aG docker {user}`), then log in again; or make the backup and stop/start the containers by hand as shown.")),
             DockerError::DaemonDown { .. } => (ErrorKind::Docker, "Start Docker on that machine (`sudo systemctl start docker`).".into()),
+            DockerError::OtherDatabase { theirs, .. } => (ErrorKind::Docker, format!("Connect to database {theirs:?} if that is the one to upgrade; Dawarich Doctor leaves the containers of another database alone (stop and start them by hand if they belong to this one).")),
             DockerError::NotFound { .. } => (ErrorKind::Docker, "Check that this is the machine Dawarich runs on (image freikin/dawarich); until then, stop/start the containers by hand.".into()),
             DockerError::Failed { .. } | DockerError::Unexpected { .. } => (ErrorKind::Docker, "See docker's message; the command is in the log and the audit log.".into()),
             DockerError::Ssh(t) => return t.report(),
@@ -180,6 +188,29 @@ impl DockerHost {
             .lock()
             .map(|mut j| std::mem::take(&mut *j))
             .unwrap_or_default()
+    }
+
+    /// Writes the commands run so far to the audit log (in the database and the audit `file`) and
+    /// forgets them; best effort: a failure is logged, the operation's outcome stands.
+    pub async fn write_journal(&self, conn: &crate::connect::ConnectOptions, file: Option<std::path::PathBuf>) {
+        let ran = self.take_journal();
+        if ran.is_empty() {
+            return;
+        }
+        let write = async {
+            let db = crate::connect::connect(conn).await?;
+            crate::audit::install_support(&db).await?;
+            let audit = crate::audit::Audit::new(crate::audit::new_run_id(), file);
+            for r in &ran {
+                audit
+                    .record(&db, "docker", &r.command, None, r.took, &r.outcome)
+                    .await?;
+            }
+            Ok::<_, crate::Error>(())
+        };
+        if let Err(e) = write.await {
+            log::warn!("the docker commands could not be written to the audit log: {e}");
+        }
     }
 
     /// Runs a command and requires exit status 0; returns what it printed.

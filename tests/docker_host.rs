@@ -183,11 +183,40 @@ async fn a_link_dropped_mid_backup_leaves_no_file_and_says_so() {
             }
         }
     };
-    let e = backup::run(&via(&sshd, &name), Some(path.clone()), &progress)
+    // the upgrade's first step is the backup: it stops there, before the containers or the database
+    let conn = via(&sshd, &name);
+    let install = find(&connect(&conn).await.unwrap()).await.unwrap();
+    let before: i64 = db
+        .query_one("SELECT count(*) FROM schema_migrations", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let host = OnHost {
+        install: Some(install),
+        backup: Some(path.clone()),
+        manage_containers: true,
+        follow_ups: true,
+        start_timeout: Duration::from_secs(60),
+    };
+    let opts = UpgradeOptions {
+        audit_file: None,
+        ..Default::default()
+    };
+    let e = upgrade_on_host(&conn, &opts, &host, &progress, &Cancel::new())
         .await
         .unwrap_err();
     assert_eq!(e.report().kind, ErrorKind::Backup, "{e}");
     assert!(e.to_string().contains("dropped during the backup"), "{e}");
+    let after: i64 = db
+        .query_one("SELECT count(*) FROM schema_migrations", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(after, before);
+    assert!(
+        !double.calls().iter().any(|c| c[0] == "stop"),
+        "the containers were not touched"
+    );
     assert!(!path.exists() && !path.with_extension("dump.part").exists());
 }
 
@@ -238,6 +267,11 @@ async fn docker_refused_or_no_install_are_named_with_the_fix() {
         e.report().fix
     );
     double.set_denied(false);
+    // the only Dawarich there uses another database: its containers are left alone
+    double.set_env("dawarich_app", "DATABASE_NAME", "someone_elses");
+    let e = find(&db).await.unwrap_err();
+    assert!(matches!(e, DockerError::OtherDatabase { .. }), "{e}");
+    assert!(e.to_string().contains("\"someone_elses\""), "{e}");
     double.update(|st| {
         st.containers
             .retain(|c| c.name != "dawarich_app" && c.name != "dawarich_sidekiq")

@@ -453,10 +453,16 @@ pub async fn stop_containers(
         return Ok(Confirmed::Declined);
     }
     let core = dawarich_doctor::Error::from;
-    let install = dawarich_doctor::containers::find(&connect(&options(&app, &id).await?).await?)
+    let conn = options(&app, &id).await?;
+    let install = dawarich_doctor::containers::find(&connect(&conn).await?)
         .await
         .map_err(core)?;
-    install.stop().await.map_err(core)?;
+    let stopped = install.stop().await.map_err(core);
+    install
+        .host
+        .write_journal(&conn, dawarich_doctor::audit::default_file())
+        .await;
+    stopped?;
     Ok(Confirmed::Done(
         install.dawarich().iter().map(|s| s.to_string()).collect(),
     ))

@@ -48,7 +48,8 @@ struct Driver {
 }
 
 impl Driver {
-    fn start(home: &std::path::Path, dark: bool) -> Driver {
+    /// `docker`: a directory put first on the app's PATH (the docker double).
+    fn start(home: &std::path::Path, dark: bool, docker: &std::path::Path) -> Driver {
         let (port, native) = (free_port(), free_port());
         let config = home.join("config");
         std::fs::create_dir_all(config.join("gtk-3.0")).unwrap();
@@ -67,6 +68,14 @@ impl Driver {
             .env("XDG_CACHE_HOME", home.join("cache"))
             .env("XDG_STATE_HOME", home.join("state"))
             .env("XDG_DOCUMENTS_DIR", home.join("documents"))
+            .env(
+                "PATH",
+                std::env::join_paths(
+                    std::iter::once(docker.to_path_buf())
+                        .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+                )
+                .unwrap(),
+            )
             .env_remove("GTK_THEME")
             .env("DAWARICH_DOCTOR_KEYCHAIN", "off")
             .env("DAWARICH_DOCTOR_STALE_AFTER", "1")
@@ -388,6 +397,9 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         .unwrap()
         .get::<_, bool>(0));
     let old_url = cluster.url(old);
+    // The Docker host (this computer's `docker`, the double): a stock install whose app uses another
+    // database until the dark run, where it is the old server's and crash-loops on its migrations.
+    let double = dawarich_doctor_testkit::docker::DockerDouble::stock(cluster.port, "dawarich_elsewhere", "1.7.5");
     println!(
         "database ready in {:?}: {}",
         started.elapsed(),
@@ -400,7 +412,7 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
 
     // ---- light: the whole flow from an empty app ----
     {
-        let driver = Driver::start(&home, false);
+        let driver = Driver::start(&home, false, double.bin_dir());
         let p = Page {
             c: driver.session().await,
             shots: shots.clone(),
@@ -723,7 +735,7 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
 
     // ---- dark: a new run of the app (same data folder); the password is asked for ----
     {
-        let driver = Driver::start(&home, true);
+        let driver = Driver::start(&home, true, double.bin_dir());
         let p = Page {
             c: driver.session().await,
             shots: shots.clone(),
@@ -762,7 +774,13 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         p.shot("04-diagnosis").await;
 
         // one-click upgrade of the old server (its lock was released in the light run, the 3
-        // points put back): backup ticked, orphans quarantined, migrations to 1.7.5, verified
+        // points put back): backup, containers stopped, orphans quarantined, migrations to 1.7.5,
+        // Dawarich started again, verified. Its app now uses it and crash-loops on the migrations.
+        double.set_env("dawarich_app", "DATABASE_NAME", old);
+        double.run(&["start", "dawarich_app"]);
+        double.wait_until("dawarich_app", "the app crash-loops", Duration::from_secs(30), |c| {
+            c.restart_count >= 1
+        });
         p.click("#tab-connections").await;
         p.click(".profile-card:nth-child(2) button.diagnose").await;
         p.type_into("#prompt-password", "postgres").await;
@@ -773,8 +791,24 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
             p.text("[data-check=points-without-user] .count").await.as_deref(),
             Some("3")
         );
+        let card = p
+            .wait_text("#card-containers", "the containers", |t| t.contains("crash-looping"))
+            .await;
+        assert!(
+            card.contains("dawarich_app") && card.contains("Dawarich 1.7.5"),
+            "{card}"
+        );
+        p.js("document.querySelector('#card-containers').scrollIntoView();", vec![])
+            .await;
+        p.shot("04-diagnosis-containers").await;
         p.click("#fix-and-upgrade").await;
         p.wait_for("#backup-file").await;
+        let step = p
+            .wait_text("#step-containers", "the containers step", |t| {
+                t.contains("dawarich_sidekiq")
+            })
+            .await;
+        assert!(step.contains("stopped before the changes, started again"), "{step}");
         assert!(p.text("#step-lock").await.unwrap().contains("Free"));
         assert_eq!(
             p.value("[data-repair=points-without-user] .repair-strategy")
@@ -796,6 +830,13 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         p.shot("06-upgrade-dry-run").await;
         p.click("#dry-run").await;
         p.click("#start-upgrade").await;
+        // the backup runs without a question; stopping the containers asks
+        let asking = p
+            .wait_text("#asking", "the stop question", |t| t.contains("Stop dawarich_sidekiq"))
+            .await;
+        assert!(asking.contains("crash-looping app keeps retrying"), "{asking}");
+        p.shot("07-upgrade-confirm-stop").await;
+        answer_dialog("Stop dawarich_sidekiq and dawarich_app?", &["Return"]).await;
         // infer finds no owner for these 3 (nothing to change, no question): quarantine, then migrate
         answer_dialog("Quarantine 3 points without a user?", &["Return"]).await;
         let asking = p
@@ -826,25 +867,31 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         );
         let q = p.text("#quarantined").await.unwrap_or_default();
         assert!(q.contains("quarantine: 3 rows moved"), "{q}");
-        assert!(p
-            .text("#follow-ups")
-            .await
-            .is_some_and(|f| f.contains("docker exec dawarich_app")));
-        assert!(p
-            .text("#start-containers")
-            .await
-            .unwrap()
-            .contains("docker compose up -d"));
+        // Dawarich was started again and is healthy; its follow-ups ran in the app container
+        let up = p.text("#dawarich-up").await.unwrap_or_default();
+        assert!(
+            up.contains("Dawarich 1.7.5 is up") && up.contains("Listening on") && up.contains("bin/rails runner"),
+            "{up}"
+        );
+        assert!(
+            p.text("#start-containers").await.is_none(),
+            "nothing left to start by hand"
+        );
+        let app = double.get("dawarich_app");
+        assert_eq!(
+            (app.state.as_str(), app.health.as_deref()),
+            ("running", Some("healthy"))
+        );
         p.shot("08-upgrade-done").await;
         let made = p.text("#backup-made").await.unwrap();
         assert!(
-            made.contains("verified") && made.contains("pg_restore --clean --if-exists"),
+            made.contains("verified") && made.contains("docker exec -i dawarich_db pg_restore --clean --if-exists"),
             "{made}"
         );
         p.js("document.querySelector('#backup-made').scrollIntoView();", vec![])
             .await;
         p.shot("08-upgrade-done-backup").await;
-        p.js("document.querySelector('#start-containers').scrollIntoView();", vec![])
+        p.js("document.querySelector('#dawarich-up').scrollIntoView();", vec![])
             .await;
         p.shot("09-upgrade-done-bottom").await;
         p.click("#tab-log").await;
@@ -882,7 +929,7 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
     }
     // ---- a third run: the demo's connection left by the killed app is gone ----
     {
-        let driver = Driver::start(&home, false);
+        let driver = Driver::start(&home, false, double.bin_dir());
         let p = Page {
             c: driver.session().await,
             shots: shots.clone(),

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use dawarich_doctor_model::{HostProposal, ProgressEvent, StepInfo, UpgradeOutcome};
 
-use crate::audit::{install_support, Audit};
 use crate::backup::{backup, source};
 use crate::connect::{connect, ConnectOptions};
 use crate::containers::Install;
@@ -186,7 +185,7 @@ pub async fn upgrade_on_host(
     }
     .await;
     if let Some(d) = &docker {
-        journal(conn, d).await;
+        d.write_journal(conn, opts.audit_file.clone()).await;
     }
     let mut outcome = result?;
     outcome.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -305,28 +304,6 @@ fn show(progress: &dyn Progress, step: usize, host: &DockerHost, sub: crate::doc
         step: Some(step),
         line: format!("$ {}  (on {})", DockerHost::command_line(sub, args), host.describe()),
     });
-}
-
-/// Writes the docker commands that ran to the audit log (best effort: the upgrade's outcome stands).
-async fn journal(conn: &ConnectOptions, host: &DockerHost) {
-    let ran = host.take_journal();
-    if ran.is_empty() {
-        return;
-    }
-    let write = async {
-        let db = connect(conn).await?;
-        install_support(&db).await?;
-        let audit = Audit::new(crate::audit::new_run_id(), crate::audit::default_file());
-        for r in &ran {
-            audit
-                .record(&db, "docker", &r.command, None, r.took, &r.outcome)
-                .await?;
-        }
-        Ok::<_, Error>(())
-    };
-    if let Err(e) = write.await {
-        log::warn!("the docker commands could not be written to the audit log: {e}");
-    }
 }
 
 /// The inner upgrade's events with step numbers moved past the steps before it; its plan becomes

@@ -51,9 +51,10 @@ impl ContainerStatus {
         matches!(self.state.as_str(), "running" | "restarting")
     }
 
-    /// Restarting, or restarted so often that it fails on start (the crash loop of a failed migration).
+    /// Restarting, or restarted since it was started and not healthy: it fails on start (the crash
+    /// loop of a failed migration; `docker start` resets the count).
     pub fn crash_looping(&self) -> bool {
-        self.state == "restarting" || (self.restart_count >= 3 && self.health.as_deref() != Some("healthy"))
+        self.state == "restarting" || (self.restart_count >= 1 && self.health.as_deref() != Some("healthy"))
     }
 }
 
@@ -90,4 +91,27 @@ pub struct BackupOutcome {
     /// The command that restores it, exactly.
     pub restore_command: String,
     pub elapsed_ms: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crash_loop_is_a_restart_without_health() {
+        let c = |state: &str, health: Option<&str>, restart_count| ContainerStatus {
+            role: ContainerRole::App,
+            name: "dawarich_app".into(),
+            image: "freikin/dawarich:1.7.5".into(),
+            state: state.into(),
+            health: health.map(str::to_string),
+            restart_count,
+            release: None,
+        };
+        assert!(c("restarting", None, 0).crash_looping());
+        assert!(c("running", Some("starting"), 2).crash_looping());
+        assert!(!c("running", Some("healthy"), 2).crash_looping());
+        assert!(!c("running", Some("starting"), 0).crash_looping());
+        assert!(!c("exited", None, 0).crash_looping());
+    }
 }

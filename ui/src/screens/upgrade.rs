@@ -217,8 +217,16 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
         if !backup.get_untracked() {
             return Err("Make a backup first, then tick \u{201c}I have a backup\u{201d}.".into());
         }
-        let migrate = (!stop_after.get_untracked())
-            .then(|| confirm_migrations(schema_n, data_n, plan2.from_release.as_deref(), &plan2.to_release));
+        let migrate = (!stop_after.get_untracked()).then(|| {
+            let follow_ups = host2.containers.as_ref().map(|_| plan2.follow_ups.len());
+            confirm_migrations(
+                schema_n,
+                data_n,
+                plan2.from_release.as_deref(),
+                &plan2.to_release,
+                follow_ups,
+            )
+        });
         let stop_names: Vec<String> = host2
             .containers
             .iter()

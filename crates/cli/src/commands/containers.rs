@@ -46,6 +46,22 @@ pub async fn exec(
 ) -> Result<ExitCode> {
     let db = conn.connect().await?;
     let install = find(&db).await?;
+    let result = run(&install, action, json, yes, timeout, p).await;
+    install
+        .host
+        .write_journal(&conn.options()?, dawarich_doctor::audit::default_file())
+        .await;
+    result
+}
+
+async fn run(
+    install: &dawarich_doctor::containers::Install,
+    action: Action,
+    json: bool,
+    yes: bool,
+    timeout: u64,
+    p: &Painter,
+) -> Result<ExitCode> {
     match action {
         Action::Status => {
             let s = install.status().await?;

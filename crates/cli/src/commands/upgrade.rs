@@ -27,14 +27,20 @@ pub struct Args {
     /// Database sessions a batched backfill runs on at once (1: only the one holding the lock).
     #[arg(long, default_value_t = DEFAULT_WORKERS, value_parser = clap::value_parser!(u8).range(1..=16))]
     workers: u8,
-    /// Skip the backup (made by default: pg_dump in the database container, else a local pg_dump).
-    #[arg(long)]
+    /// Back up first (the default): pg_dump in the database container, else a local pg_dump.
+    #[arg(long, overrides_with = "no_backup")]
+    backup: bool,
+    /// Skip the backup; must be said explicitly.
+    #[arg(long, overrides_with = "backup")]
     no_backup: bool,
     /// Where the backup goes (default: ~/Documents/Dawarich Doctor backups/…).
     #[arg(long, value_name = "FILE", conflicts_with = "no_backup")]
     backup_file: Option<std::path::PathBuf>,
-    /// Leave Dawarich's containers alone (by default they are stopped before and started after, when
-    /// the Docker host is reachable).
+    /// Stop Dawarich's containers before and start them after; fails when the Docker host cannot be
+    /// used (the default is to do it whenever it can).
+    #[arg(long, conflicts_with = "no_manage_containers")]
+    manage_containers: bool,
+    /// Leave Dawarich's containers alone.
     #[arg(long)]
     no_manage_containers: bool,
     /// Do not run the follow-ups in the app container (they are printed instead).
@@ -49,6 +55,14 @@ pub async fn exec(a: Args, p: &Painter) -> Result<ExitCode> {
     let mut target = a.to.clone();
     let given = target.clone();
     let Found { install, notes } = find_host(&db, &mut env, &mut target).await;
+    if a.manage_containers && install.is_none() {
+        return Err(Error::Precondition {
+            message: format!("--manage-containers: {}", notes.join(" ")),
+            fix:
+                "Fix access to the Docker host, or leave out --manage-containers and stop/start the containers by hand."
+                    .into(),
+        });
+    }
     for n in &notes {
         eprintln!("{} {n}", p.yellow("note:"));
     }
@@ -66,7 +80,7 @@ pub async fn exec(a: Args, p: &Painter) -> Result<ExitCode> {
             fix: plan.blockers[0].fix.clone(),
         });
     }
-    let backup = (!a.no_backup).then(|| {
+    let backup = (a.backup || !a.no_backup).then(|| {
         a.backup_file.clone().unwrap_or_else(|| {
             let release = plan.from_release.clone();
             default_path(None, &db.database, release.as_deref())

@@ -132,14 +132,28 @@ pub fn confirm_repair(p: &RepairPreview, c: &RepairChoice, rows: i64) -> Confirm
 }
 
 /// Applying the pending migrations (no undo: the backup is the way back).
-pub fn confirm_migrations(schema: usize, data: usize, from: Option<&str>, to: &str) -> Confirmation {
+/// `follow_ups`: when Dawarich Doctor manages the containers, how many follow-ups it then runs.
+pub fn confirm_migrations(
+    schema: usize,
+    data: usize,
+    from: Option<&str>,
+    to: &str,
+    follow_ups: Option<usize>,
+) -> Confirmation {
     let from = from
         .map(|f| format!("Dawarich {f}"))
         .unwrap_or_else(|| "its unknown release".into());
+    let after = match follow_ups {
+        Some(0) => " Then Dawarich is started again.".to_string(),
+        Some(n) => {
+            format!(" Then Dawarich is started again and {n} follow-ups run in its app container (bin/rails runner).")
+        }
+        None => " Dawarich's containers must be stopped meanwhile.".into(),
+    };
     Confirmation {
         title: format!("Apply {} migrations?", schema + data),
         message: format!(
-            "Apply {schema} schema and {data} data migrations, taking the database from {from} to Dawarich {to}? Dawarich's containers must be stopped meanwhile. Finished migrations are kept if it stops early; there is no undo: your backup is the way back."
+            "Apply {schema} schema and {data} data migrations, taking the database from {from} to Dawarich {to}?{after} Finished migrations are kept if it stops early; there is no undo: your backup is the way back."
         ),
         ok: "Apply migrations".into(),
     }
@@ -274,15 +288,18 @@ mod tests {
         );
         assert!(confirm_release(h, true).message.contains("INVALID index"));
 
-        let m = confirm_migrations(120, 13, Some("0.9.11"), "1.7.5");
+        let m = confirm_migrations(120, 13, Some("0.9.11"), "1.7.5", None);
         assert_eq!(m.title, "Apply 133 migrations?");
         assert!(
             m.message.contains("from Dawarich 0.9.11 to Dawarich 1.7.5") && m.message.contains("backup"),
             "{m:?}"
         );
-        assert!(confirm_migrations(1, 0, None, "1.7.5")
+        assert!(confirm_migrations(1, 0, None, "1.7.5", None)
             .message
             .contains("its unknown release"));
+        assert!(confirm_migrations(1, 0, None, "1.7.5", Some(2))
+            .message
+            .contains("started again and 2 follow-ups run in its app container"));
         assert!(confirm_undo("r1", 3, 3).message.contains("3 quarantined rows go back"));
         assert!(confirm_undo("r1", 4, 0)
             .message
