@@ -26,5 +26,6 @@ pub mod schema;
 pub mod secrets;
 pub mod settings;
 pub mod tunnel;
+pub mod watch;
 
 pub use error::{Error, Result};

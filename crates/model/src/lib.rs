@@ -11,6 +11,7 @@ mod problem;
 mod profile;
 mod progress;
 mod repair;
+mod watch;
 
 pub use app::*;
 pub use diagnosis::*;
@@ -21,3 +22,4 @@ pub use problem::*;
 pub use profile::*;
 pub use progress::*;
 pub use repair::*;
+pub use watch::*;
