@@ -3,14 +3,19 @@
 //! `docker-double` binary (`src/bin/docker-double.rs`, built with the testkit). `exec` on the
 //! database container runs the real `pg_dump`/`pg_restore`/`psql` against the test cluster,
 //! `start` spawns a process standing in for the container (the app checks the database like
-//! Dawarich's entrypoint and crash-loops on pending migrations), `stop` kills it. Output follows
+//! Dawarich's entrypoint and crash-loops on pending migrations; at a future release
+//! ([`DockerDouble::set_future_release`], `tests/future`) it migrates the synthetic migrations like
+//! Rails, with Rails' log), `stop` kills it. Output follows
 //! docker's formats; anything the double does not emulate fails like an unknown flag or command.
 //! Every call is recorded (`calls`). The state directory is world-writable, so the SSH tests can run
 //! the wrapper as their unprivileged user.
 
 pub mod cli;
 pub mod format;
+pub mod future;
 pub mod main_process;
+pub mod pg_errors;
+pub mod rails;
 pub mod state;
 
 use std::collections::BTreeMap;
@@ -178,6 +183,7 @@ impl DockerDouble {
                 ip: String::new(),
                 mounts: vec![],
                 ports: vec![],
+                future: None,
             }
         };
         let mut redis = container(
@@ -409,6 +415,33 @@ impl DockerDouble {
     /// The Dawarich release in a container's image.
     pub fn set_release(&self, name: &str, release: &str) {
         self.set(name, |c| c.release = release.into());
+    }
+
+    /// Makes the app and sidekiq images a release the catalog does not know (`release`, e.g. `9.0.0`),
+    /// shipping the catalog's newest release plus the synthetic migrations in `dir` (format in
+    /// `tests/future/README.md`; panics when a file does not follow it). The app's entrypoint then
+    /// migrates them like Rails and data_migrate instead of failing on them.
+    pub fn set_future_release(&self, release: &str, dir: &Path) {
+        if let Err(e) = future::load(dir) {
+            panic!("synthetic migrations in {}: {e}", dir.display());
+        }
+        let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        self.update(|st| {
+            for c in st
+                .containers
+                .iter_mut()
+                .filter(|c| matches!(c.role, Role::App | Role::Sidekiq))
+            {
+                c.release = release.into();
+                c.future = Some(dir.clone());
+            }
+        });
+    }
+
+    /// [`set_future_release`](Self::set_future_release), builder style.
+    pub fn with_future_release(self, release: &str, dir: &Path) -> DockerDouble {
+        self.set_future_release(release, dir);
+        self
     }
 
     /// Sets an environment variable of a container.

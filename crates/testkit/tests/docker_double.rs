@@ -1,6 +1,7 @@
 //! The docker double against the real thing it stands in for: docker's output formats and errors,
 //! `exec` running the real PostgreSQL client programs on a throwaway cluster, the app container's
-//! crash loop on pending migrations and on a held migration lock, and the unprivileged SSH user.
+//! crash loop on pending migrations and on a held migration lock, a future release the app migrates
+//! like Rails (and crash-loops on when a migration fails), and the unprivileged SSH user.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -8,9 +9,10 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use dawarich_doctor::catalog::catalog;
-use dawarich_doctor::locks::migration_lock_key;
+use dawarich_doctor::connect::Db;
+use dawarich_doctor::locks::{key_parts, migration_lock_key};
 use dawarich_doctor_model::MigrationKind;
-use dawarich_doctor_testkit::docker::DockerDouble;
+use dawarich_doctor_testkit::docker::{future, DockerDouble};
 use dawarich_doctor_testkit::shared::{cluster, dawarich_db};
 use dawarich_doctor_testkit::sshd::USER;
 use serde_json::Value;
@@ -617,7 +619,7 @@ async fn a_held_migration_lock_makes_the_app_crash_loop_until_released() {
     d.wait_until("dawarich_app", "the app restarted", WAIT, |c| c.restart_count >= 1);
     let log = d.app_log("dawarich_app");
     assert!(
-        log.contains("bin/rails aborted!\nActiveRecord::ConcurrentMigrationError: Cannot run migrations because another migration process is currently running.\n"),
+        log.contains("bin/rails aborted!\nActiveRecord::ConcurrentMigrationError: Cannot run migrations because another migration process is currently running. (ActiveRecord::ConcurrentMigrationError)\n/var/app/bin/rails:6:in '<main>'\nTasks: TOP => db:migrate\n"),
         "{log}"
     );
     holder
@@ -737,4 +739,392 @@ fn the_double_s_processes_end_with_the_test_process() {
     owner.kill().unwrap();
     owner.wait().unwrap();
     poll("redis's process ends", || gone(main));
+}
+
+/// The synthetic release the future-release tests use.
+const FUTURE: &str = "9.0.0";
+
+/// A populated 1.7.5 database and a double whose app and sidekiq are the synthetic future release
+/// (`tests/future`).
+async fn future_double(users: i64, points: i64) -> (DockerDouble, String, Db) {
+    let (name, db) = dawarich_db("1.7.5", users, points).await;
+    let d = DockerDouble::stock(cluster().port, &name, "1.7.5").with_future_release(FUTURE, &future::workspace_dir());
+    (d, name, db)
+}
+
+fn is_time(t: &str) -> bool {
+    t.strip_suffix('s')
+        .and_then(|n| n.split_once('.'))
+        .is_some_and(|(a, b)| {
+            !a.is_empty()
+                && a.bytes().all(|c| c.is_ascii_digit())
+                && b.len() == 4
+                && b.bytes().all(|c| c.is_ascii_digit())
+        })
+}
+
+/// The log with Rails' timings (`0.0123s`) written `N.NNNNs`.
+fn mask_times(log: &str) -> String {
+    log.lines()
+        .map(|l| {
+            if l.strip_prefix("   -> ").is_some_and(is_time) {
+                return "   -> N.NNNNs".to_string();
+            }
+            if let Some((head, rest)) = l.split_once(": migrated (") {
+                if let Some((t, tail)) = rest.split_once(')') {
+                    if is_time(t) {
+                        return format!("{head}: migrated (N.NNNNs){tail}");
+                    }
+                }
+            }
+            l.to_string()
+        })
+        .map(|l| l + "\n")
+        .collect()
+}
+
+async fn versions(db: &Db, table: &str) -> BTreeSet<String> {
+    db.query(&format!("SELECT version FROM {table}"), &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// Whether the index exists and is valid (`None`: it does not exist).
+async fn index_valid(db: &Db, index: &str) -> Option<bool> {
+    db.query_opt(
+        "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1",
+        &[&index],
+    )
+    .await
+    .unwrap()
+    .map(|r| r.get(0))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_migrates_a_future_release_like_rails() {
+    let (d, name, db) = future_double(2, 3000).await;
+    let synthetic = future::load(&future::workspace_dir()).unwrap();
+    let newest = catalog().newest().tag.clone();
+    ok(&d, &["start", "dawarich_app"]);
+    let app = d.wait_until("dawarich_app", "the app is healthy", WAIT, |c| {
+        c.health.as_deref() == Some("healthy")
+    });
+    assert_eq!((app.state.as_str(), app.restart_count), ("running", 0));
+    let raw = d.app_log("dawarich_app");
+    let log = mask_times(&raw);
+    // Rails' exact lines: announce padded to 79 columns, say_with_time, a blank line after each.
+    assert!(
+        log.contains(
+            "Running primary database migrations...
+== 20270101000001 AddDoctorFutureNote: migrating ==============================
+-- execute(\"ALTER TABLE points ADD COLUMN doctor_future_note text\")
+   -> N.NNNNs
+== 20270101000001 AddDoctorFutureNote: migrated (N.NNNNs) =====================
+
+== 20270101000002 BackfillDoctorFutureNote: migrating =========================
+-- execute(\"UPDATE points\\n   SET doctor_future_note = ("
+        ),
+        "{log}"
+    );
+    assert!(
+        log.contains(
+            "-- execute(\"SELECT pg_sleep(0.5)\")
+   -> N.NNNNs
+== 20270101000002 BackfillDoctorFutureNote: migrated (N.NNNNs) ================
+
+== 20270101000003 AddUniqueIndexToPointsUserTimestamp: migrating ==============
+-- execute(\"CREATE UNIQUE INDEX CONCURRENTLY index_points_on_user_timestamp_future ON points (user_id, \\\"timestamp\\\")\")
+   -> N.NNNNs
+-- execute(\"CREATE INDEX CONCURRENTLY index_points_on_doctor_future_note ON points (doctor_future_note)\")
+   -> N.NNNNs
+== 20270101000003 AddUniqueIndexToPointsUserTimestamp: migrated (N.NNNNs) =====
+
+Running DATA migrations...
+== 20270101000004 MarkUsersDoctorFuture: migrating ============================
+-- execute(\"UPDATE users SET settings = COALESCE(settings, '{}'::jsonb) || jsonb_build_object('doctor_future', true)\")
+   -> N.NNNNs
+== 20270101000004 MarkUsersDoctorFuture: migrated (N.NNNNs) ===================
+
+Running seeds...
+=> Booting Puma
+"
+        ),
+        "{log}"
+    );
+    for line in log.lines().filter(|l| l.starts_with("== ")) {
+        assert_eq!(line.chars().count(), 79, "{line}");
+    }
+    assert_eq!(
+        log.matches("-- execute(").count(),
+        synthetic.iter().map(|m| m.statements.len()).sum::<usize>()
+    );
+    assert!(!log.contains("aborted!"), "{log}");
+    // The backfill is real work, not only its sleep.
+    let update = raw
+        .lines()
+        .skip_while(|l| !l.starts_with("-- execute(\"UPDATE points"))
+        .nth(1)
+        .and_then(|l| l.strip_prefix("   -> "))
+        .and_then(|t| t.trim_end_matches('s').parse::<f64>().ok())
+        .unwrap();
+    assert!(update >= 0.1, "the backfill took {update}s");
+
+    // Both bookkeeping tables, each with its own kind.
+    let schema = versions(&db, "schema_migrations").await;
+    let data = versions(&db, "data_migrations").await;
+    for m in &synthetic {
+        let (mine, other) = match m.kind {
+            MigrationKind::Schema => (&schema, &data),
+            MigrationKind::Data => (&data, &schema),
+        };
+        assert!(
+            mine.contains(&m.version) && !other.contains(&m.version),
+            "{}",
+            m.version
+        );
+    }
+    assert!(catalog().versions(&newest, MigrationKind::Schema).is_subset(&schema));
+    let row = db
+        .query_one(
+            "SELECT count(*) FILTER (WHERE doctor_future_note IS NULL), min(length(doctor_future_note)), count(*) FROM points",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, i64>(0), row.get::<_, Option<i32>>(1), row.get::<_, i64>(2)),
+        (0, Some(32), 3000)
+    );
+    assert_eq!(
+        index_valid(&db, "index_points_on_user_timestamp_future").await,
+        Some(true)
+    );
+    assert_eq!(index_valid(&db, "index_points_on_doctor_future_note").await, Some(true));
+    let marked: i64 = db
+        .query_one(
+            "SELECT count(*) FROM users WHERE settings->>'doctor_future' = 'true'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(marked, 2);
+    let env: String = db
+        .query_one("SELECT value FROM ar_internal_metadata WHERE key = 'environment'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(env, "development");
+    let (classid, objid) = key_parts(migration_lock_key(&name));
+    let held: i64 = db
+        .query_one(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1",
+            &[&i64::from(classid), &i64::from(objid)],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(held, 0, "the migration lock was released");
+
+    // The image: its release, and the synthetic files next to the catalog's.
+    assert_eq!(
+        ok(&d, &["exec", "dawarich_app", "cat", "/var/app/.app_version"]),
+        format!("{FUTURE}\n")
+    );
+    let listing = ok(&d, &["exec", "dawarich_app", "ls", "db/migrate", "db/data"]);
+    let (migrate, data_files) = listing.split_once("\n\ndb/data:\n").unwrap();
+    let migrate = migrate.strip_prefix("db/migrate:\n").unwrap();
+    assert!(migrate.ends_with(
+        "20270101000001_add_doctor_future_note.rb
+20270101000002_backfill_doctor_future_note.rb
+20270101000003_add_unique_index_to_points_user_timestamp.rb"
+    ));
+    assert_eq!(
+        migrate.lines().count(),
+        catalog().shipped(&newest, MigrationKind::Schema).len() + 3
+    );
+    assert!(
+        data_files.ends_with("\n20270101000004_mark_users_doctor_future.rb\n"),
+        "{data_files}"
+    );
+    assert!(!data_files.contains("add_doctor_future_note"));
+    assert_eq!(
+        ok(&d, &["exec", "dawarich_app", "ls", "db/migrate"]).lines().count(),
+        migrate.lines().count()
+    );
+
+    // Started again, nothing is pending and nothing runs.
+    ok(&d, &["stop", "dawarich_app"]);
+    ok(&d, &["start", "dawarich_app"]);
+    d.wait_until("dawarich_app", "the app is healthy again", WAIT, |c| {
+        c.health.as_deref() == Some("healthy")
+    });
+    let log = d.app_log("dawarich_app");
+    assert_eq!(log.matches("AddDoctorFutureNote: migrating").count(), 1, "{log}");
+    assert_eq!(log.matches("=> Booting Puma").count(), 2, "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_future_migration_crash_loops_until_its_data_is_fixed() {
+    let (d, _, db) = future_double(2, 3000).await;
+    // A second point of the first point's user at the same time, somewhere else.
+    let planted = db
+        .query_one(
+            "INSERT INTO points (latitude, longitude, \"timestamp\", raw_data, created_at, updated_at, import_id, user_id, lonlat)
+             SELECT latitude + 0.001, longitude, \"timestamp\", raw_data, now(), now(), import_id, user_id,
+                    ST_SetSRID(ST_MakePoint(longitude::float8, latitude::float8 + 0.001), 4326)::geography
+               FROM points ORDER BY id LIMIT 1
+             RETURNING id, user_id, \"timestamp\"",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (dup, user, ts): (i64, i64, i32) = (planted.get(0), planted.get(1), planted.get(2));
+    ok(&d, &["start", "dawarich_app"]);
+    let app = d.wait_until("dawarich_app", "the app restarted twice", WAIT, |c| {
+        c.restart_count >= 2
+    });
+    assert_eq!(app.exit_code, 1);
+    assert_ne!(app.health.as_deref(), Some("healthy"));
+    let log = d.app_log("dawarich_app");
+    let index = "index_points_on_user_timestamp_future";
+    let detail = format!("DETAIL:  Key (user_id, \"timestamp\")=({user}, {ts}) is duplicated.");
+    let frames = "/var/app/db/migrate/20270101000003_add_unique_index_to_points_user_timestamp.rb:7:in 'AddUniqueIndexToPointsUserTimestamp#change'
+/var/app/bin/rails:6:in '<main>'";
+    // Rails' migrator wraps Active Record's exception, which wraps pg's; rake prints all three.
+    let first = format!(
+        "-- execute(\"CREATE UNIQUE INDEX CONCURRENTLY {index} ON points (user_id, \\\"timestamp\\\")\")
+bin/rails aborted!
+StandardError: An error has occurred, all later migrations canceled: (StandardError)
+
+PG::UniqueViolation: ERROR:  could not create unique index \"{index}\"
+{detail}
+{frames}
+
+Caused by:
+ActiveRecord::RecordNotUnique: PG::UniqueViolation: ERROR:  could not create unique index \"{index}\" (ActiveRecord::RecordNotUnique)
+{detail}
+{frames}
+
+Caused by:
+PG::UniqueViolation: ERROR:  could not create unique index \"{index}\" (PG::UniqueViolation)
+{detail}
+{frames}
+Tasks: TOP => db:migrate
+(See full trace by running task with --trace)
+⚠️ Starting Rails environment: development ⚠️
+"
+    );
+    assert!(log.contains(&first), "{log}");
+    // The failed concurrent build left its index INVALID, so the next attempts stop on its name.
+    let again = format!(
+        "bin/rails aborted!
+StandardError: An error has occurred, all later migrations canceled: (StandardError)
+
+PG::DuplicateTable: ERROR:  relation \"{index}\" already exists
+{frames}
+
+Caused by:
+ActiveRecord::StatementInvalid: PG::DuplicateTable: ERROR:  relation \"{index}\" already exists (ActiveRecord::StatementInvalid)
+{frames}
+
+Caused by:
+PG::DuplicateTable: ERROR:  relation \"{index}\" already exists (PG::DuplicateTable)
+{frames}
+Tasks: TOP => db:migrate
+"
+    );
+    assert!(log.contains(&again), "{log}");
+    assert!(
+        log.matches("bin/rails aborted!").count() >= app.restart_count as usize,
+        "{log}"
+    );
+    assert_eq!(log.matches("BackfillDoctorFutureNote: migrated").count(), 1, "{log}");
+    assert!(!log.contains("Running DATA migrations..."), "{log}");
+    let streams = docker(&d, &["logs", "dawarich_app"]);
+    assert!(streams
+        .stderr
+        .contains(&first[first.find("bin/rails aborted!").unwrap()..first.find("⚠️").unwrap()]));
+    assert!(
+        !streams.stdout.contains("aborted!")
+            && streams
+                .stdout
+                .contains("AddUniqueIndexToPointsUserTimestamp: migrating")
+    );
+
+    let schema = versions(&db, "schema_migrations").await;
+    assert!(schema.contains("20270101000001") && schema.contains("20270101000002"));
+    assert!(
+        !schema.contains("20270101000003"),
+        "the failed migration is not recorded"
+    );
+    assert!(!versions(&db, "data_migrations").await.contains("20270101000004"));
+    assert_eq!(index_valid(&db, index).await, Some(false));
+    assert_eq!(index_valid(&db, "index_points_on_doctor_future_note").await, None);
+
+    // Fixed by hand while it loops: the next attempt goes through.
+    db.execute("DELETE FROM points WHERE id = $1", &[&dup]).await.unwrap();
+    db.batch_execute(&format!("DROP INDEX IF EXISTS {index}"))
+        .await
+        .unwrap();
+    let up = d.wait_until("dawarich_app", "the app is healthy", WAIT, |c| {
+        c.health.as_deref() == Some("healthy")
+    });
+    assert_eq!(up.state, "running");
+    assert!(up.restart_count >= app.restart_count);
+    assert!(versions(&db, "schema_migrations").await.contains("20270101000003"));
+    assert!(versions(&db, "data_migrations").await.contains("20270101000004"));
+    assert_eq!(index_valid(&db, index).await, Some(true));
+    let log = mask_times(&d.app_log("dawarich_app"));
+    assert!(
+        log.contains("== 20270101000003 AddUniqueIndexToPointsUserTimestamp: migrated (N.NNNNs) =====\n\nRunning DATA migrations...\n"),
+        "{log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_lock_keeps_the_future_release_from_migrating() {
+    let (d, name, db) = future_double(1, 100).await;
+    let holder = dawarich_doctor_testkit::shared::connect_url(&cluster().url(&name)).await;
+    let key = migration_lock_key(&name);
+    let got: bool = holder
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(got);
+    ok(&d, &["start", "dawarich_app"]);
+    let app = d.wait_until("dawarich_app", "the app restarted twice", WAIT, |c| {
+        c.restart_count >= 2
+    });
+    let log = d.app_log("dawarich_app");
+    assert!(
+        log.contains(
+            "Running primary database migrations...
+bin/rails aborted!
+ActiveRecord::ConcurrentMigrationError: Cannot run migrations because another migration process is currently running. (ActiveRecord::ConcurrentMigrationError)
+/var/app/bin/rails:6:in '<main>'
+Tasks: TOP => db:migrate
+(See full trace by running task with --trace)
+"
+        ),
+        "{log}"
+    );
+    assert!(!log.contains(": migrating"), "{log}");
+    assert!(!versions(&db, "schema_migrations").await.contains("20270101000001"));
+    d.wait_until("dawarich_app", "the app restarted again", WAIT, |c| {
+        c.restart_count > app.restart_count
+    });
+    holder
+        .query_one("SELECT pg_advisory_unlock($1)", &[&key])
+        .await
+        .unwrap();
+    d.wait_until("dawarich_app", "the app is healthy", WAIT, |c| {
+        c.health.as_deref() == Some("healthy")
+    });
+    let schema = versions(&db, "schema_migrations").await;
+    assert!(schema.contains("20270101000003"));
 }

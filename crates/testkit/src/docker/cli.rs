@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use dawarich_doctor::catalog::catalog;
 use dawarich_doctor_model::MigrationKind;
 
 use super::format::{self, J};
+use super::future;
 use super::main_process;
 use super::state::{self, lock, Container, Role};
 
@@ -556,10 +556,11 @@ fn app_files(c: &Container, path: &str) -> Option<Vec<String>> {
         "db/data" => MigrationKind::Data,
         _ => return None,
     };
-    let mut names: Vec<String> = catalog()
-        .shipped(&c.release, kind)
-        .iter()
-        .map(|m| format!("{}_{}.rb", m.version, m.name))
+    // The catalog's files, plus a future release's synthetic ones (checked when it was set up).
+    let mut names: Vec<String> = future::files(c, kind)
+        .unwrap_or_else(|e| panic!("synthetic migrations: {e}"))
+        .into_iter()
+        .map(|(_, file)| format!("{file}.rb"))
         .collect();
     names.sort();
     Some(names)

@@ -1,23 +1,31 @@
 //! A container's main process (`docker-double --state DIR __main ID`, spawned by `start`). The app
-//! stands in for Dawarich's `web-entrypoint.sh` under compose's `restart: on-failure`: it checks the
-//! database the way `rails db:migrate` and `rake data:migrate` begin (Rails' advisory lock, then
-//! the recorded versions against the release's) and, instead of migrating, fails while anything is
-//! pending or the lock is taken, and retries; otherwise it reports Puma's start and stays up.
-//! Sidekiq, the database and Redis just come up. Output goes to the log in docker's json-file
-//! format; the process ends when `stop` kills it, when the state no longer names it, or when the
-//! test process that made the state is gone.
+//! stands in for Dawarich's `web-entrypoint.sh` under compose's `restart: on-failure`: it echoes the
+//! script's lines and runs `rails db:migrate` then `rake data:migrate` the way they begin (the
+//! bookkeeping tables, Rails' advisory lock on the migrating connection, the recorded versions
+//! against the release's). For a release of the catalog it cannot run the (Ruby) migrations, so it
+//! fails while anything is pending. For a future release (`Container::future`, the synthetic
+//! migrations of `docker::future`) it migrates them like Rails: each announced and timed with Rails'
+//! exact lines, recorded in `schema_migrations`/`data_migrations` in its transaction (or after its
+//! last statement without one), and a failure printed the way rake prints it (`rails`). A failed or
+//! locked attempt exits 1 and is retried after the restart delay; otherwise it reports Puma's start
+//! and stays up. Sidekiq, the database and Redis just come up. Output goes to the log in docker's
+//! json-file format; the process ends when `stop` kills it, when the state no longer names it, or
+//! when the test process that made the state is gone.
 
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use dawarich_doctor::applied::{DATA_MIGRATIONS_SQL, RAILS_TABLES_SQL};
 use dawarich_doctor::catalog::catalog;
 use dawarich_doctor::locks::migration_lock_key;
 use dawarich_doctor_model::MigrationKind;
 use serde::{Deserialize, Serialize};
 use tokio_postgres::{Client, NoTls};
 
+use super::future;
+use super::rails::{self, RubyError};
 use super::state::{self, lock, Container, Pg, Role};
 
 /// One line of a container's log.
@@ -241,6 +249,32 @@ fn app(m: &Main) -> i32 {
     }
 }
 
+/// One task of the web entrypoint that migrates: `bin/rails db:migrate` or `rake data:migrate`.
+struct Task {
+    tool: &'static str,
+    task: &'static str,
+    table: &'static str,
+    kind: MigrationKind,
+    folder: &'static str,
+}
+
+const TASKS: [Task; 2] = [
+    Task {
+        tool: "bin/rails",
+        task: "db:migrate",
+        table: "schema_migrations",
+        kind: MigrationKind::Schema,
+        folder: "db/migrate",
+    },
+    Task {
+        tool: "rake",
+        task: "data:migrate",
+        table: "data_migrations",
+        kind: MigrationKind::Data,
+        folder: "db/data",
+    },
+];
+
 /// One run of the web entrypoint; true when the server is up.
 fn boot(m: &Main, c: &Container) -> bool {
     let rails_env = c.env_var("RAILS_ENV").unwrap_or("").to_string();
@@ -256,50 +290,36 @@ fn boot(m: &Main, c: &Container) -> bool {
     m.say(&format!("✅ PostgreSQL database {db} is ready!"));
     m.say("Running migrations for all databases...");
     m.say("Running primary database migrations...");
+    let synthetic = match future::of(c) {
+        Ok(s) => s,
+        Err(e) => {
+            m.warn(&format!("docker-double: synthetic migrations: {e}"));
+            return false;
+        }
+    };
+    let image = Image {
+        catalog_release: future::catalog_release(c),
+        future: c.future.is_some(),
+        synthetic,
+        rails_env: if rails_env.is_empty() {
+            "development".into()
+        } else {
+            rails_env.clone()
+        },
+    };
     let key = migration_lock_key(&db);
-    let steps = [
-        (
-            "bin/rails",
-            "db:migrate",
-            "schema_migrations",
-            MigrationKind::Schema,
-            "db/migrate",
-        ),
-        (
-            "rake",
-            "data:migrate",
-            "data_migrations",
-            MigrationKind::Data,
-            "db/data",
-        ),
-    ];
-    for (n, (tool, task, table, kind, folder)) in steps.into_iter().enumerate() {
+    for (n, task) in TASKS.iter().enumerate() {
         if n == 1 {
             m.say("Running DATA migrations...");
         }
-        let result =
-            m.rt.block_on(pending(&client, key, table, &catalog().versions(&c.release, kind)));
-        let error = match result {
-            Ok(p) if p.is_empty() => continue,
-            Ok(p) => {
-                m.warn(&format!("Migrations are pending: {}", p.join(" ")));
-                pending_message(&rails_env, &c.release, kind, folder, &p)
-            }
-            Err(Step::Locked) => "ActiveRecord::ConcurrentMigrationError: Cannot run migrations because another migration process is currently running.".to_string(),
-            Err(Step::Failed(e)) => format!("ActiveRecord::StatementInvalid: PG::Error: {e}"),
-        };
-        m.warn(&format!("{tool} aborted!"));
-        for line in error.lines() {
-            m.warn(line);
+        if let Err(failure) = m.rt.block_on(run_task(m, &client, key, task, &image)) {
+            report(m, c, task, &rails_env, failure);
+            return false;
         }
-        m.warn("");
-        m.warn(&format!("Tasks: TOP => {task}"));
-        m.warn("(See full trace by running task with --trace)");
-        return false;
     }
     m.say("Running seeds...");
     let rails = catalog()
-        .release(&c.release)
+        .release(&image.catalog_release)
         .map_or("8.0.3", |r| r.rails.as_str())
         .to_string();
     for line in [
@@ -317,47 +337,70 @@ fn boot(m: &Main, c: &Container) -> bool {
     true
 }
 
-/// Rails' `PendingMigrationError` message (the command line is named outside development and test).
-fn pending_message(rails_env: &str, release: &str, kind: MigrationKind, folder: &str, versions: &[String]) -> String {
-    let mut text = String::from("ActiveRecord::PendingMigrationError: Migrations are pending. To resolve this issue, run:\n\n        bin/rails db:migrate");
-    if rails_env != "development" && rails_env != "test" {
-        text.push_str(&format!(" RAILS_ENV={rails_env}"));
-    }
-    let n = versions.len();
-    text.push_str(&format!(
-        "\n\nYou have {n} pending {}\n\n",
-        if n > 1 { "migrations:" } else { "migration:" }
-    ));
-    let files = catalog().shipped(release, kind);
-    for v in versions {
-        let name = files.iter().find(|m| &m.version == v).map_or("", |m| m.name.as_str());
-        text.push_str(&format!("/var/app/{folder}/{v}_{name}.rb\n"));
-    }
-    text
+/// What the app's image ships.
+struct Image {
+    /// The catalog release whose migrations it has (`/var/app/db/migrate`, `db/data`).
+    catalog_release: String,
+    /// A release the catalog does not know: its entrypoint migrates `synthetic` like Rails.
+    future: bool,
+    synthetic: Vec<future::Migration>,
+    /// Rails' `env_name` (`development` when RAILS_ENV is empty).
+    rails_env: String,
 }
 
-enum Step {
+/// Why a migrating task aborted.
+enum Failure {
+    /// Versions the database lacks that the double cannot run (the catalog's, which are Ruby).
+    Pending(Vec<String>),
+    /// `pg_try_advisory_lock` said no.
     Locked,
-    Failed(String),
+    /// A query of the migrator itself failed.
+    Query(tokio_postgres::Error),
+    /// A statement of a migration (`None`: its bookkeeping) failed.
+    Migration {
+        migration: future::Migration,
+        statement: Option<usize>,
+        error: tokio_postgres::Error,
+    },
 }
 
-/// What Rails does before migrating: `pg_try_advisory_lock` on the migration key (failing at once
-/// when it is taken), the recorded versions, then the unlock. Returns the release's versions the
-/// database lacks.
-async fn pending(client: &Client, key: i64, table: &str, shipped: &BTreeSet<String>) -> Result<Vec<String>, Step> {
-    let fail = |e: tokio_postgres::Error| Step::Failed(e.to_string());
+/// A task as Rails runs it: the bookkeeping tables created when missing (future releases, as
+/// `Migrator.new` and `create_data_schema_table` do), `pg_try_advisory_lock` on the migration key on
+/// the migrating connection (failing at once when it is taken), the recorded versions read again,
+/// then every pending migration in version order, and the lock released on every path.
+async fn run_task(m: &Main, client: &Client, key: i64, task: &Task, image: &Image) -> Result<(), Failure> {
+    if image.future {
+        client.batch_execute(RAILS_TABLES_SQL).await.map_err(Failure::Query)?;
+        if task.kind == MigrationKind::Data {
+            client
+                .batch_execute(DATA_MIGRATIONS_SQL)
+                .await
+                .map_err(Failure::Query)?;
+        }
+    }
     let got: bool = client
         .query_one(&format!("SELECT pg_try_advisory_lock({key})"), &[])
         .await
-        .map_err(fail)?
+        .map_err(Failure::Query)?
         .get(0);
     if !got {
-        return Err(Step::Locked);
+        return Err(Failure::Locked);
     }
+    let result = migrate_locked(m, client, task, image).await;
+    let unlocked = client
+        .query_one(&format!("SELECT pg_advisory_unlock({key})"), &[])
+        .await;
+    result?;
+    unlocked.map_err(Failure::Query)?;
+    Ok(())
+}
+
+async fn migrate_locked(m: &Main, client: &Client, task: &Task, image: &Image) -> Result<(), Failure> {
+    let table = task.table;
     let exists: bool = client
         .query_one("SELECT to_regclass($1) IS NOT NULL", &[&table])
         .await
-        .map_err(fail)?
+        .map_err(Failure::Query)?
         .get(0);
     let applied: BTreeSet<String> = if exists {
         client
@@ -366,18 +409,182 @@ async fn pending(client: &Client, key: i64, table: &str, shipped: &BTreeSet<Stri
                 &[],
             )
             .await
-            .map_err(fail)?
+            .map_err(Failure::Query)?
             .iter()
             .map(|r| r.get(0))
             .collect()
     } else {
         BTreeSet::new()
     };
+    let shipped = catalog().versions(&image.catalog_release, task.kind);
+    let runnable: Vec<&future::Migration> = image
+        .synthetic
+        .iter()
+        .filter(|s| s.kind == task.kind && !applied.contains(&s.version))
+        .collect();
+    let missing: Vec<String> = shipped.difference(&applied).cloned().collect();
+    if !missing.is_empty() {
+        let mut pending = missing;
+        pending.extend(runnable.iter().map(|s| s.version.clone()));
+        return Err(Failure::Pending(pending));
+    }
+    if !image.future {
+        return Ok(());
+    }
+    // Migrator#record_environment, before the migrations and even when none is pending.
     client
-        .query_one(&format!("SELECT pg_advisory_unlock({key})"), &[])
+        .execute(
+            "INSERT INTO ar_internal_metadata (key, value, created_at, updated_at)
+             VALUES ('environment', $1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+             WHERE ar_internal_metadata.value IS DISTINCT FROM EXCLUDED.value",
+            &[&image.rails_env],
+        )
         .await
-        .map_err(fail)?;
-    Ok(shipped.difference(&applied).cloned().collect())
+        .map_err(Failure::Query)?;
+    for s in runnable {
+        run_migration(m, client, s, table).await?;
+    }
+    Ok(())
+}
+
+/// One migration as `Migrator#execute_migration_in_transaction` runs it: announced, each statement
+/// an `execute` (`say_with_time`), in one transaction with its version unless it disables it (then
+/// each statement commits on its own and the version is recorded after the last).
+async fn run_migration(m: &Main, client: &Client, s: &future::Migration, table: &str) -> Result<(), Failure> {
+    let fail = |statement: Option<usize>| {
+        move |error| Failure::Migration {
+            migration: s.clone(),
+            statement,
+            error,
+        }
+    };
+    let name = s.class_name();
+    if s.transaction {
+        client.batch_execute("BEGIN").await.map_err(fail(None))?;
+    }
+    m.say(&rails::announce(&s.version, &name, "migrating"));
+    let started = Instant::now();
+    for (i, sql) in s.statements.iter().enumerate() {
+        m.say(&rails::say(&format!("execute({})", rails::inspect(sql)), false));
+        let t = Instant::now();
+        if let Err(e) = client.batch_execute(sql).await {
+            if s.transaction {
+                let _ = client.batch_execute("ROLLBACK").await;
+            }
+            return Err(fail(Some(i))(e));
+        }
+        m.say(&rails::say(&rails::seconds(t.elapsed()), true));
+    }
+    let elapsed = rails::seconds(started.elapsed());
+    m.say(&rails::announce(&s.version, &name, &format!("migrated ({elapsed})")));
+    m.say("");
+    // SchemaMigration#create_version (DataSchemaMigration's for data migrations).
+    let mut recorded = client
+        .batch_execute(&format!(
+            "INSERT INTO \"{table}\" (\"version\") VALUES ('{}') RETURNING \"version\"",
+            s.version
+        ))
+        .await;
+    if recorded.is_ok() && s.transaction {
+        recorded = client.batch_execute("COMMIT").await;
+    }
+    if let Err(e) = recorded {
+        if s.transaction {
+            let _ = client.batch_execute("ROLLBACK").await;
+        }
+        return Err(fail(None)(e));
+    }
+    Ok(())
+}
+
+/// The frame of Dawarich's `bin/rails` (`require 'rails/commands'`, line 6).
+const BIN_RAILS: &str = "/var/app/bin/rails:6:in '<main>'";
+
+/// Prints what rake prints when the task raised. Backtraces keep only frames in the app's own files
+/// (the migration's line, `bin/rails`), not those of the gems.
+fn report(m: &Main, c: &Container, task: &Task, rails_env: &str, failure: Failure) {
+    let app: Vec<String> = if task.tool == "bin/rails" {
+        vec![BIN_RAILS.into()]
+    } else {
+        vec![]
+    };
+    let chain = match failure {
+        Failure::Pending(versions) => {
+            m.warn(&format!("Migrations are pending: {}", versions.join(" ")));
+            vec![RubyError {
+                class: "ActiveRecord::PendingMigrationError".into(),
+                message: pending_message(rails_env, c, task.kind, task.folder, &versions),
+                backtrace: app,
+            }]
+        }
+        Failure::Locked => vec![RubyError {
+            class: "ActiveRecord::ConcurrentMigrationError".into(),
+            message: rails::CONCURRENT_MIGRATION.into(),
+            backtrace: app,
+        }],
+        Failure::Query(e) => {
+            let (class, message, code) = rails::pg_error(&e);
+            vec![
+                RubyError {
+                    class: rails::active_record_class(code.as_deref()).into(),
+                    message: format!("{class}: {message}"),
+                    backtrace: app.clone(),
+                },
+                RubyError {
+                    class,
+                    message,
+                    backtrace: app,
+                },
+            ]
+        }
+        Failure::Migration {
+            migration,
+            statement,
+            error,
+        } => {
+            let mut backtrace: Vec<String> = statement
+                .map(|i| {
+                    format!(
+                        "/var/app/{}/{}:{}:in '{}#{}'",
+                        migration.folder(),
+                        migration.file_name(),
+                        migration.line_of(i),
+                        migration.class_name(),
+                        migration.method()
+                    )
+                })
+                .into_iter()
+                .collect();
+            backtrace.extend(app);
+            rails::migration_failure(&error, migration.transaction, backtrace)
+        }
+    };
+    for line in rails::aborted(task.tool, &chain, task.task).lines() {
+        m.warn(line);
+    }
+}
+
+/// Rails' `PendingMigrationError` message (the command line is named outside development and test).
+fn pending_message(rails_env: &str, c: &Container, kind: MigrationKind, folder: &str, versions: &[String]) -> String {
+    let mut text = String::from("Migrations are pending. To resolve this issue, run:\n\n        bin/rails db:migrate");
+    if rails_env != "development" && rails_env != "test" {
+        text.push_str(&format!(" RAILS_ENV={rails_env}"));
+    }
+    let n = versions.len();
+    text.push_str(&format!(
+        "\n\nYou have {n} pending {}\n\n",
+        if n > 1 { "migrations:" } else { "migration:" }
+    ));
+    let files = future::files(c, kind).unwrap_or_default();
+    for v in versions {
+        let file = files
+            .iter()
+            .find(|(version, _)| version == v)
+            .map_or_else(|| format!("{v}_"), |(_, f)| f.clone());
+        text.push_str(&format!("/var/app/{folder}/{file}.rb\n"));
+    }
+    text
 }
 
 fn sidekiq(m: &Main) -> i32 {
@@ -407,16 +614,20 @@ fn sidekiq(m: &Main) -> i32 {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_database_comes_from_the_url_or_the_name() {
-        let mut c: Container = serde_json::from_value(serde_json::json!({
-            "id": "ab", "name": "x", "image": "i", "image_id": "sha256:00", "release": "1.7.5", "role": "app",
+    fn app(release: &str) -> Container {
+        serde_json::from_value(serde_json::json!({
+            "id": "ab", "name": "x", "image": "i", "image_id": "sha256:00", "release": release, "role": "app",
             "labels": {}, "env": ["DATABASE_NAME=dawarich_production"], "cmd": [], "entrypoint": [],
             "state": "created", "pid": null, "health": null, "healthcheck": null, "restart_policy": "no",
             "restart_count": 0, "exit_code": 0, "created": state::NEVER, "started_at": state::NEVER,
             "finished_at": state::NEVER, "ip": "", "mounts": [], "ports": []
         }))
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn the_database_comes_from_the_url_or_the_name() {
+        let mut c = app("1.7.5");
         assert_eq!(database_of(&c), "dawarich_production");
         c.set_env(
             "DATABASE_URL",
@@ -429,14 +640,29 @@ mod tests {
     fn the_pending_message_lists_the_files() {
         let text = pending_message(
             "production",
-            "1.7.5",
+            &app("1.7.5"),
             MigrationKind::Schema,
             "db/migrate",
             &["20220325100310".to_string()],
         );
-        assert!(text.contains("bin/rails db:migrate RAILS_ENV=production\n\nYou have 1 pending migration:\n\n"));
+        assert!(text.starts_with("Migrations are pending. To resolve this issue, run:\n\n        bin/rails db:migrate RAILS_ENV=production\n\nYou have 1 pending migration:\n\n"), "{text}");
         assert!(
             text.ends_with("/var/app/db/migrate/20220325100310_devise_create_users.rb\n"),
+            "{text}"
+        );
+        let mut c = app("9.0.0");
+        c.future = Some(future::workspace_dir());
+        let text = pending_message(
+            "development",
+            &c,
+            MigrationKind::Data,
+            "db/data",
+            &["20270101000004".to_string()],
+        );
+        assert!(
+            text.ends_with(
+                "\n\nYou have 1 pending migration:\n\n/var/app/db/data/20270101000004_mark_users_doctor_future.rb\n"
+            ),
             "{text}"
         );
     }

@@ -76,6 +76,10 @@ pub struct Container {
     pub mounts: Vec<String>,
     /// `3000:3000/tcp` (published) or `5432/tcp` (exposed only).
     pub ports: Vec<String>,
+    /// For the app and sidekiq of a release the catalog does not know: the folder of its synthetic
+    /// migrations (`docker::future`), which the app's entrypoint migrates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub future: Option<PathBuf>,
 }
 
 impl Container {
