@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::*;
 use dawarich_doctor::backup;
-use dawarich_doctor::connect::{connect, ConnectOptions};
+use dawarich_doctor::connect::connect;
 use dawarich_doctor::containers::find;
 use dawarich_doctor::diagnose::{diagnose, DiagnoseOptions};
 use dawarich_doctor::docker::DockerError;
@@ -19,22 +19,9 @@ use dawarich_doctor::locks::{migration_lock_key, release, ReleaseOptions};
 use dawarich_doctor::migrate::{upgrade_on_host, OnHost, UpgradeOptions};
 use dawarich_doctor::progress::{Cancel, ProgressEvent, Silent};
 use dawarich_doctor::repair::{repair, RepairOptions};
-use dawarich_doctor_model::{CheckId, ContainerRole, ErrorKind, SshAuth, StrategyId};
+use dawarich_doctor_model::{CheckId, ContainerRole, ErrorKind, StrategyId};
 use dawarich_doctor_testkit::docker::DockerDouble;
 use dawarich_doctor_testkit::sshd::Sshd;
-
-/// Through `sshd` as the stock compose's `dawarich_db` (resolved by docker inspect there).
-fn via(sshd: &Sshd, database: &str) -> ConnectOptions {
-    let mut o = options(&format!(
-        "postgres://postgres:postgres@dawarich_db:{}/{database}",
-        cluster().port
-    ));
-    o.profile.ssh = Some(sshd.profile(SshAuth::Key {
-        path: sshd.key("ed25519"),
-    }));
-    o.ssh = Some(sshd.options());
-    o
-}
 
 fn temp_dir(name: &str) -> PathBuf {
     static N: OnceLock<PathBuf> = OnceLock::new();
@@ -83,7 +70,7 @@ async fn the_install_is_found_with_state_release_and_environment() {
     let (name, _db) = dawarich_db("1.7.5", 1, 10).await;
     let double = DockerDouble::stock(cluster().port, &name, "1.7.5");
     let sshd = Sshd::start_with_path(double.bin_dir());
-    let db = connect(&via(&sshd, &name)).await.unwrap();
+    let db = connect(&via_ssh(&sshd, &name)).await.unwrap();
     let install = find(&db).await.unwrap();
     assert_eq!(
         (install.app.as_str(), install.sidekiq.as_deref(), install.db.as_deref()),
@@ -114,7 +101,7 @@ async fn a_backup_through_ssh_restores_to_an_equal_database() {
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
     let progress = move |e: ProgressEvent| seen.lock().unwrap().push(e);
-    let b = backup::run(&via(&sshd, &name), Some(path.clone()), &progress)
+    let b = backup::run(&via_ssh(&sshd, &name), Some(path.clone()), &progress)
         .await
         .unwrap();
     assert_eq!(b.path, path.display().to_string());
@@ -184,7 +171,7 @@ async fn a_link_dropped_mid_backup_leaves_no_file_and_says_so() {
         }
     };
     // the upgrade's first step is the backup: it stops there, before the containers or the database
-    let conn = via(&sshd, &name);
+    let conn = via_ssh(&sshd, &name);
     let install = find(&connect(&conn).await.unwrap()).await.unwrap();
     let before: i64 = db
         .query_one("SELECT count(*) FROM schema_migrations", &[])
@@ -241,7 +228,7 @@ async fn names_reach_docker_as_single_arguments() {
     double.rename("dawarich_app", &evil);
     double.run(&["start", &evil]);
     let sshd = Sshd::start_with_path(double.bin_dir());
-    let db = connect(&via(&sshd, &name)).await.unwrap();
+    let db = connect(&via_ssh(&sshd, &name)).await.unwrap();
     let install = find(&db).await.unwrap();
     assert_eq!(install.app, evil);
     install.stop().await.unwrap();
@@ -257,7 +244,7 @@ async fn docker_refused_or_no_install_are_named_with_the_fix() {
     let (name, _db) = dawarich_db("1.7.5", 1, 5).await;
     let double = DockerDouble::stock(cluster().port, &name, "1.7.5");
     let sshd = Sshd::start_with_path(double.bin_dir());
-    let db = connect(&via(&sshd, &name)).await.unwrap();
+    let db = connect(&via_ssh(&sshd, &name)).await.unwrap();
     double.set_denied(true);
     let e = find(&db).await.unwrap_err();
     assert!(matches!(e, DockerError::Denied { .. }), "{e}");
@@ -281,7 +268,7 @@ async fn docker_refused_or_no_install_are_named_with_the_fix() {
     assert!(e.to_string().contains("dawarich_db (postgis/postgis"), "{e}");
     // the backup still works without the app: pg_dump falls back to this computer's
     let path = temp_dir("fallback").join("b.dump");
-    let b = backup::run(&via(&sshd, &name), Some(path), &Silent).await.unwrap();
+    let b = backup::run(&via_ssh(&sshd, &name), Some(path), &Silent).await.unwrap();
     assert!(b.restore_command.contains("pg_restore"), "{b:?}");
 }
 
@@ -304,7 +291,7 @@ async fn the_incident_is_upgraded_with_backup_and_containers_and_dawarich_comes_
         .await
         .unwrap();
     let sshd = Sshd::start_with_path(double.bin_dir());
-    let conn = via(&sshd, &name);
+    let conn = via_ssh(&sshd, &name);
     let session = connect(&conn).await.unwrap();
     let install = find(&session).await.unwrap();
     let status = install.status().await.unwrap();

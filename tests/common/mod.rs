@@ -78,3 +78,17 @@ pub fn send(ctl: &Ctl, cmd: Cmd) {
 
 /// A controller channel shared with a progress callback.
 pub type Ctl = Mutex<mpsc::Sender<(Cmd, mpsc::Sender<()>)>>;
+
+/// Connect options for `database` of the shared cluster as the stock compose's `dawarich_db`, through
+/// `sshd` (the name is resolved with docker inspect there).
+pub fn via_ssh(sshd: &dawarich_doctor_testkit::sshd::Sshd, database: &str) -> dawarich_doctor::connect::ConnectOptions {
+    let mut o = options(&format!(
+        "postgres://postgres:postgres@dawarich_db:{}/{database}",
+        cluster().port
+    ));
+    o.profile.ssh = Some(sshd.profile(dawarich_doctor_model::SshAuth::Key {
+        path: sshd.key("ed25519"),
+    }));
+    o.ssh = Some(sshd.options());
+    o
+}

@@ -7,7 +7,7 @@ use dawarich_doctor::catalog::catalog;
 use dawarich_doctor::progress::ProgressEvent;
 use dawarich_doctor_model::{
     BackupOutcome, CheckStatus, Diagnosis, HolderVerdict, InstallStatus, LockReport, Plan, RepairOutcome,
-    RepairPreview, SchemaDifference, StepKind, UpgradeOutcome,
+    RepairPreview, SchemaDifference, StepKind, UpgradeOutcome, WatchReport,
 };
 
 pub struct Painter {
@@ -370,6 +370,41 @@ pub fn containers(s: &InstallStatus, p: &Painter) -> String {
                 .map(|r| format!(" (Dawarich {r})"))
                 .unwrap_or_default()
         );
+    }
+    o
+}
+
+/// How watching Dawarich's start ended: up, or why it failed and the fix.
+pub fn watched(r: &WatchReport, p: &Painter) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{} versions recorded while watching: {}",
+        r.recorded.len(),
+        r.recorded.join(", ")
+    );
+    match (&r.failure, &r.advice) {
+        (None, _) => {
+            let _ = writeln!(o, "{} Dawarich is up.", p.green("✓"));
+        }
+        (Some(f), advice) => {
+            let _ = writeln!(o, "{} {}", p.red("Dawarich's start failed:"), f.summary());
+            if let dawarich_doctor_model::Failure::Unknown { excerpt, .. } = f {
+                for l in excerpt {
+                    let _ = writeln!(o, "  {}", p.dim(l));
+                }
+            }
+            if let Some(a) = advice {
+                let _ = writeln!(
+                    o,
+                    "{}
+{} {}",
+                    a.message,
+                    p.bold("fix:"),
+                    a.fix
+                );
+            }
+        }
     }
     o
 }

@@ -81,6 +81,18 @@ pub enum ExistingKind {
     Constraint,
 }
 
+impl ExistingKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExistingKind::Column => "column",
+            ExistingKind::Table => "table",
+            ExistingKind::Index => "index",
+            ExistingKind::Relation => "relation",
+            ExistingKind::Constraint => "constraint",
+        }
+    }
+}
+
 /// Why a Dawarich start failed, from its log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "failure")]
@@ -121,6 +133,23 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// One line for a person: what failed, where.
+    pub fn summary(&self) -> String {
+        let at = self.migration().map(|m| format!(" in {m}")).unwrap_or_default();
+        match self {
+            Failure::LockHeld => "ActiveRecord::ConcurrentMigrationError: Rails' migration lock was held".into(),
+            Failure::UserMustExist { .. } => format!("Validation failed: User must exist{at}"),
+            Failure::UniqueViolation { index, key, .. } => format!(
+                "PG::UniqueViolation{at}: duplicates under {}{}",
+                index.as_deref().unwrap_or("a unique index"),
+                key.as_deref().map(|k| format!(", key {k}")).unwrap_or_default()
+            ),
+            Failure::AlreadyExists { kind, name, .. } => format!("{} {name} already exists{at}", kind.as_str()),
+            Failure::NilSettings { .. } => format!("undefined method '[]' for nil{at} (users' settings)"),
+            Failure::Unknown { error, .. } => format!("{error}{at}"),
+        }
+    }
+
     /// `VERSION Name` of the migration that failed, when one was running.
     pub fn migration(&self) -> Option<&str> {
         match self {
@@ -132,4 +161,25 @@ impl Failure {
             | Failure::Unknown { migration, .. } => migration.as_deref(),
         }
     }
+}
+
+/// What the database shows about a failure, and what fixes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Advice {
+    pub message: String,
+    pub fix: String,
+    /// The check whose repair fixes it, when one does.
+    pub check: Option<crate::CheckId>,
+}
+
+/// How watching Dawarich's own start ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WatchReport {
+    /// Versions recorded while watching.
+    pub recorded: Vec<String>,
+    /// `None`: Dawarich is up.
+    pub failure: Option<Failure>,
+    pub advice: Option<Advice>,
 }

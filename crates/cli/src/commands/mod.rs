@@ -12,6 +12,7 @@ mod sandbox;
 mod undo;
 mod upgrade;
 mod verify;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -35,6 +36,9 @@ pub enum Command {
     Backup(backup::Args),
     /// Dawarich's containers on the Docker host: status, stop, start.
     Containers(containers::Args),
+    /// Watch Dawarich migrate itself (lock holder, index builds, versions, its log); on a failed
+    /// start, why and what fixes it.
+    Watch(watch::Args),
     /// Show the Rails migration lock's holders; with --release, end a stale holder.
     Locks(locks::Args),
     /// Repair the rows a check finds (preview without --strategy or with --dry-run).
@@ -59,6 +63,7 @@ impl Command {
             Command::Verify(a) => verify::exec(a, p).await,
             Command::Backup(a) => backup::exec(a, p).await,
             Command::Containers(a) => containers::exec(a, p).await,
+            Command::Watch(a) => watch::exec(a, p).await,
             Command::Locks(a) => locks::exec(a, p).await,
             Command::Repair(a) => repair::exec(a, p).await,
             Command::Undo(a) => undo::exec(a).await,

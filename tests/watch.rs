@@ -1,0 +1,182 @@
+//! Watching Dawarich migrate a release the catalog does not know (the docker double's app migrates
+//! the synthetic release in tests/future/ like Rails), behind a real OpenSSH server: a clean run to
+//! the end, and failures recognised from its log with what fixes them.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use dawarich_doctor::connect::connect;
+use dawarich_doctor::containers::find;
+use dawarich_doctor::locks::migration_lock_key;
+use dawarich_doctor::progress::{Cancel, ProgressEvent, Silent};
+use dawarich_doctor::watch::hand_over;
+use dawarich_doctor_model::{CheckId, Failure};
+use dawarich_doctor_testkit::docker::{future, DockerDouble};
+use dawarich_doctor_testkit::sshd::Sshd;
+
+const FUTURE: [&str; 4] = ["20270101000001", "20270101000002", "20270101000003", "20270101000004"];
+
+async fn versions(db: &tokio_postgres::Client) -> Vec<String> {
+    db.query(
+        "SELECT version FROM schema_migrations UNION ALL SELECT version FROM data_migrations ORDER BY 1",
+        &[],
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+#[tokio::test]
+async fn a_clean_run_is_watched_to_the_end_with_every_version() {
+    let (name, _db) = dawarich_db("1.7.5", 1, 300).await;
+    let double =
+        DockerDouble::stock(cluster().port, &name, "1.7.5").with_future_release("9.0.0", &future::workspace_dir());
+    let sshd = Sshd::start_with_path(double.bin_dir());
+    let conn = via_ssh(&sshd, &name);
+    let install = find(&connect(&conn).await.unwrap()).await.unwrap();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let progress = move |e: ProgressEvent| seen.lock().unwrap().push(e);
+    let report = hand_over(
+        &conn,
+        &install,
+        true,
+        Duration::from_secs(120),
+        &progress,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.failure, None, "{report:?}");
+    assert_eq!(report.recorded, FUTURE);
+    let events = events.lock().unwrap().clone();
+    let started: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            ProgressEvent::StepStarted { title, .. } => Some(title.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        started,
+        [
+            "20270101000001 AddDoctorFutureNote",
+            "20270101000002 BackfillDoctorFutureNote",
+            "20270101000003 AddUniqueIndexToPointsUserTimestamp",
+            "20270101000004 MarkUsersDoctorFuture",
+        ]
+    );
+    // versions are named from the container's db/migrate and db/data
+    assert!(events.iter().any(
+        |e| matches!(e, ProgressEvent::Output { line, .. } if line == "recorded 20270101000004 MarkUsersDoctorFuture")
+    ));
+    let app = double.get("dawarich_app");
+    assert_eq!(app.health.as_deref(), Some("healthy"));
+}
+
+#[tokio::test]
+async fn duplicates_under_the_new_unique_index_are_recognised() {
+    let (name, db) = dawarich_db("1.7.5", 1, 50).await;
+    // two points of the user at the same time
+    db.batch_execute(
+        "UPDATE points SET \"timestamp\" = (SELECT min(\"timestamp\") FROM points) WHERE id = (SELECT max(id) FROM points)",
+    )
+    .await
+    .unwrap();
+    let double =
+        DockerDouble::stock(cluster().port, &name, "1.7.5").with_future_release("9.0.0", &future::workspace_dir());
+    let sshd = Sshd::start_with_path(double.bin_dir());
+    let conn = via_ssh(&sshd, &name);
+    let install = find(&connect(&conn).await.unwrap()).await.unwrap();
+    let report = hand_over(&conn, &install, true, Duration::from_secs(120), &Silent, &Cancel::new())
+        .await
+        .unwrap();
+    let Some(Failure::UniqueViolation {
+        index,
+        columns,
+        migration,
+        ..
+    }) = &report.failure
+    else {
+        panic!("{report:?}")
+    };
+    assert_eq!(index.as_deref(), Some("index_points_on_user_timestamp_future"));
+    assert_eq!(columns, &["user_id", "timestamp"]);
+    assert_eq!(
+        migration.as_deref(),
+        Some("20270101000003 AddUniqueIndexToPointsUserTimestamp")
+    );
+    assert_eq!(report.recorded, FUTURE[..2]);
+    let advice = report.advice.unwrap();
+    assert!(
+        advice.message.contains("index_points_on_user_timestamp_future"),
+        "{advice:?}"
+    );
+    assert_eq!(advice.check, Some(CheckId::InvalidIndexes));
+    double.run(&["stop", "dawarich_app"]);
+}
+
+#[tokio::test]
+async fn a_held_lock_is_recognised_and_its_holder_named() {
+    let (name, _db) = dawarich_db("1.7.5", 1, 10).await;
+    let stale = connect_url(&cluster().url(&name)).await;
+    stale
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&migration_lock_key(&name)])
+        .await
+        .unwrap();
+    let double =
+        DockerDouble::stock(cluster().port, &name, "1.7.5").with_future_release("9.0.0", &future::workspace_dir());
+    let sshd = Sshd::start_with_path(double.bin_dir());
+    let conn = via_ssh(&sshd, &name);
+    let install = find(&connect(&conn).await.unwrap()).await.unwrap();
+    let report = hand_over(&conn, &install, true, Duration::from_secs(120), &Silent, &Cancel::new())
+        .await
+        .unwrap();
+    assert_eq!(report.failure, Some(Failure::LockHeld), "{report:?}");
+    let advice = report.advice.unwrap();
+    assert!(advice.message.contains(&stale.backend_pid.to_string()), "{advice:?}");
+    assert!(report.recorded.is_empty());
+    double.run(&["stop", "dawarich_app"]);
+}
+
+#[tokio::test]
+async fn an_unknown_error_is_reported_verbatim_and_nothing_is_changed() {
+    let (name, db) = dawarich_db("1.7.5", 1, 10).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("20270101000001_divide_by_zero.sql"),
+        "-- kind: schema\n-- transaction: true\nSELECT 1 / (SELECT count(*) - count(*) FROM users)\n",
+    )
+    .unwrap();
+    let before = versions(&db).await;
+    let double = DockerDouble::stock(cluster().port, &name, "1.7.5").with_future_release("9.0.0", dir.path());
+    let sshd = Sshd::start_with_path(double.bin_dir());
+    let conn = via_ssh(&sshd, &name);
+    let install = find(&connect(&conn).await.unwrap()).await.unwrap();
+    let report = hand_over(&conn, &install, true, Duration::from_secs(120), &Silent, &Cancel::new())
+        .await
+        .unwrap();
+    let Some(Failure::Unknown {
+        error,
+        migration,
+        excerpt,
+        ..
+    }) = &report.failure
+    else {
+        panic!("{report:?}")
+    };
+    assert!(
+        error.contains("PG::DivisionByZero") && error.contains("division by zero"),
+        "{error}"
+    );
+    assert_eq!(migration.as_deref(), Some("20270101000001 DivideByZero"));
+    assert!(!excerpt.is_empty() && excerpt.len() <= 20);
+    assert_eq!(report.advice.unwrap().check, None, "no guess presented as a fix");
+    assert_eq!(versions(&db).await, before);
+    double.run(&["stop", "dawarich_app"]);
+}
