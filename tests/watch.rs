@@ -10,8 +10,10 @@ use std::time::Duration;
 use common::*;
 use dawarich_doctor::connect::connect;
 use dawarich_doctor::containers::find;
+use dawarich_doctor::diagnose::{diagnose, DiagnoseOptions};
 use dawarich_doctor::locks::migration_lock_key;
 use dawarich_doctor::progress::{Cancel, ProgressEvent, Silent};
+use dawarich_doctor::watch::fix::{fix, Keep};
 use dawarich_doctor::watch::hand_over;
 use dawarich_doctor_model::{CheckId, Failure};
 use dawarich_doctor_testkit::docker::{future, DockerDouble};
@@ -77,6 +79,12 @@ async fn a_clean_run_is_watched_to_the_end_with_every_version() {
     ));
     let app = double.get("dawarich_app");
     assert_eq!(app.health.as_deref(), Some("healthy"));
+    // a database newer than the catalog: diagnose, the lock report and the audit log still work
+    let db = connect(&conn).await.unwrap();
+    let d = diagnose(&db, &DiagnoseOptions::default(), &Silent).await.unwrap();
+    assert_eq!(d.dawarich.unknown_newer_versions, FUTURE);
+    assert!(!d.lock.held);
+    assert!(dawarich_doctor::audit::read(&db, None).await.is_ok());
 }
 
 #[tokio::test]
@@ -118,7 +126,107 @@ async fn duplicates_under_the_new_unique_index_are_recognised() {
         "{advice:?}"
     );
     assert_eq!(advice.check, Some(CheckId::InvalidIndexes));
+    // the fix: the older duplicate quarantined (Dawarich keeps the newest), the INVALID index the
+    // failed build left dropped; restarted, Dawarich finishes and is up
+    let points_before: i64 = db.query_one("SELECT count(*) FROM points", &[]).await.unwrap().get(0);
+    let lower: i64 = db
+        .query_one(
+            "SELECT min(id) FROM points WHERE \"timestamp\" = (SELECT min(\"timestamp\") FROM points)",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    install.stop().await.unwrap();
+    let failure = report.failure.clone().unwrap();
+    let fixed = fix(&conn, &failure, Keep::Highest, None).await.unwrap();
+    assert_eq!(fixed.quarantined, 1);
+    assert_eq!(fixed.dropped.as_deref(), Some("index_points_on_user_timestamp_future"));
+    let quarantined: i64 = db
+        .query_one(
+            "SELECT min(id) FROM dawarich_doctor.quarantine_points WHERE _run_id = $1",
+            &[&fixed.run_id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        quarantined, lower,
+        "the lower id of the pair went aside, the highest stays"
+    );
+    let again = hand_over(&conn, &install, true, Duration::from_secs(120), &Silent, &Cancel::new())
+        .await
+        .unwrap();
+    assert_eq!(again.failure, None, "{again:?}");
+    assert_eq!(again.recorded, FUTURE[2..]);
+    let points_after: i64 = db.query_one("SELECT count(*) FROM points", &[]).await.unwrap().get(0);
+    assert_eq!(points_after + 1, points_before, "one row moved aside, nothing else");
+}
+
+#[tokio::test]
+async fn an_index_left_by_a_half_applied_migration_is_recognised_and_dropped() {
+    let (name, db) = dawarich_db("1.7.5", 1, 50).await;
+    // a first attempt died in the no-transaction migration: its unique index is left INVALID (as a
+    // failed concurrent build leaves it) and the version is not recorded
+    db.batch_execute(
+        "UPDATE points SET \"timestamp\" = (SELECT min(\"timestamp\") FROM points) WHERE id = (SELECT max(id) FROM points)",
+    )
+    .await
+    .unwrap();
+    let double =
+        DockerDouble::stock(cluster().port, &name, "1.7.5").with_future_release("9.0.0", &future::workspace_dir());
+    double.run(&["start", "dawarich_app"]);
+    double.wait_until(
+        "dawarich_app",
+        "the first attempt fails",
+        Duration::from_secs(60),
+        |c| c.restart_count >= 1,
+    );
     double.run(&["stop", "dawarich_app"]);
+    db.batch_execute("DELETE FROM points WHERE id = (SELECT max(id) FROM points)")
+        .await
+        .unwrap();
+    let sshd = Sshd::start_with_path(double.bin_dir());
+    let conn = via_ssh(&sshd, &name);
+    let install = find(&connect(&conn).await.unwrap()).await.unwrap();
+    let report = hand_over(&conn, &install, true, Duration::from_secs(120), &Silent, &Cancel::new())
+        .await
+        .unwrap();
+    let Some(failure @ Failure::AlreadyExists { name: index, .. }) = &report.failure else {
+        panic!("{report:?}")
+    };
+    assert_eq!(index, "index_points_on_user_timestamp_future");
+    assert_eq!(report.advice.as_ref().unwrap().check, None);
+    install.stop().await.unwrap();
+    let fixed = fix(&conn, failure, Keep::Highest, None).await.unwrap();
+    assert_eq!(
+        (fixed.quarantined, fixed.dropped.as_deref()),
+        (0, Some("index_points_on_user_timestamp_future"))
+    );
+    let audited: String = db
+        .query_one(
+            "SELECT statement FROM dawarich_doctor.audit_log WHERE run_id = $1 AND statement LIKE 'DROP INDEX%'",
+            &[&fixed.run_id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        audited.contains("-- was: CREATE UNIQUE INDEX index_points_on_user_timestamp_future"),
+        "{audited}"
+    );
+    let again = hand_over(&conn, &install, true, Duration::from_secs(120), &Silent, &Cancel::new())
+        .await
+        .unwrap();
+    assert_eq!(again.failure, None, "{again:?}");
+    // a table is never dropped
+    let table = Failure::AlreadyExists {
+        migration: None,
+        kind: dawarich_doctor_model::ExistingKind::Table,
+        name: "points".into(),
+        table: None,
+    };
+    assert!(fix(&conn, &table, Keep::Highest, None).await.is_err());
 }
 
 #[tokio::test]

@@ -216,3 +216,52 @@ async fn containers_and_the_upgrade_on_this_docker_host() {
         ("running", Some("healthy"))
     );
 }
+
+#[tokio::test]
+async fn watch_fixes_duplicates_and_sees_dawarich_up() {
+    use dawarich_doctor_testkit::docker::{future, DockerDouble};
+    let (name, db) = dawarich_db("1.7.5", 1, 40).await;
+    db.batch_execute(
+        "UPDATE points SET \"timestamp\" = (SELECT min(\"timestamp\") FROM points) WHERE id = (SELECT max(id) FROM points)",
+    )
+    .await
+    .unwrap();
+    let url = cluster().url(&name);
+    let double =
+        DockerDouble::stock(cluster().port, &name, "1.7.5").with_future_release("9.0.0", &future::workspace_dir());
+    let bin = double.bin_dir().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        doctor_with_docker(
+            &[
+                "watch",
+                "--start",
+                "--fix",
+                "--yes",
+                "--timeout",
+                "120",
+                "--color",
+                "never",
+                "--url",
+                &url,
+            ],
+            Some(&bin),
+        )
+    })
+    .await
+    .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("PG::UniqueViolation") && stderr.contains("Fixed (run"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 rows quarantined, index index_points_on_user_timestamp_future dropped"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("Dawarich is up"), "{stdout}");
+    assert_eq!(double.get("dawarich_app").health.as_deref(), Some("healthy"));
+}

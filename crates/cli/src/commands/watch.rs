@@ -1,8 +1,10 @@
 use std::process::ExitCode;
 
 use dawarich_doctor::containers::find;
+use dawarich_doctor::watch::fix::{fix, Keep};
 use dawarich_doctor::watch::hand_over;
 use dawarich_doctor::Result;
+use dawarich_doctor_model::{ExistingKind, Failure};
 
 use super::cancel_on_ctrl_c;
 use crate::args::ConnArgs;
@@ -15,7 +17,17 @@ pub struct Args {
     /// Start the app container first (else it is watched as it starts or restarts).
     #[arg(long)]
     start: bool,
-    /// Seconds to watch before giving up (Dawarich goes on by itself).
+    /// When the start fails on duplicates under a unique index or an index a half-applied migration
+    /// left: fix it (asks first unless --yes), start Dawarich again and keep watching.
+    #[arg(long)]
+    fix: bool,
+    /// Which row of each duplicated group stays (Dawarich's own dedupe migrations keep the highest id).
+    #[arg(long, value_enum, default_value_t = KeepArg::Highest)]
+    keep: KeepArg,
+    /// Do not ask before a fix.
+    #[arg(long)]
+    yes: bool,
+    /// Seconds to watch each start before giving up (Dawarich goes on by itself).
     #[arg(long, default_value_t = 1800)]
     timeout: u64,
     /// Print JSON at the end.
@@ -23,27 +35,74 @@ pub struct Args {
     json: bool,
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum KeepArg {
+    Highest,
+    Lowest,
+}
+
+/// Starts Dawarich fixes again at most this often.
+const ROUNDS: usize = 5;
+
 /// Watches Dawarich migrate itself; exit 1 when its start fails (why and the fix are printed).
 pub async fn exec(a: Args, p: &Painter) -> Result<ExitCode> {
     let conn = a.conn.options()?;
     let install = find(&a.conn.connect().await?).await?;
-    let report = hand_over(
-        &conn,
-        &install,
-        a.start,
-        std::time::Duration::from_secs(a.timeout),
-        &render::step_printer(p),
-        &cancel_on_ctrl_c(),
-    )
-    .await?;
-    if a.json {
-        outln!("{}", serde_json::to_string_pretty(&report).expect("serialisable"))?;
-    } else {
-        out!("{}", render::watched(&report, p))?;
+    let keep = match a.keep {
+        KeepArg::Highest => Keep::Highest,
+        KeepArg::Lowest => Keep::Lowest,
+    };
+    let cancel = cancel_on_ctrl_c();
+    let timeout = std::time::Duration::from_secs(a.timeout);
+    let mut start = a.start;
+    let mut round = 1;
+    loop {
+        let report = hand_over(&conn, &install, start, timeout, &render::step_printer(p), &cancel).await?;
+        let fixable = matches!(
+            report.failure,
+            Some(Failure::UniqueViolation { .. })
+                | Some(Failure::AlreadyExists {
+                    kind: ExistingKind::Index | ExistingKind::Relation,
+                    ..
+                })
+        );
+        if !(a.fix && fixable && round < ROUNDS) {
+            if a.json {
+                outln!("{}", serde_json::to_string_pretty(&report).expect("serialisable"))?;
+            } else {
+                out!("{}", render::watched(&report, p))?;
+            }
+            return Ok(if report.failure.is_some() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            });
+        }
+        eprint!("{}", render::watched(&report, p));
+        let Some(failure) = report.failure else {
+            return Ok(ExitCode::SUCCESS);
+        };
+        if !a.yes
+            && !render::confirm(&format!(
+                "Stop {}, fix it (quarantined rows can be undone), start Dawarich again?",
+                install.dawarich().join(" and ")
+            ))?
+        {
+            eprintln!("Nothing was changed.");
+            return Ok(ExitCode::from(1));
+        }
+        install.stop().await?;
+        let fixed = fix(&conn, &failure, keep, dawarich_doctor::audit::default_file()).await?;
+        eprintln!(
+            "Fixed (run {}): {} rows quarantined{}.",
+            fixed.run_id,
+            fixed.quarantined,
+            fixed
+                .dropped
+                .map(|d| format!(", index {d} dropped"))
+                .unwrap_or_default()
+        );
+        start = true;
+        round += 1;
     }
-    Ok(if report.failure.is_some() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
 }
