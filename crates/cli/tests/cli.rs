@@ -265,3 +265,35 @@ async fn watch_fixes_duplicates_and_sees_dawarich_up() {
     assert!(stdout.contains("Dawarich is up"), "{stdout}");
     assert_eq!(double.get("dawarich_app").health.as_deref(), Some("healthy"));
 }
+
+#[tokio::test]
+async fn upgrade_via_dawarich_backs_up_and_watches_a_release_the_catalog_does_not_know() {
+    use dawarich_doctor_testkit::docker::{future, DockerDouble};
+    let (name, _db) = dawarich_db("1.7.5", 1, 40).await;
+    let url = cluster().url(&name);
+    let double =
+        DockerDouble::stock(cluster().port, &name, "1.7.5").with_future_release("9.0.0", &future::workspace_dir());
+    let bin = double.bin_dir().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        doctor_with_docker(
+            &["upgrade", "--via-dawarich", "--yes", "--color", "never", "--url", &url],
+            Some(&bin),
+        )
+    })
+    .await
+    .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("Backup written:"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "4 versions recorded while watching: 20270101000001, 20270101000002, 20270101000003, 20270101000004"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Dawarich is up"), "{stdout}");
+    assert!(stderr.contains("20270101000002 BackfillDoctorFutureNote"), "{stderr}");
+}

@@ -1,8 +1,11 @@
 use std::process::ExitCode;
 
 use dawarich_doctor::backup::default_path;
+use dawarich_doctor::diagnose::{diagnose, DiagnoseOptions};
 use dawarich_doctor::migrate::{find_host, plan, upgrade_on_host, Found, OnHost, UpgradeOptions, DEFAULT_WORKERS};
+use dawarich_doctor::progress::Silent;
 use dawarich_doctor::{Error, Result};
+use dawarich_doctor_model::CheckStatus;
 
 use super::cancel_on_ctrl_c;
 use crate::args::{ConnArgs, EnvArgs};
@@ -46,10 +49,17 @@ pub struct Args {
     /// Do not run the follow-ups in the app container (they are printed instead).
     #[arg(long)]
     no_follow_ups: bool,
+    /// Let Dawarich migrate itself (any release, also one the catalog does not know): back up, show
+    /// what would make its migrations fail, then start it and watch (see `watch`).
+    #[arg(long, conflicts_with_all = ["to", "dry_run"])]
+    via_dawarich: bool,
 }
 
 /// Shows the plan, asks, then runs it with the backup and the containers; exit 1 when declined.
 pub async fn exec(a: Args, p: &Painter) -> Result<ExitCode> {
+    if a.via_dawarich {
+        return via_dawarich(a, p).await;
+    }
     let db = a.conn.connect().await?;
     let mut env = a.env.environment(&a.conn)?;
     let mut target = a.to.clone();
@@ -126,4 +136,64 @@ pub async fn exec(a: Args, p: &Painter) -> Result<ExitCode> {
     let outcome = upgrade_on_host(&conn, &opts, &host, &render::step_printer(p), &cancel_on_ctrl_c()).await?;
     out!("{}", render::outcome(&outcome, p))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prepares the database, hands the migrations over to Dawarich's entrypoint and watches it.
+async fn via_dawarich(a: Args, p: &Painter) -> Result<ExitCode> {
+    let db = a.conn.connect().await?;
+    let install = dawarich_doctor::containers::find(&db).await?;
+    let d = diagnose(&db, &DiagnoseOptions::default(), &Silent).await?;
+    for c in d.checks.iter().filter(|c| c.status == CheckStatus::Problem) {
+        eprintln!(
+            "{} {} ({} rows): repair first with `dawarich-doctor repair --check {}`",
+            p.yellow("found:"),
+            c.title,
+            c.count.unwrap_or(0),
+            c.id.as_str()
+        );
+    }
+    if d.lock.holders.iter().any(|h| !h.is_self) {
+        eprintln!(
+            "{} Rails' migration lock is held: {}",
+            p.yellow("found:"),
+            dawarich_doctor::locks::describe_holders(&d.lock)
+        );
+    }
+    let question = format!(
+        "{}stop and start {} on {}, and watch Dawarich migrate itself?",
+        if a.no_backup {
+            "There is NO backup (--no-backup). "
+        } else {
+            "Back up, "
+        },
+        install.dawarich().join(" and "),
+        install.host.describe()
+    );
+    if !a.yes && !render::confirm(&question)? {
+        eprintln!("Nothing was changed.");
+        return Ok(ExitCode::from(1));
+    }
+    let conn = a.conn.options()?;
+    drop(db);
+    let progress = render::step_printer(p);
+    if !a.no_backup {
+        let b = dawarich_doctor::backup::run(&conn, a.backup_file.clone(), &progress).await?;
+        out!("{}", render::backup(&b, p))?;
+    }
+    install.stop().await?;
+    let report = dawarich_doctor::watch::hand_over(
+        &conn,
+        &install,
+        true,
+        std::time::Duration::from_secs(1800),
+        &progress,
+        &cancel_on_ctrl_c(),
+    )
+    .await?;
+    out!("{}", render::watched(&report, p))?;
+    Ok(if report.failure.is_some() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
