@@ -13,9 +13,9 @@ use dawarich_doctor::secrets::Passwords;
 use dawarich_doctor::settings::Environment;
 use dawarich_doctor::{profile, profile_list};
 use dawarich_doctor_model::{
-    AppInfo, AuditEntry, AuditExport, BackupOutcome, Confirmation, Confirmed, InstallStatus, ParsedConnection,
+    AppInfo, AuditEntry, AuditExport, BackupOutcome, Confirmation, Confirmed, Failure, InstallStatus, ParsedConnection,
     ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice, RepairOutcome,
-    SavedProfile, SchemaDifference, UndoRow, UpgradeOutcome,
+    SavedProfile, SchemaDifference, UndoRow, UpgradeOutcome, WatchReport,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -413,6 +413,78 @@ pub async fn containers_status(app: AppHandle, id: String) -> Result<InstallStat
         .await
         .map_err(core)?;
     Ok(install.status().await.map_err(core)?)
+}
+
+/// Starts Dawarich's app container and watches it migrate itself, until it is up or its start fails
+/// (why, and the fix). Read-only on the database.
+#[tauri::command]
+pub async fn watch_dawarich(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    on_event: Channel<ProgressEvent>,
+) -> Result<WatchReport> {
+    let conn = options(&app, &id).await?;
+    let install = dawarich_doctor::containers::find(&connect(&conn).await?)
+        .await
+        .map_err(dawarich_doctor::Error::from)?;
+    let report = dawarich_doctor::watch::hand_over(
+        &conn,
+        &install,
+        true,
+        std::time::Duration::from_secs(3600),
+        &forward(on_event),
+        &new_cancel(&state),
+    )
+    .await?;
+    log::info!(
+        "connection {id}: watched Dawarich, {} versions recorded, failure: {:?}",
+        report.recorded.len(),
+        report.failure.as_ref().map(|f| f.summary())
+    );
+    Ok(report)
+}
+
+/// Fixes a failed start (duplicates under a unique index, keeping the highest id as Dawarich does;
+/// an index a half-applied migration left), once confirmed; Dawarich's containers are stopped first.
+#[tauri::command]
+pub async fn fix_failure(
+    window: WebviewWindow,
+    app: AppHandle,
+    id: String,
+    failure: Failure,
+    confirmation: Confirmation,
+) -> Result<Confirmed<String>> {
+    if !ask(&window, &confirmation).await? {
+        return Ok(Confirmed::Declined);
+    }
+    let conn = options(&app, &id).await?;
+    let core = dawarich_doctor::Error::from;
+    let install = dawarich_doctor::containers::find(&connect(&conn).await?)
+        .await
+        .map_err(core)?;
+    let stopped = install.stop().await.map_err(core);
+    install
+        .host
+        .write_journal(&conn, dawarich_doctor::audit::default_file())
+        .await;
+    stopped?;
+    let fixed = dawarich_doctor::watch::fix::fix(
+        &conn,
+        &failure,
+        dawarich_doctor::watch::fix::Keep::Highest,
+        dawarich_doctor::audit::default_file(),
+    )
+    .await?;
+    Ok(Confirmed::Done(format!(
+        "{} rows quarantined (run {}){}",
+        fixed.quarantined,
+        fixed.run_id,
+        fixed
+            .dropped
+            .map(|d| format!(", index {d} dropped"))
+            .unwrap_or_default()
+    )))
 }
 
 /// Shows a backup file in the system's file manager (only `.dump` files that exist).

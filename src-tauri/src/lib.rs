@@ -89,6 +89,8 @@ handler![
     stop_containers,
     containers_status,
     show_in_folder,
+    watch_dawarich,
+    fix_failure,
 ];
 
 #[cfg(test)]

@@ -908,6 +908,43 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         p.click("#diagnose-again").await;
         p.wait_text("#release", "1.7.5", |t| t == "1.7.5").await;
         assert!(p.text("#card-lock").await.unwrap().contains("Free"));
+        // Dawarich 9.0.0, which the catalog does not know: Dawarich migrates itself, watched; a
+        // duplicate under its new unique index stops it, the fix and a restart finish it
+        double.set_future_release("9.0.0", &dawarich_doctor_testkit::docker::future::workspace_dir());
+        odb.batch_execute(
+            "WITH u AS (SELECT user_id FROM points WHERE user_id IS NOT NULL GROUP BY user_id HAVING count(*) > 1 ORDER BY user_id LIMIT 1)
+             UPDATE points SET \"timestamp\" = (SELECT min(\"timestamp\") FROM points WHERE user_id = (SELECT user_id FROM u))
+             WHERE id = (SELECT max(id) FROM points WHERE user_id = (SELECT user_id FROM u))",
+        )
+        .await
+        .unwrap();
+        p.click("#fix-and-upgrade").await;
+        let note = p
+            .wait_text("#containers-note", "the unknown release", |t| t.contains("9.0.0"))
+            .await;
+        assert!(note.contains("does not know"), "{note}");
+        p.js("document.querySelector('#step-containers').scrollIntoView();", vec![])
+            .await;
+        p.shot("09-via-dawarich-plan").await;
+        p.click("#via-dawarich").await;
+        answer_dialog("Stop dawarich_sidekiq and dawarich_app?", &["Return"]).await;
+        let failed = p
+            .wait_text("#upgrade-result", "the failed start", |t| t.contains("start failed"))
+            .await;
+        assert!(
+            failed.contains("PG::UniqueViolation") && failed.contains("index_points_on_user_timestamp_future"),
+            "{failed}"
+        );
+        p.wait_for("#fix-failure").await;
+        p.shot("09-via-dawarich-failed").await;
+        p.click("#fix-failure").await;
+        answer_dialog("Fix and start Dawarich again?", &["Return"]).await;
+        let up = p
+            .wait_text("#dawarich-up", "Dawarich up", |t| t.contains("Dawarich is up"))
+            .await;
+        assert!(up.contains("2 versions recorded"), "{up}");
+        assert_eq!(double.get("dawarich_app").health.as_deref(), Some("healthy"));
+        p.shot("09-via-dawarich-up").await;
         // the demo database: started, saved as a connection, diagnosed; stopped when the app quits
         p.click("#tab-connections").await;
         p.click("#open-demo").await;

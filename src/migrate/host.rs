@@ -248,9 +248,7 @@ pub async fn proposal(
 ) -> HostProposal {
     let mut p = HostProposal::default();
     let install = found.install.as_ref();
-    if install.is_none() {
-        p.containers_note = Some(found.notes.join(" "));
-    }
+    p.containers_note = (!found.notes.is_empty()).then(|| found.notes.join(" "));
     if let Some(i) = install {
         match i.status().await {
             Ok(s) => p.containers = Some(s),

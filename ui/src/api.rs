@@ -4,9 +4,9 @@
 
 use dawarich_doctor_model::commands as cmd;
 use dawarich_doctor_model::{
-    AppInfo, AuditEntry, AuditExport, BackupOutcome, Confirmation, Confirmed, Diagnosis, ErrorReport, InstallStatus,
-    ParsedConnection, ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice,
-    RepairOutcome, SavedProfile, SchemaDifference, UndoRow, UpgradeOutcome, UpgradeProposal,
+    AppInfo, AuditEntry, AuditExport, BackupOutcome, Confirmation, Confirmed, Diagnosis, ErrorReport, Failure,
+    InstallStatus, ParsedConnection, ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, ReleaseOutcome,
+    RepairChoice, RepairOutcome, SavedProfile, SchemaDifference, UndoRow, UpgradeOutcome, UpgradeProposal, WatchReport,
 };
 use serde::Serialize;
 
@@ -202,6 +202,37 @@ pub async fn stop_containers(id: &str, confirmation: &Confirmation) -> Result<Co
         cmd::STOP_CONTAINERS,
         &Asking {
             args: Id { id },
+            confirmation,
+        },
+        None,
+    )
+    .await
+}
+
+pub async fn watch_dawarich(
+    id: &str,
+    on_event: impl FnMut(ProgressEvent) + 'static,
+) -> Result<WatchReport, ErrorReport> {
+    let ch = Channel::new(on_event);
+    invoke(cmd::WATCH_DAWARICH, &Id { id }, Some(("onEvent", &ch))).await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FixArgs<'a> {
+    id: &'a str,
+    failure: &'a Failure,
+}
+
+pub async fn fix_failure(
+    id: &str,
+    failure: &Failure,
+    confirmation: &Confirmation,
+) -> Result<Confirmed<String>, ErrorReport> {
+    invoke(
+        cmd::FIX_FAILURE,
+        &Asking {
+            args: FixArgs { id, failure },
             confirmation,
         },
         None,

@@ -31,9 +31,11 @@ pub mod commands {
     pub const STOP_CONTAINERS: &str = "stop_containers";
     pub const CONTAINERS_STATUS: &str = "containers_status";
     pub const SHOW_IN_FOLDER: &str = "show_in_folder";
+    pub const WATCH_DAWARICH: &str = "watch_dawarich";
+    pub const FIX_FAILURE: &str = "fix_failure";
 
     /// Every command, in the order the shell registers them.
-    pub const ALL: [&str; 23] = [
+    pub const ALL: [&str; 25] = [
         APP_INFO,
         LIST_PROFILES,
         PARSE_CONNECTION,
@@ -57,6 +59,8 @@ pub mod commands {
         STOP_CONTAINERS,
         CONTAINERS_STATUS,
         SHOW_IN_FOLDER,
+        WATCH_DAWARICH,
+        FIX_FAILURE,
     ];
 }
 

@@ -150,6 +150,19 @@ impl Failure {
         }
     }
 
+    /// Dawarich Doctor can fix it itself (duplicates under a unique index, an index a half-applied
+    /// migration left); the others have a check's repair, the lock release, or only advice.
+    pub fn fixable(&self) -> bool {
+        matches!(
+            self,
+            Failure::UniqueViolation { .. }
+                | Failure::AlreadyExists {
+                    kind: ExistingKind::Index | ExistingKind::Relation,
+                    ..
+                }
+        )
+    }
+
     /// `VERSION Name` of the migration that failed, when one was running.
     pub fn migration(&self) -> Option<&str> {
         match self {

@@ -7,8 +7,8 @@ mod choices;
 mod run;
 
 use dawarich_doctor_model::{
-    BlockerId, ContainerRole, ErrorReport, HolderVerdict, Profile, ProgressEvent, RunSettings, Setting, StepKind,
-    StrategyId, UpgradeProposal,
+    BlockerId, Confirmed, ContainerRole, ErrorReport, Failure, HolderVerdict, Profile, ProgressEvent, RunSettings,
+    Setting, StepKind, StrategyId, UpgradeProposal,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -18,7 +18,8 @@ use crate::app::{Screen, Shared};
 use crate::format::{describe_holder, holder_badge, profile_target};
 use crate::screens::containers::ContainersTable;
 use choices::{
-    confirm_migrations, confirm_release, confirm_repair, confirm_stop, confirm_undo, planned_rows, RepairPick,
+    confirm_fix, confirm_migrations, confirm_release, confirm_repair, confirm_stop, confirm_undo, planned_rows,
+    RepairPick,
 };
 use run::{answered, Event, PhaseState, Run, RunPlan, Step};
 
@@ -245,6 +246,7 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
             release: None,
             repairs: Vec::new(),
             migrate,
+            watch: false,
         };
         if release.get_untracked() {
             if let Some(h) = holders2.first() {
@@ -269,6 +271,21 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
             }
         }
         Ok(rp)
+    };
+    // the same backup, stop, lock release and repairs, then Dawarich migrates itself, watched
+    let via_dawarich = {
+        let profile = profile.clone();
+        let plan = plan.clone();
+        let run_plan = run_plan.clone();
+        move |_| match run_plan() {
+            Err(e) => problem.set(Some(e)),
+            Ok(mut rp) => {
+                problem.set(None);
+                rp.migrate = None;
+                rp.watch = true;
+                drive(st, profile.id.clone(), Run::new(rp, &plan.to_release, Vec::new()));
+            }
+        }
     };
     let start = {
         let profile = profile.clone();
@@ -352,7 +369,10 @@ fn PlanView(prop: UpgradeProposal, profile: Profile) -> impl IntoView {
                 {match host.containers.clone() {
                     Some(s) => view! {
                         <p>{format!("On {}: stopped before the changes, started again after the migrations, then the follow-ups run in the app container.", s.host)}</p>
+                        {host.containers_note.clone().map(|n| view! { <p class="notice warning" id="containers-note">{n}</p> })}
                         <ContainersTable status=s/>
+                        <p class="muted small">"Or let Dawarich run its own migrations (any release, also one this app does not know): the backup, the lock release and the repairs chosen here first, then Dawarich is stopped, started and watched until it is up; a failure is explained, with its fix."</p>
+                        <button id="via-dawarich" on:click=via_dawarich>"Let Dawarich migrate"</button>
                     }.into_any(),
                     None => view! {
                         <p id="containers-note">{host.containers_note.clone().unwrap_or_default()}</p>
@@ -493,6 +513,9 @@ fn drive(st: UpgradeState, id: String, mut run: Run) {
                 Step::Migrate { confirmation } => {
                     answered(api::run_upgrade(&id, &confirmation, on_event).await, Event::Migrated)
                 }
+                Step::Watch => api::watch_dawarich(&id, on_event)
+                    .await
+                    .map_or_else(Event::Failed, Event::Watched),
                 Step::Verify { release } => api::verify(&id, &release)
                     .await
                     .map_or_else(Event::Failed, Event::Verified),
@@ -531,6 +554,7 @@ fn RunView(run: Run, profile: Profile) -> impl IntoView {
                                 <div class="small muted">{live.rate_line()}</div>
                                 {live.statement.clone().map(|s| view! { <div class="mono small statement">{s}</div> })}
                                 {live.waiting.clone().map(|w| view! { <div class="notice warning small" id="waiting">{w}</div> })}
+                                {(!live.output.is_empty()).then(|| view! { <pre class="mono small" id="live-output">{live.output.join("\n")}</pre> })}
                             </div>
                         })}
                     </li>
@@ -575,7 +599,45 @@ fn result_summary(run: &Run) -> impl IntoView {
 #[component]
 fn EndView(run: Run, profile: Profile) -> impl IntoView {
     let (shared, st) = (expect_context::<Shared>(), expect_context::<UpgradeState>());
+    let fix_view = run.watched.clone().and_then(|r| r.failure).map(|failure| {
+        let excerpt = match &failure {
+            Failure::Unknown { excerpt, .. } => excerpt.join("\n"),
+            _ => String::new(),
+        };
+        let fixable = failure.fixable();
+        let id = profile.id.clone();
+        let release = run.release.clone();
+        let fix = move |_| {
+            let (id, failure, release) = (id.clone(), failure.clone(), release.clone());
+            spawn_local(async move {
+                match api::fix_failure(&id, &failure, &confirm_fix(&failure)).await {
+                    Ok(Confirmed::Done(what)) => {
+                        shared.notify(crate::format::Level::Good, format!("Fixed: {what}. Starting Dawarich again."));
+                        let rp = RunPlan {
+                            backup: None,
+                            stop: None,
+                            release: None,
+                            repairs: Vec::new(),
+                            migrate: None,
+                            watch: true,
+                        };
+                        drive(st, id, Run::new(rp, &release, Vec::new()));
+                    }
+                    Ok(Confirmed::Declined) => {}
+                    Err(e) => shared.error(&e),
+                }
+            });
+        };
+        view! {
+            <section class="card" id="watch-failure">
+                <h3>"Why Dawarich did not start"</h3>
+                {(!excerpt.is_empty()).then(|| view! { <pre class="mono small">{excerpt}</pre> })}
+                {fixable.then(|| view! { <button id="fix-failure" class="primary" on:click=fix>"Fix and start again"</button> })}
+            </section>
+        }
+    });
     view! {
+        {fix_view}
         {run.diffs.clone().filter(|d| !d.is_empty()).map(|d| view! {
             <section class="card"><h3>"Differences"</h3><ul class="small mono">
                 {d.into_iter().map(|d| view! { <li>{format!("{} {} {}: expected {}, found {}", d.change, d.object, d.name, d.expected.unwrap_or_default(), d.actual.unwrap_or_default())}</li> }).collect_view()}
@@ -646,8 +708,10 @@ fn EndView(run: Run, profile: Profile) -> impl IntoView {
         {run.up.clone().map(|(up, log)| view! {
             <section class="card" id="dawarich-up">
                 <h3><span class="badge ok">"Up"</span>" "{up}</h3>
-                <p>"Its own migrations found nothing to do:"</p>
-                <pre class="mono small">{log.join("\n")}</pre>
+                {(!log.is_empty()).then(|| view! {
+                    <p>"Its own migrations found nothing to do:"</p>
+                    <pre class="mono small">{log.join("\n")}</pre>
+                })}
                 {(!run.follow_ups_run.is_empty()).then(|| view! {
                     <p>"Follow-ups run in the app container:"</p>
                     <ul>{run.follow_ups_run.iter().map(|f| view! { <li class="mono small">{f.describe(dawarich_doctor_model::DEFAULT_APP_CONTAINER)}</li> }).collect_view()}</ul>

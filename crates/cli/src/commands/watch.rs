@@ -4,7 +4,7 @@ use dawarich_doctor::containers::find;
 use dawarich_doctor::watch::fix::{fix, Keep};
 use dawarich_doctor::watch::hand_over;
 use dawarich_doctor::Result;
-use dawarich_doctor_model::{ExistingKind, Failure};
+use dawarich_doctor_model::Failure;
 
 use super::cancel_on_ctrl_c;
 use crate::args::ConnArgs;
@@ -58,14 +58,7 @@ pub async fn exec(a: Args, p: &Painter) -> Result<ExitCode> {
     let mut round = 1;
     loop {
         let report = hand_over(&conn, &install, start, timeout, &render::step_printer(p), &cancel).await?;
-        let fixable = matches!(
-            report.failure,
-            Some(Failure::UniqueViolation { .. })
-                | Some(Failure::AlreadyExists {
-                    kind: ExistingKind::Index | ExistingKind::Relation,
-                    ..
-                })
-        );
+        let fixable = report.failure.as_ref().is_some_and(Failure::fixable);
         if !(a.fix && fixable && round < ROUNDS) {
             if a.json {
                 outln!("{}", serde_json::to_string_pretty(&report).expect("serialisable"))?;

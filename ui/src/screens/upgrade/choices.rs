@@ -1,7 +1,7 @@
 //! What the user chooses on the upgrade plan: the repair strategies, and the question each
 //! destructive step asks in its native dialog (what exactly happens).
 
-use dawarich_doctor_model::{Confirmation, LockHolder, RepairChoice, RepairPreview, StrategyId};
+use dawarich_doctor_model::{Confirmation, Failure, LockHolder, RepairChoice, RepairPreview, StrategyId};
 
 use crate::format::{describe_holder, thousands};
 
@@ -168,6 +168,25 @@ pub fn confirm_stop(names: &[String], host: &str) -> Confirmation {
             "Stop {names} on {host}? A crash-looping app keeps retrying Rails' migration lock and sidekiq writes to the tables being changed. The upgrade starts them again when it has finished; if it stops early they stay stopped and the end screen says how to start them."
         ),
         ok: "Stop them".into(),
+    }
+}
+
+/// Fixing a failed start of Dawarich, then starting it again.
+pub fn confirm_fix(failure: &Failure) -> Confirmation {
+    let what = match failure {
+        Failure::UniqueViolation { index, .. } => format!(
+            "move the extra rows of each duplicated group under {} into dawarich_doctor.quarantine_* (the highest id stays, as Dawarich's own dedupe keeps; Undo puts them back) and drop the INVALID index the failed build left",
+            index.as_deref().unwrap_or("the new unique index")
+        ),
+        Failure::AlreadyExists { name, .. } => format!(
+            "drop the index {name} a half-applied migration left (its definition is kept in the audit log) so that the rerun builds it again"
+        ),
+        other => other.summary(),
+    };
+    Confirmation {
+        title: "Fix and start Dawarich again?".into(),
+        message: format!("Stop Dawarich, {what}, then start Dawarich again and keep watching?"),
+        ok: "Fix and start".into(),
     }
 }
 

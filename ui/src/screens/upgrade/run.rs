@@ -5,7 +5,7 @@
 
 use dawarich_doctor_model::{
     BackupOutcome, Confirmation, Confirmed, ErrorKind, ErrorReport, FollowUp, ProgressEvent, ReleaseOutcome,
-    RepairChoice, RepairOutcome, SchemaDifference, UndoRow, UpgradeOutcome,
+    RepairChoice, RepairOutcome, SchemaDifference, UndoRow, UpgradeOutcome, WatchReport,
 };
 
 use crate::format::duration;
@@ -35,6 +35,8 @@ pub enum Step {
     Verify {
         release: String,
     },
+    /// Start Dawarich and watch it migrate itself (no dialog: the stop before it asked).
+    Watch,
 }
 
 /// What happened to the current step.
@@ -50,6 +52,7 @@ pub enum Event {
     Repaired(RepairOutcome),
     Migrated(UpgradeOutcome),
     Verified(Vec<SchemaDifference>),
+    Watched(WatchReport),
     /// The command failed (a cancel at the next safe point included).
     Failed(ErrorReport),
 }
@@ -77,6 +80,8 @@ pub struct RunPlan {
     pub repairs: Vec<(String, RepairChoice, Confirmation, bool)>,
     /// `None`: the migrations are left to Dawarich's next start.
     pub migrate: Option<Confirmation>,
+    /// Dawarich migrates itself, watched (instead of `migrate`).
+    pub watch: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +153,8 @@ pub struct Run {
     pub up: Option<(String, Vec<String>)>,
     /// Follow-ups the run did in the app container.
     pub follow_ups_run: Vec<FollowUp>,
+    /// How watching Dawarich migrate itself ended.
+    pub watched: Option<WatchReport>,
     current: usize,
 }
 
@@ -206,7 +213,16 @@ impl Run {
                 title,
             );
         }
-        let migrations_left = plan.migrate.is_none();
+        let migrations_left = plan.migrate.is_none() && !plan.watch;
+        if plan.watch {
+            phase(
+                "watch".into(),
+                "Dawarich migrates itself (watched)".into(),
+                Step::Watch,
+                false,
+                String::new(),
+            );
+        }
         if let Some(confirmation) = plan.migrate {
             phase(
                 "migrate".into(),
@@ -239,6 +255,7 @@ impl Run {
             backup: None,
             up: None,
             follow_ups_run: Vec::new(),
+            watched: None,
             current: 0,
         }
     }
@@ -259,7 +276,7 @@ impl Run {
             | Step::StopContainers { confirmation }
             | Step::Repair { confirmation, .. }
             | Step::Migrate { confirmation } => Some(confirmation.message.clone()),
-            Step::Verify { .. } | Step::Backup { .. } => None,
+            Step::Verify { .. } | Step::Backup { .. } | Step::Watch => None,
         }
     }
 
@@ -302,6 +319,21 @@ impl Run {
                 detail
             }
             Event::Stopped(names) => format!("Stopped {}.", names.join(", ")),
+            Event::Watched(r) => {
+                let recorded = format!("{} versions recorded", r.recorded.len());
+                let failure = r.failure.clone();
+                let advice = r.advice.clone();
+                self.watched = Some(r);
+                if let Some(f) = failure {
+                    return self.stop(ErrorReport {
+                        kind: ErrorKind::Precondition,
+                        message: format!("Dawarich's start failed: {} ({recorded}).", f.summary()),
+                        fix: advice.map(|a| format!("{} {}", a.message, a.fix)).unwrap_or_default(),
+                    });
+                }
+                self.up = Some((format!("Dawarich is up: {recorded}"), vec![]));
+                format!("Dawarich is up; {recorded}.")
+            }
             Event::Released(o) if !o.lock_free => {
                 return self.stop(ErrorReport {
                     kind: ErrorKind::Refused,
@@ -572,6 +604,7 @@ mod tests {
                 ),
             ],
             migrate: (!stop_after).then(|| q("Apply 133 migrations?")),
+            watch: false,
         }
     }
 
@@ -799,6 +832,7 @@ mod tests {
             release: None,
             repairs: vec![("infer".into(), choice(StrategyId::Infer), q("Repair 0?"), false)],
             migrate: None,
+            watch: false,
         };
         let mut r = Run::new(plan, "1.7.5", vec![]);
         assert!(matches!(r.start(), Some(Step::Repair { .. })));
@@ -818,6 +852,7 @@ mod tests {
                     release: None,
                     repairs: vec![],
                     migrate: Some(q("Apply?")),
+                    watch: false,
                 },
                 "1.7.5",
                 vec![],
@@ -970,5 +1005,58 @@ mod tests {
             (vec![follow], true)
         );
         assert!(r.backup.is_some());
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn letting_dawarich_migrate_watches_and_a_failure_stops_with_its_fix() {
+        let plan = || RunPlan {
+            backup: None,
+            stop: Some(q("Stop dawarich_sidekiq and dawarich_app?")),
+            release: None,
+            repairs: vec![],
+            migrate: None,
+            watch: true,
+        };
+        let mut r = Run::new(plan(), "1.7.5", vec![]);
+        assert!(matches!(r.start(), Some(Step::StopContainers { .. })));
+        assert_eq!(r.on(Event::Stopped(vec!["dawarich_app".into()])), Some(Step::Watch));
+        assert_eq!(r.question(), None);
+        r.on(Event::Progress(ProgressEvent::StepStarted {
+            step: 0,
+            title: "20270101000002 BackfillDoctorFutureNote".into(),
+        }));
+        assert_eq!(r.live.step.as_deref(), Some("20270101000002 BackfillDoctorFutureNote"));
+        assert_eq!(
+            r.on(Event::Watched(WatchReport {
+                recorded: vec!["20270101000001".into()],
+                failure: None,
+                advice: None,
+            })),
+            None
+        );
+        assert_eq!(
+            r.up.as_ref().map(|u| u.0.as_str()),
+            Some("Dawarich is up: 1 versions recorded")
+        );
+        assert!(!r.migrations_left && r.stopped.is_none());
+
+        let mut r = Run::new(plan(), "1.7.5", vec![]);
+        r.start();
+        r.on(Event::Stopped(vec![]));
+        let failure = dawarich_doctor_model::Failure::LockHeld;
+        r.on(Event::Watched(WatchReport {
+            recorded: vec![],
+            failure: Some(failure.clone()),
+            advice: Some(dawarich_doctor_model::Advice {
+                message: "Held by session 42.".into(),
+                fix: "End it.".into(),
+                check: None,
+            }),
+        }));
+        let stopped = r.stopped.clone().unwrap();
+        assert!(stopped.message.contains("ConcurrentMigrationError"), "{stopped:?}");
+        assert_eq!(stopped.fix, "Held by session 42. End it.");
+        assert_eq!(r.watched.unwrap().failure, Some(failure));
     }
 }
