@@ -36,6 +36,16 @@ struct Listed {
     labels: BTreeMap<String, String>,
 }
 
+/// Finds the install of the connection's database and stops its sidekiq and app; the docker
+/// commands go to the audit log.
+pub async fn stop_dawarich(conn: &crate::connect::ConnectOptions) -> crate::Result<Install> {
+    let install = find(&crate::connect::connect(conn).await?).await?;
+    let stopped = install.stop().await;
+    install.host.write_journal(conn, crate::audit::default_file()).await;
+    stopped?;
+    Ok(install)
+}
+
 /// The install of the session's database on its Docker host (the SSH server, else this computer).
 pub async fn find(db: &crate::connect::Db) -> Result<Install, DockerError> {
     discover(&DockerHost::of(db), &db.database).await

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use dawarich_doctor::connect::connect;
-use dawarich_doctor::containers::find;
+use dawarich_doctor::connect::{connect, ConnectOptions};
+use dawarich_doctor::containers::{find, Install};
 use dawarich_doctor::diagnose::{diagnose, DiagnoseOptions};
 use dawarich_doctor::locks::migration_lock_key;
 use dawarich_doctor::progress::{Cancel, ProgressEvent, Silent};
@@ -33,14 +33,29 @@ async fn versions(db: &tokio_postgres::Client) -> Vec<String> {
     .collect()
 }
 
+/// Two points of the first user at the same time: the synthetic unique index fails on them.
+async fn plant_duplicate(db: &tokio_postgres::Client) {
+    db.batch_execute(
+        "UPDATE points SET \"timestamp\" = (SELECT min(\"timestamp\") FROM points) WHERE id = (SELECT max(id) FROM points)",
+    )
+    .await
+    .unwrap();
+}
+
+/// The docker double whose app is the synthetic release 9.0.0 (its migrations in `dir`) of
+/// database `name`, behind an sshd, and the install found through it.
+async fn future_host(name: &str, dir: &std::path::Path) -> (DockerDouble, Sshd, ConnectOptions, Install) {
+    let double = DockerDouble::stock(cluster().port, name, "1.7.5").with_future_release("9.0.0", dir);
+    let sshd = Sshd::start_with_path(double.bin_dir());
+    let conn = via_ssh(&sshd, name);
+    let install = find(&connect(&conn).await.unwrap()).await.unwrap();
+    (double, sshd, conn, install)
+}
+
 #[tokio::test]
 async fn a_clean_run_is_watched_to_the_end_with_every_version() {
     let (name, _db) = dawarich_db("1.7.5", 1, 300).await;
-    let double =
-        DockerDouble::stock(cluster().port, &name, "1.7.5").with_future_release("9.0.0", &future::workspace_dir());
-    let sshd = Sshd::start_with_path(double.bin_dir());
-    let conn = via_ssh(&sshd, &name);
-    let install = find(&connect(&conn).await.unwrap()).await.unwrap();
+    let (double, _sshd, conn, install) = future_host(&name, &future::workspace_dir()).await;
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
     let progress = move |e: ProgressEvent| seen.lock().unwrap().push(e);
@@ -91,16 +106,8 @@ async fn a_clean_run_is_watched_to_the_end_with_every_version() {
 async fn duplicates_under_the_new_unique_index_are_recognised() {
     let (name, db) = dawarich_db("1.7.5", 1, 50).await;
     // two points of the user at the same time
-    db.batch_execute(
-        "UPDATE points SET \"timestamp\" = (SELECT min(\"timestamp\") FROM points) WHERE id = (SELECT max(id) FROM points)",
-    )
-    .await
-    .unwrap();
-    let double =
-        DockerDouble::stock(cluster().port, &name, "1.7.5").with_future_release("9.0.0", &future::workspace_dir());
-    let sshd = Sshd::start_with_path(double.bin_dir());
-    let conn = via_ssh(&sshd, &name);
-    let install = find(&connect(&conn).await.unwrap()).await.unwrap();
+    plant_duplicate(&db).await;
+    let (_double, _sshd, conn, install) = future_host(&name, &future::workspace_dir()).await;
     let report = hand_over(&conn, &install, true, Duration::from_secs(120), &Silent, &Cancel::new())
         .await
         .unwrap();
@@ -168,11 +175,7 @@ async fn an_index_left_by_a_half_applied_migration_is_recognised_and_dropped() {
     let (name, db) = dawarich_db("1.7.5", 1, 50).await;
     // a first attempt died in the no-transaction migration: its unique index is left INVALID (as a
     // failed concurrent build leaves it) and the version is not recorded
-    db.batch_execute(
-        "UPDATE points SET \"timestamp\" = (SELECT min(\"timestamp\") FROM points) WHERE id = (SELECT max(id) FROM points)",
-    )
-    .await
-    .unwrap();
+    plant_duplicate(&db).await;
     let double =
         DockerDouble::stock(cluster().port, &name, "1.7.5").with_future_release("9.0.0", &future::workspace_dir());
     double.run(&["start", "dawarich_app"]);
@@ -237,11 +240,7 @@ async fn a_held_lock_is_recognised_and_its_holder_named() {
         .query_one("SELECT pg_try_advisory_lock($1)", &[&migration_lock_key(&name)])
         .await
         .unwrap();
-    let double =
-        DockerDouble::stock(cluster().port, &name, "1.7.5").with_future_release("9.0.0", &future::workspace_dir());
-    let sshd = Sshd::start_with_path(double.bin_dir());
-    let conn = via_ssh(&sshd, &name);
-    let install = find(&connect(&conn).await.unwrap()).await.unwrap();
+    let (double, _sshd, conn, install) = future_host(&name, &future::workspace_dir()).await;
     let report = hand_over(&conn, &install, true, Duration::from_secs(120), &Silent, &Cancel::new())
         .await
         .unwrap();
@@ -262,10 +261,7 @@ async fn an_unknown_error_is_reported_verbatim_and_nothing_is_changed() {
     )
     .unwrap();
     let before = versions(&db).await;
-    let double = DockerDouble::stock(cluster().port, &name, "1.7.5").with_future_release("9.0.0", dir.path());
-    let sshd = Sshd::start_with_path(double.bin_dir());
-    let conn = via_ssh(&sshd, &name);
-    let install = find(&connect(&conn).await.unwrap()).await.unwrap();
+    let (double, _sshd, conn, install) = future_host(&name, dir.path()).await;
     let report = hand_over(&conn, &install, true, Duration::from_secs(120), &Silent, &Cancel::new())
         .await
         .unwrap();

@@ -459,16 +459,7 @@ pub async fn fix_failure(
         return Ok(Confirmed::Declined);
     }
     let conn = options(&app, &id).await?;
-    let core = dawarich_doctor::Error::from;
-    let install = dawarich_doctor::containers::find(&connect(&conn).await?)
-        .await
-        .map_err(core)?;
-    let stopped = install.stop().await.map_err(core);
-    install
-        .host
-        .write_journal(&conn, dawarich_doctor::audit::default_file())
-        .await;
-    stopped?;
+    dawarich_doctor::containers::stop_dawarich(&conn).await?;
     let fixed = dawarich_doctor::watch::fix::fix(
         &conn,
         &failure,
@@ -524,17 +515,7 @@ pub async fn stop_containers(
     if !ask(&window, &confirmation).await? {
         return Ok(Confirmed::Declined);
     }
-    let core = dawarich_doctor::Error::from;
-    let conn = options(&app, &id).await?;
-    let install = dawarich_doctor::containers::find(&connect(&conn).await?)
-        .await
-        .map_err(core)?;
-    let stopped = install.stop().await.map_err(core);
-    install
-        .host
-        .write_journal(&conn, dawarich_doctor::audit::default_file())
-        .await;
-    stopped?;
+    let install = dawarich_doctor::containers::stop_dawarich(&options(&app, &id).await?).await?;
     Ok(Confirmed::Done(
         install.dawarich().iter().map(|s| s.to_string()).collect(),
     ))
