@@ -905,16 +905,30 @@ async fn null_settings(ctx: &Ctx<'_>) -> Result<Check> {
 
 async fn invalid_indexes(ctx: &Ctx<'_>) -> Result<Check> {
     let c = check(CheckId::InvalidIndexes);
-    let bad: Vec<String> = ctx
-        .schema
-        .indexes
-        .iter()
-        .filter(|(_, i)| !i.valid)
-        .map(|(n, i)| format!("{n} on {}", i.table))
-        .collect();
-    let n = bad.len() as i64;
-    let mut c = found(c, n, CheckStatus::Problem, format!("{n} indexes are INVALID (left by an interrupted CREATE INDEX CONCURRENTLY): `IF NOT EXISTS` keeps them, so the index never works; they must be rebuilt."));
-    c.sample = bad.into_iter().take(10).collect();
+    let invalid = crate::unique::invalid(ctx.db).await?;
+    // a unique one is built again only once the rows sharing its key are gone
+    let mut sample = Vec::new();
+    let mut duplicates = 0;
+    for i in &invalid {
+        let n = match Some(i).filter(|i| i.unique).and_then(crate::unique::Duplicates::of) {
+            Some(d) => d.count(ctx.db).await?,
+            None => 0,
+        };
+        duplicates += n;
+        let rows = if n > 0 {
+            format!(" ({n} duplicate rows)")
+        } else {
+            String::new()
+        };
+        sample.push(format!("{} on {}{rows}", i.name, i.table));
+    }
+    let n = invalid.len() as i64;
+    let mut message = format!("{n} indexes are INVALID (left by an interrupted CREATE INDEX CONCURRENTLY): `IF NOT EXISTS` keeps them, so the index never works; they must be rebuilt.");
+    if duplicates > 0 {
+        message += &format!(" {duplicates} rows share a unique one's key: the rebuild moves them to quarantine first (the newest of each group stays).");
+    }
+    let mut c = found(c, n, CheckStatus::Problem, message);
+    c.sample = sample.into_iter().take(10).collect();
     Ok(c)
 }
 

@@ -26,6 +26,7 @@ pub mod schema;
 pub mod secrets;
 pub mod settings;
 pub mod tunnel;
+pub mod unique;
 pub mod watch;
 
 pub use error::{Error, Result};

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::problems::problem;
 use crate::progress::{Cancel, Progress};
 use crate::schema::quote_ident;
+use crate::unique::{self, Duplicates, Keep};
 
 /// One step of a strategy over one table.
 #[derive(Debug, Clone)]
@@ -368,8 +369,12 @@ fn statement(plan: &Plan, rule: &Rule) -> String {
 /// Counts, per strategy, how many rows each rule would resolve (rules in order). Read-only.
 pub async fn preview(db: &Db, check: CheckId) -> Result<RepairPreview> {
     if check == CheckId::InvalidIndexes {
-        let rows = db.query("SELECT c.relname::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE NOT i.indisvalid AND c.relnamespace = current_schema()::regnamespace ORDER BY 1", &[]).await?;
-        let names: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+        let invalid = unique::invalid(db).await?;
+        let mut duplicates = 0;
+        for d in invalid.iter().filter(|i| i.unique).filter_map(Duplicates::of) {
+            duplicates += d.count(db).await?;
+        }
+        let names: Vec<String> = invalid.iter().map(|i| i.name.clone()).collect();
         return Ok(RepairPreview {
             check,
             title: problem(check).title.into(),
@@ -377,13 +382,20 @@ pub async fn preview(db: &Db, check: CheckId) -> Result<RepairPreview> {
             sample: names.clone(),
             strategies: vec![StrategyPreview {
                 name: StrategyId::Rebuild,
-                description: "drop each INVALID index and build it again (concurrently on big tables)".into(),
+                description: "drop each INVALID index and build it again (concurrently); rows a unique one fails on are moved to quarantine first".into(),
                 needs_user: false,
-                rules: vec![RuleCount {
-                    rule: "rebuild".into(),
-                    description: "indexes rebuilt".into(),
-                    count: names.len() as i64,
-                }],
+                rules: vec![
+                    RuleCount {
+                        rule: "duplicates".into(),
+                        description: "duplicate rows under a unique index quarantined (the newest of each group stays)".into(),
+                        count: duplicates,
+                    },
+                    RuleCount {
+                        rule: "rebuild".into(),
+                        description: "indexes rebuilt".into(),
+                        count: names.len() as i64,
+                    },
+                ],
                 sql: names
                     .iter()
                     .map(|n| {
@@ -497,17 +509,24 @@ pub async fn repair(
     db.execute("SELECT set_config('dawarich_doctor.run_id', $1, false)", &[&run_id])
         .await?;
     if opts.check == CheckId::InvalidIndexes {
-        let n = rebuild_invalid_indexes(&db, &audit).await?;
+        let (n, quarantined) = rebuild_invalid_indexes(&db, &audit).await?;
         return Ok(RepairOutcome {
             run_id,
             check: opts.check,
             strategy: StrategyId::Rebuild,
-            rules: vec![RuleCount {
-                rule: "rebuild".into(),
-                description: "indexes rebuilt".into(),
-                count: n,
-            }],
-            quarantined: 0,
+            rules: vec![
+                RuleCount {
+                    rule: "duplicates".into(),
+                    description: "duplicate rows under a unique index quarantined".into(),
+                    count: quarantined as i64,
+                },
+                RuleCount {
+                    rule: "rebuild".into(),
+                    description: "indexes rebuilt".into(),
+                    count: n,
+                },
+            ],
+            quarantined: quarantined as i64,
             longest_transaction_ms: 0,
             elapsed_ms: started.elapsed().as_millis() as u64,
         });
@@ -646,16 +665,19 @@ pub async fn repair(
     })
 }
 
-/// Drops and rebuilds every INVALID index, concurrently (so writers are not blocked).
-async fn rebuild_invalid_indexes(db: &Db, audit: &Audit) -> Result<i64> {
-    let rows = db
-        .query("SELECT c.relname::text, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE NOT i.indisvalid AND c.relnamespace = current_schema()::regnamespace", &[])
-        .await?;
-    for r in &rows {
-        let (name, def): (String, String) = (r.get(0), r.get(1));
-        let create = def.replacen("INDEX ", "INDEX CONCURRENTLY ", 1);
+/// Drops and rebuilds every INVALID index, concurrently (so writers are not blocked); the rows a
+/// unique one would fail on go to quarantine first, the newest of each group staying. Returns the
+/// indexes rebuilt and the rows quarantined.
+async fn rebuild_invalid_indexes(db: &Db, audit: &Audit) -> Result<(i64, u64)> {
+    let invalid = unique::invalid(db).await?;
+    let mut quarantined = 0;
+    for i in &invalid {
+        if let Some(d) = Some(i).filter(|i| i.unique).and_then(Duplicates::of) {
+            quarantined += d.quarantine(db, audit, Keep::Highest, Some(&i.name)).await?;
+        }
+        let create = i.definition.replacen("INDEX ", "INDEX CONCURRENTLY ", 1);
         for sql in [
-            format!("DROP INDEX CONCURRENTLY IF EXISTS {}", quote_ident(&name)),
+            format!("DROP INDEX CONCURRENTLY IF EXISTS {}", quote_ident(&i.name)),
             create,
         ] {
             let t = Instant::now();
@@ -666,7 +688,7 @@ async fn rebuild_invalid_indexes(db: &Db, audit: &Audit) -> Result<i64> {
             audit.record(db, "repair", &sql, None, t.elapsed(), "ok").await?;
         }
     }
-    Ok(rows.len() as i64)
+    Ok((invalid.len() as i64, quarantined))
 }
 
 /// Puts back what run `run_id` changed: reverts its updates, re-inserts its quarantined rows.

@@ -290,7 +290,8 @@ async fn null_settings_get_an_empty_object_and_invalid_indexes_are_rebuilt() {
     let out = repair(&conn, &opts("invalid-indexes", "rebuild"), &Silent, &Cancel::new())
         .await
         .unwrap();
-    assert_eq!(out.rules[0].count, 1);
+    let counts: Vec<(&str, i64)> = out.rules.iter().map(|r| (r.rule.as_str(), r.count)).collect();
+    assert_eq!(counts, [("duplicates", 0), ("rebuild", 1)]);
     let invalid: i64 = db
         .query_one("SELECT count(*) FROM pg_index WHERE NOT indisvalid", &[])
         .await
@@ -303,6 +304,76 @@ async fn null_settings_get_an_empty_object_and_invalid_indexes_are_rebuilt() {
         .unwrap()
         .get(0);
     assert!(exists);
+}
+
+#[tokio::test]
+async fn an_invalid_unique_index_is_rebuilt_once_its_duplicates_are_quarantined() {
+    let (name, db) = dawarich_db("1.7.5", 1, 20).await;
+    // three points of the user at one time: a concurrent build of a unique index on them fails and
+    // leaves it INVALID, as an interrupted Dawarich migration of any release does
+    db.batch_execute(
+        "UPDATE points SET \"timestamp\" = (SELECT min(\"timestamp\") FROM points) WHERE id IN (SELECT id FROM points ORDER BY id DESC LIMIT 2)",
+    )
+    .await
+    .unwrap();
+    let failed = db
+        .batch_execute("CREATE UNIQUE INDEX CONCURRENTLY index_points_on_user_time ON points (user_id, \"timestamp\")")
+        .await;
+    assert!(failed.is_err());
+    let extra: i64 = db
+        .query_one(
+            "SELECT count(*) - count(DISTINCT (user_id, \"timestamp\")) FROM points",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(extra, 2);
+    let d = dawarich_doctor::diagnose::diagnose(&db, &Default::default(), &Silent)
+        .await
+        .unwrap();
+    let c = d.checks.iter().find(|c| c.id == CheckId::InvalidIndexes).unwrap();
+    assert_eq!(c.sample, ["index_points_on_user_time on points (2 duplicate rows)"]);
+    let p = preview(&db, CheckId::InvalidIndexes).await.unwrap();
+    assert_eq!(rule(&p, "rebuild", "duplicates"), 2);
+    let newest: Vec<i64> = db
+        .query(
+            "SELECT max(id) FROM points GROUP BY user_id, \"timestamp\" ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let conn = options(&cluster().url(&name));
+    let out = repair(&conn, &opts("invalid-indexes", "rebuild"), &Silent, &Cancel::new())
+        .await
+        .unwrap();
+    assert_eq!(out.quarantined, 2);
+    let valid: bool = db
+        .query_one(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'index_points_on_user_time'::regclass",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(valid);
+    let kept: Vec<i64> = db
+        .query("SELECT id FROM points ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(kept, newest, "the newest point of each time stays");
+    let moved: i64 = db
+        .query_one("SELECT count(*) FROM dawarich_doctor.quarantine_points", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(moved, 2, "the others are kept aside");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -463,7 +463,7 @@ pub async fn fix_failure(
     let fixed = dawarich_doctor::watch::fix::fix(
         &conn,
         &failure,
-        dawarich_doctor::watch::fix::Keep::Highest,
+        dawarich_doctor::unique::Keep::Highest,
         dawarich_doctor::audit::default_file(),
     )
     .await?;

@@ -1,7 +1,8 @@
 use std::process::ExitCode;
 
 use dawarich_doctor::containers::find;
-use dawarich_doctor::watch::fix::{fix, Keep};
+use dawarich_doctor::unique::Keep;
+use dawarich_doctor::watch::fix::fix;
 use dawarich_doctor::watch::hand_over;
 use dawarich_doctor::Result;
 use dawarich_doctor_model::Failure;
