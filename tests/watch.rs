@@ -15,7 +15,7 @@ use dawarich_doctor::locks::migration_lock_key;
 use dawarich_doctor::progress::{Cancel, ProgressEvent, Silent};
 use dawarich_doctor::unique::Keep;
 use dawarich_doctor::watch::fix::fix;
-use dawarich_doctor::watch::hand_over;
+use dawarich_doctor::watch::{follow, hand_over};
 use dawarich_doctor_model::{CheckId, Failure};
 use dawarich_doctor_testkit::docker::{future, DockerDouble};
 use dawarich_doctor_testkit::sshd::Sshd;
@@ -284,4 +284,143 @@ async fn an_unknown_error_is_reported_verbatim_and_nothing_is_changed() {
     assert_eq!(report.advice.unwrap().check, None, "no guess presented as a fix");
     assert_eq!(versions(&db).await, before);
     double.run(&["stop", "dawarich_app"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_killed_half_way_leaves_its_index_which_is_recognised_and_dropped() {
+    let (name, db) = dawarich_db("1.7.5", 1, 50).await;
+    let (double, _sshd, conn, install) = future_host(&name, &future::workspace_dir()).await;
+    // an old snapshot holds the concurrent build in its last wait, its index already in the catalog
+    let reader = connect_url(&cluster().url(&name)).await;
+    reader
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM users;")
+        .await
+        .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let progress = move |e: ProgressEvent| {
+        let _ = tx.send(e);
+    };
+    let cancel = Cancel::new();
+    let watching = {
+        let (conn, install, cancel) = (conn.clone(), install.clone(), cancel.clone());
+        tokio::spawn(
+            async move { hand_over(&conn, &install, true, Duration::from_secs(120), &progress, &cancel).await },
+        )
+    };
+    // the watch shows the build and what it waits for
+    let waiting = tokio::time::timeout(Duration::from_secs(90), async {
+        while let Some(e) = rx.recv().await {
+            if let ProgressEvent::StepProgress { statement: Some(s), .. } = e {
+                if s.contains("waiting for old snapshots") {
+                    return s;
+                }
+            }
+        }
+        panic!("the watch ended before the build waited")
+    })
+    .await
+    .expect("the build waits for the old snapshot");
+    assert!(
+        waiting.contains("CREATE UNIQUE INDEX CONCURRENTLY index_points_on_user_timestamp_future"),
+        "{waiting}"
+    );
+    cancel.cancel();
+    assert!(matches!(
+        watching.await.unwrap(),
+        Err(dawarich_doctor::Error::Cancelled(_))
+    ));
+    // the container is killed and the database restarts with it: the build dies half-way
+    double.run(&["stop", "-t", "0", "dawarich_app"]);
+    db.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'CREATE UNIQUE INDEX CONCURRENTLY%' AND pid <> pg_backend_pid()",
+        &[],
+    )
+    .await
+    .unwrap();
+    reader.batch_execute("COMMIT").await.unwrap();
+    let valid: bool = db
+        .query_one(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'index_points_on_user_timestamp_future'::regclass",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(!valid, "the build left its index INVALID");
+    let future: Vec<String> = versions(&db)
+        .await
+        .into_iter()
+        .filter(|v| v.starts_with("2027"))
+        .collect();
+    assert_eq!(future, FUTURE[..2], "the killed migration is not recorded");
+    // the rerun fails on what the first attempt left, the fix drops it, the next start is up
+    let report = hand_over(&conn, &install, true, Duration::from_secs(120), &Silent, &Cancel::new())
+        .await
+        .unwrap();
+    let Some(failure @ Failure::AlreadyExists { name: index, .. }) = &report.failure else {
+        panic!("{report:?}")
+    };
+    assert_eq!(index, "index_points_on_user_timestamp_future");
+    install.stop().await.unwrap();
+    let fixed = fix(&conn, failure, Keep::Highest, None).await.unwrap();
+    assert_eq!(
+        (fixed.quarantined, fixed.dropped.as_deref()),
+        (0, Some("index_points_on_user_timestamp_future"))
+    );
+    let again = hand_over(&conn, &install, true, Duration::from_secs(120), &Silent, &Cancel::new())
+        .await
+        .unwrap();
+    assert_eq!(again.failure, None, "{again:?}");
+    assert_eq!(again.recorded, FUTURE[2..]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_alone_shows_the_lock_holder_and_the_versions_it_records() {
+    let (name, db) = dawarich_db("1.7.5", 1, 5).await;
+    let conn = options(&cluster().url(&name));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let progress = move |e: ProgressEvent| {
+        let _ = tx.send(e);
+    };
+    let cancel = Cancel::new();
+    let following = {
+        let (conn, cancel) = (conn.clone(), cancel.clone());
+        tokio::spawn(async move { follow(&conn, Duration::from_secs(120), &progress, &cancel).await })
+    };
+    assert!(matches!(
+        rx.recv().await,
+        Some(ProgressEvent::StepStarted { step: 0, .. })
+    ));
+    // a migrating session: Rails' lock, a statement under way, then a version recorded
+    let rails = connect_url(&cluster().url(&name)).await;
+    rails
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&migration_lock_key(&name)])
+        .await
+        .unwrap();
+    rails
+        .batch_execute("INSERT INTO schema_migrations (version) VALUES ('20270101000001')")
+        .await
+        .unwrap();
+    let statement = tokio::spawn(async move { rails.batch_execute("SELECT pg_sleep(30) /* backfill */").await });
+    let mut seen = (false, false);
+    while seen != (true, true) {
+        match rx.recv().await.expect("following until cancelled") {
+            ProgressEvent::Output { line, .. } if line == "recorded 20270101000001" => seen.0 = true,
+            ProgressEvent::StepProgress { statement: Some(s), .. }
+                if s.contains("SELECT pg_sleep(30) /* backfill */") =>
+            {
+                seen.1 = true
+            }
+            _ => {}
+        }
+    }
+    cancel.cancel();
+    assert_eq!(following.await.unwrap().unwrap(), ["20270101000001"]);
+    db.execute(
+        "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%'",
+        &[],
+    )
+    .await
+    .unwrap();
+    assert!(statement.await.unwrap().is_err(), "the statement was cancelled");
 }

@@ -7,4 +7,4 @@ pub mod fix;
 pub mod log;
 mod observe;
 
-pub use observe::{hand_over, watch, Watched};
+pub use observe::{follow, hand_over, watch, Watched};

@@ -1,5 +1,5 @@
 //! Watching Dawarich migrate itself: the session holding Rails' lock (its statement, how long, its
-//! wait, who blocks it), index builds (`pg_stat_progress_create_index`), rows a batched UPDATE has
+//! wait, who blocks it), index builds, CLUSTER and VACUUM (`pg_stat_progress_*`), rows an UPDATE has
 //! committed, versions as they are recorded (named from the container's `db/migrate` and `db/data`),
 //! and the container log parsed for Rails' lines, until the app is healthy or its start fails.
 //! Everything goes out as the runner's progress events.
@@ -70,7 +70,7 @@ pub async fn watch(
     // `VERSION → Name`, read once the container runs (exec needs it running)
     let mut names = BTreeMap::new();
     // what is there before: versions, the log's end, the restarts so far
-    let mut seen = recorded(&db).await?;
+    let mut view = DatabaseView::new(&db).await?;
     let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
     let mut start_restarts = app_restarts(install).await?;
     if start {
@@ -90,7 +90,6 @@ pub async fn watch(
     let mut log_lines: Vec<String> = Vec::new();
     let mut step = 0usize;
     let mut current: Option<usize> = None;
-    let mut updates = TupleCounter::default();
     loop {
         if cancel.is_cancelled() {
             return Err(Error::Cancelled("stopped watching; Dawarich goes on by itself".into()));
@@ -133,47 +132,7 @@ pub async fn watch(
         }
         log_lines = lines;
         // the database: versions recorded, the lock holder, index builds, committed updates
-        for v in recorded(&db).await? {
-            if seen.insert(v.clone()) {
-                let name = names.get(&v).map(|n| format!(" {n}")).unwrap_or_default();
-                progress.emit(ProgressEvent::Output {
-                    step: current,
-                    line: format!("recorded {v}{name}"),
-                });
-                newly.push(v);
-            }
-        }
-        if let Some(s) = current {
-            let holder = holder(&db).await?;
-            if let Some(h) = holder.as_ref().filter(|h| !h.blocked_by.is_empty()) {
-                progress.emit(ProgressEvent::Waiting {
-                    step: s,
-                    blocker_pid: h.blocked_by[0],
-                    blocker_query: h.wait.clone(),
-                    attempt: 0,
-                });
-            }
-            let holder = holder.map(|h| h.describe());
-            if let Some(p) = index_build(&db).await? {
-                progress.emit(ProgressEvent::StepProgress {
-                    step: s,
-                    done: p.0,
-                    total: Some(p.1),
-                    rows_per_sec: 0.0,
-                    eta_secs: None,
-                    statement: holder.clone(),
-                });
-            } else if let Some(rows) = updates.delta(&db).await? {
-                progress.emit(ProgressEvent::StepProgress {
-                    step: s,
-                    done: rows,
-                    total: None,
-                    rows_per_sec: rows as f64 / started.elapsed().as_secs_f64().max(0.001),
-                    eta_secs: None,
-                    statement: holder.clone(),
-                });
-            }
-        }
+        newly.extend(view.poll(&db, &names, current, progress).await?);
         // then the container's end, if it came
         if app.health.as_deref() == Some("healthy")
             || (app.health.is_none() && log_lines.iter().any(|l| l.contains("Listening on")))
@@ -205,6 +164,114 @@ pub async fn watch(
             });
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Follows Dawarich migrating from the database alone (no Docker host to start it or read its
+/// log): the lock holder, its progress and the versions recorded, as one step, until `cancel` or
+/// `timeout`. Whether Dawarich came up is not visible here. Returns the versions recorded.
+pub async fn follow(
+    conn: &ConnectOptions,
+    timeout: Duration,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<Vec<String>> {
+    let db = connect(conn).await?;
+    let mut view = DatabaseView::new(&db).await?;
+    let started = Instant::now();
+    progress.emit(ProgressEvent::StepStarted {
+        step: 0,
+        title: "Dawarich migrating (the database only)".into(),
+    });
+    let mut newly = Vec::new();
+    while !cancel.is_cancelled() && started.elapsed() < timeout {
+        newly.extend(view.poll(&db, &BTreeMap::new(), Some(0), progress).await?);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    finish(progress, 0);
+    Ok(newly)
+}
+
+/// What the database shows of a migration under way, polled: versions as they are recorded, the
+/// session holding Rails' lock, index builds and table scans, committed updates.
+struct DatabaseView {
+    seen: BTreeSet<String>,
+    updates: TupleCounter,
+    started: Instant,
+}
+
+impl DatabaseView {
+    async fn new(db: &Db) -> Result<DatabaseView> {
+        Ok(DatabaseView {
+            seen: recorded(db).await?,
+            updates: TupleCounter::default(),
+            started: Instant::now(),
+        })
+    }
+
+    /// Emits what changed (as output of `step`, progress only within a step); returns the versions
+    /// recorded since the last poll, named from `names` where known.
+    async fn poll(
+        &mut self,
+        db: &Db,
+        names: &BTreeMap<String, String>,
+        step: Option<usize>,
+        progress: &dyn Progress,
+    ) -> Result<Vec<String>> {
+        let mut newly = Vec::new();
+        for v in recorded(db).await? {
+            if self.seen.insert(v.clone()) {
+                let name = names.get(&v).map(|n| format!(" {n}")).unwrap_or_default();
+                progress.emit(ProgressEvent::Output {
+                    step,
+                    line: format!("recorded {v}{name}"),
+                });
+                newly.push(v);
+            }
+        }
+        let Some(s) = step else { return Ok(newly) };
+        let holder = holder(db).await?;
+        if let Some(h) = holder.as_ref().filter(|h| !h.blocked_by.is_empty()) {
+            progress.emit(ProgressEvent::Waiting {
+                step: s,
+                blocker_pid: h.blocked_by[0],
+                blocker_query: h.wait.clone(),
+                attempt: 0,
+            });
+        }
+        let holder = holder.map(|h| h.describe());
+        if let Some((what, done, total)) = maintenance(db).await? {
+            progress.emit(ProgressEvent::StepProgress {
+                step: s,
+                done,
+                total,
+                rows_per_sec: 0.0,
+                eta_secs: None,
+                statement: Some(match &holder {
+                    Some(h) => format!("{what} — {h}"),
+                    None => what,
+                }),
+            });
+        } else if let Some(rows) = self.updates.delta(db).await? {
+            progress.emit(ProgressEvent::StepProgress {
+                step: s,
+                done: rows,
+                total: None,
+                rows_per_sec: rows as f64 / self.started.elapsed().as_secs_f64().max(0.001),
+                eta_secs: None,
+                statement: holder,
+            });
+        } else if holder.is_some() {
+            progress.emit(ProgressEvent::StepProgress {
+                step: s,
+                done: 0,
+                total: None,
+                rows_per_sec: 0.0,
+                eta_secs: None,
+                statement: holder,
+            });
+        }
+        Ok(newly)
     }
 }
 
@@ -334,23 +401,34 @@ async fn holder(db: &Db) -> Result<Option<Holder>> {
     }))
 }
 
-/// A running `CREATE INDEX`: blocks (or tuples) done and total.
-async fn index_build(db: &Db) -> Result<Option<(u64, u64)>> {
+/// A running index build, CLUSTER / VACUUM FULL or VACUUM of a client session: what and its
+/// phase, then blocks (or tuples) done and total (none while it waits).
+async fn maintenance(db: &Db) -> Result<Option<(String, u64, Option<u64>)>> {
     let row = db
         .query_opt(
-            "SELECT blocks_done, blocks_total, tuples_done, tuples_total FROM pg_stat_progress_create_index
-             WHERE datname = current_database() LIMIT 1",
+            "SELECT p.what, p.blocks_done, p.blocks_total, p.tuples_done, p.tuples_total
+             FROM (SELECT pid, datname, command || ', ' || phase AS what, blocks_done, blocks_total, tuples_done, tuples_total
+                   FROM pg_stat_progress_create_index
+                   UNION ALL
+                   SELECT pid, datname, command || ', ' || phase, heap_blks_scanned, heap_blks_total, 0, 0
+                   FROM pg_stat_progress_cluster
+                   UNION ALL
+                   SELECT pid, datname, 'VACUUM, ' || phase, heap_blks_scanned, heap_blks_total, 0, 0
+                   FROM pg_stat_progress_vacuum) p
+             JOIN pg_stat_activity a ON a.pid = p.pid
+             WHERE p.datname = current_database() AND a.backend_type = 'client backend' LIMIT 1",
             &[],
         )
         .await?;
-    Ok(row.and_then(|r| {
-        let (bd, bt, td, tt): (i64, i64, i64, i64) = (r.get(0), r.get(1), r.get(2), r.get(3));
+    Ok(row.map(|r| {
+        let (bd, bt, td, tt): (i64, i64, i64, i64) = (r.get(1), r.get(2), r.get(3), r.get(4));
+        let what: String = r.get(0);
         if bt > 0 {
-            Some((bd as u64, bt as u64))
+            (what, bd as u64, Some(bt as u64))
         } else if tt > 0 {
-            Some((td as u64, tt as u64))
+            (what, td as u64, Some(tt as u64))
         } else {
-            None
+            (what, 0, None)
         }
     }))
 }

@@ -296,24 +296,41 @@ pub fn confirm(question: &str) -> std::io::Result<bool> {
     Ok(matches!(line.trim(), "y" | "Y" | "yes"))
 }
 
-/// Live step lines on stderr.
+/// Live step lines on stderr (a step's statement once each time it changes).
 pub fn step_printer(p: &Painter) -> impl Fn(ProgressEvent) + Send + Sync {
     let color = p.color;
+    let last_statement = std::sync::Mutex::new(None::<String>);
     move |e| {
         let p = Painter { color };
+        if let ProgressEvent::StepProgress { statement: Some(s), .. } = &e {
+            // once per statement, not each time its seconds count
+            let key: String = s.chars().filter(|c| !c.is_ascii_digit()).collect();
+            let mut last = last_statement.lock().expect("not poisoned");
+            if last.as_ref() != Some(&key) {
+                let line = s.split_whitespace().collect::<Vec<_>>().join(" ");
+                let short: String = line.chars().take(140).collect();
+                let more = if short.len() < line.len() { "…" } else { "" };
+                eprintln!("       {}", p.dim(&format!("{short}{more}")));
+                *last = Some(key);
+            }
+        }
         match e {
             ProgressEvent::StepStarted { step, title } => eprintln!("{:>3}. {title}", step + 1),
             ProgressEvent::StepProgress {
                 done,
                 total: Some(total),
                 rows_per_sec,
-                eta_secs,
+                eta_secs: Some(eta),
                 ..
-            } => {
-                eprintln!(
-                    "       {done}/{total} ids, {rows_per_sec:.0}/s, eta {:.0} s",
-                    eta_secs.unwrap_or(0.0)
-                )
+            } => eprintln!("       {done}/{total} ids, {rows_per_sec:.0}/s, eta {eta:.0} s"),
+            // the watch: blocks of an index build or a table scan
+            ProgressEvent::StepProgress {
+                done,
+                total: Some(total),
+                ..
+            } => eprintln!("       {done}/{total} blocks"),
+            ProgressEvent::StepProgress { done, total: None, .. } if done > 0 => {
+                eprintln!("       {done} rows updated so far")
             }
             ProgressEvent::StepFinished { elapsed_ms, rows, .. } => eprintln!(
                 "       {} in {elapsed_ms} ms, {} rows",

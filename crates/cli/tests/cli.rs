@@ -297,3 +297,29 @@ async fn upgrade_via_dawarich_backs_up_and_watches_a_release_the_catalog_does_no
     assert!(stdout.contains("Dawarich is up"), "{stdout}");
     assert!(stderr.contains("20270101000002 BackfillDoctorFutureNote"), "{stderr}");
 }
+
+#[tokio::test]
+async fn watch_without_a_docker_host_follows_the_database_only() {
+    let (name, _db) = dawarich_db("1.7.5", 1, 5).await;
+    let url = cluster().url(&name);
+    let (watched, started) = tokio::task::spawn_blocking(move || {
+        (
+            doctor(&["watch", "--timeout", "1", "--color", "never", "--url", &url]),
+            doctor(&["watch", "--start", "--color", "never", "--url", &url]),
+        )
+    })
+    .await
+    .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&watched.stdout),
+        String::from_utf8_lossy(&watched.stderr),
+    );
+    assert_eq!(watched.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stderr.contains("No Docker host:"), "{stderr}");
+    assert!(stderr.contains("Watching the database only"), "{stderr}");
+    assert!(stdout.starts_with("0 versions recorded while watching"), "{stdout}");
+    // starting Dawarich needs the Docker host
+    let stderr = String::from_utf8_lossy(&started.stderr);
+    assert_eq!(started.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("Watching the database only"), "{stderr}");
+}

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use dawarich_doctor::containers::find;
 use dawarich_doctor::unique::Keep;
 use dawarich_doctor::watch::fix::fix;
-use dawarich_doctor::watch::hand_over;
+use dawarich_doctor::watch::{follow, hand_over};
 use dawarich_doctor::Result;
 use dawarich_doctor_model::Failure;
 
@@ -34,6 +34,11 @@ pub struct Args {
     /// Print JSON at the end.
     #[arg(long)]
     json: bool,
+    /// Follow the database only (the lock holder, its progress, the versions recorded) until Ctrl-C
+    /// or --timeout: for a Dawarich started by hand, without a Docker host here. Chosen by itself
+    /// when docker cannot be reached and neither --start nor --fix is given.
+    #[arg(long, conflicts_with_all = ["start", "fix"])]
+    database_only: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -48,7 +53,20 @@ const ROUNDS: usize = 5;
 /// Watches Dawarich migrate itself; exit 1 when its start fails (why and the fix are printed).
 pub async fn exec(a: Args, p: &Painter) -> Result<ExitCode> {
     let conn = a.conn.options()?;
-    let install = find(&a.conn.connect().await?).await?;
+    if a.database_only {
+        return follow_database(&conn, &a, p).await;
+    }
+    let install = match find(&a.conn.connect().await?).await {
+        Ok(install) => install,
+        Err(e) if !(a.start || a.fix) => {
+            eprintln!(
+                "{} {e}\nWatching the database only; start Dawarich yourself (e.g. `docker compose up -d`). Ctrl-C ends.",
+                p.yellow("No Docker host:")
+            );
+            return follow_database(&conn, &a, p).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
     let keep = match a.keep {
         KeepArg::Highest => Keep::Highest,
         KeepArg::Lowest => Keep::Lowest,
@@ -99,4 +117,20 @@ pub async fn exec(a: Args, p: &Painter) -> Result<ExitCode> {
         start = true;
         round += 1;
     }
+}
+
+/// Follows the database until Ctrl-C or the timeout and says what was recorded.
+async fn follow_database(conn: &dawarich_doctor::connect::ConnectOptions, a: &Args, p: &Painter) -> Result<ExitCode> {
+    let timeout = std::time::Duration::from_secs(a.timeout);
+    let recorded = follow(conn, timeout, &render::step_printer(p), &cancel_on_ctrl_c()).await?;
+    if a.json {
+        outln!("{}", serde_json::json!({ "recorded": recorded }))?;
+    } else {
+        outln!(
+            "{} versions recorded while watching: {}\nWhether Dawarich is up shows in its own log (`docker logs`).",
+            recorded.len(),
+            recorded.join(", ")
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
