@@ -13,10 +13,11 @@ use dawarich_doctor::containers::{find, Install};
 use dawarich_doctor::diagnose::{diagnose, DiagnoseOptions};
 use dawarich_doctor::locks::migration_lock_key;
 use dawarich_doctor::progress::{Cancel, ProgressEvent, Silent};
+use dawarich_doctor::repair::{repair, undo, RepairOptions};
 use dawarich_doctor::unique::Keep;
 use dawarich_doctor::watch::fix::fix;
 use dawarich_doctor::watch::{follow, hand_over};
-use dawarich_doctor_model::{CheckId, Failure};
+use dawarich_doctor_model::{CheckId, Failure, StrategyId};
 use dawarich_doctor_testkit::docker::{future, DockerDouble};
 use dawarich_doctor_testkit::sshd::Sshd;
 
@@ -95,12 +96,35 @@ async fn a_clean_run_is_watched_to_the_end_with_every_version() {
     ));
     let app = double.get("dawarich_app");
     assert_eq!(app.health.as_deref(), Some("healthy"));
-    // a database newer than the catalog: diagnose, the lock report and the audit log still work
+    // a database newer than the catalog: diagnose, the lock report, a repair, its undo and the
+    // audit log still work
     let db = connect(&conn).await.unwrap();
+    db.batch_execute("UPDATE users SET settings = NULL").await.unwrap();
     let d = diagnose(&db, &DiagnoseOptions::default(), &Silent).await.unwrap();
     assert_eq!(d.dawarich.unknown_newer_versions, FUTURE);
     assert!(!d.lock.held);
-    assert!(dawarich_doctor::audit::read(&db, None).await.is_ok());
+    let nulls = d.checks.iter().find(|c| c.id == CheckId::UsersNullSettings).unwrap();
+    assert_eq!(nulls.count, Some(1));
+    let repaired = repair(
+        &conn,
+        &RepairOptions {
+            check: CheckId::UsersNullSettings,
+            strategy: StrategyId::parse("default").unwrap(),
+            user: None,
+            batch_size: 100,
+            audit_file: None,
+        },
+        &Silent,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
+    let null_settings = "SELECT count(*) FROM users WHERE settings IS NULL";
+    assert_eq!(db.query_one(null_settings, &[]).await.unwrap().get::<_, i64>(0), 0);
+    undo(&conn, &repaired.run_id, None).await.unwrap();
+    assert_eq!(db.query_one(null_settings, &[]).await.unwrap().get::<_, i64>(0), 1);
+    let audit = dawarich_doctor::audit::read(&db, None).await.unwrap();
+    assert!(audit.iter().any(|e| e.action == "undo"), "{audit:?}");
 }
 
 #[tokio::test]
