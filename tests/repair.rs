@@ -336,16 +336,11 @@ async fn an_invalid_unique_index_is_rebuilt_once_its_duplicates_are_quarantined(
     assert_eq!(c.sample, ["index_points_on_user_time on points (2 duplicate rows)"]);
     let p = preview(&db, CheckId::InvalidIndexes).await.unwrap();
     assert_eq!(rule(&p, "rebuild", "duplicates"), 2);
-    let newest: Vec<i64> = db
-        .query(
-            "SELECT max(id) FROM points GROUP BY user_id, \"timestamp\" ORDER BY 1",
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let newest: Vec<i64> = column(
+        &db,
+        "SELECT max(id) FROM points GROUP BY user_id, \"timestamp\" ORDER BY 1",
+    )
+    .await;
     let conn = options(&cluster().url(&name));
     let out = repair(&conn, &opts("invalid-indexes", "rebuild"), &Silent, &Cancel::new())
         .await
@@ -360,13 +355,7 @@ async fn an_invalid_unique_index_is_rebuilt_once_its_duplicates_are_quarantined(
         .unwrap()
         .get(0);
     assert!(valid);
-    let kept: Vec<i64> = db
-        .query("SELECT id FROM points ORDER BY id", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let kept: Vec<i64> = column(&db, "SELECT id FROM points ORDER BY id").await;
     assert_eq!(kept, newest, "the newest point of each time stays");
     let moved: i64 = db
         .query_one("SELECT count(*) FROM dawarich_doctor.quarantine_points", &[])

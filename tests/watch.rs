@@ -24,15 +24,37 @@ use dawarich_doctor_testkit::sshd::Sshd;
 const FUTURE: [&str; 4] = ["20270101000001", "20270101000002", "20270101000003", "20270101000004"];
 
 async fn versions(db: &tokio_postgres::Client) -> Vec<String> {
-    db.query(
+    column(
+        db,
         "SELECT version FROM schema_migrations UNION ALL SELECT version FROM data_migrations ORDER BY 1",
-        &[],
     )
     .await
-    .unwrap()
-    .iter()
-    .map(|r| r.get(0))
-    .collect()
+}
+
+/// A start after a half-applied attempt fails on the index that attempt left; the fix drops it (0
+/// rows quarantined) and the next start is up with the rest of the release recorded. Returns the
+/// fix's run.
+async fn the_index_left_behind_is_dropped_and_dawarich_comes_up(conn: &ConnectOptions, install: &Install) -> String {
+    let report = hand_over(conn, install, true, Duration::from_secs(120), &Silent, &Cancel::new())
+        .await
+        .unwrap();
+    let Some(failure @ Failure::AlreadyExists { name: index, .. }) = &report.failure else {
+        panic!("{report:?}")
+    };
+    assert_eq!(index, "index_points_on_user_timestamp_future");
+    assert_eq!(report.advice.as_ref().unwrap().check, None);
+    install.stop().await.unwrap();
+    let fixed = fix(conn, failure, Keep::Highest, None).await.unwrap();
+    assert_eq!(
+        (fixed.quarantined, fixed.dropped.as_deref()),
+        (0, Some("index_points_on_user_timestamp_future"))
+    );
+    let again = hand_over(conn, install, true, Duration::from_secs(120), &Silent, &Cancel::new())
+        .await
+        .unwrap();
+    assert_eq!(again.failure, None, "{again:?}");
+    assert_eq!(again.recorded, FUTURE[2..]);
+    fixed.run_id
 }
 
 /// Two points of the first user at the same time: the synthetic unique index fails on them.
@@ -217,24 +239,11 @@ async fn an_index_left_by_a_half_applied_migration_is_recognised_and_dropped() {
     let sshd = Sshd::start_with_path(double.bin_dir());
     let conn = via_ssh(&sshd, &name);
     let install = find(&connect(&conn).await.unwrap()).await.unwrap();
-    let report = hand_over(&conn, &install, true, Duration::from_secs(120), &Silent, &Cancel::new())
-        .await
-        .unwrap();
-    let Some(failure @ Failure::AlreadyExists { name: index, .. }) = &report.failure else {
-        panic!("{report:?}")
-    };
-    assert_eq!(index, "index_points_on_user_timestamp_future");
-    assert_eq!(report.advice.as_ref().unwrap().check, None);
-    install.stop().await.unwrap();
-    let fixed = fix(&conn, failure, Keep::Highest, None).await.unwrap();
-    assert_eq!(
-        (fixed.quarantined, fixed.dropped.as_deref()),
-        (0, Some("index_points_on_user_timestamp_future"))
-    );
+    let run_id = the_index_left_behind_is_dropped_and_dawarich_comes_up(&conn, &install).await;
     let audited: String = db
         .query_one(
             "SELECT statement FROM dawarich_doctor.audit_log WHERE run_id = $1 AND statement LIKE 'DROP INDEX%'",
-            &[&fixed.run_id],
+            &[&run_id],
         )
         .await
         .unwrap()
@@ -243,10 +252,6 @@ async fn an_index_left_by_a_half_applied_migration_is_recognised_and_dropped() {
         audited.contains("-- was: CREATE UNIQUE INDEX index_points_on_user_timestamp_future"),
         "{audited}"
     );
-    let again = hand_over(&conn, &install, true, Duration::from_secs(120), &Silent, &Cancel::new())
-        .await
-        .unwrap();
-    assert_eq!(again.failure, None, "{again:?}");
     // a table is never dropped
     let table = Failure::AlreadyExists {
         migration: None,
@@ -335,7 +340,10 @@ async fn a_migration_killed_half_way_leaves_its_index_which_is_recognised_and_dr
     let waiting = tokio::time::timeout(Duration::from_secs(90), async {
         while let Some(e) = rx.recv().await {
             if let ProgressEvent::StepProgress { statement: Some(s), .. } = e {
-                if s.contains("waiting for old snapshots") {
+                // the holder and the build are read a moment apart: both the statement and its phase
+                if s.contains("waiting for old snapshots")
+                    && s.contains("CREATE UNIQUE INDEX CONCURRENTLY index_points_on_user_timestamp_future")
+                {
                     return s;
                 }
             }
@@ -345,7 +353,7 @@ async fn a_migration_killed_half_way_leaves_its_index_which_is_recognised_and_dr
     .await
     .expect("the build waits for the old snapshot");
     assert!(
-        waiting.contains("CREATE UNIQUE INDEX CONCURRENTLY index_points_on_user_timestamp_future"),
+        waiting.starts_with("CREATE INDEX CONCURRENTLY, waiting for old snapshots — session "),
         "{waiting}"
     );
     cancel.cancel();
@@ -371,31 +379,14 @@ async fn a_migration_killed_half_way_leaves_its_index_which_is_recognised_and_dr
         .unwrap()
         .get(0);
     assert!(!valid, "the build left its index INVALID");
-    let future: Vec<String> = versions(&db)
-        .await
-        .into_iter()
-        .filter(|v| v.starts_with("2027"))
-        .collect();
+    let future: Vec<String> = column(
+        &db,
+        "SELECT version FROM schema_migrations WHERE version LIKE '2027%' ORDER BY 1",
+    )
+    .await;
     assert_eq!(future, FUTURE[..2], "the killed migration is not recorded");
     // the rerun fails on what the first attempt left, the fix drops it, the next start is up
-    let report = hand_over(&conn, &install, true, Duration::from_secs(120), &Silent, &Cancel::new())
-        .await
-        .unwrap();
-    let Some(failure @ Failure::AlreadyExists { name: index, .. }) = &report.failure else {
-        panic!("{report:?}")
-    };
-    assert_eq!(index, "index_points_on_user_timestamp_future");
-    install.stop().await.unwrap();
-    let fixed = fix(&conn, failure, Keep::Highest, None).await.unwrap();
-    assert_eq!(
-        (fixed.quarantined, fixed.dropped.as_deref()),
-        (0, Some("index_points_on_user_timestamp_future"))
-    );
-    let again = hand_over(&conn, &install, true, Duration::from_secs(120), &Silent, &Cancel::new())
-        .await
-        .unwrap();
-    assert_eq!(again.failure, None, "{again:?}");
-    assert_eq!(again.recorded, FUTURE[2..]);
+    the_index_left_behind_is_dropped_and_dawarich_comes_up(&conn, &install).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

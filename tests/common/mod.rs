@@ -24,6 +24,11 @@ where
     }
 }
 
+/// The first column of every row `sql` returns.
+pub async fn column<T: tokio_postgres::types::FromSqlOwned>(db: &tokio_postgres::Client, sql: &str) -> Vec<T> {
+    db.query(sql, &[]).await.unwrap().iter().map(|r| r.get(0)).collect()
+}
+
 /// What a test session does when the runner reaches a condition.
 pub enum Cmd {
     /// Terminate the backend that holds the migration lock (the runner's).
