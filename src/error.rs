@@ -75,6 +75,7 @@ impl Error {
             Error::LockHeld { .. } => (ErrorKind::LockHeld, "Stop the Dawarich containers, or end a stale holder with `dawarich-doctor locks --release PID --yes`.".into()),
             Error::Refused(_) => (ErrorKind::Refused, "See the message: nothing was changed.".into()),
             Error::Profile(ProfileError::NoDatabaseVars) => (ErrorKind::InvalidInput, "Use Dawarich's .env, or the environment of the dawarich_app service in docker-compose.yml.".into()),
+            Error::Profile(ProfileError::SshPassword(_)) => (ErrorKind::InvalidInput, "Give the SSH server as user@host or user@host:port only: its password is asked for when connecting.".into()),
             Error::Profile(ProfileError::BadSsh(_)) => (ErrorKind::InvalidInput, "Give the SSH server (the Docker host) as user@host or user@host:port.".into()),
             Error::Profile(_) => (ErrorKind::InvalidInput, "Write it as postgres://user:password@host:port/database, with special characters of the password percent-encoded.".into()),
             Error::InvalidInput { fix, .. } => (ErrorKind::InvalidInput, fix.clone()),
