@@ -176,7 +176,7 @@ pub fn redact(url: &str) -> String {
             && !after_authority(&u).contains('@')
             && (u.password().is_none() || u.set_password(Some("***")).is_ok())
         {
-            return hide_password_options(&u.to_string());
+            return hide_password_options(u.as_str());
         }
     }
     let Some(at) = url.rfind('@') else {
@@ -251,10 +251,17 @@ mod tests {
     #[test]
     fn an_at_sign_after_the_host_is_refused() {
         // the `/` in the password ended the host part: `u` would be the host, `1` the port
-        for url in ["postgres://u:1/pass@h/d", "postgres://u:p@ss@h/d?application_name=a@b", "postgres:u:pw@h/d"] {
+        for url in [
+            "postgres://u:1/pass@h/d",
+            "postgres://u:p@ss@h/d?application_name=a@b",
+            "postgres:u:pw@h/d",
+        ] {
             assert!(matches!(parse_url(url), Err(ProfileError::NotAUrl(_))), "{url}");
         }
-        assert_eq!(parse_url("postgres://u:p@ss@h/d").unwrap().password.as_deref(), Some("p@ss"));
+        assert_eq!(
+            parse_url("postgres://u:p@ss@h/d").unwrap().password.as_deref(),
+            Some("p@ss")
+        );
     }
 
     #[test]

@@ -66,7 +66,11 @@ fn after_userinfo() -> impl Strategy<Value = String> {
         "[^/?#@]{0,12}"
     ];
     let port = prop_oneof![Just(String::new()), Just(":5432".to_string()), ":[^/?#@]{0,6}"];
-    let db = prop_oneof![Just(String::new()), Just("/dawarich_development".to_string()), "/[^?#]{0,12}"];
+    let db = prop_oneof![
+        Just(String::new()),
+        Just("/dawarich_development".to_string()),
+        "/[^?#]{0,12}"
+    ];
     let query = proptest::collection::vec(option(), 0..4).prop_map(|o| {
         if o.is_empty() {
             String::new()

@@ -98,7 +98,10 @@ fn an_unknown_release_is_refused_before_connecting_with_the_known_ones() {
 fn an_unknown_or_unrepairable_check_is_refused_before_connecting_with_the_repairable_ones() {
     let err = refused_before_connecting(&["repair", "--check", "points-everywhere"]);
     assert!(err.contains("unknown check \"points-everywhere\""), "{err}");
-    assert!(err.contains("points-without-user") && err.contains("duplicate-stats"), "{err}");
+    assert!(
+        err.contains("points-without-user") && err.contains("duplicate-stats"),
+        "{err}"
+    );
     let err = refused_before_connecting(&["repair", "--check", "blocking-sessions"]);
     assert!(err.contains("check \"blocking-sessions\" has no repair"), "{err}");
     assert!(err.contains("repairable checks: points-without-user"), "{err}");
