@@ -71,10 +71,18 @@ impl Error {
             Error::Connect(c) => return c.report(),
             Error::NotDawarich { .. } => (ErrorKind::NotDawarich, "Use the database named by DATABASE_NAME in Dawarich's .env (stock: dawarich_development). If Dawarich has never started on this database, start it once first.".to_string()),
             Error::UnknownVersions { .. } => (ErrorKind::UnknownVersions, "Update Dawarich Doctor; it must not migrate a database that is newer than its catalog.".into()),
-            Error::UnknownRelease(_) => (ErrorKind::InvalidInput, "Use a release tag such as 1.7.5 (see `dawarich-doctor releases`).".into()),
+            Error::UnknownRelease(tag) => (
+                ErrorKind::InvalidInput,
+                format!(
+                    "Use a release the catalog knows, e.g. {} (`dawarich-doctor releases` lists all {}).",
+                    crate::catalog::releases_near(tag).join(", "),
+                    crate::catalog::catalog().releases.len()
+                ),
+            ),
             Error::LockHeld { .. } => (ErrorKind::LockHeld, "Stop the Dawarich containers, or end a stale holder with `dawarich-doctor locks --release PID --yes`.".into()),
             Error::Refused(_) => (ErrorKind::Refused, "See the message: nothing was changed.".into()),
             Error::Profile(ProfileError::NoDatabaseVars) => (ErrorKind::InvalidInput, "Use Dawarich's .env, or the environment of the dawarich_app service in docker-compose.yml.".into()),
+            Error::Profile(ProfileError::SshPassword(_)) => (ErrorKind::InvalidInput, "Give the SSH server as user@host or user@host:port only: its password is asked for when connecting.".into()),
             Error::Profile(ProfileError::BadSsh(_)) => (ErrorKind::InvalidInput, "Give the SSH server (the Docker host) as user@host or user@host:port.".into()),
             Error::Profile(_) => (ErrorKind::InvalidInput, "Write it as postgres://user:password@host:port/database, with special characters of the password percent-encoded.".into()),
             Error::InvalidInput { fix, .. } => (ErrorKind::InvalidInput, fix.clone()),

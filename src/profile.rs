@@ -26,15 +26,24 @@ pub enum ProfileError {
     NoDatabaseVars,
     #[error("invalid SSH server {0:?} (expected user@host or user@host:port)")]
     BadSsh(String),
+    /// `user:password@host`: the password is never part of the address (shown as `***`).
+    #[error("the SSH server {0:?} has a password in it")]
+    SshPassword(String),
 }
 
 /// Parses `postgres://` or `postgresql://` URLs: percent-encoded user and password, bracketed IPv6
 /// hosts, and the query parameters `sslmode`, `sslrootcert`, `application_name`, `host`, `port`.
 pub fn parse_url(input: &str) -> Result<Parsed, ProfileError> {
     let input = input.trim();
-    let url = url::Url::parse(input).map_err(|_| ProfileError::NotAUrl(redact(input)))?;
-    if url.scheme() != "postgres" && url.scheme() != "postgresql" {
-        return Err(ProfileError::NotAUrl(redact(input)));
+    let not_a_url = || ProfileError::NotAUrl(redact(input));
+    let url = url::Url::parse(input).map_err(|_| not_a_url())?;
+    // `postgres:u:pw@h` has no host; an `@` after the host means a `/`, `?` or `#` in the password
+    // ended the host part early: either way the parts are not where they seem.
+    if (url.scheme() != "postgres" && url.scheme() != "postgresql")
+        || url.cannot_be_a_base()
+        || after_authority(&url).contains('@')
+    {
+        return Err(not_a_url());
     }
     let mut profile = Profile::default();
     let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
@@ -47,7 +56,7 @@ pub fn parse_url(input: &str) -> Result<Parsed, ProfileError> {
     if !url.username().is_empty() {
         profile.user = decode(url.username());
     }
-    let password = url.password().map(decode);
+    let mut password = url.password().map(decode);
     let db = url.path().trim_start_matches('/');
     if !db.is_empty() {
         profile.database = decode(db);
@@ -60,7 +69,7 @@ pub fn parse_url(input: &str) -> Result<Parsed, ProfileError> {
             "host" => profile.host = v.to_string(),
             "port" => profile.port = v.parse().map_err(|_| ProfileError::BadPort(v.to_string()))?,
             "user" => profile.user = v.to_string(),
-            "password" => return Ok(finish(profile, Some(v.to_string()))),
+            "password" => password = Some(v.to_string()),
             _ => {}
         }
     }
@@ -121,6 +130,10 @@ pub fn parse_any(text: &str) -> Result<Parsed, ProfileError> {
 pub fn parse_ssh(dest: &str, default_user: Option<&str>) -> Result<SshProfile, ProfileError> {
     let bad = || ProfileError::BadSsh(dest.to_string());
     let (user, hostport) = match dest.rsplit_once('@') {
+        Some((u, h)) if u.contains(':') => {
+            let name = u.split(':').next().unwrap_or_default();
+            return Err(ProfileError::SshPassword(format!("{name}:***@{h}")));
+        }
         Some((u, h)) if !u.is_empty() => (u, h),
         Some(_) => return Err(bad()),
         None => (default_user.ok_or_else(bad)?, dest),
@@ -149,19 +162,46 @@ pub fn parse_ssh(dest: &str, default_user: Option<&str>) -> Result<SshProfile, P
     })
 }
 
-/// The URL with any password replaced by `***`, for messages and logs.
+/// The path, query and fragment of a URL: what follows its host and port.
+fn after_authority(url: &url::Url) -> &str {
+    &url[url::Position::BeforePath..]
+}
+
+/// The URL with any password (its own and a `password=` option) replaced by `***`, for messages
+/// and logs. When the text does not parse as a URL with the password in its place, everything from
+/// the scheme to the last `@` is hidden.
 pub fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
+    if let Ok(mut u) = url::Url::parse(url) {
+        if !u.cannot_be_a_base()
+            && !after_authority(&u).contains('@')
+            && (u.password().is_none() || u.set_password(Some("***")).is_ok())
+        {
+            return hide_password_options(u.as_str());
         }
-        Ok(u) => u.to_string(),
-        Err(_) => match (url.find("://"), url.rfind('@')) {
-            (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
-            _ => url.to_string(),
-        },
     }
+    let Some(at) = url.rfind('@') else {
+        return hide_password_options(url);
+    };
+    let start = match url.find("://") {
+        Some(s) if s < at => s + 3,
+        _ => url.find(':').filter(|&c| c < at).map_or(0, |c| c + 1),
+    };
+    format!("{}***{}", &url[..start], hide_password_options(&url[at..]))
+}
+
+/// `password=…` up to the next `&` or `#` becomes `password=***`.
+fn hide_password_options(text: &str) -> String {
+    const KEY: &str = "password=";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(KEY) {
+        out.push_str(&rest[..i + KEY.len()]);
+        out.push_str("***");
+        rest = &rest[i + KEY.len()..];
+        rest = &rest[rest.find(['&', '#']).unwrap_or(rest.len())..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -202,6 +242,29 @@ mod tests {
     }
 
     #[test]
+    fn options_after_a_password_option_still_count() {
+        let p = parse_url("postgres://u@h/d?password=pw&sslmode=require&port=6543").unwrap();
+        assert_eq!(p.password.as_deref(), Some("pw"));
+        assert_eq!((p.profile.sslmode, p.profile.port), (SslMode::Require, 6543));
+    }
+
+    #[test]
+    fn an_at_sign_after_the_host_is_refused() {
+        // the `/` in the password ended the host part: `u` would be the host, `1` the port
+        for url in [
+            "postgres://u:1/pass@h/d",
+            "postgres://u:p@ss@h/d?application_name=a@b",
+            "postgres:u:pw@h/d",
+        ] {
+            assert!(matches!(parse_url(url), Err(ProfileError::NotAUrl(_))), "{url}");
+        }
+        assert_eq!(
+            parse_url("postgres://u:p@ss@h/d").unwrap().password.as_deref(),
+            Some("p@ss")
+        );
+    }
+
+    #[test]
     fn env_file_and_compose_block() {
         let env = "# dawarich\nDATABASE_HOST=dawarich_db\nDATABASE_PORT=5433\nDATABASE_USERNAME=postgres\nDATABASE_PASSWORD=\"password\"\nDATABASE_NAME=dawarich_development\n";
         let p = parse_env(env).unwrap();
@@ -232,11 +295,21 @@ mod tests {
             assert_eq!(at(bad, Some("you")), Err(ProfileError::BadSsh(bad.into())), "{bad}");
         }
         assert_eq!(at("docker.lan", None), Err(ProfileError::BadSsh("docker.lan".into())));
+        assert_eq!(
+            at("me:hunter2@docker.lan", None),
+            Err(ProfileError::SshPassword("me:***@docker.lan".into()))
+        );
     }
 
     #[test]
     fn redaction_hides_passwords() {
         assert_eq!(redact("postgres://u:secret@h/d"), "postgres://u:***@h/d");
         assert!(!redact("postgres://u:se cret@h/d").contains("se cret"));
+        assert_eq!(
+            redact("postgres://h/d?password=secret&sslmode=require"),
+            "postgres://h/d?password=***&sslmode=require"
+        );
+        assert_eq!(redact("postgres:u:secret@h/d"), "postgres:***@h/d");
+        assert_eq!(redact("postgres://u:1/se@cret@h/d"), "postgres://***@h/d");
     }
 }

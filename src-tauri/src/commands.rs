@@ -33,11 +33,14 @@ pub struct AppState {
     cancel: std::sync::Mutex<Cancel>,
     /// The demo database, if started, with its profile's id; stopped when the app exits.
     demo: std::sync::Mutex<Option<(dawarich_doctor_sandbox::Sandbox, String)>>,
+    /// What was wrong with the saved connections' file at start (`store::recover`).
+    profiles_notice: Option<String>,
 }
 
 impl AppState {
-    pub fn new() -> Self {
+    pub fn new(profiles_notice: Option<String>) -> Self {
         AppState {
+            profiles_notice,
             passwords: Passwords::system(),
             profiles: tokio::sync::Mutex::new(()),
             cancel: std::sync::Mutex::new(Cancel::new()),
@@ -87,6 +90,7 @@ pub async fn app_info(app: AppHandle) -> Result<AppInfo> {
             keychain_unavailable: state.passwords.keychain_unavailable().map(String::from),
             log_dir: app.path().app_log_dir().ok().map(|p| p.display().to_string()),
             demo_available: dawarich_doctor_sandbox::available(),
+            profiles_notice: state.profiles_notice.clone(),
         })
     })
     .await

@@ -32,7 +32,12 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             use tauri::Manager;
-            app.manage(commands::AppState::new());
+            // Before anything opens the store: a damaged file is kept aside and the app starts.
+            let notice = store::recover(app.handle()).unwrap_or_else(|e| Some(e.to_string()));
+            if let Some(n) = &notice {
+                log::warn!("{n}");
+            }
+            app.manage(commands::AppState::new(notice));
             // A demo connection left by a run that was killed (its cluster is gone) is removed.
             commands::forget_demo(app.handle(), &app.state::<commands::AppState>());
             log::info!(

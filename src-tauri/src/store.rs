@@ -1,6 +1,7 @@
 //! The saved profiles in the app's settings store (`profiles.json` in the app data folder, via
 //! tauri-plugin-store). Profiles hold no password: `PasswordSource` says where it is.
 
+use dawarich_doctor::profile_list;
 use dawarich_doctor_model::Profile;
 use tauri::AppHandle;
 use tauri_plugin_store::StoreExt;
@@ -12,6 +13,16 @@ const KEY: &str = "profiles";
 /// The id of the demo database's profile while it runs (removed at exit, or at the next start when
 /// the app was killed: the cluster's watchdog has stopped the demo then).
 const DEMO_KEY: &str = "demoProfile";
+
+/// Reads the file before the store first opens it: when it is damaged (a copy is kept), what could
+/// be read is written back. Answers the notice for the user.
+pub fn recover(app: &AppHandle) -> Result<Option<String>> {
+    let loaded = profile_list::load(&tauri_plugin_store::resolve_store_path(app, FILE)?, KEY);
+    if loaded.notice.is_some() {
+        save(app, &loaded.profiles)?;
+    }
+    Ok(loaded.notice)
+}
 
 pub fn load(app: &AppHandle) -> Result<Vec<Profile>> {
     let store = app.store(FILE)?;

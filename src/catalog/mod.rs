@@ -227,6 +227,30 @@ pub fn schema_sql(tag: &str) -> crate::error::Result<&'static str> {
         .ok_or_else(|| Error::UnknownRelease(format!("{tag} (no {file})")))
 }
 
+/// The known releases nearest to a tag the catalog lacks: its series (`1.7.` for `1.7.9`, else
+/// `1.` …), or the five newest.
+pub fn releases_near(tag: &str) -> Vec<&'static str> {
+    let c = catalog();
+    let mut rest = tag;
+    while let Some((head, _)) = rest.rsplit_once('.') {
+        let series = format!("{head}.");
+        let near: Vec<&str> = c
+            .releases
+            .iter()
+            .filter(|r| r.tag.starts_with(&series))
+            .map(|r| r.tag.as_str())
+            .collect();
+        if !near.is_empty() {
+            return near;
+        }
+        rest = head;
+    }
+    c.releases[c.releases.len().saturating_sub(5)..]
+        .iter()
+        .map(|r| r.tag.as_str())
+        .collect()
+}
+
 /// Whether release `a` is `b` or newer (unknown tags count as older).
 pub fn release_at_least(a: &str, b: &str) -> bool {
     let c = catalog();
@@ -360,6 +384,24 @@ fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_release_is_answered_with_its_series_or_the_newest() {
+        assert_eq!(
+            releases_near("1.7.9"),
+            ["1.7.0", "1.7.1", "1.7.2", "1.7.3", "1.7.4", "1.7.5"]
+        );
+        assert_eq!(releases_near("0.9.99")[..2], ["0.9.0", "0.9.1"]);
+        assert!(releases_near("1.99").iter().all(|t| t.starts_with("1.")));
+        let newest: Vec<&str> = catalog().releases[catalog().releases.len() - 5..]
+            .iter()
+            .map(|r| r.tag.as_str())
+            .collect();
+        assert_eq!(releases_near("nightly"), newest);
+        assert_eq!(releases_near("9.0.0"), newest);
+        let r = crate::Error::UnknownRelease("1.7.9".into()).report();
+        assert!(r.fix.contains("1.7.0, 1.7.1") && r.fix.contains("1.7.5"), "{}", r.fix);
+    }
 
     #[test]
     fn embedded_catalog_parses_and_is_consistent() {

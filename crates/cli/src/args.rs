@@ -81,6 +81,17 @@ impl EnvArgs {
     }
 }
 
+/// A release tag the catalog knows, refused before connecting (the message names known ones).
+pub fn parse_release(s: &str) -> std::result::Result<String, String> {
+    match dawarich_doctor::catalog::catalog().release(s) {
+        Some(r) => Ok(r.tag.clone()),
+        None => {
+            let r = Error::UnknownRelease(s.into()).report();
+            Err(format!("{}. {}", r.message, r.fix))
+        }
+    }
+}
+
 fn parse_sslmode(s: &str) -> std::result::Result<SslMode, String> {
     SslMode::parse(s).ok_or_else(|| format!("unknown sslmode {s:?} (disable, prefer, require, verify-ca, verify-full)"))
 }

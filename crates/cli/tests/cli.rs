@@ -56,6 +56,57 @@ fn a_bad_url_is_a_clear_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a PostgreSQL URL"));
 }
 
+/// A URL to a port nothing listens on: a command that tried to connect would say so.
+fn closed_port_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("postgres://postgres:secret@127.0.0.1:{port}/x")
+}
+
+/// Runs the CLI and answers its stderr, checked to be a usage error (exit 2) that never tried to
+/// connect.
+fn refused_before_connecting(args: &[&str]) -> String {
+    let url = closed_port_url();
+    let out = doctor(&[args, &["--url", &url]].concat());
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.to_lowercase().contains("connect"), "{err}");
+    assert!(!err.contains("secret"), "{err}");
+    assert!(out.stdout.is_empty());
+    err
+}
+
+#[test]
+fn an_unknown_release_is_refused_before_connecting_with_the_known_ones() {
+    for args in [
+        &["plan", "--to", "1.7.9"][..],
+        &["upgrade", "--to", "1.7.9"],
+        &["verify", "--release", "1.7.9"],
+    ] {
+        let err = refused_before_connecting(args);
+        assert!(err.contains("\"1.7.9\""), "{err}");
+        assert!(err.contains("1.7.0, 1.7.1, 1.7.2, 1.7.3, 1.7.4, 1.7.5"), "{err}");
+    }
+    let err = refused_before_connecting(&["plan", "--to", "latest"]);
+    assert!(err.contains("\"latest\"") && err.contains("1.7.5"), "{err}");
+}
+
+#[test]
+fn an_unknown_or_unrepairable_check_is_refused_before_connecting_with_the_repairable_ones() {
+    let err = refused_before_connecting(&["repair", "--check", "points-everywhere"]);
+    assert!(err.contains("unknown check \"points-everywhere\""), "{err}");
+    assert!(
+        err.contains("points-without-user") && err.contains("duplicate-stats"),
+        "{err}"
+    );
+    let err = refused_before_connecting(&["repair", "--check", "blocking-sessions"]);
+    assert!(err.contains("check \"blocking-sessions\" has no repair"), "{err}");
+    assert!(err.contains("repairable checks: points-without-user"), "{err}");
+}
+
 #[test]
 fn a_closed_pipe_ends_quietly() {
     // the reader is gone before the first write, as with `dawarich-doctor releases | head -0`

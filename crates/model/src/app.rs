@@ -74,6 +74,8 @@ pub struct AppInfo {
     pub log_dir: Option<String>,
     /// Local PostgreSQL server binaries exist, so "Open demo database" can start one.
     pub demo_available: bool,
+    /// The saved connections' file was damaged at start: what could be read and where the copy is.
+    pub profiles_notice: Option<String>,
 }
 
 /// The question a destructive command asks in its native dialog before it changes anything: what

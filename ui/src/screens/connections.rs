@@ -280,6 +280,7 @@ pub fn Connections() -> impl IntoView {
                         <button id="new-connection" class="primary" on:click=new_connection>"+ New connection"</button>
                     </div>
                 </div>
+                {move || shared.info().profiles_notice.map(|n| view! { <p class="notice warning" role="status" id="profiles-notice">{n}</p> })}
                 <Transition fallback=|| view! { <div class="running" role="status"><span class="spinner" aria-hidden="true"></span>"Loading…"</div> }>
                     {move || Suspend::new(async move {
                         match shared.profiles.await {

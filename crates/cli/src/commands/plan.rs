@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use dawarich_doctor::Result;
 
-use crate::args::{ConnArgs, EnvArgs};
+use crate::args::{parse_release, ConnArgs, EnvArgs};
 use crate::render::{self, Painter};
 
 #[derive(clap::Args)]
@@ -12,7 +12,7 @@ pub struct Args {
     #[command(flatten)]
     env: EnvArgs,
     /// Target release (default: the newest known).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_release)]
     to: Option<String>,
     #[arg(long)]
     json: bool,

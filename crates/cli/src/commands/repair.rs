@@ -80,13 +80,18 @@ pub async fn exec(
     Ok(ExitCode::SUCCESS)
 }
 
-/// A check id, refused before connecting when unknown (the message lists the repairable ones).
+/// A repairable check id, refused before connecting otherwise (the message lists the repairable ones).
 fn parse_check(s: &str) -> std::result::Result<CheckId, String> {
-    let repairable = dawarich_doctor::problems::repairable()
-        .map(|p| p.id.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
-    CheckId::parse(s).ok_or_else(|| format!("unknown check {s:?}; repairable checks: {repairable}"))
+    let repairable: Vec<CheckId> = dawarich_doctor::problems::repairable().map(|p| p.id).collect();
+    if let Some(&id) = repairable.iter().find(|id| id.as_str() == s) {
+        return Ok(id);
+    }
+    let what = match CheckId::parse(s) {
+        Some(_) => format!("check {s:?} has no repair"),
+        None => format!("unknown check {s:?}"),
+    };
+    let list = repairable.iter().map(|id| id.as_str()).collect::<Vec<_>>().join(", ");
+    Err(format!("{what}; repairable checks: {list}"))
 }
 
 /// A strategy id, refused before connecting when unknown.

@@ -8,7 +8,7 @@ use dawarich_doctor::{Error, Result};
 use dawarich_doctor_model::CheckStatus;
 
 use super::cancel_on_ctrl_c;
-use crate::args::{ConnArgs, EnvArgs};
+use crate::args::{parse_release, ConnArgs, EnvArgs};
 use crate::render::{self, Painter};
 
 #[derive(clap::Args)]
@@ -17,7 +17,7 @@ pub struct Args {
     conn: ConnArgs,
     /// Target release (default: the release of the app image on the Docker host when the catalog
     /// knows it, else the newest the catalog knows).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_release)]
     to: Option<String>,
     /// Do not ask: the plan is run as shown.
     #[arg(long)]

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use dawarich_doctor::{applied, Error, Result};
 
-use crate::args::ConnArgs;
+use crate::args::{parse_release, ConnArgs};
 use crate::render::{self, Painter};
 
 #[derive(clap::Args)]
@@ -10,7 +10,7 @@ pub struct Args {
     #[command(flatten)]
     conn: ConnArgs,
     /// Release to compare with (default: the release detected in the database).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_release)]
     release: Option<String>,
     #[arg(long)]
     json: bool,
