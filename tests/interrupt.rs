@@ -46,14 +46,9 @@ async fn converges(
     on_event: impl Fn(&ProgressEvent, &Ctl) + Send + Sync,
 ) {
     let (straight_name, straight) = dawarich_db(tag, 2, 300).await;
-    upgrade(
-        &options(&cluster().url(&straight_name)),
-        o,
-        &Silent,
-        &Cancel::new(),
-    )
-    .await
-    .unwrap();
+    upgrade(&options(&cluster().url(&straight_name)), o, &Silent, &Cancel::new())
+        .await
+        .unwrap();
     let want = state(&straight).await;
 
     let (name, db) = dawarich_db(tag, 2, 300).await;

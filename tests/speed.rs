@@ -99,10 +99,7 @@ async fn copy_of(template: &str) -> String {
         )
         .await
         .unwrap();
-    admin
-        .batch_execute(&format!("DROP DATABASE \"{name}\""))
-        .await
-        .unwrap();
+    admin.batch_execute(&format!("DROP DATABASE \"{name}\"")).await.unwrap();
     admin
         .batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""))
         .await
@@ -217,7 +214,9 @@ async fn from_0_11_1_the_shortcuts_leave_the_same_database() {
     let (template, db) = dawarich_db("0.11.1", 2, 3000).await;
     // duplicates (quarantined before the unique index is built) and an INVALID leftover of an index a
     // pending migration builds (dropped and rebuilt)
-    dawarich_doctor_testkit::fixtures::duplicate_points(&db, 5).await.unwrap();
+    dawarich_doctor_testkit::fixtures::duplicate_points(&db, 5)
+        .await
+        .unwrap();
     dawarich_doctor_testkit::fixtures::invalid_index(&db, "index_visits_on_started_at", "visits", "started_at")
         .await
         .unwrap();

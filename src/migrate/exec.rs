@@ -532,7 +532,8 @@ mod tests {
                 let up = s.sql.to_ascii_uppercase();
                 up.starts_with("CREATE") && up.contains("CONCURRENTLY")
             }) {
-                let b = concurrent_build(&s.sql).unwrap_or_else(|| panic!("{}: {} is not recognised", m.label(), s.sql));
+                let b =
+                    concurrent_build(&s.sql).unwrap_or_else(|| panic!("{}: {} is not recognised", m.label(), s.sql));
                 assert_eq!(b.plain, s.sql.replacen("CONCURRENTLY ", "", 1), "{}", m.label());
                 n += 1;
             }

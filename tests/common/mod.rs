@@ -127,7 +127,9 @@ pub async fn table_checksums(
         let row = format!("((to_jsonb(t) - $1::text[]) || jsonb_build_object({kept}))::text");
         let r = db
             .query_one(
-                &format!("SELECT count(*), coalesce(md5(string_agg({row}, '|' ORDER BY {pk}, {row})), '') FROM {table} AS t"),
+                &format!(
+                    "SELECT count(*), coalesce(md5(string_agg({row}, '|' ORDER BY {pk}, {row})), '') FROM {table} AS t"
+                ),
                 &[&masked],
             )
             .await
