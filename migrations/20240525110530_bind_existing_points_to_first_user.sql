@@ -10,6 +10,8 @@
 -- note: Deviation: afterwards that user's points_count is recounted if it differs. Dawarich leaves it stale until PrefillPointsCounterCacheJob (schema migration 20250821192219, run by Sidekiq after data:migrate) or the scheduled Users::PointsCounterCorrectionJob recounts it.
 
 -- batch: points.id
+-- skip-when: NOT EXISTS (SELECT 1 FROM points WHERE user_id IS NULL) -- every point has an owner
+-- skip-when: NOT EXISTS (SELECT 1 FROM users WHERE deleted_at IS NULL) -- there is no user (not deleted) to give points to
 UPDATE points
 SET user_id = (SELECT u.id FROM users AS u WHERE u.deleted_at IS NULL ORDER BY u.id LIMIT 1)
 WHERE id >= $1 AND id < $2

@@ -12,6 +12,8 @@
 
 -- phase: job
 -- batch: points.id
+-- skip-when: NOT EXISTS (SELECT 1 FROM points WHERE lonlat IS NULL) -- every point has lonlat
+-- skip-when: NOT EXISTS (SELECT 1 FROM users WHERE deleted_at IS NULL) -- there is no user (not deleted) whose points are migrated
 UPDATE points
 SET lonlat = ST_SetSRID(ST_MakePoint(longitude, latitude), 4326)::geography
 WHERE id >= $1 AND id < $2

@@ -13,6 +13,8 @@
 
 -- phase: job
 -- batch: points.id
+-- skip-when: NOT EXISTS (SELECT 1 FROM countries) -- countries is empty (Dawarich loads it in db:seed, after its migrations)
+-- skip-when: NOT EXISTS (SELECT 1 FROM users WHERE deleted_at IS NULL) -- there is no user (not deleted) whose points are looked at
 UPDATE points AS p
 SET country_id = m.country_id,
     updated_at = (now() AT TIME ZONE 'UTC')

@@ -37,34 +37,6 @@ fn temp_dir(name: &str) -> PathBuf {
     d
 }
 
-/// Row count and an md5 of every row, per table of the public schema.
-async fn fingerprint(db: &tokio_postgres::Client) -> Vec<(String, i64, String)> {
-    let tables: Vec<String> = db
-        .query(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    let mut out = Vec::new();
-    for t in tables {
-        let r = db
-            .query_one(
-                &format!(
-                    "SELECT count(*), coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), '') FROM \"{t}\" x"
-                ),
-                &[],
-            )
-            .await
-            .unwrap();
-        out.push((t, r.get(0), r.get(1)));
-    }
-    out
-}
-
 #[tokio::test]
 async fn the_install_is_found_with_state_release_and_environment() {
     let (name, _db) = dawarich_db("1.7.5", 1, 10).await;
@@ -139,7 +111,10 @@ async fn a_backup_through_ssh_restores_to_an_equal_database() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let restored = connect_url(&cluster().url(&copy)).await;
-    assert_eq!(fingerprint(&restored).await, fingerprint(&db).await);
+    assert_eq!(
+        table_checksums(&restored, "public", None).await,
+        table_checksums(&db, "public", None).await
+    );
     let odd: String = restored
         .query_one("SELECT v FROM other.\"odd name's\"", &[])
         .await

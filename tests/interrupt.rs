@@ -36,23 +36,19 @@ async fn state(db: &dawarich_doctor::connect::Db) -> (i64, String, String) {
     (r.get(0), r.get(1), r.get(2))
 }
 
-/// Runs `tag` → newest twice: once straight, once interrupted as `blocker_sql`/`on_event` decide (then
-/// `interrupted`, a query returning one boolean, must hold), then again.
+/// Runs `tag` → newest twice with `o`: once straight, once interrupted as `blocker_sql`/`on_event`
+/// decide (then `interrupted`, a query returning one boolean, must hold), then again.
 async fn converges(
     tag: &str,
+    o: &UpgradeOptions,
     blocker_sql: Option<&str>,
     interrupted: &str,
     on_event: impl Fn(&ProgressEvent, &Ctl) + Send + Sync,
 ) {
     let (straight_name, straight) = dawarich_db(tag, 2, 300).await;
-    upgrade(
-        &options(&cluster().url(&straight_name)),
-        &opts(),
-        &Silent,
-        &Cancel::new(),
-    )
-    .await
-    .unwrap();
+    upgrade(&options(&cluster().url(&straight_name)), o, &Silent, &Cancel::new())
+        .await
+        .unwrap();
     let want = state(&straight).await;
 
     let (name, db) = dawarich_db(tag, 2, 300).await;
@@ -64,7 +60,7 @@ async fn converges(
     let ctl = Mutex::new(controller(url.clone(), name.clone()));
     let first = upgrade(
         &options(&url),
-        &opts(),
+        o,
         &|e: ProgressEvent| on_event(&e, &ctl),
         &Cancel::new(),
     )
@@ -79,7 +75,7 @@ async fn converges(
         "after the interruption: {interrupted}"
     );
 
-    upgrade(&options(&url), &opts(), &Silent, &Cancel::new()).await.unwrap();
+    upgrade(&options(&url), o, &Silent, &Cancel::new()).await.unwrap();
     let diffs: Vec<_> = verify(&db, "1.7.5")
         .await
         .unwrap()
@@ -101,6 +97,7 @@ async fn terminated_inside_a_transactional_migration() {
     // add_place_id_to_visits (ALTER TABLE visits) waits behind our lock on visits: terminate it there.
     converges(
         "0.9.5",
+        &opts(),
         Some("BEGIN; LOCK TABLE visits IN ACCESS SHARE MODE"),
         NO_CHECK,
         |e, ctl| {
@@ -118,12 +115,48 @@ async fn terminated_inside_a_concurrent_index_build() {
     // on visits; terminating it leaves an INVALID index that the rerun rebuilds.
     converges(
         "0.19.4",
+        &opts(),
         Some("BEGIN; LOCK TABLE visits IN ROW EXCLUSIVE MODE"),
         NO_CHECK,
         |e, ctl| {
             if matches!(e, ProgressEvent::Waiting { .. }) {
                 send(ctl, Cmd::Terminate);
             }
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminated_inside_a_plain_index_build_while_dawarich_is_stopped() {
+    // With Dawarich stopped, add_started_at_index_to_visits builds without CONCURRENTLY: it waits for
+    // its lock behind our writer on visits and is terminated there. A plain build is rolled back
+    // whole, so no index of that name is left (a concurrent one leaves it INVALID); the rerun builds it.
+    let o = UpgradeOptions {
+        dawarich_stopped: true,
+        ..opts()
+    };
+    let nothing_left = "SELECT to_regclass('index_visits_on_started_at') IS NULL
+                        AND NOT EXISTS (SELECT 1 FROM schema_migrations WHERE version = '20241211113119')";
+    let running = Mutex::new(String::new());
+    converges(
+        "0.19.4",
+        &o,
+        Some("BEGIN; LOCK TABLE visits IN ROW EXCLUSIVE MODE"),
+        nothing_left,
+        |e, ctl| match e {
+            ProgressEvent::StepProgress {
+                statement: Some(sql), ..
+            } => *running.lock().unwrap() = sql.clone(),
+            ProgressEvent::Waiting { .. } => {
+                let sql = running.lock().unwrap().clone();
+                assert!(
+                    sql.starts_with("CREATE INDEX IF NOT EXISTS index_visits_on_started_at "),
+                    "waiting in {sql}"
+                );
+                send(ctl, Cmd::Terminate);
+            }
+            _ => {}
         },
     )
     .await;
@@ -139,7 +172,7 @@ async fn terminated_inside_a_batched_backfill() {
     // ... and the helper's finished ranges above that gap are recorded, so a rerun does not redo them.
     let checkpoint = "SELECT array_agg(version) = '{20260217000001}' AND max(next_id) <= 101 AND max(done[array_upper(done, 1)]) = 301
                       FROM dawarich_doctor.backfill_checkpoint";
-    converges("0.9.5", None, checkpoint, |e, ctl| match e {
+    converges("0.9.5", &opts(), None, checkpoint, |e, ctl| match e {
         ProgressEvent::StepStarted { title, .. } if title.starts_with("Job work of 20260217000001") => {
             send(ctl, Cmd::LockRow(125))
         }
@@ -156,7 +189,7 @@ async fn a_helper_session_starts_nothing_once_the_locking_session_is_gone() {
     // and then the locking session is terminated. The helper must not commit another range.
     let step = AtomicUsize::new(usize::MAX);
     let one_range = "SELECT count(*) = 50 FROM points WHERE motion_data <> '{}'";
-    converges("0.9.5", None, one_range, move |e, ctl| match e {
+    converges("0.9.5", &opts(), None, one_range, move |e, ctl| match e {
         ProgressEvent::StepStarted { step: s, title } if title.starts_with("Job work of 20260217000001") => {
             step.store(*s, SeqCst);
             send(ctl, Cmd::LockRow(25));

@@ -20,6 +20,17 @@ pub struct Batch {
     pub table: String,
     pub pk: String,
     pub size: i64,
+    /// Conditions under which the statement cannot change any row: when one holds, the walk is left out.
+    pub skip_when: Vec<SkipWhen>,
+}
+
+/// A `-- skip-when:` directive: a cheap SQL boolean that is true only when the batched statement
+/// would change no row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkipWhen {
+    pub sql: String,
+    /// Why no row can change then, in words.
+    pub reason: String,
 }
 
 /// One SQL statement of a migration, with its directives.
@@ -333,6 +344,7 @@ fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
         .map(|(directives, sql)| {
             let mut batch = None;
             let mut size = 10_000;
+            let mut skip_when = Vec::new();
             for (k, v) in directives {
                 match k.as_str() {
                     "phase" if v == "job" => in_job = true,
@@ -344,12 +356,29 @@ fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
                         batch = Some((t.to_string(), pk.to_string()));
                     }
                     "batch-size" => size = v.parse().map_err(|_| err(format!("bad batch-size {v:?}")))?,
+                    "skip-when" => {
+                        let (sql, reason) = v
+                            .split_once(" -- ")
+                            .ok_or_else(|| err(format!("skip-when {v:?} is not `CONDITION -- REASON`")))?;
+                        skip_when.push(SkipWhen {
+                            sql: sql.trim().to_string(),
+                            reason: reason.trim().to_string(),
+                        });
+                    }
                     _ => {}
                 }
             }
+            if batch.is_none() && !skip_when.is_empty() {
+                return Err(err(format!("skip-when on a statement without `batch`: {sql}")));
+            }
             Ok(Statement {
                 sql,
-                batch: batch.map(|(table, pk)| Batch { table, pk, size }),
+                batch: batch.map(|(table, pk)| Batch {
+                    table,
+                    pk,
+                    size,
+                    skip_when,
+                }),
                 job: in_job,
             })
         })
@@ -431,5 +460,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn skip_when_directives_belong_to_a_batched_statement_and_give_a_reason() {
+        let head = "-- version: 1\n-- name: x\n-- kind: schema\n-- release: 1.7.5\n-- transaction: true\n-- changes-data: true\n\n";
+        let parse = |body: &str| parse_migration("1_x.sql", &format!("{head}{body}"));
+        let m = parse(
+            "-- batch: points.id\n-- skip-when: NOT EXISTS (SELECT 1 FROM countries) -- countries is empty\n-- skip-when: false -- never\nUPDATE points SET x = 1 WHERE id >= $1 AND id < $2;",
+        )
+        .unwrap();
+        let b = m.statements[0].batch.as_ref().unwrap();
+        assert_eq!(
+            b.skip_when,
+            vec![
+                SkipWhen {
+                    sql: "NOT EXISTS (SELECT 1 FROM countries)".into(),
+                    reason: "countries is empty".into()
+                },
+                SkipWhen {
+                    sql: "false".into(),
+                    reason: "never".into()
+                }
+            ]
+        );
+        let e = parse("-- skip-when: true -- always\nUPDATE points SET x = 1;").unwrap_err();
+        assert!(e.problem.contains("without `batch`"), "{e}");
+        let e = parse("-- batch: points.id\n-- skip-when: true\nUPDATE points SET x = 1 WHERE id >= $1 AND id < $2;")
+            .unwrap_err();
+        assert!(e.problem.contains("CONDITION -- REASON"), "{e}");
     }
 }

@@ -10,7 +10,7 @@ use tokio_postgres::types::Type;
 use super::UpgradeOptions;
 use crate::audit::Audit;
 use crate::batch;
-use crate::catalog::{Batch, Migration, Statement};
+use crate::catalog::{Batch, Migration, SkipWhen, Statement};
 use crate::connect::{connect, ConnectOptions, Db};
 use crate::error::{Error, Result};
 use crate::locks::holds_migration_lock;
@@ -69,14 +69,27 @@ async fn in_transaction<T>(
     result
 }
 
-/// `CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS <name>` → name.
-fn concurrent_index_name(sql: &str) -> Option<String> {
+/// A concurrent index build of the catalog, `CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS <name> …`.
+#[derive(Debug, PartialEq, Eq)]
+struct ConcurrentBuild {
+    /// The index name.
+    name: String,
+    /// The same build without CONCURRENTLY (one scan, no wait for other transactions; blocks writes).
+    plain: String,
+}
+
+fn concurrent_build(sql: &str) -> Option<ConcurrentBuild> {
+    const CONCURRENTLY: &str = "CONCURRENTLY ";
     let up = sql.to_ascii_uppercase();
-    let rest = up
-        .strip_prefix("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ")
-        .or_else(|| up.strip_prefix("CREATE INDEX CONCURRENTLY IF NOT EXISTS "))?;
-    let start = sql.len() - rest.len();
-    Some(sql[start..].split_whitespace().next()?.trim_matches('"').to_string())
+    let head = ["CREATE UNIQUE INDEX ", "CREATE INDEX "]
+        .into_iter()
+        .find(|h| up.starts_with(&format!("{h}{CONCURRENTLY}IF NOT EXISTS ")))?
+        .len();
+    let rest = &sql[head + CONCURRENTLY.len() + "IF NOT EXISTS ".len()..];
+    Some(ConcurrentBuild {
+        name: rest.split_whitespace().next()?.trim_matches('"').to_string(),
+        plain: format!("{}{}", &sql[..head], &sql[head + CONCURRENTLY.len()..]),
+    })
 }
 
 impl Executor<'_> {
@@ -293,17 +306,18 @@ impl Executor<'_> {
         if let Some(b) = &s.batch {
             return self.backfill(m, step, index, s, b).await;
         }
-        if let Some(name) = concurrent_index_name(&s.sql) {
+        let build = concurrent_build(&s.sql);
+        if let Some(ConcurrentBuild { name, .. }) = &build {
             let invalid: bool = self
                 .db
                 .query_one(
                     "SELECT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND NOT indisvalid)",
-                    &[&name],
+                    &[name],
                 )
                 .await?
                 .get(0);
             if invalid {
-                let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS {}", schema::quote_ident(&name));
+                let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS {}", schema::quote_ident(name));
                 self.progress.emit(ProgressEvent::Warning {
                     step: Some(step),
                     message: format!("rebuilding INVALID index {name} left by an earlier attempt"),
@@ -322,12 +336,16 @@ impl Executor<'_> {
                     .await?;
             }
         }
-        self.statement_started(step, &s.sql);
+        let sql = match &build {
+            Some(b) if self.opts.dawarich_stopped => b.plain.as_str(),
+            _ => s.sql.as_str(),
+        };
+        self.statement_started(step, sql);
         let t = Instant::now();
         let n = self
             .with_lock_retries(step, self.db, |timeout| async move {
                 self.db.batch_execute(&format!("SET lock_timeout = {timeout}")).await?;
-                let r = self.db.execute(s.sql.as_str(), &[]).await;
+                let r = self.db.execute(sql, &[]).await;
                 self.db.batch_execute("SET lock_timeout = 0").await?;
                 Ok(r?)
             })
@@ -335,14 +353,14 @@ impl Executor<'_> {
         match n {
             Ok(n) => {
                 self.audit
-                    .record(self.db, "migrate", &s.sql, Some(n), t.elapsed(), "ok")
+                    .record(self.db, "migrate", sql, Some(n), t.elapsed(), "ok")
                     .await?;
                 Ok(n)
             }
             Err(e) => {
                 let _ = self
                     .audit
-                    .record(self.db, "migrate", &s.sql, None, t.elapsed(), "failed")
+                    .record(self.db, "migrate", sql, None, t.elapsed(), "failed")
                     .await;
                 Err(e)
             }
@@ -380,6 +398,20 @@ impl Executor<'_> {
     /// on the locking session and its helpers at once. A helper starts a range only while the locking
     /// session still holds Rails' lock.
     async fn backfill(&self, m: &Migration, step: usize, index: usize, s: &Statement, b: &Batch) -> Result<u64> {
+        if !self.opts.walk_always {
+            if let Some(skip) = self.cannot_change(b).await? {
+                let line = format!("no row can change: {}", skip.reason);
+                self.progress.emit(ProgressEvent::Output {
+                    step: Some(step),
+                    line: line.clone(),
+                });
+                let sql = format!("-- not run, {line} ({})\n{}", skip.sql, s.sql);
+                self.audit
+                    .record(self.db, "migrate", &sql, Some(0), Duration::ZERO, "ok")
+                    .await?;
+                return Ok(0);
+            }
+        }
         let kind = kind_str(m.kind);
         let idx = index as i32;
         let done = match self
@@ -445,6 +477,25 @@ impl Executor<'_> {
         Ok(walked.rows)
     }
 
+    /// The first of the statement's `skip-when` conditions that holds (all evaluated in one query).
+    async fn cannot_change<'b>(&self, b: &'b Batch) -> Result<Option<&'b SkipWhen>> {
+        if b.skip_when.is_empty() {
+            return Ok(None);
+        }
+        let sql = b
+            .skip_when
+            .iter()
+            .map(|c| format!("({})::bool", c.sql))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let row = self.db.query_one(&format!("SELECT {sql}"), &[]).await?;
+        Ok(b.skip_when
+            .iter()
+            .enumerate()
+            .find(|&(i, _)| row.get::<_, Option<bool>>(i) == Some(true))
+            .map(|(_, c)| c))
+    }
+
     /// Creates whatever the target release has and the database still lacks (extras are reported).
     pub async fn repair_drift(&self, target: &str, step: usize) -> Result<u64> {
         let diffs = schema::verify(self.db, target).await?;
@@ -466,5 +517,35 @@ impl Executor<'_> {
             n += 1;
         }
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_concurrent_index_build_of_the_catalog_has_its_plain_form() {
+        let mut n = 0;
+        for m in &crate::catalog::catalog().migrations {
+            for s in m.statements.iter().filter(|s| {
+                let up = s.sql.to_ascii_uppercase();
+                up.starts_with("CREATE") && up.contains("CONCURRENTLY")
+            }) {
+                let b =
+                    concurrent_build(&s.sql).unwrap_or_else(|| panic!("{}: {} is not recognised", m.label(), s.sql));
+                assert_eq!(b.plain, s.sql.replacen("CONCURRENTLY ", "", 1), "{}", m.label());
+                n += 1;
+            }
+        }
+        assert!(n > 40, "only {n} concurrent builds found");
+        assert_eq!(
+            concurrent_build("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"ab\" ON t (x)"),
+            Some(ConcurrentBuild {
+                name: "ab".into(),
+                plain: "CREATE UNIQUE INDEX IF NOT EXISTS \"ab\" ON t (x)".into()
+            })
+        );
+        assert_eq!(concurrent_build("CREATE INDEX IF NOT EXISTS a ON t (x)"), None);
     }
 }

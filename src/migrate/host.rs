@@ -116,7 +116,12 @@ pub async fn upgrade_on_host(
             after: after.len(),
             steps: std::sync::Mutex::new(preview.steps.len()),
         };
-        let mut outcome = upgrade(conn, opts, &shifted, cancel).await.inspect_err(|_| {
+        // stopped just now (or the caller says it is)
+        let run = UpgradeOptions {
+            dawarich_stopped: opts.dawarich_stopped || install.is_some(),
+            ..opts.clone()
+        };
+        let mut outcome = upgrade(conn, &run, &shifted, cancel).await.inspect_err(|_| {
             if let Some(i) = install {
                 progress.emit(ProgressEvent::Warning {
                     step: None,

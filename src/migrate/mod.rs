@@ -46,6 +46,13 @@ pub struct UpgradeOptions {
     pub batch_size: Option<i64>,
     /// Sessions a batched backfill runs its ranges on at once (1: only the locking session).
     pub workers: usize,
+    /// Dawarich (app and sidekiq) is stopped, so nothing else writes: the catalog's concurrent index
+    /// builds run without CONCURRENTLY (one scan instead of two, no wait for other transactions, but
+    /// writes to the table wait), with more memory and parallel workers for our session.
+    pub dawarich_stopped: bool,
+    /// Walk every batched statement even when a `skip-when` condition says no row can change
+    /// (comparisons and benchmarks).
+    pub walk_always: bool,
 }
 
 impl Default for UpgradeOptions {
@@ -58,6 +65,8 @@ impl Default for UpgradeOptions {
             audit_file: crate::audit::default_file(),
             batch_size: None,
             workers: DEFAULT_WORKERS.into(),
+            dawarich_stopped: false,
+            walk_always: false,
         }
     }
 }
@@ -216,6 +225,10 @@ async fn locked(
 async fn run_steps(ex: &mut exec::Executor<'_>, plan: &dawarich_doctor_model::Plan) -> Result<Vec<String>> {
     let (db, audit, progress, cancel) = (ex.db, ex.audit, ex.progress, ex.cancel);
     prepare_session(db, &plan.settings, &audit.run_id).await?;
+    if ex.opts.dawarich_stopped {
+        let line = index_build_settings(db).await?;
+        progress.emit(ProgressEvent::Output { step: None, line });
+    }
     record_environment(db, audit, &plan.settings.rails_env.value).await?;
     let mut applied = Vec::new();
     for step in &plan.steps {
@@ -294,6 +307,30 @@ async fn prepare_session(db: &Db, settings: &RunSettings, run_id: &str) -> Resul
     )
     .await?;
     Ok(())
+}
+
+/// Memory and parallel workers for index builds on the migrating session while Dawarich is stopped:
+/// at least 256 MB of `maintenance_work_mem` and up to 4 workers (as many as the server allows), never
+/// less than the server's own settings. Returns what the run shows.
+async fn index_build_settings(db: &Db) -> Result<String> {
+    db.batch_execute(
+        "SELECT set_config('maintenance_work_mem', greatest(m.setting::bigint, 262144) || 'kB', false),
+                set_config('max_parallel_maintenance_workers',
+                           greatest(w.setting::int, least(4, current_setting('max_parallel_workers')::int))::text, false)
+         FROM pg_settings AS m, pg_settings AS w
+         WHERE m.name = 'maintenance_work_mem' AND w.name = 'max_parallel_maintenance_workers'",
+    )
+    .await?;
+    let row = db
+        .query_one(
+            "SELECT current_setting('maintenance_work_mem'), current_setting('max_parallel_maintenance_workers')",
+            &[],
+        )
+        .await?;
+    let (mem, workers): (String, String) = (row.get(0), row.get(1));
+    Ok(format!(
+        "Dawarich is stopped: indexes are built without CONCURRENTLY, with maintenance_work_mem {mem} and up to {workers} parallel workers"
+    ))
 }
 
 /// Rails writes `ar_internal_metadata.environment` before running anything, on every run (an UPDATE

@@ -169,7 +169,15 @@ async fn plan_upgrade_and_verify_from_the_command_line() {
     let url = cluster().url(&name);
     let (plan, up, verify, again) = tokio::task::spawn_blocking(move || {
         let plan = doctor(&["plan", "--json", "--url", &url]);
-        let up = doctor(&["upgrade", "--yes", "--color", "never", "--url", &url]);
+        let up = doctor(&[
+            "upgrade",
+            "--yes",
+            "--dawarich-stopped",
+            "--color",
+            "never",
+            "--url",
+            &url,
+        ]);
         let verify = doctor(&["verify", "--url", &url]);
         let again = doctor(&["plan", "--json", "--url", &url]);
         (plan, up, verify, again)
@@ -189,6 +197,11 @@ async fn plan_upgrade_and_verify_from_the_command_line() {
         String::from_utf8_lossy(&up.stderr)
     );
     assert!(String::from_utf8_lossy(&up.stdout).contains("Upgrade finished"));
+    let err = String::from_utf8_lossy(&up.stderr);
+    assert!(
+        err.contains("Dawarich is stopped: indexes are built without CONCURRENTLY"),
+        "{err}"
+    );
     let text = String::from_utf8_lossy(&verify.stdout);
     assert_eq!(verify.status.code(), Some(0), "{text}");
     assert!(text.contains("exactly what 1.7.5 expects"), "{text}");
@@ -261,6 +274,11 @@ async fn containers_and_the_upgrade_on_this_docker_host() {
     );
     assert!(out.contains("Dawarich 1.7.5 is up"), "{out}");
     assert!(err.contains("$ docker stop dawarich_sidekiq dawarich_app"), "{err}");
+    // stopped by the upgrade itself: indexes are built plain
+    assert!(
+        err.contains("Dawarich is stopped: indexes are built without CONCURRENTLY"),
+        "{err}"
+    );
     let app = double.get("dawarich_app");
     assert_eq!(
         (app.state.as_str(), app.health.as_deref()),

@@ -46,6 +46,11 @@ pub struct Args {
     /// Leave Dawarich's containers alone.
     #[arg(long)]
     no_manage_containers: bool,
+    /// Dawarich (app and sidekiq) is stopped and stays stopped until the upgrade ends, so nothing else
+    /// writes to the database: indexes are then built without CONCURRENTLY, faster but blocking
+    /// writes to their table. Implied when the upgrade stops the containers itself.
+    #[arg(long)]
+    dawarich_stopped: bool,
     /// Do not run the follow-ups in the app container (they are printed instead).
     #[arg(long)]
     no_follow_ups: bool,
@@ -124,6 +129,7 @@ pub async fn exec(a: Args, p: &Painter) -> Result<ExitCode> {
         target,
         env,
         workers: a.workers.into(),
+        dawarich_stopped: a.dawarich_stopped,
         ..Default::default()
     };
     let host = OnHost {
