@@ -20,7 +20,7 @@ use dawarich_doctor::profile::parse_url;
 use dawarich_doctor::progress::{Cancel, Silent};
 use dawarich_doctor::repair::{repair, RepairOptions};
 use dawarich_doctor_model::MigrationKind;
-use dawarich_doctor_testkit::cluster::{Cluster, ClusterOptions};
+use dawarich_doctor_testkit::cluster::Cluster;
 
 const OWNTRACKS: &str = "20240815174852";
 const RESET: &str = "UPDATE points SET battery = NULL, ping = NULL, altitude = NULL, altitude_decimal = NULL, accuracy = NULL, vertical_accuracy = NULL,
@@ -272,13 +272,7 @@ fn main() {
         .skip(1)
         .find_map(|a| a.replace('_', "").parse().ok())
         .unwrap_or(1_000_000);
-    // PostgreSQL's default durability, as on a real server: every commit waits for its WAL flush
-    let cluster = Cluster::start(&ClusterOptions {
-        durable: true,
-        ..Default::default()
-    })
-    .expect("start a PostgreSQL cluster (scripts/setup db)");
-    cluster.create_postgis_template().expect("template_postgis");
+    let cluster = Cluster::for_benchmark();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -12,7 +12,7 @@ use dawarich_doctor::connect::{connect, ConnectOptions, Db};
 use dawarich_doctor::migrate::{upgrade, UpgradeOptions};
 use dawarich_doctor::profile::parse_url;
 use dawarich_doctor::progress::{Cancel, ProgressEvent};
-use dawarich_doctor_testkit::cluster::{Cluster, ClusterOptions};
+use dawarich_doctor_testkit::cluster::Cluster;
 use dawarich_doctor_testkit::fixtures::{fresh_install, populate, Data};
 
 const FROM: &str = "0.11.1";
@@ -112,12 +112,7 @@ fn main() {
         .ok()
         .and_then(|v| v.replace('_', "").parse().ok())
         .unwrap_or(1_000_000);
-    let cluster = Cluster::start(&ClusterOptions {
-        durable: true,
-        ..Default::default()
-    })
-    .expect("start a PostgreSQL cluster (scripts/setup db)");
-    cluster.create_postgis_template().expect("template_postgis");
+    let cluster = Cluster::for_benchmark();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

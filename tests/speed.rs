@@ -110,16 +110,11 @@ async fn copy_of(template: &str) -> String {
 async fn end_state(db: &Db, since: &str) -> EndState {
     let mut ours = table_checksums(db, "dawarich_doctor", Some(since)).await;
     ours.retain(|(t, _, _)| t != "dawarich_doctor.audit_log");
-    let versions = db
-        .query(
-            "SELECT 'schema ' || version FROM schema_migrations UNION ALL SELECT 'data ' || version FROM data_migrations ORDER BY 1",
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let versions = column(
+        db,
+        "SELECT 'schema ' || version FROM schema_migrations UNION ALL SELECT 'data ' || version FROM data_migrations ORDER BY 1",
+    )
+    .await;
     EndState {
         tables: table_checksums(db, "public", Some(since)).await,
         ours,

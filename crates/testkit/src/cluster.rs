@@ -251,6 +251,18 @@ impl Cluster {
         })
     }
 
+    /// A cluster for a benchmark: PostgreSQL's default durability, as on a real server (every
+    /// commit waits for its WAL flush), with `template_postgis`.
+    pub fn for_benchmark() -> Cluster {
+        let cluster = Cluster::start(&ClusterOptions {
+            durable: true,
+            ..Default::default()
+        })
+        .expect("start a PostgreSQL cluster (scripts/setup db)");
+        cluster.create_postgis_template().expect("template_postgis");
+        cluster
+    }
+
     /// Creates the database `template_postgis` with PostGIS enabled, so that databases created from
     /// it are ready in milliseconds.
     pub fn create_postgis_template(&self) -> Result<(), ClusterError> {
