@@ -178,13 +178,12 @@ pub async fn follow(
 ) -> Result<Vec<String>> {
     let db = connect(conn).await?;
     let mut view = DatabaseView::new(&db).await?;
-    let started = Instant::now();
     progress.emit(ProgressEvent::StepStarted {
         step: 0,
         title: "Dawarich migrating (the database only)".into(),
     });
     let mut newly = Vec::new();
-    while !cancel.is_cancelled() && started.elapsed() < timeout {
+    while !cancel.is_cancelled() && view.started.elapsed() < timeout {
         newly.extend(view.poll(&db, &BTreeMap::new(), Some(0), progress).await?);
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
