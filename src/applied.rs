@@ -49,19 +49,23 @@ pub async fn read_applied(client: &tokio_postgres::Client, database: &str) -> Re
             detail: "it has no users/points tables".into(),
         });
     }
-    let versions = |rows: Vec<tokio_postgres::Row>| rows.iter().map(|r| r.get::<_, String>(0)).collect::<BTreeSet<_>>();
-    let schema = versions(client.query("SELECT version::text FROM schema_migrations", &[]).await?);
+    // one statement, one snapshot: a migration running meanwhile is seen whole or not at all
+    let sql = if has_dm {
+        "SELECT false, version::text FROM schema_migrations UNION ALL SELECT true, version::text FROM data_migrations"
+    } else {
+        "SELECT false, version::text FROM schema_migrations"
+    };
+    let (mut schema, mut data) = (BTreeSet::new(), BTreeSet::new());
+    for r in client.query(sql, &[]).await? {
+        let set = if r.get(0) { &mut data } else { &mut schema };
+        set.insert(r.get::<_, String>(1));
+    }
     if schema.is_empty() {
         return Err(Error::NotDawarich {
             database: database.into(),
             detail: "schema_migrations is empty".into(),
         });
     }
-    let data = if has_dm {
-        versions(client.query("SELECT version::text FROM data_migrations", &[]).await?)
-    } else {
-        BTreeSet::new()
-    };
     let environment = if has_meta {
         client
             .query_opt(
