@@ -12,7 +12,7 @@ use dawarich_doctor_model::AuditEntry;
 use serde::Serialize;
 use tokio_postgres::Client;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The SQL that creates our schema: audit log, quarantine function, backfill checkpoints.
 pub const SUPPORT_SQL: &str = include_str!("sql/support.sql");
@@ -71,28 +71,36 @@ impl<'a> From<&'a AuditEntry> for Entry<'a> {
 /// Records entries for one run.
 pub struct Audit {
     pub run_id: String,
-    file: Option<Mutex<std::fs::File>>,
+    file: Option<File>,
+}
+
+/// The local audit file, or why it cannot be opened (said on the first entry).
+struct File {
+    path: PathBuf,
+    opened: std::result::Result<Mutex<std::fs::File>, String>,
 }
 
 impl Audit {
     /// An audit for `run_id` appending to `file` (created with its folder when missing).
     pub fn new(run_id: String, file: Option<PathBuf>) -> Audit {
-        let file = file.and_then(|p| {
-            if let Some(dir) = p.parent() {
+        let file = file.map(|path| {
+            if let Some(dir) = path.parent() {
                 let _ = std::fs::create_dir_all(dir);
             }
-            match std::fs::OpenOptions::new().create(true).append(true).open(&p) {
-                Ok(f) => Some(Mutex::new(f)),
-                Err(e) => {
-                    log::warn!("cannot open the audit file {}: {e}", p.display());
-                    None
-                }
-            }
+            let opened = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map(Mutex::new)
+                .map_err(|e| e.to_string());
+            File { path, opened }
         });
         Audit { run_id, file }
     }
 
-    /// Records one statement, in the database (outside any transaction of the caller) and the file.
+    /// Records one statement, in the database (outside any transaction of the caller), then in the
+    /// file. A file that cannot be written (a full disk) stops the caller there: what ran before is
+    /// recorded in both places, and the database's log has this entry too.
     pub async fn record(
         &self,
         client: &Client,
@@ -117,17 +125,26 @@ impl Audit {
             "audit {action} ({outcome}, {duration_ms:.0} ms, rows {rows:?}): {}",
             first_line(statement)
         );
-        if let Some(f) = &self.file {
-            if let Ok(mut f) = f.lock() {
-                let _ = writeln!(f, "{}", serde_json::to_string(&entry).unwrap_or_default());
-            }
-        }
         client
             .execute(
                 "INSERT INTO dawarich_doctor.audit_log (run_id, action, statement, rows_affected, duration_ms, outcome) VALUES ($1, $2, $3, $4, $5, $6)",
                 &[&self.run_id, &action, &statement, &rows, &duration_ms, &outcome],
             )
             .await?;
+        if let Some(f) = &self.file {
+            let line = serde_json::to_string(&entry).unwrap_or_default() + "\n";
+            let written = match &f.opened {
+                Ok(file) => file
+                    .lock()
+                    .map_err(|_| "poisoned".to_string())
+                    .and_then(|mut file| file.write_all(line.as_bytes()).map_err(|e| e.to_string())),
+                Err(e) => Err(e.clone()),
+            };
+            written.map_err(|detail| Error::AuditFile {
+                path: f.path.display().to_string(),
+                detail,
+            })?;
+        }
         Ok(())
     }
 }

@@ -57,6 +57,13 @@ impl Done {
         self.0.insert(at, (lo, hi));
     }
 
+    /// Adds every interval of `other`.
+    pub fn extend(&mut self, other: &Done) {
+        for &(lo, hi) in &other.0 {
+            self.add(lo, hi);
+        }
+    }
+
     /// The first key that is not done (a walk counts every key below the table's smallest as done).
     pub fn first_gap(&self) -> i64 {
         self.0

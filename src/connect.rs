@@ -1,6 +1,7 @@
 //! Opening a session to the Dawarich database: TLS via rustls in libpq's sslmodes, a connect
-//! timeout, TCP keepalives (so our own sessions never linger as stale lock holders), an optional SSH
-//! tunnel (when the profile says so), and errors that say which step failed and what fixes it.
+//! timeout, TCP keepalives and the server's client connection check (so our own sessions never
+//! linger as stale lock holders, nor keep running once we are gone), an optional SSH tunnel (when
+//! the profile says so), and errors that say which step failed and what fixes it.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -143,6 +144,9 @@ impl std::ops::Deref for Db {
     }
 }
 
+/// Makes the server poll our end of the connection while running a statement.
+const CLIENT_CHECK: &str = "SET client_connection_check_interval = '2s'";
+
 /// Connects and refuses read-only replicas (every use of the doctor concerns the primary).
 pub async fn connect(opts: &ConnectOptions) -> Result<Db, ConnectError> {
     let p = &opts.profile;
@@ -225,6 +229,12 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Db, ConnectError> {
         .map_err(|e| ConnectError::Other(e.to_string()))?;
     if row.get::<_, bool>(2) {
         return Err(ConnectError::ReadOnlyReplica);
+    }
+    // PostgreSQL 14+ on Linux: a statement of ours stops within seconds once our end of the
+    // connection is gone (killed, SSH link dropped) instead of running, and holding its locks, to the
+    // end. Older servers and other platforms refuse the setting; they only lose this safeguard.
+    if let Err(e) = client.batch_execute(CLIENT_CHECK).await {
+        log::debug!("client connection check not available: {e}");
     }
     log::debug!("connected to {}:{}/{} as {}", p.host, p.port, p.database, p.user);
     Ok(Db {

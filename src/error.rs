@@ -40,6 +40,9 @@ pub enum Error {
     SessionLost(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The local audit file could not be written (a full disk, a removed folder).
+    #[error("cannot write the audit file {path}: {detail}")]
+    AuditFile { path: String, detail: String },
     #[error(transparent)]
     Docker(#[from] crate::docker::DockerError),
     #[error(transparent)]
@@ -52,7 +55,7 @@ pub enum Error {
 }
 
 const CONNECTION_LOST_FIX: &str =
-    "The connection was lost (server restart, network, or our session was terminated). Everything committed so far is kept; run the command again.";
+    "The database server went away or closed our session (stopped or restarted, the network dropped, or an administrator ended it). Rerunning is safe: every step recorded as done was done in full, and nothing half-done was recorded. Once the server is back, run the command again; it continues where this one stopped.";
 
 impl Error {
     /// Our database session went away: terminated by an administrator, or its connection closed.
@@ -62,6 +65,20 @@ impl Error {
             Error::SessionLost(_) => true,
             Error::Db(e) => session_ended(e),
             _ => false,
+        }
+    }
+
+    /// The SSH link's failure instead of a lost session, when `db`'s tunnel dropped.
+    pub async fn on_link_of(self, db: &crate::connect::Db) -> Error {
+        if !self.session_ended() {
+            return self;
+        }
+        match db.tunnel() {
+            Some(t) => match t.dropped_within(std::time::Duration::from_secs(3)).await {
+                Some(dropped) => Error::Connect(ConnectError::Tunnel(dropped)),
+                None => self,
+            },
+            None => self,
         }
     }
 
@@ -92,6 +109,7 @@ impl Error {
             Error::Db(e) => (ErrorKind::Database, db_fix(e)),
             Error::SessionLost(_) => (ErrorKind::Database, CONNECTION_LOST_FIX.into()),
             Error::Io(_) => (ErrorKind::Io, "Check the path and permissions.".into()),
+            Error::AuditFile { .. } => (ErrorKind::Io, "Stopped here: every step before was done in full and recorded, in the database's audit log too. Free space on that disk (or set DAWARICH_DOCTOR_AUDIT_FILE to a file elsewhere), then run the command again; it continues where this one stopped.".into()),
             Error::Docker(d) => return d.report(),
             Error::Backup(b) => return b.report(),
             Error::Start(s) => (ErrorKind::Docker, s.fix()),
@@ -126,9 +144,18 @@ pub fn db_message(e: &tokio_postgres::Error) -> String {
     }
 }
 
-/// Terminated (`57P01 admin_shutdown`) or closed.
+/// Closed, or ended by the server: terminated or shut down (`57P01`), a crash of another server
+/// process (`57P02`), or the server starting up or shutting down (`57P03`).
 fn session_ended(e: &tokio_postgres::Error) -> bool {
-    e.is_closed() || e.code() == Some(&tokio_postgres::error::SqlState::ADMIN_SHUTDOWN)
+    use tokio_postgres::error::SqlState;
+    e.is_closed()
+        || [
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CRASH_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+        ]
+        .iter()
+        .any(|c| e.code() == Some(c))
 }
 
 fn db_fix(e: &tokio_postgres::Error) -> String {

@@ -167,7 +167,7 @@ impl TunnelError {
             E::ForwardingDisabled { .. } => (ErrorKind::Ssh, "Allow TCP forwarding for this user on the server (`AllowTcpForwarding yes` in sshd_config).".into()),
             E::TargetUnreachable { .. } => (ErrorKind::Ssh, "Use the database container's name (`docker ps` on the server; stock: dawarich_db) and the port inside the container (5432), or publish the port on the server's loopback (`ports: [\"127.0.0.1:5432:5432\"]`) and use 127.0.0.1.".into()),
             E::DockerUnavailable { .. } => (ErrorKind::Ssh, "Let the SSH user run docker (add it to the `docker` group), log in as a user who can, or publish the port on the server's loopback (`ports: [\"127.0.0.1:5432:5432\"]`) and use 127.0.0.1.".into()),
-            E::Dropped { .. } => (ErrorKind::Ssh, "The SSH connection was lost. Everything committed so far is kept; check the network and run the command again.".into()),
+            E::Dropped { .. } => (ErrorKind::Ssh, "The SSH connection was lost. Rerunning is safe: every step recorded as done was done in full, and nothing half-done was recorded. Check the network and run the command again; it continues where this one stopped.".into()),
             E::Local(_) => (ErrorKind::Io, "Check that this machine allows listening on 127.0.0.1.".into()),
             E::Protocol(_) => (ErrorKind::Ssh, "Check that the address is an SSH server; the server's log (journalctl -u ssh) may say more.".into()),
         };
@@ -288,6 +288,14 @@ impl Tunnel {
     /// Where the SSH server connects: the given host, or the container's address docker reported.
     pub fn target(&self) -> (&str, u16) {
         (&self.target.0, self.target.1)
+    }
+
+    /// Why the SSH link died, if it dies within `within`: asked when a session through it ended,
+    /// since the forwarded connection may notice a dead link a moment before the SSH session does.
+    pub async fn dropped_within(&self, within: Duration) -> Option<TunnelError> {
+        let mut alive = self.alive.clone();
+        let _ = tokio::time::timeout(within, async { while alive.changed().await.is_ok() {} }).await;
+        self.dropped()
     }
 
     /// Why the SSH link died, if it did: operations in progress have failed and may be rerun.

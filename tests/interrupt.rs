@@ -5,8 +5,8 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
 
 use common::*;
 use dawarich_doctor::locks::migration_lock_key;
@@ -205,6 +205,97 @@ async fn a_helper_session_starts_nothing_once_the_locking_session_is_gone() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_looping_client_never_gets_the_lock_while_an_upgrade_runs() {
+    // A Dawarich container restarting over and over tries Rails' lock every 100 ms for the whole run
+    // (pg_try_advisory_lock, let go at once when it gets it). The run is from the Plan event (the
+    // lock is taken before it) to the end of the last step (the lock is let go after it).
+    let (name, _db) = dawarich_db("0.9.5", 2, 300).await;
+    let url = cluster().url(&name);
+    let key = migration_lock_key(&name);
+    let client = connect_url(&url).await;
+    let (in_run, stop) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    let looping = tokio::spawn({
+        let (in_run, stop) = (in_run.clone(), stop.clone());
+        async move {
+            let (mut tries, mut got) = (0u32, 0u32);
+            let mut every = tokio::time::interval(std::time::Duration::from_millis(100));
+            while !stop.load(SeqCst) {
+                every.tick().await;
+                let running = in_run.load(SeqCst);
+                let row = client
+                    .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+                    .await
+                    .unwrap();
+                if row.get::<_, bool>(0) {
+                    // holding it, the upgrade cannot be between Plan and its last step
+                    got += u32::from(in_run.load(SeqCst));
+                    client
+                        .query_one("SELECT pg_advisory_unlock($1)", &[&key])
+                        .await
+                        .unwrap();
+                }
+                tries += u32::from(running && in_run.load(SeqCst));
+            }
+            (tries, got)
+        }
+    });
+    let steps = AtomicUsize::new(0);
+    let progress = |e: ProgressEvent| match e {
+        ProgressEvent::Plan { steps: s } => {
+            steps.store(s.len(), SeqCst);
+            in_run.store(true, SeqCst);
+        }
+        ProgressEvent::StepFinished { step, .. } if step + 1 == steps.load(SeqCst) => in_run.store(false, SeqCst),
+        _ => {}
+    };
+    upgrade(&options(&url), &opts(), &progress, &Cancel::new())
+        .await
+        .unwrap();
+    stop.store(true, SeqCst);
+    let (tries, got) = looping.await.unwrap();
+    assert!(tries >= 10, "the client tried {tries} times during the run");
+    assert_eq!(got, 0, "the client got the lock during the run");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_container_in_the_middle_of_an_attempt_is_waited_for() {
+    // The lock is held when the upgrade starts; the holder lets go once the upgrade says it waits.
+    let (name, _db) = dawarich_db("0.9.5", 1, 10).await;
+    let url = cluster().url(&name);
+    let key = migration_lock_key(&name);
+    let holder = connect_url(&url).await;
+    let held: bool = holder
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(held);
+    let holder_pid = holder.backend_pid;
+    let (said, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    let lets_go = tokio::spawn(async move {
+        let line: String = heard.recv().await.unwrap();
+        holder
+            .query_one("SELECT pg_advisory_unlock($1)", &[&key])
+            .await
+            .unwrap();
+        line
+    });
+    let progress = |e: ProgressEvent| {
+        if let ProgressEvent::Output { step: None, line } = e {
+            if line.starts_with("Rails' migration lock is held by") {
+                said.send(line).unwrap();
+            }
+        }
+    };
+    upgrade(&options(&url), &opts(), &progress, &Cancel::new())
+        .await
+        .unwrap();
+    let line = lets_go.await.unwrap();
+    assert!(line.contains(&format!("pid {holder_pid} ")), "{line}");
+    assert!(line.ends_with("waiting up to 20 s for it"), "{line}");
+}
+
 #[tokio::test]
 async fn a_held_rails_lock_stops_the_upgrade_before_any_change() {
     let (name, db) = dawarich_db("0.9.5", 1, 10).await;
@@ -218,11 +309,16 @@ async fn a_held_rails_lock_stops_the_upgrade_before_any_change() {
         .await
         .unwrap()
         .get(0);
-    let e = upgrade(&options(&cluster().url(&name)), &opts(), &Silent, &Cancel::new())
+    let o = UpgradeOptions {
+        lock_wait: std::time::Duration::from_secs(1),
+        ..opts()
+    };
+    let e = upgrade(&options(&cluster().url(&name)), &o, &Silent, &Cancel::new())
         .await
         .unwrap_err();
     assert!(matches!(e, dawarich_doctor::Error::LockHeld { .. }), "{e}");
     assert!(e.to_string().contains(&format!("pid {}", holder.backend_pid)), "{e}");
+    assert!(e.to_string().ends_with("(still, after waiting 1 s)"), "{e}");
     let after: i64 = db
         .query_one("SELECT count(*) FROM schema_migrations", &[])
         .await

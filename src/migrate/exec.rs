@@ -48,6 +48,59 @@ fn kind_str(kind: MigrationKind) -> &'static str {
     }
 }
 
+/// The resume point of one batched statement: its row of `dawarich_doctor.backfill_checkpoint`.
+struct Checkpoint<'a> {
+    kind: &'static str,
+    version: &'a str,
+    statement: i32,
+}
+
+impl Checkpoint<'_> {
+    /// What an earlier run finished; the row exists from here on, so ranges only ever update it.
+    async fn open(&self, db: &Db) -> Result<batch::Done> {
+        db.execute(
+            "INSERT INTO dawarich_doctor.backfill_checkpoint (kind, version, statement, next_id, done) VALUES ($1, $2, $3, $4, '{}')
+             ON CONFLICT (kind, version, statement) DO NOTHING",
+            &[&self.kind, &self.version, &self.statement, &i64::MIN],
+        )
+        .await?;
+        self.read(db, "").await
+    }
+
+    async fn read(&self, db: &Db, lock: &str) -> Result<batch::Done> {
+        let row = db
+            .query_one(
+                &format!("SELECT next_id, done FROM dawarich_doctor.backfill_checkpoint WHERE kind = $1 AND version = $2 AND statement = $3 {lock}"),
+                &[&self.kind, &self.version, &self.statement],
+            )
+            .await?;
+        Ok(row
+            .get::<_, Option<Vec<i64>>>(1)
+            .map_or_else(|| batch::Done::below(row.get(0)), |d| batch::Done::from_flat(&d)))
+    }
+
+    /// Adds what a range finished to what is recorded, inside the range's transaction. The row is
+    /// locked first, so ranges committing at once on several sessions each add theirs: a range
+    /// committed is a range recorded.
+    async fn add(&self, db: &Db, finished: &batch::Done) -> Result<()> {
+        let mut done = self.read(db, "FOR UPDATE").await?;
+        done.extend(finished);
+        db.execute(
+            "UPDATE dawarich_doctor.backfill_checkpoint SET next_id = $4, done = $5, updated_at = now()
+             WHERE kind = $1 AND version = $2 AND statement = $3",
+            &[
+                &self.kind,
+                &self.version,
+                &self.statement,
+                &done.first_gap(),
+                &done.to_flat(),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
 /// Runs `body` in a transaction on `db` with `lock_timeout` set: COMMIT when it succeeds, ROLLBACK
 /// when it fails (unless the session is gone).
 async fn in_transaction<T>(
@@ -413,15 +466,12 @@ impl Executor<'_> {
             }
         }
         let kind = kind_str(m.kind);
-        let idx = index as i32;
-        let done = match self
-            .db
-            .query_opt("SELECT next_id, done FROM dawarich_doctor.backfill_checkpoint WHERE kind = $1 AND version = $2 AND statement = $3", &[&kind, &m.version, &idx])
-            .await?
-        {
-            Some(row) => row.get::<_, Option<Vec<i64>>>(1).map_or_else(|| batch::Done::below(row.get(0)), |d| batch::Done::from_flat(&d)),
-            None => batch::Done::default(),
+        let checkpoint = Checkpoint {
+            kind,
+            version: &m.version,
+            statement: index as i32,
         };
+        let done = checkpoint.open(self.db).await?;
         let helpers = self.helpers(step).await;
         let lanes: Vec<&Db> = std::iter::once(self.db).chain(&helpers).collect();
         let mut stmts = Vec::with_capacity(lanes.len());
@@ -442,21 +492,16 @@ impl Executor<'_> {
         let t0 = Instant::now();
         let walked = batch::walk(self.db, &ranges, self.progress, self.cancel, |r| {
             let (db, stmt) = (lanes[r.lane], &stmts[r.lane]);
-            let label = &label;
+            let (label, checkpoint) = (&label, &checkpoint);
             async move {
-                let (r, next_id, done) = (&r, &r.done_after.first_gap(), &r.done_after.to_flat());
+                let r = &r;
                 self.with_lock_retries(step, db, move |timeout| {
                     in_transaction(db, timeout, async move {
                         if r.lane > 0 && !holds_migration_lock(db, &self.db.database, self.db.backend_pid).await? {
                             return Err(Error::SessionLost(format!("{label} stopped before id {}: the session holding the migration lock was closed or terminated; a new run continues from the last checkpoint", r.lo)));
                         }
                         let n = db.execute(stmt, &[&r.lo, &r.hi]).await?;
-                        db.execute(
-                            "INSERT INTO dawarich_doctor.backfill_checkpoint (kind, version, statement, next_id, done) VALUES ($1, $2, $3, $4, $5)
-                             ON CONFLICT (kind, version, statement) DO UPDATE SET next_id = excluded.next_id, done = excluded.done, updated_at = now()",
-                            &[&kind, &m.version, &idx, next_id, done],
-                        )
-                        .await?;
+                        checkpoint.add(db, &r.done_after).await?;
                         Ok(n)
                     })
                 })

@@ -7,7 +7,7 @@ mod exec;
 mod host;
 mod plan;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use dawarich_doctor_model::{
     backup_command, BlockerId, MigrationKind, ProgressEvent, RunSettings, StepInfo, StepKind, UpgradeOutcome,
@@ -53,6 +53,9 @@ pub struct UpgradeOptions {
     /// Walk every batched statement even when a `skip-when` condition says no row can change
     /// (comparisons and benchmarks).
     pub walk_always: bool,
+    /// How long to wait for Rails' migration lock when another session holds it at the start (a
+    /// Dawarich container in the middle of an attempt lets go within seconds).
+    pub lock_wait: Duration,
 }
 
 impl Default for UpgradeOptions {
@@ -67,6 +70,7 @@ impl Default for UpgradeOptions {
             workers: DEFAULT_WORKERS.into(),
             dawarich_stopped: false,
             walk_always: false,
+            lock_wait: Duration::from_secs(20),
         }
     }
 }
@@ -115,29 +119,59 @@ pub async fn upgrade(
     let started = Instant::now();
     let db = connect(conn).await?;
     let key = migration_lock_key(&db.database);
-    // Rails: pg_try_advisory_lock on the migrating connection, so a concurrent migrator fails fast;
-    // the plan is made under the lock (Rails re-reads the applied versions after taking it).
-    if !db
-        .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-        .await?
-        .get::<_, bool>(0)
-    {
-        let report = crate::locks::lock_report(&db, &db.database, crate::locks::STALE_AFTER_SECS).await?;
-        return Err(Error::LockHeld {
-            holders: crate::locks::describe_holders(&report),
-        });
-    }
+    take_lock(&db, key, opts.lock_wait, progress).await?;
     let result = locked(&db, conn, opts, progress, cancel, started).await;
     // Released on every path; if our session died, the server released it already.
     if !db.is_closed() {
         let _ = db.query_one("SELECT pg_advisory_unlock($1)", &[&key]).await;
     }
-    let outcome = result?;
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => return Err(e.on_link_of(&db).await),
+    };
     progress.emit(ProgressEvent::Done {
         ok: true,
         message: format!("{} migrations applied", outcome.applied.len()),
     });
     Ok(outcome)
+}
+
+/// Takes Rails' migration lock on the migrating session, as Rails does (`pg_try_advisory_lock`), so
+/// a Dawarich container trying at the same time fails fast; the plan is then made under the lock
+/// (Rails re-reads the applied versions after taking it). When another session holds it, waits up to
+/// `wait` in the lock's queue: a try by anyone else fails while we wait, and a container in the
+/// middle of an attempt lets go within seconds. A holder that stays is named.
+async fn take_lock(db: &Db, key: i64, wait: Duration, progress: &dyn Progress) -> Result<()> {
+    if db
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+        .await?
+        .get::<_, bool>(0)
+    {
+        return Ok(());
+    }
+    let holders = || async {
+        let report = crate::locks::lock_report(db, &db.database, crate::locks::STALE_AFTER_SECS).await?;
+        Ok::<_, Error>(crate::locks::describe_holders(&report))
+    };
+    progress.emit(ProgressEvent::Output {
+        step: None,
+        line: format!(
+            "Rails' migration lock is held by {}: waiting up to {} s for it",
+            holders().await?,
+            wait.as_secs()
+        ),
+    });
+    db.batch_execute(&format!("SET lock_timeout = {}", wait.as_millis().max(1)))
+        .await?;
+    let taken = db.query_one("SELECT pg_advisory_lock($1)", &[&key]).await;
+    db.batch_execute("RESET lock_timeout").await?;
+    match taken {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) => Err(Error::LockHeld {
+            holders: format!("{} (still, after waiting {} s)", holders().await?, wait.as_secs()),
+        }),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The upgrade while holding the Rails lock: refuse on blockers (nothing changed yet), else run.

@@ -312,6 +312,29 @@ impl Cluster {
         &self.bin
     }
 
+    /// Stops the server as a crash would (`pg_ctl -m immediate`: every session ends at once, no
+    /// checkpoint); `restart` brings it back, recovering from its log.
+    pub fn crash(&self) {
+        let mut c = command(&self.bin, "pg_ctl");
+        c.arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "immediate", "-w", "stop"]);
+        run("pg_ctl stop -m immediate", c).expect("pg_ctl stop -m immediate");
+    }
+
+    /// Starts the server again on the same port after `crash`; returns once it accepts connections.
+    pub fn restart(&self) {
+        let mut c = command(&self.bin, "pg_ctl");
+        c.arg("-D")
+            .arg(self.dir.join("data"))
+            .arg("-l")
+            .arg(self.dir.join("server.log"))
+            .args(["-w", "-t", "60", "-o"])
+            .arg(format!("-p {}", self.port))
+            .arg("start");
+        run("pg_ctl start", c).expect("pg_ctl start");
+    }
+
     /// Stops the server at once and removes its directory.
     pub fn stop(mut self) {
         self.shutdown();

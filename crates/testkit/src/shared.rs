@@ -52,6 +52,26 @@ pub async fn new_db(prefix: &str, with_postgis: bool) -> String {
     name
 }
 
+/// A new database copied from `template`, so that runs compare on the same rows (sessions still
+/// closing on the template are ended first).
+pub async fn copy_of(template: &str) -> String {
+    let admin = connect_url(&cluster().url("postgres")).await;
+    let name = new_db("copy", false).await;
+    admin
+        .execute(
+            "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = $1",
+            &[&template],
+        )
+        .await
+        .unwrap();
+    admin.batch_execute(&format!("DROP DATABASE \"{name}\"")).await.unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""))
+        .await
+        .unwrap();
+    name
+}
+
 /// A fresh install of Dawarich `tag` in a new database, optionally populated.
 pub async fn dawarich_db(tag: &str, users: i64, points: i64) -> (String, Db) {
     let name = new_db("dw", true).await;

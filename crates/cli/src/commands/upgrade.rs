@@ -2,10 +2,11 @@ use std::process::ExitCode;
 
 use dawarich_doctor::backup::default_path;
 use dawarich_doctor::diagnose::{diagnose, DiagnoseOptions};
+use dawarich_doctor::locks;
 use dawarich_doctor::migrate::{find_host, plan, upgrade_on_host, Found, OnHost, UpgradeOptions, DEFAULT_WORKERS};
 use dawarich_doctor::progress::Silent;
 use dawarich_doctor::{Error, Result};
-use dawarich_doctor_model::CheckStatus;
+use dawarich_doctor_model::{BlockerId, CheckStatus, HolderVerdict};
 
 use super::cancel_on_ctrl_c;
 use crate::args::{parse_release, ConnArgs, EnvArgs};
@@ -30,6 +31,10 @@ pub struct Args {
     /// Database sessions a batched backfill runs on at once (1: only the one holding the lock).
     #[arg(long, default_value_t = DEFAULT_WORKERS, value_parser = clap::value_parser!(u8).range(1..=16))]
     workers: u8,
+    /// Rows per range of a batched backfill, each range one transaction (default: the catalog's,
+    /// 10000 for most).
+    #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(u32).range(1..))]
+    batch_size: Option<u32>,
     /// Back up first (the default): pg_dump in the database container, else a local pg_dump.
     #[arg(long, overrides_with = "no_backup")]
     backup: bool,
@@ -89,10 +94,20 @@ pub async fn exec(a: Args, p: &Painter) -> Result<ExitCode> {
     if a.dry_run {
         return Ok(ExitCode::SUCCESS);
     }
-    if !plan.blockers.is_empty() {
+    // A lock holder that is at work (a Dawarich container mid-attempt) is waited for by the run.
+    let stale_holder = locks::lock_report(&db, &db.database, locks::STALE_AFTER_SECS)
+        .await?
+        .holders
+        .iter()
+        .any(|h| !h.is_self && h.verdict == HolderVerdict::Stale);
+    if let Some(b) = plan
+        .blockers
+        .iter()
+        .find(|b| b.id != BlockerId::LockHeld || stale_holder)
+    {
         return Err(Error::Precondition {
             message: "the plan has blockers (above); nothing was changed".into(),
-            fix: plan.blockers[0].fix.clone(),
+            fix: b.fix.clone(),
         });
     }
     let backup = (a.backup || !a.no_backup).then(|| {
@@ -129,6 +144,7 @@ pub async fn exec(a: Args, p: &Painter) -> Result<ExitCode> {
         target,
         env,
         workers: a.workers.into(),
+        batch_size: a.batch_size.map(i64::from),
         dawarich_stopped: a.dawarich_stopped,
         ..Default::default()
     };
