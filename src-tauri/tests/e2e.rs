@@ -964,8 +964,32 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
         p.shot("12-demo-diagnosis").await;
         p.c.clone().close().await.unwrap();
     }
-    // ---- a third run: the demo's connection left by the killed app is gone ----
+    // ---- a third run: the demo's connection left by the killed app is gone; an entry of the
+    // store damaged by hand is set aside with a notice, and the other connections are kept ----
     {
+        let store = std::fs::read_dir(home.join("data"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path().join("profiles.json"))
+            .find(|p| p.exists())
+            .expect("the app's profile store");
+        let mut doc: Value = serde_json::from_slice(&std::fs::read(&store).unwrap()).unwrap();
+        let lists: Vec<&mut Value> = doc
+            .as_object_mut()
+            .unwrap()
+            .values_mut()
+            .filter(|v| v.is_array())
+            .collect();
+        assert_eq!(lists.len(), 1, "one list of profiles in {}", store.display());
+        lists
+            .into_iter()
+            .next()
+            .unwrap()
+            .as_array_mut()
+            .unwrap()
+            .push(json!({ "name": 7 }));
+        std::fs::write(&store, serde_json::to_vec(&doc).unwrap()).unwrap();
+
         let driver = Driver::start(&home, false, double.bin_dir());
         let p = Page {
             c: driver.session().await,
@@ -976,6 +1000,22 @@ async fn add_test_save_and_diagnose_a_broken_dawarich_in_light_and_dark() {
             .wait_text(".profiles", "the saved profiles", |t| t.contains("Old server"))
             .await;
         assert!(!list.contains("Demo"), "{list}");
+        let notice = p
+            .wait_text("#profiles-notice", "the notice on the damaged store", |t| {
+                t.contains("damaged")
+            })
+            .await;
+        assert!(
+            notice.contains("could be read") && notice.contains(".damaged-"),
+            "{notice}"
+        );
+        let kept = std::fs::read_dir(store.parent().unwrap())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("profiles.json.damaged-"))
+            .count();
+        assert_eq!(kept, 1, "the damaged file is kept beside the store");
+        p.shot("13-damaged-store-notice").await;
         p.c.clone().close().await.unwrap();
     }
     let log = std::fs::read_dir(home.join("data"))
