@@ -24,19 +24,10 @@ fn opts() -> UpgradeOptions {
     }
 }
 
-/// Content of the data, leaving out columns that hold the time of the run.
-const CHECKSUM: &str = "SELECT (SELECT count(*) FROM points), (SELECT md5(string_agg((to_jsonb(p) - 'created_at' - 'updated_at' - 'reverse_geocoded_at')::text, '|' ORDER BY id)) FROM points p),
-                               (SELECT md5(string_agg((to_jsonb(u) - 'created_at' - 'updated_at' - 'active_until')::text, '|' ORDER BY id)) FROM users u)";
-
 /// Nothing to check after the interruption beyond convergence.
 const NO_CHECK: &str = "SELECT true";
 
-async fn state(db: &dawarich_doctor::connect::Db) -> (i64, String, String) {
-    let r = db.query_one(CHECKSUM, &[]).await.unwrap();
-    (r.get(0), r.get(1), r.get(2))
-}
-
-/// Runs `tag` → newest twice with `o`: once straight, once interrupted as `blocker_sql`/`on_event`
+/// Runs `tag` → newest on two copies of one database with `o`: once straight, once interrupted as `blocker_sql`/`on_event`
 /// decide (then `interrupted`, a query returning one boolean, must hold), then again.
 async fn converges(
     tag: &str,
@@ -45,14 +36,20 @@ async fn converges(
     interrupted: &str,
     on_event: impl Fn(&ProgressEvent, &Ctl) + Send + Sync,
 ) {
-    let (straight_name, straight) = dawarich_db(tag, 2, 300).await;
+    let (base, db) = dawarich_db(tag, 2, 300).await;
+    drop(db);
+    let straight_name = copy_of(&base).await;
+    let straight = connect_url(&cluster().url(&straight_name)).await;
+    let since = run_start(&straight).await;
     upgrade(&options(&cluster().url(&straight_name)), o, &Silent, &Cancel::new())
         .await
         .unwrap();
-    let want = state(&straight).await;
+    let want = end_state(&straight, &since).await;
 
-    let (name, db) = dawarich_db(tag, 2, 300).await;
+    let name = copy_of(&base).await;
     let url = cluster().url(&name);
+    let db = connect_url(&url).await;
+    let since = run_start(&db).await;
     let blocker = connect_url(&url).await;
     if let Some(sql) = blocker_sql {
         blocker.batch_execute(sql).await.unwrap();
@@ -83,7 +80,7 @@ async fn converges(
         .filter(|d| d.change != dawarich_doctor_model::Change::Extra)
         .collect();
     assert!(diffs.is_empty(), "{diffs:#?}");
-    assert_eq!(state(&db).await, want);
+    assert_eq!(end_state(&db, &since).await, want);
     let invalid: i64 = db
         .query_one("SELECT count(*) FROM pg_index WHERE NOT indisvalid", &[])
         .await
