@@ -229,7 +229,7 @@ impl DatabaseView {
             }
         }
         let Some(s) = step else { return Ok(newly) };
-        let holder = holder(db).await?;
+        let (holder, maintenance) = activity(db).await?;
         if let Some(h) = holder.as_ref().filter(|h| !h.blocked_by.is_empty()) {
             progress.emit(ProgressEvent::Waiting {
                 step: s,
@@ -239,7 +239,7 @@ impl DatabaseView {
             });
         }
         let holder = holder.map(|h| h.describe());
-        if let Some((what, done, total)) = maintenance(db).await? {
+        if let Some((what, done, total)) = maintenance {
             progress.emit(ProgressEvent::StepProgress {
                 step: s,
                 done,
@@ -375,6 +375,16 @@ impl Holder {
             .unwrap_or_default();
         format!("session {}, {:.0} s: {}{wait}", self.pid, self.secs, self.query)
     }
+}
+
+/// The lock holder and what maintenance runs, as of one moment: read in one transaction, which
+/// takes one snapshot of the server's sessions for both.
+async fn activity(db: &Db) -> Result<(Option<Holder>, Option<(String, u64, Option<u64>)>)> {
+    db.batch_execute("BEGIN READ ONLY").await?;
+    let read = async { Ok((holder(db).await?, maintenance(db).await?)) }.await;
+    db.batch_execute(if read.is_ok() { "COMMIT" } else { "ROLLBACK" })
+        .await?;
+    read
 }
 
 /// The session holding Rails' lock: its statement, how long it runs, its wait event, who blocks it.
