@@ -75,24 +75,51 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// A populated `FROM` database and the end state an uninterrupted upgrade of a copy of it reaches.
-async fn base_and_reference(home: &Path) -> (String, EndState) {
-    let (base, db) = dawarich_db(FROM, 2, 300).await;
-    drop(db);
-    let reference = copy_of(&base).await;
-    let url = url_of(&reference);
-    let db = connect_url(&cluster().url(&reference)).await;
-    let since = run_start(&db).await;
-    let out = output(doctor(home, &upgrade_args(&url, &[]))).await;
-    assert!(out.status.success(), "{}", stderr(&out));
-    (base, end_state(&db, &since).await)
+/// A faulted upgrade's setting: a copy of a populated `FROM` database (`url` is what the CLI is
+/// given, `db` the test's session), and where an uninterrupted upgrade of another copy ends.
+struct Case {
+    home: tempfile::TempDir,
+    name: String,
+    url: String,
+    db: Db,
+    since: String,
+    want: EndState,
 }
 
-/// Runs the upgrade of `url` again (with `extra` arguments) and checks it ends where `want` does.
-async fn converges(home: &Path, db: &Db, url: &str, extra: &[&str], since: &str, want: &EndState) {
-    let out = output(doctor(home, &upgrade_args(url, extra))).await;
-    assert!(out.status.success(), "the rerun: {}", stderr(&out));
-    assert_eq!(&end_state(db, since).await, want);
+impl Case {
+    async fn new() -> Case {
+        let home = tempfile::tempdir().unwrap();
+        let (base, db) = dawarich_db(FROM, 2, 300).await;
+        drop(db);
+        let reference = copy_of(&base).await;
+        let db = connect_url(&cluster().url(&reference)).await;
+        let since = run_start(&db).await;
+        let out = output(doctor(home.path(), &upgrade_args(&url_of(&reference), &[]))).await;
+        assert!(out.status.success(), "{}", stderr(&out));
+        let want = end_state(&db, &since).await;
+        let name = copy_of(&base).await;
+        let db = connect_url(&cluster().url(&name)).await;
+        Case {
+            url: url_of(&name),
+            since: run_start(&db).await,
+            home,
+            name,
+            db,
+            want,
+        }
+    }
+
+    /// The CLI with `args`.
+    fn doctor(&self, args: &[String]) -> Command {
+        doctor(self.home.path(), args)
+    }
+
+    /// Runs the upgrade again (with `extra` arguments) and checks it ends where the reference did.
+    async fn converges(&self, extra: &[&str]) {
+        let out = output(self.doctor(&upgrade_args(&self.url, extra))).await;
+        assert!(out.status.success(), "the rerun: {}", stderr(&out));
+        assert_eq!(end_state(&self.db, &self.since).await, self.want);
+    }
 }
 
 /// A backend of the CLI.
@@ -177,32 +204,28 @@ async fn none_of_ours_within(db: &Db, database: &str, within: Duration) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_while_a_backfill_runs_on_two_sessions() {
-    let home = tempfile::tempdir().unwrap();
-    let (base, want) = base_and_reference(home.path()).await;
-    let name = copy_of(&base).await;
-    let url = url_of(&name);
-    let db = connect_url(&cluster().url(&name)).await;
-    let since = run_start(&db).await;
+    let c = Case::new().await;
+    let (db, name) = (&c.db, &c.name);
     // Every range of the motion-data backfill (job work: every point changes) ends by updating the
     // walk's checkpoint row in its own transaction. The test holds that row, so both sessions stop
     // there with their first range written and not committed. The row is made and taken while the
     // upgrade waits to record its first data migration (a lock on data_migrations), when every schema
     // migration, 20260217000001's own step with its checkpoint clean-up included, is done.
-    let early = connect_url(&cluster().url(&name)).await;
+    let early = connect_url(&cluster().url(name)).await;
     early
         .batch_execute("BEGIN; LOCK TABLE data_migrations IN SHARE MODE")
         .await
         .unwrap();
-    let mut cli = doctor(home.path(), &upgrade_args(&url, &[])).spawn().unwrap();
+    let mut cli = c.doctor(&upgrade_args(&c.url, &[])).spawn().unwrap();
     let progress = lines(cli.stderr.take().unwrap());
-    waits_for(&db, &name, &early).await;
+    waits_for(db, name, &early).await;
     db.batch_execute(
         "INSERT INTO dawarich_doctor.backfill_checkpoint (kind, version, statement, next_id, done)
          VALUES ('schema', '20260217000001', 0, -9223372036854775808, '{}')",
     )
     .await
     .unwrap();
-    let checkpoint = connect_url(&cluster().url(&name)).await;
+    let checkpoint = connect_url(&cluster().url(name)).await;
     checkpoint
         .batch_execute(
             "BEGIN; SELECT 1 FROM dawarich_doctor.backfill_checkpoint WHERE version = '20260217000001' FOR UPDATE",
@@ -221,7 +244,7 @@ async fn killed_while_a_backfill_runs_on_two_sessions() {
             progress.lock().unwrap()[before_walk..]
                 .iter()
                 .any(|l| l.contains("lock wait exceeded 8000 ms"))
-                && our_sessions(&db, &name)
+                && our_sessions(db, name)
                     .await
                     .iter()
                     .filter(|s| s.waiting && s.query.contains("backfill_checkpoint") && s.query.contains("FOR UPDATE"))
@@ -242,7 +265,7 @@ async fn killed_while_a_backfill_runs_on_two_sessions() {
     assert_eq!(killed.code(), None, "killed by a signal");
     // The server notices the closed connections while its statements still wait on the test's
     // lock, instead of when their lock timeout ends.
-    none_of_ours_within(&db, &name, Duration::from_secs(8)).await;
+    none_of_ours_within(db, name, Duration::from_secs(8)).await;
     let row = db
         .query_one(
             "SELECT (SELECT count(*) FROM points WHERE motion_data <> '{}'),
@@ -255,25 +278,21 @@ async fn killed_while_a_backfill_runs_on_two_sessions() {
     assert_eq!(row.get::<_, Vec<i64>>(1), Vec::<i64>::new(), "and none recorded");
     checkpoint.batch_execute("ROLLBACK").await.unwrap();
 
-    converges(home.path(), &db, &url, &[], &since, &want).await;
+    c.converges(&[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ssh_link_dropped_mid_upgrade() {
-    let home = tempfile::tempdir().unwrap();
-    let (base, want) = base_and_reference(home.path()).await;
+    let c = Case::new().await;
+    let (db, name) = (&c.db, &c.name);
     let sshd = tokio::task::spawn_blocking(Sshd::start).await.unwrap();
-    let name = copy_of(&base).await;
-    let url = url_of(&name);
-    let db = connect_url(&cluster().url(&name)).await;
-    let since = run_start(&db).await;
     let key = sshd.key("ed25519");
     let dest = format!("{USER}@127.0.0.1:{}", sshd.port);
     let via_ssh = ["--ssh", &dest, "--ssh-key", &key, "--ssh-trust-new-host"];
 
-    let blocker = block_visits(&cluster().url(&name)).await;
-    let cli = doctor(home.path(), &upgrade_args(&url, &via_ssh)).spawn().unwrap();
-    waits_for(&db, &name, &blocker).await;
+    let blocker = block_visits(&cluster().url(name)).await;
+    let cli = c.doctor(&upgrade_args(&c.url, &via_ssh)).spawn().unwrap();
+    waits_for(db, name, &blocker).await;
     let listener = sshd.session_pids()[0];
     for pid in sshd.session_pids().into_iter().filter(|&p| p != listener) {
         // The link dies as when the network goes: every SSH session process of ours at once.
@@ -286,10 +305,10 @@ async fn the_ssh_link_dropped_mid_upgrade() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("the SSH tunnel to") && err.contains("dropped"), "{err}");
     assert!(err.contains("Rerunning is safe"), "{err}");
-    none_of_ours_within(&db, &name, Duration::from_secs(10)).await;
+    none_of_ours_within(db, name, Duration::from_secs(10)).await;
     blocker.batch_execute("ROLLBACK").await.unwrap();
 
-    converges(home.path(), &db, &url, &via_ssh, &since, &want).await;
+    c.converges(&via_ssh).await;
 }
 
 /// `args` run in a mount namespace of their own with `dir` a tmpfs of `kib` KiB: a full disk for
@@ -310,12 +329,8 @@ echo "left: $(ls -A "$dir")" >&2; exit $status"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_disk_under_the_audit_file_fills_up() {
-    let home = tempfile::tempdir().unwrap();
-    let (base, want) = base_and_reference(home.path()).await;
-    let name = copy_of(&base).await;
-    let url = url_of(&name);
-    let db = connect_url(&cluster().url(&name)).await;
-    let since = run_start(&db).await;
+    let c = Case::new().await;
+    let db = &c.db;
     let applied = || async {
         db.query_one("SELECT count(*) FROM schema_migrations", &[])
             .await
@@ -325,7 +340,13 @@ async fn the_disk_under_the_audit_file_fills_up() {
     let before = applied().await;
 
     let small = tempfile::tempdir().unwrap();
-    let out = output(on_small_disk(home.path(), small.path(), 12, &upgrade_args(&url, &[]))).await;
+    let out = output(on_small_disk(
+        c.home.path(),
+        small.path(),
+        12,
+        &upgrade_args(&c.url, &[]),
+    ))
+    .await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
@@ -345,7 +366,7 @@ async fn the_disk_under_the_audit_file_fills_up() {
         .get(0);
     assert!(entries > 0);
 
-    converges(home.path(), &db, &url, &[], &since, &want).await;
+    c.converges(&[]).await;
 }
 
 #[tokio::test]
