@@ -284,7 +284,7 @@ pub fn Connections() -> impl IntoView {
                     </div>
                 </div>
                 {move || shared.info().demo_missing.map(|m| view! {
-                    <p class="notice warning" role="status" id="demo-missing">{m.message}". To install: "<code>{m.install_command}</code></p>
+                    <p class="notice warning" role="status" id="demo-missing"><span>{m.message}". To install:"<br/><code>{m.install_command}</code></span></p>
                 })}
                 {move || shared.info().profiles_notice.map(|n| view! { <p class="notice warning" role="status" id="profiles-notice">{n}</p> })}
                 <Transition fallback=|| view! { <div class="running" role="status"><span class="spinner" aria-hidden="true"></span>"Loading…"</div> }>
