@@ -13,9 +13,9 @@ use dawarich_doctor::secrets::Passwords;
 use dawarich_doctor::settings::Environment;
 use dawarich_doctor::{profile, profile_list};
 use dawarich_doctor_model::{
-    AppInfo, AuditEntry, AuditExport, BackupOutcome, Confirmation, Confirmed, Failure, InstallStatus, ParsedConnection,
-    ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice, RepairOutcome,
-    SavedProfile, SchemaDifference, UndoRow, UpgradeOutcome, WatchReport,
+    AppInfo, AuditEntry, AuditExport, BackupOutcome, Confirmation, Confirmed, DemoMissing, Failure, InstallStatus,
+    ParsedConnection, ProbeReport, ProbeStep, Profile, ProfileEntry, ProgressEvent, ReleaseOutcome, RepairChoice,
+    RepairOutcome, SavedProfile, SchemaDifference, UndoRow, UpgradeOutcome, WatchReport,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -85,11 +85,17 @@ async fn ask(window: &WebviewWindow, c: &Confirmation) -> Result<bool> {
 #[tauri::command]
 pub async fn app_info(app: AppHandle) -> Result<AppInfo> {
     blocking(&app, |app, state| {
+        let demo_missing = dawarich_doctor_sandbox::missing();
         Ok(AppInfo {
             version: env!("CARGO_PKG_VERSION").into(),
             keychain_unavailable: state.passwords.keychain_unavailable().map(String::from),
             log_dir: app.path().app_log_dir().ok().map(|p| p.display().to_string()),
-            demo_available: dawarich_doctor_sandbox::available(),
+            demo_available: demo_missing.is_none(),
+            demo_missing: demo_missing.map(|m| DemoMissing {
+                message: m.to_string(),
+                packages: m.packages(),
+                install_command: m.install_command(),
+            }),
             profiles_notice: state.profiles_notice.clone(),
         })
     })

@@ -72,10 +72,24 @@ pub struct AppInfo {
     /// Why passwords are not kept across runs (no keychain), if so.
     pub keychain_unavailable: Option<String>,
     pub log_dir: Option<String>,
-    /// Local PostgreSQL server binaries exist, so "Open demo database" can start one.
+    /// Local PostgreSQL server binaries and PostGIS exist, so "Open demo database" can start one.
     pub demo_available: bool,
+    /// Once known: what the demo needs that is not installed (`demo_available` is false then).
+    pub demo_missing: Option<DemoMissing>,
     /// The saved connections' file was damaged at start: what could be read and where the copy is.
     pub profiles_notice: Option<String>,
+}
+
+/// What "Open demo database" needs that this machine lacks, and how to install it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoMissing {
+    /// E.g. "The demo database needs PostGIS for PostgreSQL 15, which is not installed".
+    pub message: String,
+    /// The Debian packages, e.g. `postgresql-15-postgis-3`.
+    pub packages: Vec<String>,
+    /// E.g. `sudo apt install postgresql-15-postgis-3`.
+    pub install_command: String,
 }
 
 /// The question a destructive command asks in its native dialog before it changes anything: what

@@ -277,9 +277,15 @@ pub fn Connections() -> impl IntoView {
                                 {move || if demo_starting.get() { "Starting demo…" } else { "Open demo database" }}
                             </button>
                         })}
+                        {move || shared.info().demo_missing.map(|m| view! {
+                            <button id="open-demo" disabled=true title=m.install_command>"Open demo database"</button>
+                        })}
                         <button id="new-connection" class="primary" on:click=new_connection>"+ New connection"</button>
                     </div>
                 </div>
+                {move || shared.info().demo_missing.map(|m| view! {
+                    <p class="notice warning" role="status" id="demo-missing"><span>{m.message}". To install:"<br/><code>{m.install_command}</code></span></p>
+                })}
                 {move || shared.info().profiles_notice.map(|n| view! { <p class="notice warning" role="status" id="profiles-notice">{n}</p> })}
                 <Transition fallback=|| view! { <div class="running" role="status"><span class="spinner" aria-hidden="true"></span>"Loading…"</div> }>
                     {move || Suspend::new(async move {
