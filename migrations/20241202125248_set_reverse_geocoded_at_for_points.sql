@@ -9,6 +9,7 @@
 
 -- phase: job
 -- batch: points.id
+-- fuse: points-rewrite
 UPDATE points
 SET reverse_geocoded_at = (now() AT TIME ZONE 'UTC')
 WHERE id >= $1 AND id < $2

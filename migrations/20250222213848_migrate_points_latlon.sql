@@ -12,6 +12,7 @@
 
 -- phase: job
 -- batch: points.id
+-- fuse: points-rewrite
 -- skip-when: NOT EXISTS (SELECT 1 FROM points WHERE lonlat IS NULL) -- every point has lonlat
 -- skip-when: NOT EXISTS (SELECT 1 FROM users WHERE deleted_at IS NULL) -- there is no user (not deleted) whose points are migrated
 UPDATE points

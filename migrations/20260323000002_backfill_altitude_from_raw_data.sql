@@ -15,6 +15,7 @@
 
 -- phase: job
 -- batch: points.id
+-- fuse: points-rewrite
 -- skip-when: NOT EXISTS (SELECT 1 FROM users WHERE points_count > 0 AND deleted_at IS NULL) -- no user (not deleted) has points_count above 0
 WITH src AS (
   SELECT p.id, p.altitude, p.altitude_decimal, p.raw_data AS r,

@@ -64,6 +64,17 @@ impl Done {
         }
     }
 
+    /// What is done in both.
+    pub fn intersect(&self, other: &Done) -> Done {
+        let mut both = Done::default();
+        for &(a, b) in &self.0 {
+            for &(c, d) in &other.0 {
+                both.add(a.max(c), b.min(d));
+            }
+        }
+        both
+    }
+
     /// The first key that is not done (a walk counts every key below the table's smallest as done).
     pub fn first_gap(&self) -> i64 {
         self.0
@@ -285,6 +296,9 @@ mod tests {
         assert_eq!(d.first_gap(), i64::MIN);
         d.add(i64::MIN, 5);
         assert_eq!(d.first_gap(), 40);
+        let other = Done::from_flat(&[0, 8, 20, 30, 38, 50]);
+        assert_eq!(d.intersect(&other).to_flat(), vec![0, 8, 20, 30, 38, 40]);
+        assert_eq!(d.intersect(&Done::default()), Done::default());
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! The embedded catalog against the ground truth read from every Dawarich release tag
 //! (schemas/tag-versions.txt, produced by tools/check_releases.py from Dawarich's repository).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use dawarich_doctor::catalog::catalog;
+use dawarich_doctor::catalog::{catalog, Batch, Migration};
 use dawarich_doctor_model::MigrationKind;
 
 #[test]
@@ -43,4 +43,123 @@ fn the_catalog_has_every_1_7_5_migration() {
         .filter(|m| !m.transaction)
         .count();
     assert_eq!(no_tx, 50);
+}
+
+/// The columns a statement's top-level `UPDATE … SET a = …, b = … FROM|WHERE` writes.
+fn written(sql: &str) -> Vec<String> {
+    let update = sql.rfind("\nUPDATE ").map_or(0, |i| i + 1);
+    let set = update + sql[update..].find("\nSET ").expect("UPDATE … SET") + "\nSET ".len();
+    let end = ["\nFROM ", "\nWHERE "]
+        .iter()
+        .filter_map(|k| sql[set..].find(k))
+        .min()
+        .map_or(sql.len(), |e| set + e);
+    let (mut depth, mut quoted, mut start, mut targets) = (0, false, set, Vec::new());
+    for (i, c) in sql[set..end].char_indices().map(|(i, c)| (set + i, c)) {
+        match c {
+            '\'' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth -= 1,
+            ',' if !quoted && depth == 0 => {
+                targets.push(sql[start..i].to_string());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    targets.push(sql[start..end].to_string());
+    targets
+        .iter()
+        .map(|a| a.split('=').next().unwrap().trim().trim_matches('"').to_string())
+        .collect()
+}
+
+/// How often each identifier occurs in `sql` (string literals included: they may name JSON keys
+/// only, but counting them errs on the safe side).
+fn words(sql: &str) -> BTreeMap<&str, usize> {
+    let mut n = BTreeMap::new();
+    for w in sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        *n.entry(w).or_default() += 1;
+    }
+    n
+}
+
+/// Fused job work runs member after member in one transaction per range (docs/CATALOG.md, `fuse`):
+/// the members of a group walk the same table key, and none reads a column another member writes
+/// (it may write the same one, e.g. updated_at, as its own assignment).
+#[test]
+fn members_of_a_fuse_group_share_the_key_and_read_nothing_another_writes() {
+    let mut groups: BTreeMap<&str, Vec<(&Migration, &Batch, &str)>> = BTreeMap::new();
+    for m in &catalog().migrations {
+        if let Some((_, s, b)) = m.fusable_job() {
+            groups
+                .entry(b.fuse.as_deref().unwrap())
+                .or_default()
+                .push((m, b, &s.sql));
+        }
+    }
+    let rewrite: BTreeSet<&str> = groups["points-rewrite"]
+        .iter()
+        .map(|(m, _, _)| m.version.as_str())
+        .collect();
+    assert_eq!(
+        rewrite,
+        BTreeSet::from(["20241202125248", "20250222213848", "20260323000002"])
+    );
+    assert_eq!(
+        groups.len(),
+        catalog().fused.len(),
+        "a combined statement for each group, no other"
+    );
+    for (g, members) in &groups {
+        // the combined statement acts for each member named in $3 and counts its rows under its version
+        let combined = &catalog().combined(g).unwrap().sql;
+        for (m, _, _) in members {
+            let v = &m.version;
+            assert!(
+                combined.contains(&format!("'{v}' = ANY($3::text[])")) && combined.contains(&format!("AS \"{v}\"")),
+                "{g}: the combined statement does not act for {v}"
+            );
+        }
+        let named = combined.matches(" = ANY($3::text[])").count();
+        assert_eq!(
+            named,
+            members.len(),
+            "{g}: the combined statement acts for a version that is no member"
+        );
+        let key = (&members[0].1.table, &members[0].1.pk);
+        for (m, b, _) in members {
+            assert_eq!((&b.table, &b.pk), key, "{g}: {} walks another key", m.label());
+        }
+        for (a, _, a_sql) in members {
+            let writes = written(a_sql);
+            assert!(
+                !writes.is_empty() && writes.iter().all(|c| !c.is_empty()),
+                "{}: {writes:?}",
+                a.label()
+            );
+            for (o, _, o_sql) in members.iter().filter(|(o, _, _)| o.version != a.version) {
+                let mentions = words(o_sql);
+                let assigned = written(o_sql);
+                for col in &writes {
+                    let reads = mentions.get(col.as_str()).copied().unwrap_or(0)
+                        - assigned.iter().filter(|c| *c == col).count();
+                    assert_eq!(reads, 0, "{g}: {} reads {col}, which {} writes", o.label(), a.label());
+                }
+            }
+        }
+    }
+    // the country backfill reads lonlat, which the latlon backfill writes: it is no member
+    let country_ids = catalog().get(MigrationKind::Data, "20250516180933").unwrap();
+    assert!(country_ids.fusable_job().is_none());
+    assert!(written(
+        &catalog()
+            .get(MigrationKind::Data, "20250222213848")
+            .unwrap()
+            .fusable_job()
+            .unwrap()
+            .1
+            .sql
+    )
+    .contains(&"lonlat".to_string()));
 }

@@ -180,6 +180,31 @@ async fn terminated_inside_a_batched_backfill() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminated_inside_a_fused_walk() {
+    // From 0.9.5 the altitude, reverse-geocoding and latlon jobs (consecutive in the job phase) run
+    // as one walk, ranges of 50 on two sessions; a test session holds a row of the locking
+    // session's third range, so it waits there while the helper finishes the upper half; it is
+    // terminated while waiting. What is left is the fused walk's checkpoint: the same intervals for
+    // each of the three (none past the unfinished range, the helper's above it), no other, and all
+    // three jobs still queued.
+    let checkpoint = "SELECT array_agg(version ORDER BY version) = '{20241202125248,20250222213848,20260323000002}'
+                             AND count(DISTINCT (next_id, done)) = 1 AND max(next_id) <= 101 AND max(done[array_upper(done, 1)]) = 301
+                             AND (SELECT array_agg(version ORDER BY version) FROM dawarich_doctor.job_queue)
+                                 @> '{20241202125248,20250222213848,20260323000002}'
+                      FROM dawarich_doctor.backfill_checkpoint";
+    converges("0.9.5", &opts(), None, checkpoint, |e, ctl| match e {
+        ProgressEvent::StepStarted { title, .. }
+            if title.starts_with("Job work of 20260323000002 backfill_altitude_from_raw_data + ") =>
+        {
+            send(ctl, Cmd::LockRow(125))
+        }
+        ProgressEvent::Waiting { .. } => send(ctl, Cmd::Terminate),
+        _ => {}
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_helper_session_starts_nothing_once_the_locking_session_is_gone() {
     // The motion-data backfill (every point changes) runs in ranges of 50 on two sessions: the first
     // range of the locking session waits on a row the test holds, the helper commits its first range,

@@ -1,58 +1,76 @@
 //! The shortcuts of an upgrade leave exactly the database the long way leaves: a batched statement
-//! whose `skip-when` holds is not walked, and index builds run without CONCURRENTLY while Dawarich is
-//! stopped. Each comparison runs the same upgrade on copies of one database and compares every row,
-//! the schema and every recorded version.
+//! whose `skip-when` holds is not walked, index builds run without CONCURRENTLY while Dawarich is
+//! stopped, and consecutive job work the catalog fuses is walked once. Each comparison runs the same
+//! upgrade on copies of one database and compares every row, the schema, every recorded version and
+//! the order of the bookkeeping.
 
 mod common;
 
 use std::sync::Mutex;
 
 use common::*;
+use dawarich_doctor::catalog::catalog;
 use dawarich_doctor::connect::Db;
 use dawarich_doctor::migrate::{upgrade, UpgradeOptions};
 use dawarich_doctor::progress::{Cancel, ProgressEvent};
+use dawarich_doctor_model::MigrationKind;
 
 /// A 0.11.1 → newest run takes the skip here (`countries` is created empty in it).
 const COUNTRY_IDS: &str = "Job work of 20250516180933 set_points_country_ids";
-/// … and walks this one (every point lacks lonlat at 0.11.1).
+/// … and walks this one (every point lacks lonlat at 0.11.1) …
 const LATLON: &str = "Job work of 20250222213848 migrate_points_latlon";
+/// … in one walk with the two jobs the job phase runs just before it, when fused.
+const FUSED: &str = "Job work of 20260323000002 backfill_altitude_from_raw_data + 20241202125248 set_reverse_geocoded_at_for_points + 20250222213848 migrate_points_latlon, in one walk over points.id";
 const SKIPPED: &str = "no row can change: ";
 
-/// How a run goes: the catalog's skips taken or not, Dawarich stopped or not.
+/// How a run goes: the catalog's skips taken or not, Dawarich stopped or not, fusable job work
+/// walked once or each on its own.
 #[derive(Debug, Clone, Copy)]
 struct Way {
     walk_always: bool,
     dawarich_stopped: bool,
+    walk_separately: bool,
 }
 
 const LONG: Way = Way {
     walk_always: true,
     dawarich_stopped: false,
+    walk_separately: true,
 };
 
-const SHORT: [Way; 3] = [
+const SHORT: [Way; 4] = [
+    Way {
+        walk_always: true,
+        dawarich_stopped: false,
+        walk_separately: false,
+    },
     Way {
         walk_always: false,
         dawarich_stopped: false,
+        walk_separately: true,
     },
     Way {
         walk_always: true,
         dawarich_stopped: true,
+        walk_separately: true,
     },
     Way {
         walk_always: false,
         dawarich_stopped: true,
+        walk_separately: false,
     },
 ];
 
 /// What an upgrade left: every table (run times and run ids masked), our own tables but the audit
-/// log, the schema, the recorded versions.
+/// log, the schema, the recorded versions, and the bookkeeping (versions recorded, jobs queued and
+/// taken off the queue) in the order it was done.
 #[derive(Debug, PartialEq)]
 struct EndState {
     tables: Vec<(String, i64, String)>,
     ours: Vec<(String, i64, String)>,
     schema: Vec<String>,
     versions: Vec<String>,
+    bookkeeping: Vec<String>,
 }
 
 /// What one run did: its end state, the steps with their output lines and rows, and the index
@@ -115,11 +133,20 @@ async fn end_state(db: &Db, since: &str) -> EndState {
         "SELECT 'schema ' || version FROM schema_migrations UNION ALL SELECT 'data ' || version FROM data_migrations ORDER BY 1",
     )
     .await;
+    let bookkeeping = column(
+        db,
+        r#"SELECT statement FROM dawarich_doctor.audit_log
+           WHERE starts_with(statement, 'INSERT INTO "schema_migrations"') OR starts_with(statement, 'INSERT INTO "data_migrations"')
+              OR starts_with(statement, 'DELETE FROM dawarich_doctor.job_queue ')
+           ORDER BY id"#,
+    )
+    .await;
     EndState {
         tables: table_checksums(db, "public", Some(since)).await,
         ours,
         schema: [schema_of(db, "public").await, schema_of(db, "dawarich_doctor").await].concat(),
         versions,
+        bookkeeping,
     }
 }
 
@@ -150,6 +177,7 @@ async fn run(template: &str, way: Way) -> Ran {
         batch_size: Some(500),
         walk_always: way.walk_always,
         dawarich_stopped: way.dawarich_stopped,
+        walk_separately: way.walk_separately,
         ..Default::default()
     };
     upgrade(&options(&cluster().url(&name)), &opts, &progress, &Cancel::new())
@@ -186,6 +214,16 @@ async fn same_end_state(template: &str) -> (Ran, Vec<Ran>) {
     let long = run(template, LONG).await;
     assert!(long.skipped().is_empty(), "{:?}", long.skipped());
     assert_eq!(long.plain_builds, 0);
+    for what in [
+        "INSERT INTO \"schema_migrations\"",
+        "DELETE FROM dawarich_doctor.job_queue",
+    ] {
+        assert!(
+            long.state.bookkeeping.iter().any(|s| s.starts_with(what)),
+            "{what}: {:?}",
+            long.state.bookkeeping
+        );
+    }
     let mut short = Vec::new();
     for way in SHORT {
         let r = run(template, way).await;
@@ -238,9 +276,148 @@ async fn from_0_11_1_the_shortcuts_leave_the_same_database() {
             );
             assert_eq!(r.step(COUNTRY_IDS).rows, Some(0));
         }
-        // the latlon backfill has a skip-when too, but its rows do change (the duplicates are gone)
-        assert_eq!(r.step(LATLON).rows, Some(3000), "{way:?}");
+        // the latlon backfill has a skip-when too, but its rows do change (the duplicates are gone);
+        // fused, it runs in one walk with the altitude backfill (every point changes) and the
+        // reverse-geocoding timestamps (no point has geodata)
+        if way.walk_separately {
+            assert_eq!(r.step(LATLON).rows, Some(3000), "{way:?}");
+            assert!(r.steps.iter().all(|s| s.title != FUSED), "{way:?}");
+        } else {
+            assert_eq!(r.step(FUSED).rows, Some(3000 + 3000), "{way:?}");
+            assert!(r.steps.iter().all(|s| s.title != LATLON), "{way:?}");
+        }
     }
+    assert_eq!(long.step(LATLON).rows, Some(3000));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fused_walk_leaves_out_a_member_that_cannot_change_a_row() {
+    // 1.4.0 (users' points_count as Dawarich keeps it) with its reverse-geocoding and latlon data
+    // migrations pending again: their jobs follow the altitude backfill's in the job phase. Every
+    // point has lonlat, so the latlon job cannot change a row: the fused walk runs the other two.
+    let (template, db) = dawarich_db("1.4.0", 2, 3000).await;
+    db.batch_execute(
+        "DELETE FROM data_migrations WHERE version IN ('20241202125248', '20250222213848');
+         UPDATE users SET points_count = (SELECT count(*) FROM points WHERE points.user_id = users.id);
+         UPDATE points SET geodata = '{\"city\": \"Berlin\"}' WHERE id % 3 = 0",
+    )
+    .await
+    .unwrap();
+    drop(db);
+    let (long, short) = same_end_state(&template).await;
+    assert_eq!(long.step(LATLON).rows, Some(0));
+    for (way, r) in SHORT.iter().zip(&short) {
+        match (way.walk_always, way.walk_separately) {
+            (false, false) => {
+                assert_eq!(
+                    r.step(FUSED).output,
+                    vec![format!(
+                        "20250222213848 migrate_points_latlon: {SKIPPED}every point has lonlat"
+                    )],
+                    "{way:?}"
+                );
+                assert_eq!(r.step(FUSED).rows, Some(3000 + 1000), "{way:?}");
+            }
+            (true, false) => assert_eq!(r.step(FUSED).rows, Some(3000 + 1000), "{way:?}"),
+            (_, true) => assert!(r.steps.iter().all(|s| s.title != FUSED), "{way:?}"),
+        }
+    }
+}
+
+/// Runs `sql` on `db` for ids `[1, 1000000)` (and `$3`, the versions, for a combined statement);
+/// returns the rows it changed, per member.
+async fn whole_range(db: &Db, sql: &str, versions: Option<&[&str]>) -> Vec<i64> {
+    let (lo, hi) = (1i64, 1_000_000i64);
+    match versions {
+        None => vec![db.execute(sql, &[&lo, &hi]).await.unwrap() as i64],
+        Some(v) => {
+            let row = db.query_one(sql, &[&lo, &hi, &v]).await.unwrap();
+            v.iter().map(|v| row.get(*v)).collect()
+        }
+    }
+}
+
+/// The combined statement of each fuse group changes exactly what its members change one after
+/// another (in the job phase's order), for every set of at least two of them, on points of every
+/// kind the members tell apart.
+#[tokio::test]
+async fn a_combined_statement_does_what_its_members_do_one_after_another() {
+    let (_, db) = dawarich_db("1.7.5", 3, 600).await;
+    db.batch_execute(
+        "UPDATE users SET points_count = (SELECT count(*) FROM points WHERE points.user_id = users.id);
+         UPDATE users SET points_count = 0 WHERE id = (SELECT min(id) + 1 FROM users);
+         UPDATE users SET deleted_at = now() WHERE id = (SELECT max(id) FROM users);
+         UPDATE points SET raw_data = CASE id % 12
+             WHEN 0 THEN '{\"alt\": 41.237}'
+             WHEN 1 THEN '{\"properties\": {\"altitude\": \" 12.5m\"}}'
+             WHEN 2 THEN '{\"properties\": {\"altitude\": \"\"}, \"geometry\": {\"coordinates\": [13.1, 52.1, 99.9]}}'
+             WHEN 3 THEN '{\"altitudeMeters\": null}'
+             WHEN 4 THEN '{\"ele\": \"abc\"}'
+             WHEN 5 THEN '{\"altitude\": [1]}'
+             WHEN 6 THEN '{}'
+             WHEN 7 THEN '[1, 2]'
+             WHEN 8 THEN '{\"alt\": 1e12}'
+             WHEN 9 THEN '{\"alt\": 7}'
+             ELSE raw_data END,
+           altitude = CASE WHEN id % 12 = 9 THEN 7 WHEN id % 5 = 0 THEN 41 END,
+           altitude_decimal = CASE WHEN id % 10 = 0 THEN 41.24 END,
+           geodata = CASE WHEN id % 4 = 0 THEN '{\"city\": \"Berlin\"}'::jsonb ELSE '{}' END,
+           reverse_geocoded_at = CASE WHEN id % 8 = 0 THEN now() - interval '1 day' END,
+           lonlat = CASE WHEN id % 3 = 0 THEN NULL ELSE lonlat END,
+           latitude = CASE WHEN id % 9 = 0 THEN NULL ELSE latitude END;
+         UPDATE points SET user_id = NULL WHERE id % 17 = 0;",
+    )
+    .await
+    .unwrap();
+    let since: String = db
+        .query_one("SELECT least(localtimestamp, now() AT TIME ZONE 'UTC')::text", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let c = catalog();
+    let mut compared = 0;
+    for f in &c.fused {
+        // the members in the job phase's order: schema migrations' jobs first, then by version
+        let mut members: Vec<_> = c
+            .migrations
+            .iter()
+            .filter(|m| {
+                m.fusable_job()
+                    .is_some_and(|(_, _, b)| b.fuse.as_deref() == Some(f.group.as_str()))
+            })
+            .collect();
+        members.sort_by_key(|m| (m.kind != MigrationKind::Schema, m.version.clone()));
+        for set in 1..(1u32 << members.len()) {
+            if set.count_ones() < 2 {
+                continue;
+            }
+            let chosen: Vec<_> = members
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| set & (1 << i) != 0)
+                .map(|(_, m)| *m)
+                .collect();
+            let versions: Vec<&str> = chosen.iter().map(|m| m.version.as_str()).collect();
+            db.batch_execute("BEGIN").await.unwrap();
+            let mut one_by_one = Vec::new();
+            for m in &chosen {
+                one_by_one.extend(whole_range(&db, &m.fusable_job().unwrap().1.sql, None).await);
+            }
+            let want = table_checksums(&db, "public", Some(&since)).await;
+            db.batch_execute("ROLLBACK; BEGIN").await.unwrap();
+            let combined = whole_range(&db, &f.sql, Some(&versions)).await;
+            let got = table_checksums(&db, "public", Some(&since)).await;
+            db.batch_execute("ROLLBACK").await.unwrap();
+            assert_eq!(combined, one_by_one, "{}: {versions:?}", f.group);
+            assert_eq!(got, want, "{}: {versions:?}", f.group);
+            assert!(
+                one_by_one.iter().all(|n| *n > 0),
+                "{versions:?}: {one_by_one:?}: every member changes rows here"
+            );
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,6 +22,8 @@ pub struct Batch {
     pub size: i64,
     /// Conditions under which the statement cannot change any row: when one holds, the walk is left out.
     pub skip_when: Vec<SkipWhen>,
+    /// The `-- fuse:` group: next to members of the same group in the job phase, walked in one pass.
+    pub fuse: Option<String>,
 }
 
 /// A `-- skip-when:` directive: a cheap SQL boolean that is true only when the batched statement
@@ -88,6 +90,23 @@ impl Migration {
     pub fn has_job(&self) -> bool {
         self.statements.iter().any(|s| s.job)
     }
+
+    /// The job's batched statement (its only job statement) when it carries `-- fuse:`, with its
+    /// index in the file.
+    pub fn fusable_job(&self) -> Option<(usize, &Statement, &Batch)> {
+        self.job_statements()
+            .find_map(|(i, s)| s.batch.as_ref().filter(|b| b.fuse.is_some()).map(|b| (i, s, b)))
+    }
+}
+
+/// The combined statement of a `-- fuse:` group (`migrations/fused/GROUP.sql`): one statement per
+/// range that does what the group's members that walk (`$3`, their versions) would do one after
+/// another, and returns one row with the rows each changed, in a column named by its version.
+#[derive(Debug, Clone)]
+pub struct Fused {
+    pub group: String,
+    pub sql: String,
+    pub notes: Vec<String>,
 }
 
 /// One stable Dawarich release.
@@ -106,6 +125,8 @@ pub struct Release {
 #[derive(Debug)]
 pub struct Catalog {
     pub migrations: Vec<Migration>,
+    /// The combined statement of each `-- fuse:` group.
+    pub fused: Vec<Fused>,
     pub releases: Vec<Release>,
 }
 
@@ -120,16 +141,37 @@ pub struct CatalogError {
 /// The embedded catalog, parsed once.
 pub fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| Catalog::parse(FILES, RELEASES_TSV).expect("embedded catalog is valid (checked by tests)"))
+    CATALOG.get_or_init(|| {
+        Catalog::parse(FILES, FUSED_FILES, RELEASES_TSV).expect("embedded catalog is valid (checked by tests)")
+    })
 }
 
 impl Catalog {
-    /// Parses catalog files and the release table.
-    pub fn parse(files: &[(&str, &str)], releases_tsv: &str) -> Result<Catalog, CatalogError> {
+    /// Parses catalog files, the combined statements of fused job work and the release table.
+    pub fn parse(
+        files: &[(&str, &str)],
+        fused_files: &[(&str, &str)],
+        releases_tsv: &str,
+    ) -> Result<Catalog, CatalogError> {
         let mut migrations = files
             .iter()
             .map(|(n, t)| parse_migration(n, t))
             .collect::<Result<Vec<_>, _>>()?;
+        let fused = fused_files
+            .iter()
+            .map(|(n, t)| parse_fused(n, t))
+            .collect::<Result<Vec<_>, _>>()?;
+        for m in &migrations {
+            let Some(group) = m.fusable_job().and_then(|(_, _, b)| b.fuse.as_deref()) else {
+                continue;
+            };
+            if !fused.iter().any(|f| f.group == group) {
+                return Err(CatalogError {
+                    file: format!("{}_{}.sql", m.version, m.name),
+                    problem: format!("fuse group `{group}` has no combined statement (migrations/fused/{group}.sql)"),
+                });
+            }
+        }
         migrations.sort_by(|a, b| (a.kind, &a.version).cmp(&(b.kind, &b.version)));
         let releases = releases_tsv
             .lines()
@@ -158,12 +200,21 @@ impl Catalog {
                 });
             }
         }
-        Ok(Catalog { migrations, releases })
+        Ok(Catalog {
+            migrations,
+            fused,
+            releases,
+        })
     }
 
     /// The release with this tag.
     pub fn release(&self, tag: &str) -> Option<&Release> {
         self.releases.iter().find(|r| r.tag == tag)
+    }
+
+    /// The combined statement of a `-- fuse:` group (every group has one: checked when parsed).
+    pub fn combined(&self, group: &str) -> Option<&Fused> {
+        self.fused.iter().find(|f| f.group == group)
     }
 
     /// The newest release.
@@ -285,6 +336,40 @@ const HEADER_KEYS: &[&str] = &[
     "note",
 ];
 
+/// A combined statement: `-- fuse: GROUP` (the file name), `-- note:` lines, one statement.
+fn parse_fused(file: &str, text: &str) -> Result<Fused, CatalogError> {
+    let err = |problem: String| CatalogError {
+        file: format!("fused/{file}"),
+        problem,
+    };
+    let (mut group, mut notes, mut body) = (None, Vec::new(), text);
+    while let Some((line, rest)) = body.split_once('\n') {
+        let Some((k, v)) = line.strip_prefix("-- ").and_then(|l| l.split_once(':')) else {
+            break;
+        };
+        match k {
+            "fuse" => group = Some(v.trim().to_string()),
+            "note" => notes.push(v.trim().to_string()),
+            _ => return Err(err(format!("unknown header key `{k}` (fuse, note)"))),
+        }
+        body = rest;
+    }
+    let group = group.ok_or_else(|| err("missing header `fuse`".into()))?;
+    if file != format!("{group}.sql") {
+        return Err(err(format!("group {group} does not match the file name")));
+    }
+    let mut statements = split_statements(body);
+    let sql = match (statements.pop(), statements.is_empty()) {
+        (Some((_, sql)), true) if ["$1", "$2", "$3"].iter().all(|p| sql.contains(p)) => sql,
+        _ => {
+            return Err(err(
+                "the body must be one statement using $1, $2 (the range) and $3 (the versions that walk)".into(),
+            ))
+        }
+    };
+    Ok(Fused { group, sql, notes })
+}
+
 fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
     let err = |problem: String| CatalogError {
         file: file.into(),
@@ -345,6 +430,7 @@ fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
             let mut batch = None;
             let mut size = 10_000;
             let mut skip_when = Vec::new();
+            let mut fuse = None;
             for (k, v) in directives {
                 match k.as_str() {
                     "phase" if v == "job" => in_job = true,
@@ -365,11 +451,15 @@ fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
                             reason: reason.trim().to_string(),
                         });
                     }
+                    "fuse" => fuse = Some(v),
                     _ => {}
                 }
             }
             if batch.is_none() && !skip_when.is_empty() {
                 return Err(err(format!("skip-when on a statement without `batch`: {sql}")));
+            }
+            if fuse.is_some() && (batch.is_none() || !in_job) {
+                return Err(err(format!("fuse on a statement that is not batched job work: {sql}")));
             }
             Ok(Statement {
                 sql,
@@ -378,11 +468,19 @@ fn parse_migration(file: &str, text: &str) -> Result<Migration, CatalogError> {
                     pk,
                     size,
                     skip_when,
+                    fuse,
                 }),
                 job: in_job,
             })
         })
         .collect::<Result<Vec<_>, CatalogError>>()?;
+    if statements
+        .iter()
+        .any(|s| s.batch.as_ref().is_some_and(|b| b.fuse.is_some()))
+        && statements.iter().filter(|s| s.job).count() > 1
+    {
+        return Err(err("a `fuse` statement must be the only statement of its job".into()));
+    }
     if statements.iter().any(|s| s.job) && many("job").is_empty() {
         return Err(err(
             "`-- phase: job` statements without a `job` header saying which job they do".into(),
@@ -435,7 +533,7 @@ mod tests {
     #[test]
     fn embedded_catalog_parses_and_is_consistent() {
         let files: Vec<_> = FILES.to_vec();
-        let c = Catalog::parse(&files, RELEASES_TSV).unwrap();
+        let c = Catalog::parse(&files, FUSED_FILES, RELEASES_TSV).unwrap();
         for m in &c.migrations {
             assert!(
                 c.release(&m.release).is_some(),
@@ -489,5 +587,40 @@ mod tests {
         let e = parse("-- batch: points.id\n-- skip-when: true\nUPDATE points SET x = 1 WHERE id >= $1 AND id < $2;")
             .unwrap_err();
         assert!(e.problem.contains("CONDITION -- REASON"), "{e}");
+    }
+
+    #[test]
+    fn fuse_directives_mark_the_one_batched_statement_of_a_job() {
+        let head = "-- version: 1\n-- name: x\n-- kind: schema\n-- release: 1.7.5\n-- transaction: true\n-- changes-data: true\n-- job: X; done here in SQL\n\n";
+        let parse = |body: &str| parse_migration("1_x.sql", &format!("{head}{body}"));
+        let batched = "UPDATE points SET x = 1 WHERE id >= $1 AND id < $2;";
+        let m = parse(&format!(
+            "ALTER TABLE points ADD COLUMN x integer;\n-- phase: job\n-- batch: points.id\n-- fuse: points-rewrite\n{batched}"
+        ))
+        .unwrap();
+        let (index, s, b) = m.fusable_job().unwrap();
+        assert_eq!(
+            (index, s.sql.as_str(), b.fuse.as_deref()),
+            (1, &batched[..batched.len() - 1], Some("points-rewrite"))
+        );
+        let plain = parse(&format!("-- phase: job\n-- batch: points.id\n{batched}")).unwrap();
+        assert!(plain.fusable_job().is_none());
+        for (body, problem) in [
+            (
+                "-- phase: job\n-- fuse: g\nUPDATE points SET x = 1;".to_string(),
+                "not batched job work",
+            ),
+            (
+                format!("-- batch: points.id\n-- fuse: g\n{batched}"),
+                "not batched job work",
+            ),
+            (
+                format!("-- phase: job\n-- batch: points.id\n-- fuse: g\n{batched}\nUPDATE users SET y = 1;"),
+                "the only statement of its job",
+            ),
+        ] {
+            let e = parse(&body).unwrap_err();
+            assert!(e.problem.contains(problem), "{body}: {e}");
+        }
     }
 }

@@ -15,7 +15,7 @@ pub fn split_statements(body: &str) -> Vec<(Vec<(String, String)>, String)> {
             if start.is_none() {
                 if let Some((k, v)) = body[i + 2..end].trim().split_once(':') {
                     let k = k.trim();
-                    if matches!(k, "batch" | "batch-size" | "skip-when" | "phase") {
+                    if matches!(k, "batch" | "batch-size" | "skip-when" | "fuse" | "phase") {
                         directives.push((k.to_string(), v.trim().to_string()));
                     }
                 }

@@ -2,6 +2,7 @@
 //! primary-key ranges with checkpoints, lock_timeout with retries (reporting who blocks us), and the
 //! version recorded only at the very end.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use dawarich_doctor_model::{Change, MigrationKind, ObjectKind, ProgressEvent, RunSettings};
@@ -99,6 +100,23 @@ impl Checkpoint<'_> {
         .await?;
         Ok(())
     }
+}
+
+/// One batched statement of a backfill: its migration, its index in the file, the statement.
+struct Member<'a> {
+    m: &'a Migration,
+    index: usize,
+    s: &'a Statement,
+    b: &'a Batch,
+}
+
+/// Takes a migration's job off the queue.
+fn dequeue(m: &Migration) -> String {
+    format!(
+        "DELETE FROM dawarich_doctor.job_queue WHERE kind = '{}' AND version = '{}'",
+        kind_str(m.kind),
+        m.version
+    )
 }
 
 /// Runs `body` in a transaction on `db` with `lock_timeout` set: COMMIT when it succeeds, ROLLBACK
@@ -244,13 +262,26 @@ impl Executor<'_> {
     /// Runs the work of the job a migration enqueued, then takes it off the queue (with its
     /// checkpoints) in the transaction of its last statement.
     pub async fn run_job(&mut self, m: &Migration, step: usize) -> Result<u64> {
-        let finish = format!(
-            "DELETE FROM dawarich_doctor.job_queue WHERE kind = '{}' AND version = '{}'",
-            kind_str(m.kind),
-            m.version
-        );
         let stmts: Vec<(usize, &Statement)> = m.job_statements().collect();
-        self.run_statements(m, step, &stmts, Some(&finish)).await
+        self.run_statements(m, step, &stmts, Some(&dequeue(m))).await
+    }
+
+    /// Runs the job work of several migrations (each one batched statement, `-- fuse:`) as one walk:
+    /// each range runs their group's combined statement in one transaction. Then takes each job off
+    /// the queue (with its checkpoints), in order, as its own step would after its walk.
+    pub async fn run_fused_jobs(&mut self, ms: &[&Migration], step: usize) -> Result<u64> {
+        let members: Vec<Member> = ms
+            .iter()
+            .map(|m| {
+                let (index, s, b) = m.fusable_job().expect("fused jobs are fusable");
+                Member { m, index, s, b }
+            })
+            .collect();
+        let rows = self.backfill(step, &members).await?;
+        for m in ms {
+            self.transaction(m, step, &[], Some(&dequeue(m))).await?;
+        }
+        Ok(rows)
     }
 
     /// Runs statements of `m` (with their index in the file): in autocommit one by one for a
@@ -282,7 +313,7 @@ impl Executor<'_> {
                 Some(b) => {
                     rows += self.transaction(m, step, &group, None).await?;
                     group.clear();
-                    rows += self.backfill(m, step, *i, s, b).await?;
+                    rows += self.backfill(step, &[Member { m, index: *i, s, b }]).await?;
                 }
             }
         }
@@ -357,7 +388,7 @@ impl Executor<'_> {
     /// INVALID leftover of an earlier failed attempt, which `IF NOT EXISTS` would otherwise keep.
     async fn statement_alone(&self, m: &Migration, step: usize, index: usize, s: &Statement) -> Result<u64> {
         if let Some(b) = &s.batch {
-            return self.backfill(m, step, index, s, b).await;
+            return self.backfill(step, &[Member { m, index, s, b }]).await;
         }
         let build = concurrent_build(&s.sql);
         if let Some(ConcurrentBuild { name, .. }) = &build {
@@ -447,42 +478,86 @@ impl Executor<'_> {
         helpers
     }
 
-    /// A batched backfill: primary-key ranges, each committed with its checkpoint, resumable; ranges run
-    /// on the locking session and its helpers at once. A helper starts a range only while the locking
-    /// session still holds Rails' lock.
-    async fn backfill(&self, m: &Migration, step: usize, index: usize, s: &Statement, b: &Batch) -> Result<u64> {
-        if !self.opts.walk_always {
-            if let Some(skip) = self.cannot_change(b).await? {
-                let line = format!("no row can change: {}", skip.reason);
-                self.progress.emit(ProgressEvent::Output {
-                    step: Some(step),
-                    line: line.clone(),
-                });
-                let sql = format!("-- not run, {line} ({})\n{}", skip.sql, s.sql);
-                self.audit
-                    .record(self.db, "migrate", &sql, Some(0), Duration::ZERO, "ok")
-                    .await?;
-                return Ok(0);
-            }
+    /// A batched backfill of one statement, or of several fused ones (each range runs their group's
+    /// combined statement): primary-key ranges, each committed with every statement's checkpoint,
+    /// resumable; ranges run on the locking session and its helpers at once. A helper starts a range
+    /// only while the locking session still holds Rails' lock. A statement whose `skip-when` holds is
+    /// left out.
+    async fn backfill(&self, step: usize, members: &[Member<'_>]) -> Result<u64> {
+        let fused = members.len() > 1;
+        let mut walking = Vec::with_capacity(members.len());
+        for w in members {
+            let skip = match self.opts.walk_always {
+                true => None,
+                false => self.cannot_change(w.b).await?,
+            };
+            let Some(skip) = skip else {
+                walking.push(w);
+                continue;
+            };
+            let line = format!("no row can change: {}", skip.reason);
+            self.progress.emit(ProgressEvent::Output {
+                step: Some(step),
+                line: if fused {
+                    format!("{}: {line}", w.m.label())
+                } else {
+                    line.clone()
+                },
+            });
+            let sql = format!("-- not run, {line} ({})\n{}", skip.sql, w.s.sql);
+            self.audit
+                .record(self.db, "migrate", &sql, Some(0), Duration::ZERO, "ok")
+                .await?;
         }
-        let kind = kind_str(m.kind);
-        let checkpoint = Checkpoint {
-            kind,
-            version: &m.version,
-            statement: index as i32,
+        let Some(first) = walking.first() else {
+            return Ok(0);
         };
-        let done = checkpoint.open(self.db).await?;
+        // each statement's checkpoint; resumed, the walk starts from what all of them have done
+        let checkpoints: Vec<Checkpoint> = walking
+            .iter()
+            .map(|w| Checkpoint {
+                kind: kind_str(w.m.kind),
+                version: &w.m.version,
+                statement: w.index as i32,
+            })
+            .collect();
+        let mut done = checkpoints[0].open(self.db).await?;
+        for c in &checkpoints[1..] {
+            done = done.intersect(&c.open(self.db).await?);
+        }
+        // what each range runs: the statement, or the combined statement of those that walk
+        let versions: Vec<&str> = walking.iter().map(|w| w.m.version.as_str()).collect();
+        let combined = match walking.len() {
+            1 => None,
+            _ => {
+                let group = first.b.fuse.as_deref().expect("fused statements have a group");
+                Some(
+                    crate::catalog::catalog()
+                        .combined(group)
+                        .expect("every group has one (checked when parsed)"),
+                )
+            }
+        };
+        let (sql, types): (&str, &[Type]) = match combined {
+            Some(f) => (&f.sql, &[Type::INT8, Type::INT8, Type::TEXT_ARRAY]),
+            None => (&first.s.sql, &[Type::INT8, Type::INT8]),
+        };
         let helpers = self.helpers(step).await;
         let lanes: Vec<&Db> = std::iter::once(self.db).chain(&helpers).collect();
         let mut stmts = Vec::with_capacity(lanes.len());
         for db in &lanes {
-            stmts.push(db.prepare_typed(&s.sql, &[Type::INT8, Type::INT8]).await?);
+            stmts.push(db.prepare_typed(sql, types).await?);
         }
-        let size = self.opts.batch_size.unwrap_or(b.size);
-        let label = m.label();
+        let size = self
+            .opts
+            .batch_size
+            .unwrap_or_else(|| walking.iter().map(|w| w.b.size).min().unwrap_or(first.b.size));
+        let labels: Vec<String> = walking.iter().map(|w| w.m.label()).collect();
+        let label = labels.join(" + ");
+        let rows: Vec<AtomicU64> = walking.iter().map(|_| AtomicU64::new(0)).collect();
         let ranges = batch::Ranges {
-            table: &b.table,
-            pk: &b.pk,
+            table: &first.b.table,
+            pk: &first.b.pk,
             size,
             done,
             step,
@@ -492,33 +567,70 @@ impl Executor<'_> {
         let t0 = Instant::now();
         let walked = batch::walk(self.db, &ranges, self.progress, self.cancel, |r| {
             let (db, stmt) = (lanes[r.lane], &stmts[r.lane]);
-            let (label, checkpoint) = (&label, &checkpoint);
+            let (label, checkpoints, versions, rows) = (&label, &checkpoints, &versions, &rows);
             async move {
                 let r = &r;
-                self.with_lock_retries(step, db, move |timeout| {
-                    in_transaction(db, timeout, async move {
-                        if r.lane > 0 && !holds_migration_lock(db, &self.db.database, self.db.backend_pid).await? {
-                            return Err(Error::SessionLost(format!("{label} stopped before id {}: the session holding the migration lock was closed or terminated; a new run continues from the last checkpoint", r.lo)));
-                        }
-                        let n = db.execute(stmt, &[&r.lo, &r.hi]).await?;
-                        checkpoint.add(db, &r.done_after).await?;
-                        Ok(n)
+                let counts = self
+                    .with_lock_retries(step, db, move |timeout| {
+                        in_transaction(db, timeout, async move {
+                            if r.lane > 0 && !holds_migration_lock(db, &self.db.database, self.db.backend_pid).await? {
+                                return Err(Error::SessionLost(format!("{label} stopped before id {}: the session holding the migration lock was closed or terminated; a new run continues from the last checkpoint", r.lo)));
+                            }
+                            let counts: Vec<u64> = if combined.is_some() {
+                                let row = db.query_one(stmt, &[&r.lo, &r.hi, versions]).await?;
+                                versions.iter().map(|v| row.get::<_, i64>(*v) as u64).collect()
+                            } else {
+                                vec![db.execute(stmt, &[&r.lo, &r.hi]).await?]
+                            };
+                            for c in checkpoints {
+                                c.add(db, &r.done_after).await?;
+                            }
+                            Ok(counts)
+                        })
                     })
-                })
-                .await
+                    .await?;
+                for (total, n) in rows.iter().zip(&counts) {
+                    total.fetch_add(*n, Ordering::Relaxed);
+                }
+                Ok(counts.iter().sum())
             }
         })
         .await?;
-        let sql = format!(
-            "-- batched by {}.{} in ranges of {size} on {} sessions\n{}",
-            b.table,
-            b.pk,
-            lanes.len(),
-            s.sql
-        );
-        self.audit
-            .record(self.db, "migrate", &sql, Some(walked.rows), t0.elapsed(), "ok")
-            .await?;
+        for (i, w) in walking.iter().enumerate() {
+            let fused_with = match combined {
+                Some(f) => {
+                    let others: Vec<&str> = labels
+                        .iter()
+                        .enumerate()
+                        .filter(|&(j, _)| j != i)
+                        .map(|(_, l)| l.as_str())
+                        .collect();
+                    format!(
+                        ", in one walk with {} (the combined statement of {})",
+                        others.join(", "),
+                        f.group
+                    )
+                }
+                None => String::new(),
+            };
+            let sql = format!(
+                "-- batched by {}.{} in ranges of {size} on {} sessions{fused_with}\n{}",
+                w.b.table,
+                w.b.pk,
+                lanes.len(),
+                w.s.sql
+            );
+            self.audit
+                .record(
+                    self.db,
+                    "migrate",
+                    &sql,
+                    Some(rows[i].load(Ordering::Relaxed)),
+                    t0.elapsed(),
+                    "ok",
+                )
+                .await?;
+        }
         Ok(walked.rows)
     }
 

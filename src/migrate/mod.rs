@@ -56,6 +56,9 @@ pub struct UpgradeOptions {
     /// How long to wait for Rails' migration lock when another session holds it at the start (a
     /// Dawarich container in the middle of an attempt lets go within seconds).
     pub lock_wait: Duration,
+    /// Walk the job work of each migration on its own even where the catalog fuses consecutive
+    /// jobs into one walk (`-- fuse:`; comparisons and benchmarks).
+    pub walk_separately: bool,
 }
 
 impl Default for UpgradeOptions {
@@ -71,6 +74,7 @@ impl Default for UpgradeOptions {
             dawarich_stopped: false,
             walk_always: false,
             lock_wait: Duration::from_secs(20),
+            walk_separately: false,
         }
     }
 }
@@ -183,7 +187,7 @@ async fn locked(
     cancel: &Cancel,
     started: Instant,
 ) -> Result<UpgradeOutcome> {
-    let plan = plan(db, opts.target.as_deref(), &opts.env).await?;
+    let plan = plan::plan_fused(db, opts.target.as_deref(), &opts.env, !opts.walk_separately).await?;
     if let Some(b) = plan.blockers.first() {
         let all = plan
             .blockers
@@ -293,9 +297,15 @@ async fn run_steps(ex: &mut exec::Executor<'_>, plan: &dawarich_doctor_model::Pl
                 applied.push(m.version.clone());
                 rows
             }
+            StepKind::JobWork if step.fused.is_empty() => ex.run_job(catalog_migration(step), step.step).await?,
             StepKind::JobWork => {
-                let m = catalog_migration(step);
-                ex.run_job(m, step.step).await?
+                let members: Vec<&Migration> = step
+                    .fused
+                    .iter()
+                    .map(|j| catalog().get(j.migration_kind, &j.version))
+                    .collect::<Option<_>>()
+                    .expect("fused jobs are planned from the catalog");
+                ex.run_fused_jobs(&members, step.step).await?
             }
         };
         for w in db.take_warnings() {

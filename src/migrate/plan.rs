@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use dawarich_doctor_model::{
-    Blocker, BlockerId, Change, CheckId, FollowUp, MigrationKind, ObjectKind, Plan, PlanStep, StepKind,
+    Blocker, BlockerId, Change, CheckId, FollowUp, JobOf, MigrationKind, ObjectKind, Plan, PlanStep, StepKind,
 };
 
 use crate::applied;
@@ -18,6 +18,11 @@ use crate::settings::Environment;
 /// Builds the plan of an upgrade to `target` (default: the newest release in the catalog) for a
 /// Dawarich with environment `env`.
 pub async fn plan(db: &Db, target: Option<&str>, env: &Environment) -> Result<Plan> {
+    plan_fused(db, target, env, true).await
+}
+
+/// [`plan`], with consecutive fusable job work in one step each (`fuse`) or every job on its own.
+pub(super) async fn plan_fused(db: &Db, target: Option<&str>, env: &Environment, fuse: bool) -> Result<Plan> {
     let c = catalog();
     let applied = applied::read_applied(db, &db.database).await?;
     let st = applied::describe(&applied, target)?;
@@ -38,19 +43,33 @@ pub async fn plan(db: &Db, target: Option<&str>, env: &Environment) -> Result<Pl
         .collect();
     let tables: HashSet<String> = estimates.keys().cloned().collect();
     let mut steps = Vec::new();
-    let mut push = |kind: StepKind, m: Option<&Migration>, title: String, sql: Vec<String>, notes: Vec<String>| {
-        let touched = m.map(|m| touched_tables(m, &estimates)).unwrap_or_default();
+    // a step of no migration, of one, or the fused job work of several
+    let mut push = |kind: StepKind, ms: &[&Migration], title: String, sql: Vec<String>, notes: Vec<String>| {
+        let one = match ms {
+            [m] => Some(*m),
+            _ => None,
+        };
         steps.push(PlanStep {
             step: steps.len(),
             kind,
-            version: m.map(|m| m.version.clone()),
-            migration_kind: m.map(|m| m.kind),
+            version: one.map(|m| m.version.clone()),
+            migration_kind: one.map(|m| m.kind),
             title,
-            no_transaction: m.is_some_and(|m| !m.transaction),
-            changes_data: m.is_some_and(|m| m.changes_data),
+            no_transaction: one.is_some_and(|m| !m.transaction),
+            changes_data: ms.iter().any(|m| m.changes_data),
             sql,
-            tables: touched,
+            tables: touched_tables(ms, &estimates),
             notes,
+            fused: if one.is_some() {
+                vec![]
+            } else {
+                ms.iter()
+                    .map(|m| JobOf {
+                        version: m.version.clone(),
+                        migration_kind: m.kind,
+                    })
+                    .collect()
+            },
         });
     };
     // Drift: a recorded migration whose table never got created (e.g. place_visits on installs made
@@ -72,7 +91,7 @@ pub async fn plan(db: &Db, target: Option<&str>, env: &Environment) -> Result<Pl
         if drift {
             push(
                 StepKind::DriftRepair,
-                Some(m),
+                &[m],
                 format!("Re-create what {} should have made (recorded, but missing)", m.label()),
                 sql_of(m),
                 vec![],
@@ -80,7 +99,7 @@ pub async fn plan(db: &Db, target: Option<&str>, env: &Environment) -> Result<Pl
         } else {
             push(
                 StepKind::SchemaMigration,
-                Some(m),
+                &[m],
                 format!("Schema migration {}", m.label()),
                 sql_of(m),
                 m.notes.clone(),
@@ -97,7 +116,7 @@ pub async fn plan(db: &Db, target: Option<&str>, env: &Environment) -> Result<Pl
     for m in &data_steps {
         push(
             StepKind::DataMigration,
-            Some(m),
+            &[m],
             format!("Data migration {}", m.label()),
             sql_of(m),
             m.notes.clone(),
@@ -114,19 +133,41 @@ pub async fn plan(db: &Db, target: Option<&str>, env: &Environment) -> Result<Pl
             jobs.push(m);
         }
     }
-    for m in jobs {
-        let sql = m.job_statements().map(|(_, s)| s.sql.clone()).collect();
-        push(
-            StepKind::JobWork,
-            Some(m),
-            format!("Job work of {}", m.label()),
-            sql,
-            m.job.clone(),
-        );
+    let walks = if fuse {
+        fuse_jobs(&jobs)
+    } else {
+        jobs.iter().map(|m| vec![*m]).collect()
+    };
+    for ms in walks {
+        let mut notes: Vec<String> = ms.iter().flat_map(|m| m.job.clone()).collect();
+        let (title, sql) = match ms.as_slice() {
+            [m] => (
+                format!("Job work of {}", m.label()),
+                m.job_statements().map(|(_, s)| s.sql.clone()).collect(),
+            ),
+            _ => {
+                let (_, _, b) = ms[0].fusable_job().expect("fused jobs are fusable");
+                let f = c
+                    .combined(b.fuse.as_deref().expect("fusable jobs have a group"))
+                    .expect("every group has one (checked when parsed)");
+                notes.extend(f.notes.iter().cloned());
+                let labels: Vec<String> = ms.iter().map(|m| m.label()).collect();
+                (
+                    format!(
+                        "Job work of {}, in one walk over {}.{}",
+                        labels.join(" + "),
+                        b.table,
+                        b.pk
+                    ),
+                    vec![f.sql.clone()],
+                )
+            }
+        };
+        push(StepKind::JobWork, &ms, title, sql, notes);
     }
     push(
         StepKind::DriftRepair,
-        None,
+        &[],
         format!("Verify against {to}; create anything still missing"),
         vec![],
         vec![],
@@ -276,10 +317,27 @@ fn drops_table(m: &Migration, t: &str) -> bool {
     })
 }
 
-/// Tables a migration's SQL mentions, with their estimated rows.
-fn touched_tables(m: &Migration, estimates: &HashMap<String, i64>) -> Vec<(String, i64)> {
+/// The job phase's walks, in its order: consecutive jobs of one `-- fuse:` group on the same table key
+/// are one walk; every other job is one of its own.
+fn fuse_jobs<'a>(jobs: &[&'a Migration]) -> Vec<Vec<&'a Migration>> {
+    let key = |m: &'a Migration| {
+        m.fusable_job()
+            .map(|(_, _, b)| (b.fuse.as_deref(), b.table.as_str(), b.pk.as_str()))
+    };
+    let mut walks: Vec<Vec<&Migration>> = Vec::new();
+    for &m in jobs {
+        match walks.last_mut() {
+            Some(last) if key(m).is_some() && key(last[0]) == key(m) => last.push(m),
+            _ => walks.push(vec![m]),
+        }
+    }
+    walks
+}
+
+/// Tables the migrations' SQL mentions, with their estimated rows.
+fn touched_tables(ms: &[&Migration], estimates: &HashMap<String, i64>) -> Vec<(String, i64)> {
     let mut seen = BTreeSet::new();
-    for s in &m.statements {
+    for s in ms.iter().flat_map(|m| &m.statements) {
         for w in s.sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
             if estimates.contains_key(w) {
                 seen.insert(w.to_string());
@@ -370,4 +428,75 @@ async fn blockers(db: &Db, order: Vec<String>) -> Result<Vec<Blocker>> {
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+
+    /// A data migration whose job is one statement: batched on `key` in fuse group `group`, batched
+    /// without a group, or (`key` empty) a plain statement.
+    fn job(version: &str, key: &str, group: Option<&str>, skip_when: bool) -> (String, String) {
+        let mut body = String::from("-- phase: job\n");
+        if !key.is_empty() {
+            body += &format!("-- batch: {key}\n");
+        }
+        if let Some(g) = group {
+            body += &format!("-- fuse: {g}\n");
+        }
+        if skip_when {
+            body += "-- skip-when: NOT EXISTS (SELECT 1 FROM users) -- no user\n";
+        }
+        body += "UPDATE points SET x = 1 WHERE id >= $1 AND id < $2;\n";
+        (
+            format!("{version}_job_{version}.sql"),
+            format!("-- version: {version}\n-- name: job_{version}\n-- kind: data\n-- release: 1.7.5\n-- transaction: true\n-- changes-data: true\n-- job: J; done here in SQL\n\n{body}"),
+        )
+    }
+
+    #[test]
+    fn consecutive_jobs_of_one_group_on_one_key_are_one_walk() {
+        let files = [
+            job("1", "points.id", Some("rewrite"), false),
+            job("2", "points.id", Some("rewrite"), true),
+            job("3", "points.id", Some("rewrite"), false),
+            job("4", "points.id", None, false),
+            job("5", "", None, false),
+            job("6", "visits.id", Some("rewrite"), false),
+            job("7", "points.id", Some("other"), false),
+        ];
+        let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        let combined = |g: &str| format!("-- fuse: {g}\nSELECT $1::bigint, $2::bigint, $3::text[];\n");
+        let (rewrite, other) = (combined("rewrite"), combined("other"));
+        let fused = [("rewrite.sql", rewrite.as_str()), ("other.sql", other.as_str())];
+        let c = Catalog::parse(&refs, &fused, "tag\tdate\n1.7.5\t\n").unwrap();
+        let walks = |versions: &[&str]| -> Vec<Vec<String>> {
+            let jobs: Vec<&Migration> = versions
+                .iter()
+                .map(|v| c.get(MigrationKind::Data, v).unwrap())
+                .collect();
+            fuse_jobs(&jobs)
+                .iter()
+                .map(|w| w.iter().map(|m| m.version.clone()).collect())
+                .collect()
+        };
+        // a member with a skip-when fuses too: whether it walks is decided when the step runs
+        assert_eq!(walks(&["1", "2", "3"]), [["1", "2", "3"]]);
+        assert_eq!(walks(&["3", "1"]), [["3", "1"]], "the job phase's order is kept");
+        for between in ["4", "5", "6", "7"] {
+            assert_eq!(
+                walks(&["1", between, "2"]),
+                [["1"], [between], ["2"]],
+                "{between} runs between them: nothing fuses across it"
+            );
+        }
+        assert_eq!(walks(&["1", "6"]), [["1"], ["6"]], "another table");
+        assert_eq!(walks(&["1", "7"]), [["1"], ["7"]], "another group");
+        assert_eq!(walks(&["4", "4"]), [["4"], ["4"]], "batched without a group");
+        assert_eq!(
+            walks(&["2", "3", "5", "1", "2"]),
+            [vec!["2", "3"], vec!["5"], vec!["1", "2"]]
+        );
+    }
 }

@@ -97,6 +97,19 @@ pub struct PlanStep {
     /// Tables touched with their estimated row counts (catalog statistics).
     pub tables: Vec<(String, i64)>,
     pub notes: Vec<String>,
+    /// Job work of several migrations run as one walk over their table (the catalog's `-- fuse:`):
+    /// each migration, in the order the job phase takes them (`version` is then `None`). Empty for
+    /// every other step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fused: Vec<JobOf>,
+}
+
+/// The migration whose enqueued job a step does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobOf {
+    pub version: String,
+    pub migration_kind: MigrationKind,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
