@@ -57,21 +57,35 @@ WITH a_src AS (
   WHERE NOT (t.altitude IS NOT NULL AND t.altitude::numeric = t.f::numeric)
     AND NOT (t.altitude IS NOT DISTINCT FROM t.new_altitude AND t.altitude_decimal IS NOT DISTINCT FROM t.new_decimal)
 ), changes AS (
-  SELECT p.id,
-         a.id IS NOT NULL AS altitude_job,
-         a.new_altitude,
-         a.new_decimal,
-         ('20241202125248' = ANY($3::text[])
-          AND p.reverse_geocoded_at IS NULL
-          AND p.geodata <> '{}'::jsonb) AS reverse_geocoded_job,
-         ('20250222213848' = ANY($3::text[])
-          AND p.lonlat IS NULL
-          AND p.longitude IS NOT NULL
-          AND p.latitude IS NOT NULL
-          AND p.user_id IN (SELECT u.id FROM users AS u WHERE u.deleted_at IS NULL)) AS latlon_job
-  FROM points p
-  LEFT JOIN a_changes a ON a.id = p.id
-  WHERE p.id >= $1 AND p.id < $2
+  -- one row per point some member changes (a union, not a join of the range with each member's
+  -- rows: a join's estimate of the altitude rows can make the planner compare every pair)
+  SELECT j.id,
+         bool_or(j.job = '20260323000002') AS altitude_job,
+         bool_or(j.job = '20241202125248') AS reverse_geocoded_job,
+         bool_or(j.job = '20250222213848') AS latlon_job,
+         max(j.new_altitude) AS new_altitude,
+         max(j.new_decimal) AS new_decimal
+  FROM (
+    SELECT a.id, '20260323000002' AS job, a.new_altitude, a.new_decimal
+    FROM a_changes a
+    UNION ALL
+    SELECT p.id, '20241202125248', NULL::integer, NULL::numeric
+    FROM points p
+    WHERE '20241202125248' = ANY($3::text[])
+      AND p.id >= $1 AND p.id < $2
+      AND p.reverse_geocoded_at IS NULL
+      AND p.geodata <> '{}'::jsonb
+    UNION ALL
+    SELECT p.id, '20250222213848', NULL::integer, NULL::numeric
+    FROM points p
+    WHERE '20250222213848' = ANY($3::text[])
+      AND p.id >= $1 AND p.id < $2
+      AND p.lonlat IS NULL
+      AND p.longitude IS NOT NULL
+      AND p.latitude IS NOT NULL
+      AND p.user_id IN (SELECT u.id FROM users AS u WHERE u.deleted_at IS NULL)
+  ) AS j
+  GROUP BY j.id
 ), changed AS (
   UPDATE points p
   SET altitude = CASE WHEN c.altitude_job THEN c.new_altitude ELSE p.altitude END,
@@ -81,7 +95,7 @@ WITH a_src AS (
       lonlat = CASE WHEN c.latlon_job THEN ST_SetSRID(ST_MakePoint(p.longitude, p.latitude), 4326)::geography ELSE p.lonlat END
   FROM changes c
   WHERE p.id = c.id
-    AND (c.altitude_job OR c.reverse_geocoded_job OR c.latlon_job)
+    AND p.id >= $1 AND p.id < $2
   RETURNING c.altitude_job, c.reverse_geocoded_job, c.latlon_job
 )
 SELECT count(*) FILTER (WHERE altitude_job) AS "20260323000002",

@@ -551,7 +551,7 @@ impl Executor<'_> {
         let size = self
             .opts
             .batch_size
-            .unwrap_or_else(|| walking.iter().map(|w| w.b.size).min().unwrap_or(first.b.size));
+            .unwrap_or_else(|| walking.iter().map(|w| w.b.size).fold(first.b.size, i64::min));
         let labels: Vec<String> = walking.iter().map(|w| w.m.label()).collect();
         let label = labels.join(" + ");
         let rows: Vec<AtomicU64> = walking.iter().map(|_| AtomicU64::new(0)).collect();
