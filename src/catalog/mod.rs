@@ -622,5 +622,42 @@ mod tests {
             let e = parse(&body).unwrap_err();
             assert!(e.problem.contains(problem), "{body}: {e}");
         }
+        // a group needs its combined statement: one statement with the range and the versions
+        let member = format!("{head}-- phase: job\n-- batch: points.id\n-- fuse: g\n{batched}");
+        let e = Catalog::parse(&[("1_x.sql", &member)], &[], "tag\n1.7.5\n").unwrap_err();
+        assert!(
+            e.problem.contains("no combined statement (migrations/fused/g.sql)"),
+            "{e}"
+        );
+        for (name, text, problem) in [
+            (
+                "g.sql",
+                format!("-- fuse: g\n\n{batched}\n"),
+                "using $1, $2 (the range) and $3",
+            ),
+            (
+                "h.sql",
+                "-- fuse: g\n\nSELECT $1, $2, $3;\n".into(),
+                "does not match the file name",
+            ),
+            (
+                "g.sql",
+                "-- fuse: g\n-- members: 1\n\nSELECT $1, $2, $3;\n".into(),
+                "unknown header key `members`",
+            ),
+        ] {
+            let e = Catalog::parse(&[("1_x.sql", &member)], &[(name, &text)], "tag\n1.7.5\n").unwrap_err();
+            assert!(e.problem.contains(problem), "{text}: {e}");
+        }
+        let ok = Catalog::parse(
+            &[("1_x.sql", &member)],
+            &[("g.sql", "-- fuse: g\n-- note: n\n\nSELECT $1, $2, $3;\n")],
+            "tag\n1.7.5\n",
+        )
+        .unwrap();
+        assert_eq!(
+            ok.combined("g").map(|f| (f.sql.as_str(), f.notes.clone())),
+            Some(("SELECT $1, $2, $3", vec!["n".to_string()]))
+        );
     }
 }
