@@ -10,6 +10,7 @@
 
 -- phase: job
 -- batch: points.id
+-- fuse: points-rewrite
 WITH src AS (
   SELECT p.id,
          p.raw_data AS r,

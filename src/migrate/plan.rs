@@ -134,7 +134,7 @@ pub(super) async fn plan_fused(db: &Db, target: Option<&str>, env: &Environment,
         }
     }
     let walks = if fuse {
-        fuse_jobs(&jobs)
+        fuse_jobs(&jobs, &tables)
     } else {
         jobs.iter().map(|m| vec![*m]).collect()
     };
@@ -317,37 +317,68 @@ fn drops_table(m: &Migration, t: &str) -> bool {
     })
 }
 
-/// The job phase's walks, in its order: consecutive jobs of one `-- fuse:` group on the same table key
-/// are one walk; every other job is one of its own.
-fn fuse_jobs<'a>(jobs: &[&'a Migration]) -> Vec<Vec<&'a Migration>> {
+/// The job phase's walks, in its order: jobs of one `-- fuse:` group on the same table key are one
+/// walk when what runs between them mentions none of the `tables` the walk's members mention (such
+/// a job then runs before the walk instead of after its first members); every other job is a walk
+/// of its own.
+fn fuse_jobs<'a>(jobs: &[&'a Migration], tables: &HashSet<String>) -> Vec<Vec<&'a Migration>> {
     let key = |m: &'a Migration| {
         m.fusable_job()
             .map(|(_, _, b)| (b.fuse.as_deref(), b.table.as_str(), b.pk.as_str()))
     };
+    let mentions = |m: &Migration| mentioned(std::slice::from_ref(&m), tables);
     let mut walks: Vec<Vec<&Migration>> = Vec::new();
+    // the last walk while it may still take members, and the jobs after it that may run before it
+    let mut open: Option<usize> = None;
+    let mut between: Vec<&Migration> = Vec::new();
     for &m in jobs {
-        match walks.last_mut() {
-            Some(last) if key(m).is_some() && key(last[0]) == key(m) => last.push(m),
-            _ => walks.push(vec![m]),
+        if let Some(i) = open {
+            if key(m).is_some() && key(walks[i][0]) == key(m) {
+                let moved = between.len();
+                walks.splice(i..i, between.drain(..).map(|j| vec![j]));
+                walks[i + moved].push(m);
+                open = Some(i + moved);
+                continue;
+            }
+            if key(m).is_none() && mentions(m).is_disjoint(&mentioned(&walks[i], tables)) {
+                between.push(m);
+                continue;
+            }
+            walks.extend(between.drain(..).map(|j| vec![j]));
+        }
+        walks.push(vec![m]);
+        open = key(m).is_some().then(|| walks.len() - 1);
+    }
+    walks.extend(between.drain(..).map(|j| vec![j]));
+    walks
+}
+
+/// The `tables` the migrations' statements and `skip-when` conditions mention.
+fn mentioned(ms: &[&Migration], tables: &HashSet<String>) -> BTreeSet<String> {
+    let words = |sql: &str| -> Vec<String> {
+        sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| tables.contains(*w))
+            .map(String::from)
+            .collect()
+    };
+    let mut seen = BTreeSet::new();
+    for s in ms.iter().flat_map(|m| &m.statements) {
+        seen.extend(words(&s.sql));
+        if let Some(b) = &s.batch {
+            seen.insert(b.table.clone());
+            for w in &b.skip_when {
+                seen.extend(words(&w.sql));
+            }
         }
     }
-    walks
+    seen
 }
 
 /// Tables the migrations' SQL mentions, with their estimated rows.
 fn touched_tables(ms: &[&Migration], estimates: &HashMap<String, i64>) -> Vec<(String, i64)> {
-    let mut seen = BTreeSet::new();
-    for s in ms.iter().flat_map(|m| &m.statements) {
-        for w in s.sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
-            if estimates.contains_key(w) {
-                seen.insert(w.to_string());
-            }
-        }
-        if let Some(b) = &s.batch {
-            seen.insert(b.table.clone());
-        }
-    }
-    seen.into_iter()
+    let tables: HashSet<String> = estimates.keys().cloned().collect();
+    mentioned(ms, &tables)
+        .into_iter()
         .map(|t| (t.clone(), estimates.get(&t).copied().unwrap_or(0)))
         .collect()
 }
@@ -438,6 +469,10 @@ mod tests {
     /// A data migration whose job is one statement: batched on `key` in fuse group `group`, batched
     /// without a group, or (`key` empty) a plain statement.
     fn job(version: &str, key: &str, group: Option<&str>, skip_when: bool) -> (String, String) {
+        job_on(version, key, group, skip_when, "points")
+    }
+
+    fn job_on(version: &str, key: &str, group: Option<&str>, skip_when: bool, table: &str) -> (String, String) {
         let mut body = String::from("-- phase: job\n");
         if !key.is_empty() {
             body += &format!("-- batch: {key}\n");
@@ -448,7 +483,7 @@ mod tests {
         if skip_when {
             body += "-- skip-when: NOT EXISTS (SELECT 1 FROM users) -- no user\n";
         }
-        body += "UPDATE points SET x = 1 WHERE id >= $1 AND id < $2;\n";
+        body += &format!("UPDATE {table} SET x = 1 WHERE id >= $1 AND id < $2;\n");
         (
             format!("{version}_job_{version}.sql"),
             format!("-- version: {version}\n-- name: job_{version}\n-- kind: data\n-- release: 1.7.5\n-- transaction: true\n-- changes-data: true\n-- job: J; done here in SQL\n\n{body}"),
@@ -456,7 +491,7 @@ mod tests {
     }
 
     #[test]
-    fn consecutive_jobs_of_one_group_on_one_key_are_one_walk() {
+    fn jobs_of_one_group_on_one_key_are_one_walk_unless_what_runs_between_touches_their_tables() {
         let files = [
             job("1", "points.id", Some("rewrite"), false),
             job("2", "points.id", Some("rewrite"), true),
@@ -465,6 +500,9 @@ mod tests {
             job("5", "", None, false),
             job("6", "visits.id", Some("rewrite"), false),
             job("7", "points.id", Some("other"), false),
+            job_on("8", "", None, false, "users"),
+            job_on("9", "imports.id", None, true, "imports"),
+            job("10", "points.id", Some("rewrite"), false),
         ];
         let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
         let combined = |g: &str| format!("-- fuse: {g}\nSELECT $1::bigint, $2::bigint, $3::text[];\n");
@@ -476,7 +514,8 @@ mod tests {
                 .iter()
                 .map(|v| c.get(MigrationKind::Data, v).unwrap())
                 .collect();
-            fuse_jobs(&jobs)
+            let tables = ["points", "users", "visits", "imports"].map(String::from).into();
+            fuse_jobs(&jobs, &tables)
                 .iter()
                 .map(|w| w.iter().map(|m| m.version.clone()).collect())
                 .collect()
@@ -494,6 +533,21 @@ mod tests {
         assert_eq!(walks(&["1", "6"]), [["1"], ["6"]], "another table");
         assert_eq!(walks(&["1", "7"]), [["1"], ["7"]], "another group");
         assert_eq!(walks(&["4", "4"]), [["4"], ["4"]], "batched without a group");
+        // a job on another table runs before the walk when a member follows it, else in its place
+        assert_eq!(walks(&["1", "8", "2"]), [vec!["8"], vec!["1", "2"]]);
+        assert_eq!(
+            walks(&["1", "3", "8", "10", "8"]),
+            [vec!["8"], vec!["1", "3", "10"], vec!["8"]]
+        );
+        assert_eq!(walks(&["1", "8", "4"]), [["1"], ["8"], ["4"]]);
+        assert_eq!(walks(&["1", "8", "5", "2"]), [["1"], ["8"], ["5"], ["2"]]);
+        assert_eq!(walks(&["1", "8", "7"]), [["1"], ["8"], ["7"]], "another group");
+        assert_eq!(
+            walks(&["2", "8", "3"]),
+            [["2"], ["8"], ["3"]],
+            "2's skip-when reads users, which 8 writes"
+        );
+        assert_eq!(walks(&["1", "9", "3"]), [vec!["9"], vec!["1", "3"]]);
         assert_eq!(
             walks(&["2", "3", "5", "1", "2"]),
             [vec!["2", "3"], vec!["5"], vec!["1", "2"]]
