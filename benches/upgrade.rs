@@ -1,8 +1,9 @@
 //! End-to-end upgrade speed: the time of each step of a 0.11.1 → newest upgrade at N points
 //! (`DAWARICH_DOCTOR_BENCH_POINTS`, default 1,000,000) with and without the shortcuts (a batched
 //! statement whose `skip-when` holds is not walked; index builds without CONCURRENTLY while
-//! Dawarich is stopped; consecutive job work the catalog fuses walked once), next to one full-table
-//! `UPDATE points SET id = id` on the same data as the reference. `cargo bench --bench upgrade`.
+//! Dawarich is stopped; job work the catalog fuses walked once), next to one full-table
+//! `UPDATE points SET id = id` on the same data as the reference. `cargo bench --bench upgrade`;
+//! `DAWARICH_DOCTOR_BENCH_WAYS=long,fused` runs only those ways (long, skip, plain, both, fused).
 //! Every run starts from a copy of the same database, in a cluster with PostgreSQL's default
 //! durability.
 
@@ -25,6 +26,8 @@ fn opts(url: &str) -> ConnectOptions {
 
 /// One way of running the upgrade.
 struct Variant {
+    /// What `DAWARICH_DOCTOR_BENCH_WAYS` calls it.
+    key: &'static str,
     name: &'static str,
     walk_always: bool,
     dawarich_stopped: bool,
@@ -33,30 +36,35 @@ struct Variant {
 
 const VARIANTS: [Variant; 5] = [
     Variant {
+        key: "long",
         name: "long way",
         walk_always: true,
         dawarich_stopped: false,
         walk_separately: true,
     },
     Variant {
+        key: "skip",
         name: "skip-when",
         walk_always: false,
         dawarich_stopped: false,
         walk_separately: true,
     },
     Variant {
+        key: "plain",
         name: "plain index builds",
         walk_always: true,
         dawarich_stopped: true,
         walk_separately: true,
     },
     Variant {
+        key: "both",
         name: "both, separate walks",
         walk_always: false,
         dawarich_stopped: true,
         walk_separately: true,
     },
     Variant {
+        key: "fused",
         name: "both, fused walks",
         walk_always: false,
         dawarich_stopped: true,
@@ -66,6 +74,7 @@ const VARIANTS: [Variant; 5] = [
 
 /// Step titles and times of one run, and its total.
 struct Timed {
+    name: &'static str,
     steps: Vec<(String, Duration)>,
     total: Duration,
 }
@@ -115,6 +124,7 @@ async fn run(cluster: &Cluster, admin: &Db, v: &Variant) -> Timed {
     admin.batch_execute("DROP DATABASE run WITH (FORCE)").await.unwrap();
     admin.batch_execute("CHECKPOINT").await.unwrap();
     Timed {
+        name: v.name,
         steps: steps.into_inner().unwrap(),
         total,
     }
@@ -125,6 +135,22 @@ fn main() {
         .ok()
         .and_then(|v| v.replace('_', "").parse().ok())
         .unwrap_or(1_000_000);
+    // e.g. `fused` for the 10 M run (the long way takes half an hour there)
+    let ways: Vec<&Variant> = match std::env::var("DAWARICH_DOCTOR_BENCH_WAYS") {
+        Err(_) => VARIANTS.iter().collect(),
+        Ok(keys) => keys
+            .split(',')
+            .map(|k| {
+                VARIANTS.iter().find(|v| v.key == k.trim()).unwrap_or_else(|| {
+                    let keys: Vec<&str> = VARIANTS.iter().map(|v| v.key).collect();
+                    panic!(
+                        "DAWARICH_DOCTOR_BENCH_WAYS: no way `{k}` (the ways: {})",
+                        keys.join(", ")
+                    )
+                })
+            })
+            .collect(),
+    };
     let cluster = Cluster::for_benchmark();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -157,7 +183,7 @@ fn main() {
         println!("reference, UPDATE points SET id = id: {:.1} s", reference.as_secs_f64());
 
         let mut runs = Vec::new();
-        for v in &VARIANTS {
+        for v in &ways {
             runs.push(run(&cluster, &admin, v).await);
         }
         report(&runs, reference);
@@ -188,7 +214,7 @@ fn titles(runs: &[Timed]) -> Vec<&str> {
 fn report(runs: &[Timed], reference: Duration) {
     let secs = |d: Duration| d.as_secs_f64();
     let r = secs(reference);
-    let names: Vec<&str> = VARIANTS.iter().map(|v| v.name).collect();
+    let names: Vec<&str> = runs.iter().map(|t| t.name).collect();
     println!("\n| step | {} |", names.join(" | "));
     println!("|---|{}", "---|".repeat(names.len()));
     let time = |t: &Timed, title: &str| t.steps.iter().find(|(s, _)| s == title).map(|(_, d)| secs(*d));
