@@ -613,26 +613,28 @@ fn app_exec(dir: &Path, c: &Container, cmd: &str, rest: &[String]) -> i32 {
     }
 }
 
-/// Signals a process of the double's, never anything else.
-fn signal(pid: i32, dir: &Path, sig: i32) {
-    if state::is_double_process(pid, dir) {
-        // SAFETY: kill has no memory-safety preconditions; the pid was checked to be ours.
-        unsafe { libc::kill(pid, sig) };
-    }
-}
-
-/// Ends a container's process: SIGTERM, then SIGKILL after `grace`.
+/// Ends a container's process: SIGTERM, then SIGKILL after `grace`; returns once it has exited.
 pub fn end_process(pid: i32, dir: &Path, grace: Duration) {
-    signal(pid, dir, libc::SIGTERM);
-    let deadline = Instant::now() + grace;
-    while state::is_double_process(pid, dir) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
+    if !state::is_double_process(pid, dir) {
+        return;
     }
-    signal(pid, dir, libc::SIGKILL);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while state::is_double_process(pid, dir) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
+    // While it exits its command line is already empty: it is known by its start time until then.
+    let start = state::process_start(pid);
+    let alive = || start.is_some() && state::process_start(pid) == start;
+    let wait = |limit: Duration| {
+        let deadline = Instant::now() + limit;
+        while alive() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    // SAFETY: kill has no memory-safety preconditions; the pid was checked to be ours.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    wait(grace);
+    if alive() {
+        // SAFETY: as above; still the same process (same start time).
+        unsafe { libc::kill(pid, libc::SIGKILL) };
     }
+    wait(Duration::from_secs(5));
 }
 
 fn stop(dir: &Path, args: &[String]) -> i32 {
