@@ -169,11 +169,12 @@ async fn terminated_inside_a_plain_index_build_while_dawarich_is_stopped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn terminated_inside_a_batched_backfill() {
-    // The motion-data backfill (job work: every point changes), walked on its own, runs in ranges of 50 on two sessions, the locking
-    // one from the lowest id, the helper from the middle; a test session holds a row of the locking
-    // session's third range, so it waits there while the helper finishes the upper half; it is
-    // terminated while waiting. The checkpoint must not pass the unfinished range, and only that
-    // backfill's checkpoint is left (finished migrations delete theirs).
+    // The motion-data backfill (job work: every point changes), walked on its own, runs in ranges of
+    // 50 on two sessions, the locking one from the lowest id, the helper from the middle; a test
+    // session holds a row of the locking session's third range, so it waits there while the helper
+    // finishes the upper half; it is terminated while waiting. The checkpoint must not pass the
+    // unfinished range, and only that backfill's checkpoint is left (finished migrations delete
+    // theirs).
     // ... and the helper's finished ranges above that gap are recorded, so a rerun does not redo them.
     let checkpoint = "SELECT array_agg(version) = '{20260217000001}' AND max(next_id) <= 101 AND max(done[array_upper(done, 1)]) = 301
                       FROM dawarich_doctor.backfill_checkpoint";
@@ -189,11 +190,11 @@ async fn terminated_inside_a_batched_backfill() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn terminated_inside_a_fused_walk() {
-    // From 0.9.5 the motion-data, altitude, reverse-geocoding and latlon jobs run as one walk, ranges of 50 on two sessions; a test session holds a row of the locking
-    // session's third range, so it waits there while the helper finishes the upper half; it is
-    // terminated while waiting. What is left is the fused walk's checkpoint: the same intervals for
-    // each of the four (none past the unfinished range, the helper's above it), no other, and all
-    // four jobs still queued.
+    // From 0.9.5 the motion-data, altitude, reverse-geocoding and latlon jobs run as one walk, ranges
+    // of 50 on two sessions; a test session holds a row of the locking session's third range, so it
+    // waits there while the helper finishes the upper half; it is terminated while waiting. What is
+    // left is the fused walk's checkpoint: the same intervals for each of the four (none past the
+    // unfinished range, the helper's above it), no other, and all four jobs still queued.
     let checkpoint = "SELECT array_agg(version ORDER BY version) = '{20241202125248,20250222213848,20260217000001,20260323000002}'
                              AND count(DISTINCT (next_id, done)) = 1 AND max(next_id) <= 101 AND max(done[array_upper(done, 1)]) = 301
                              AND (SELECT array_agg(version ORDER BY version) FROM dawarich_doctor.job_queue)
@@ -213,9 +214,10 @@ async fn terminated_inside_a_fused_walk() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_helper_session_starts_nothing_once_the_locking_session_is_gone() {
-    // The motion-data backfill (every point changes), walked on its own, runs in ranges of 50 on two sessions: the first
-    // range of the locking session waits on a row the test holds, the helper commits its first range,
-    // and then the locking session is terminated. The helper must not commit another range.
+    // The motion-data backfill (every point changes), walked on its own, runs in ranges of 50 on two
+    // sessions: the first range of the locking session waits on a row the test holds, the helper
+    // commits its first range, and then the locking session is terminated. The helper must not commit
+    // another range.
     let step = AtomicUsize::new(usize::MAX);
     let one_range = "SELECT count(*) = 50 FROM points WHERE motion_data <> '{}'";
     converges("0.9.5", &on_its_own(), None, one_range, move |e, ctl| match e {

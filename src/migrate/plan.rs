@@ -326,7 +326,8 @@ fn fuse_jobs<'a>(jobs: &[&'a Migration], tables: &HashSet<String>) -> Vec<Vec<&'
         m.fusable_job()
             .map(|(_, _, b)| (b.fuse.as_deref(), b.table.as_str(), b.pk.as_str()))
     };
-    let mentions = |m: &Migration| mentioned(std::slice::from_ref(&m), tables);
+    let is_table = |w: &str| tables.contains(w);
+    let mentions = |ms: &[&Migration]| mentioned(ms, is_table);
     let mut walks: Vec<Vec<&Migration>> = Vec::new();
     // the last walk while it may still take members, and the jobs after it that may run before it
     let mut open: Option<usize> = None;
@@ -340,7 +341,7 @@ fn fuse_jobs<'a>(jobs: &[&'a Migration], tables: &HashSet<String>) -> Vec<Vec<&'
                 open = Some(i + moved);
                 continue;
             }
-            if key(m).is_none() && mentions(m).is_disjoint(&mentioned(&walks[i], tables)) {
+            if key(m).is_none() && mentions(&[m]).is_disjoint(&mentions(&walks[i])) {
                 between.push(m);
                 continue;
             }
@@ -353,11 +354,12 @@ fn fuse_jobs<'a>(jobs: &[&'a Migration], tables: &HashSet<String>) -> Vec<Vec<&'
     walks
 }
 
-/// The `tables` the migrations' statements and `skip-when` conditions mention.
-fn mentioned(ms: &[&Migration], tables: &HashSet<String>) -> BTreeSet<String> {
+/// The tables (words for which `is_table` holds) the migrations' statements and `skip-when`
+/// conditions mention.
+fn mentioned(ms: &[&Migration], is_table: impl Fn(&str) -> bool) -> BTreeSet<String> {
     let words = |sql: &str| -> Vec<String> {
         sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .filter(|w| tables.contains(*w))
+            .filter(|w| is_table(w))
             .map(String::from)
             .collect()
     };
@@ -376,8 +378,7 @@ fn mentioned(ms: &[&Migration], tables: &HashSet<String>) -> BTreeSet<String> {
 
 /// Tables the migrations' SQL mentions, with their estimated rows.
 fn touched_tables(ms: &[&Migration], estimates: &HashMap<String, i64>) -> Vec<(String, i64)> {
-    let tables: HashSet<String> = estimates.keys().cloned().collect();
-    mentioned(ms, &tables)
+    mentioned(ms, |w| estimates.contains_key(w))
         .into_iter()
         .map(|t| (t.clone(), estimates.get(&t).copied().unwrap_or(0)))
         .collect()

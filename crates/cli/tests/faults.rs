@@ -207,11 +207,11 @@ async fn killed_while_a_backfill_runs_on_two_sessions() {
     let c = Case::new().await;
     let (db, name) = (&c.db, &c.name);
     // Every range of the motion-data backfill (job work: every point changes; fused with the other
-    // points rewrites, it comes first) ends by updating its checkpoint row in the range's
-    // transaction. The test holds that row, so both sessions stop
-    // there with their first range written and not committed. The row is made and taken while the
-    // upgrade waits to record its first data migration (a lock on data_migrations), when every schema
-    // migration, 20260217000001's own step with its checkpoint clean-up included, is done.
+    // points rewrites, it comes first) ends by updating its checkpoint row in the range's transaction.
+    // The test holds that row, so both sessions stop there with their first range written and not
+    // committed. The row is made and taken while the upgrade waits to record its first data migration
+    // (a lock on data_migrations), when every schema migration, 20260217000001's own step with its
+    // checkpoint clean-up included, is done.
     let early = connect_url(&cluster().url(name)).await;
     early
         .batch_execute("BEGIN; LOCK TABLE data_migrations IN SHARE MODE")
