@@ -168,11 +168,12 @@ fn after_authority(url: &url::Url) -> &str {
 }
 
 /// The URL with any password (its own and a `password=` option) replaced by `***`, for messages
-/// and logs. When the text does not parse as a URL with the password in its place, everything from
-/// the scheme to the last `@` is hidden.
+/// and logs. When the text does not parse as a PostgreSQL URL with the password in its place,
+/// everything from the scheme to the last `@` is hidden (other schemes read `user:pw@` otherwise).
 pub fn redact(url: &str) -> String {
     if let Ok(mut u) = url::Url::parse(url) {
-        if !u.cannot_be_a_base()
+        if matches!(u.scheme(), "postgres" | "postgresql")
+            && !u.cannot_be_a_base()
             && !after_authority(&u).contains('@')
             && (u.password().is_none() || u.set_password(Some("***")).is_ok())
         {
@@ -182,8 +183,12 @@ pub fn redact(url: &str) -> String {
     let Some(at) = url.rfind('@') else {
         return hide_password_options(url);
     };
+    let is_scheme = |s: &str| {
+        s.starts_with(|c: char| c.is_ascii_alphabetic())
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+    };
     let start = match url.find("://") {
-        Some(s) if s < at => s + 3,
+        Some(s) if s < at && is_scheme(&url[..s]) => s + 3,
         _ => url.find(':').filter(|&c| c < at).map_or(0, |c| c + 1),
     };
     format!("{}***{}", &url[..start], hide_password_options(&url[at..]))
@@ -311,5 +316,9 @@ mod tests {
         );
         assert_eq!(redact("postgres:u:secret@h/d"), "postgres:***@h/d");
         assert_eq!(redact("postgres://u:1/se@cret@h/d"), "postgres://***@h/d");
+        // `://` inside the password is no scheme's
+        assert_eq!(redact("u:se://cret@h/d"), "u:***@h/d");
+        assert_eq!(redact(":x://@h"), ":***@h");
+        assert_eq!(redact("ws:secret@h"), "ws:***@h");
     }
 }
