@@ -1,9 +1,11 @@
 //! End-to-end upgrade speed: the time of each step of a 0.11.1 → newest upgrade at N points
 //! (`DAWARICH_DOCTOR_BENCH_POINTS`, default 1,000,000) with and without the shortcuts (a batched
 //! statement whose `skip-when` holds is not walked; index builds without CONCURRENTLY while
-//! Dawarich is stopped; job work the catalog fuses walked once), next to one full-table
+//! Dawarich is stopped; job work the catalog fuses walked once; a walk that rewrites most rows with
+//! the table's plain indexes set aside and built again after it), next to one full-table
 //! `UPDATE points SET id = id` on the same data as the reference. `cargo bench --bench upgrade`;
-//! `DAWARICH_DOCTOR_BENCH_WAYS=long,fused` runs only those ways (long, skip, plain, both, fused).
+//! `DAWARICH_DOCTOR_BENCH_WAYS=long,aside` runs only those ways (long, skip, plain, both, fused,
+//! aside).
 //! Every run starts from a copy of the same database, in a cluster with PostgreSQL's default
 //! durability.
 
@@ -32,15 +34,17 @@ struct Variant {
     walk_always: bool,
     dawarich_stopped: bool,
     walk_separately: bool,
+    keep_indexes: bool,
 }
 
-const VARIANTS: [Variant; 5] = [
+const VARIANTS: [Variant; 6] = [
     Variant {
         key: "long",
         name: "long way",
         walk_always: true,
         dawarich_stopped: false,
         walk_separately: true,
+        keep_indexes: true,
     },
     Variant {
         key: "skip",
@@ -48,6 +52,7 @@ const VARIANTS: [Variant; 5] = [
         walk_always: false,
         dawarich_stopped: false,
         walk_separately: true,
+        keep_indexes: true,
     },
     Variant {
         key: "plain",
@@ -55,6 +60,7 @@ const VARIANTS: [Variant; 5] = [
         walk_always: true,
         dawarich_stopped: true,
         walk_separately: true,
+        keep_indexes: true,
     },
     Variant {
         key: "both",
@@ -62,6 +68,7 @@ const VARIANTS: [Variant; 5] = [
         walk_always: false,
         dawarich_stopped: true,
         walk_separately: true,
+        keep_indexes: true,
     },
     Variant {
         key: "fused",
@@ -69,6 +76,15 @@ const VARIANTS: [Variant; 5] = [
         walk_always: false,
         dawarich_stopped: true,
         walk_separately: false,
+        keep_indexes: true,
+    },
+    Variant {
+        key: "aside",
+        name: "fused, indexes set aside",
+        walk_always: false,
+        dawarich_stopped: true,
+        walk_separately: false,
+        keep_indexes: false,
     },
 ];
 
@@ -111,6 +127,7 @@ async fn run(cluster: &Cluster, admin: &Db, v: &Variant) -> Timed {
             walk_always: v.walk_always,
             dawarich_stopped: v.dawarich_stopped,
             walk_separately: v.walk_separately,
+            keep_indexes: v.keep_indexes,
             ..Default::default()
         },
         &progress,
@@ -135,7 +152,7 @@ fn main() {
         .ok()
         .and_then(|v| v.replace('_', "").parse().ok())
         .unwrap_or(1_000_000);
-    // e.g. `fused` for the 10 M run (the long way takes half an hour there)
+    // e.g. `aside` for the 10 M run (the long way takes half an hour there)
     let ways: Vec<&Variant> = match std::env::var("DAWARICH_DOCTOR_BENCH_WAYS") {
         Err(_) => VARIANTS.iter().collect(),
         Ok(keys) => keys

@@ -84,7 +84,7 @@ impl Done {
     }
 
     /// What is not done in `[lo, hi)`.
-    fn gaps(&self, lo: i64, hi: i64) -> Vec<(i64, i64)> {
+    pub fn gaps(&self, lo: i64, hi: i64) -> Vec<(i64, i64)> {
         let mut out = Vec::new();
         let mut at = lo;
         for &(a, b) in &self.0 {

@@ -213,6 +213,42 @@ async fn terminated_inside_a_fused_walk() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminated_inside_a_walk_with_the_indexes_set_aside() {
+    // With Dawarich stopped, the fused walk changes every row of its first range, so it drops the
+    // plain indexes of points in its transaction (as earlier walks over points did and committed):
+    // it is terminated right after that. The rollback
+    // leaves every index of points (the 15 plain ones of the 1.7.5 schema) and every row as before:
+    // no point has lonlat, no checkpoint records a range, the four jobs are still queued.
+    let o = UpgradeOptions {
+        dawarich_stopped: true,
+        ..opts()
+    };
+    let as_before = "SELECT (SELECT count(*) FROM pg_index WHERE indrelid = 'points'::regclass AND NOT indisunique AND indisvalid) = 15
+                            AND NOT EXISTS (SELECT 1 FROM points WHERE lonlat IS NOT NULL)
+                            AND NOT EXISTS (SELECT 1 FROM dawarich_doctor.backfill_checkpoint WHERE done <> '{}')
+                            AND (SELECT array_agg(version ORDER BY version) FROM dawarich_doctor.job_queue)
+                                @> '{20241202125248,20250222213848,20260217000001,20260323000002}'";
+    let set_aside = AtomicBool::new(false);
+    let step = Mutex::new(String::new());
+    converges("0.9.5", &o, None, as_before, |e, ctl| match e {
+        ProgressEvent::StepStarted { title, .. } => *step.lock().unwrap() = title.clone(),
+        ProgressEvent::Output { line, .. }
+            if line.contains(" index(es) of points set aside for the walk")
+                && step
+                    .lock()
+                    .unwrap()
+                    .starts_with("Job work of 20260217000001 backfill_motion_data_from_raw_data + ") =>
+        {
+            set_aside.store(true, SeqCst);
+            send(ctl, Cmd::Terminate);
+        }
+        _ => {}
+    })
+    .await;
+    assert!(set_aside.load(SeqCst));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_helper_session_starts_nothing_once_the_locking_session_is_gone() {
     // The motion-data backfill (every point changes), walked on its own, runs in ranges of 50 on two
     // sessions: the first range of the locking session waits on a row the test holds, the helper

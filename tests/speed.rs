@@ -25,6 +25,7 @@ const FUSED: &str = "Job work of 20260217000001 backfill_motion_data_from_raw_da
 /// The same walk from 1.4.0, which has the motion-data backfill applied.
 const FUSED_SINCE_1_4_0: &str = "Job work of 20260323000002 backfill_altitude_from_raw_data + 20241202125248 set_reverse_geocoded_at_for_points + 20250222213848 migrate_points_latlon, in one walk over points.id";
 const SKIPPED: &str = "no row can change: ";
+const ASIDE: &str = " index(es) of points set aside for the walk, built again after it, all in one transaction";
 
 /// How a run goes: the catalog's skips taken or not, Dawarich stopped or not, fusable job work
 /// walked once or each on its own.
@@ -82,6 +83,10 @@ struct Ran {
     steps: Vec<Step>,
     concurrent_builds: i64,
     plain_builds: i64,
+    /// Indexes of points dropped for walks, and built again from their definitions.
+    aside: (i64, i64),
+    /// The plain (not unique) indexes of points at the end.
+    plain_indexes: i64,
 }
 
 #[derive(Default)]
@@ -172,11 +177,23 @@ async fn run(template: &str, way: Way) -> Ran {
         .await
         .unwrap();
     let (concurrent_builds, plain_builds) = (builds.get(0), builds.get(1));
+    let aside = db
+        .query_one(
+            "SELECT count(*) FILTER (WHERE statement LIKE 'DROP INDEX public.%'),
+                    count(*) FILTER (WHERE statement LIKE 'CREATE INDEX % ON public.points USING %'),
+                    (SELECT count(*) FROM pg_index WHERE indrelid = 'points'::regclass AND NOT indisunique)
+             FROM dawarich_doctor.audit_log",
+            &[],
+        )
+        .await
+        .unwrap();
     Ran {
         left: left(&db, &since).await,
         steps: steps.into_inner().unwrap(),
         concurrent_builds,
         plain_builds,
+        aside: (aside.get(0), aside.get(1)),
+        plain_indexes: aside.get(2),
     }
 }
 
@@ -256,12 +273,28 @@ async fn from_0_11_1_the_shortcuts_leave_the_same_database() {
         // the latlon backfill has a skip-when too, but its rows do change (the duplicates are gone);
         // fused, it runs in one walk with the motion-data and altitude backfills (every point
         // changes) and the reverse-geocoding timestamps (no point has geodata)
-        if way.walk_separately {
+        let walk = if way.walk_separately {
             assert_eq!(r.step(LATLON).rows, Some(3000), "{way:?}");
             assert!(r.steps.iter().all(|s| s.title != FUSED), "{way:?}");
+            r.step(LATLON)
         } else {
             assert_eq!(r.step(FUSED).rows, Some(3000 + 3000 + 3000), "{way:?}");
             assert!(r.steps.iter().all(|s| s.title != LATLON), "{way:?}");
+            r.step(FUSED)
+        };
+        // while Dawarich is stopped, a walk that changes most rows sets the plain indexes aside
+        let aside: Vec<&String> = walk.output.iter().filter(|l| l.contains(ASIDE)).collect();
+        assert_eq!(
+            aside.len(),
+            usize::from(way.dawarich_stopped),
+            "{way:?}: {:?}",
+            walk.output
+        );
+        assert_eq!(r.aside.0, r.aside.1, "{way:?}: every index set aside is built again");
+        match (way.dawarich_stopped, way.walk_separately) {
+            (false, _) => assert_eq!(r.aside.0, 0, "{way:?}"),
+            (true, false) => assert_eq!(r.aside.0, r.plain_indexes, "{way:?}"),
+            (true, true) => assert!(r.aside.0 > r.plain_indexes, "{way:?}: {:?}", r.aside),
         }
     }
     assert_eq!(long.step(LATLON).rows, Some(3000));
@@ -287,10 +320,8 @@ async fn a_fused_walk_leaves_out_a_member_that_cannot_change_a_row() {
         match (way.walk_always, way.walk_separately) {
             (false, false) => {
                 assert_eq!(
-                    r.step(FUSED_SINCE_1_4_0).output,
-                    vec![format!(
-                        "20250222213848 migrate_points_latlon: {SKIPPED}every point has lonlat"
-                    )],
+                    r.step(FUSED_SINCE_1_4_0).output[0],
+                    format!("20250222213848 migrate_points_latlon: {SKIPPED}every point has lonlat"),
                     "{way:?}"
                 );
                 assert_eq!(r.step(FUSED_SINCE_1_4_0).rows, Some(3000 + 1000), "{way:?}");

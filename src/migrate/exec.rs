@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use dawarich_doctor_model::{Change, MigrationKind, ObjectKind, ProgressEvent, RunSettings};
 use tokio_postgres::types::Type;
 
-use super::UpgradeOptions;
+use super::{aside, UpgradeOptions};
 use crate::audit::Audit;
 use crate::batch;
 use crate::catalog::{Batch, Migration, SkipWhen, Statement};
@@ -109,6 +109,44 @@ struct Member<'a> {
     s: &'a Statement,
     b: &'a Batch,
 }
+
+/// What each range of a walk runs: the statement (or the combined statement of the members that
+/// walk, with their versions), then each member's checkpoint; the rows each member changed are
+/// added up in `rows`.
+struct RangeWork<'a> {
+    combined: bool,
+    versions: &'a [&'a str],
+    checkpoints: &'a [Checkpoint<'a>],
+    rows: &'a [AtomicU64],
+}
+
+impl RangeWork<'_> {
+    /// Runs one range on `db`, inside the caller's transaction; returns the rows changed.
+    async fn range(&self, db: &Db, stmt: &tokio_postgres::Statement, r: &batch::Range) -> Result<u64> {
+        let counts: Vec<u64> = if self.combined {
+            let row = db.query_one(stmt, &[&r.lo, &r.hi, &self.versions]).await?;
+            self.versions.iter().map(|v| row.get::<_, i64>(*v) as u64).collect()
+        } else {
+            vec![db.execute(stmt, &[&r.lo, &r.hi]).await?]
+        };
+        for c in self.checkpoints {
+            c.add(db, &r.done_after).await?;
+        }
+        for (total, n) in self.rows.iter().zip(&counts) {
+            total.fetch_add(*n, Ordering::Relaxed);
+        }
+        Ok(counts.iter().sum())
+    }
+}
+
+/// Rows per range of a walk with the indexes set aside: the ranges only pace the progress shown,
+/// since the walk is one transaction.
+fn aside_size(size: i64) -> i64 {
+    size.saturating_mul(10)
+}
+
+/// A walk that changes at least this share of the rows of its first range sets the indexes aside.
+const MOST_ROWS: f64 = 0.5;
 
 /// Takes a migration's job off the queue.
 fn dequeue(m: &Migration) -> String {
@@ -542,60 +580,101 @@ impl Executor<'_> {
             Some(f) => (&f.sql, &[Type::INT8, Type::INT8, Type::TEXT_ARRAY]),
             None => (&first.s.sql, &[Type::INT8, Type::INT8]),
         };
-        let helpers = self.helpers(step).await;
-        let lanes: Vec<&Db> = std::iter::once(self.db).chain(&helpers).collect();
-        let mut stmts = Vec::with_capacity(lanes.len());
-        for db in &lanes {
-            stmts.push(db.prepare_typed(sql, types).await?);
-        }
+        let labels: Vec<String> = walking.iter().map(|w| w.m.label()).collect();
+        let label = labels.join(" + ");
+        let rows: Vec<AtomicU64> = walking.iter().map(|_| AtomicU64::new(0)).collect();
+        let work = RangeWork {
+            combined: combined.is_some(),
+            versions: &versions,
+            checkpoints: &checkpoints,
+            rows: &rows,
+        };
         let size = self
             .opts
             .batch_size
             .unwrap_or_else(|| walking.iter().map(|w| w.b.size).fold(first.b.size, i64::min));
-        let labels: Vec<String> = walking.iter().map(|w| w.m.label()).collect();
-        let label = labels.join(" + ");
-        let rows: Vec<AtomicU64> = walking.iter().map(|_| AtomicU64::new(0)).collect();
-        let ranges = batch::Ranges {
-            table: &first.b.table,
-            pk: &first.b.pk,
-            size,
-            done,
-            step,
-            label: &label,
-            lanes: lanes.len(),
-        };
+        let (table, pk) = (first.b.table.as_str(), first.b.pk.as_str());
         let t0 = Instant::now();
-        let walked = batch::walk(self.db, &ranges, self.progress, self.cancel, |r| {
-            let (db, stmt) = (lanes[r.lane], &stmts[r.lane]);
-            let (label, checkpoints, versions, rows) = (&label, &checkpoints, &versions, &rows);
-            async move {
-                let r = &r;
-                let counts = self
-                    .with_lock_retries(step, db, move |timeout| {
-                        in_transaction(db, timeout, async move {
-                            if r.lane > 0 && !holds_migration_lock(db, &self.db.database, self.db.backend_pid).await? {
-                                return Err(Error::SessionLost(format!("{label} stopped before id {}: the session holding the migration lock was closed or terminated; a new run continues from the last checkpoint", r.lo)));
-                            }
-                            let counts: Vec<u64> = if combined.is_some() {
-                                let row = db.query_one(stmt, &[&r.lo, &r.hi, versions]).await?;
-                                versions.iter().map(|v| row.get::<_, i64>(*v) as u64).collect()
-                            } else {
-                                vec![db.execute(stmt, &[&r.lo, &r.hi]).await?]
-                            };
-                            for c in checkpoints {
-                                c.add(db, &r.done_after).await?;
-                            }
-                            Ok(counts)
-                        })
-                    })
-                    .await?;
-                for (total, n) in rows.iter().zip(&counts) {
-                    total.fetch_add(*n, Ordering::Relaxed);
+        // while Dawarich is stopped, a walk that rewrites most rows it reads runs in one transaction
+        // with the table's plain indexes set aside
+        let mut how = format!("in ranges of {size} on 1 session");
+        let mut aside_done = None;
+        if self.opts.dawarich_stopped && !self.opts.keep_indexes {
+            let stmt = self.db.prepare_typed(sql, types).await?;
+            let r = batch::Ranges {
+                table,
+                pk,
+                size,
+                done: done.clone(),
+                step,
+                label: &label,
+                lanes: 1,
+            };
+            if let Some((walked, aside)) = self.walk_aside(&r, &stmt, &work).await? {
+                how = format!(
+                    "in ranges of {} on 1 session, in one transaction with {} index(es) of {table} set aside and built again after it ({})",
+                    aside_size(size),
+                    aside.len(),
+                    aside.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
+                );
+                aside_done = Some((walked, aside));
+            } else {
+                done = checkpoints[0].read(self.db, "").await?;
+                for c in &checkpoints[1..] {
+                    done = done.intersect(&c.read(self.db, "").await?);
                 }
-                Ok(counts.iter().sum())
             }
-        })
-        .await?;
+        }
+        let walked = match aside_done {
+            Some((walked, aside)) => {
+                for a in &aside {
+                    self.audit
+                        .record(self.db, "migrate", &a.drop(), None, Duration::ZERO, "ok")
+                        .await?;
+                }
+                for a in &aside {
+                    self.audit
+                        .record(self.db, "migrate", &a.create, None, Duration::ZERO, "ok")
+                        .await?;
+                }
+                walked
+            }
+            None => {
+                let helpers = self.helpers(step).await;
+                let lanes: Vec<&Db> = std::iter::once(self.db).chain(&helpers).collect();
+                how = format!("in ranges of {size} on {} sessions", lanes.len());
+                let mut stmts = Vec::with_capacity(lanes.len());
+                for db in &lanes {
+                    stmts.push(db.prepare_typed(sql, types).await?);
+                }
+                let ranges = batch::Ranges {
+                    table,
+                    pk,
+                    size,
+                    done,
+                    step,
+                    label: &label,
+                    lanes: lanes.len(),
+                };
+                batch::walk(self.db, &ranges, self.progress, self.cancel, |r| {
+                    let (db, stmt) = (lanes[r.lane], &stmts[r.lane]);
+                    let (label, work) = (&label, &work);
+                    async move {
+                        let r = &r;
+                        self.with_lock_retries(step, db, move |timeout| {
+                            in_transaction(db, timeout, async move {
+                                if r.lane > 0 && !holds_migration_lock(db, &self.db.database, self.db.backend_pid).await? {
+                                    return Err(Error::SessionLost(format!("{label} stopped before id {}: the session holding the migration lock was closed or terminated; a new run continues from the last checkpoint", r.lo)));
+                                }
+                                work.range(db, stmt, r).await
+                            })
+                        })
+                        .await
+                    }
+                })
+                .await?
+            }
+        };
         for (i, w) in walking.iter().enumerate() {
             let fused_with = match combined {
                 Some(f) => {
@@ -613,13 +692,7 @@ impl Executor<'_> {
                 }
                 None => String::new(),
             };
-            let sql = format!(
-                "-- batched by {}.{} in ranges of {size} on {} sessions{fused_with}\n{}",
-                w.b.table,
-                w.b.pk,
-                lanes.len(),
-                w.s.sql
-            );
+            let sql = format!("-- batched by {table}.{pk} {how}{fused_with}\n{}", w.s.sql);
             self.audit
                 .record(
                     self.db,
@@ -632,6 +705,108 @@ impl Executor<'_> {
                 .await?;
         }
         Ok(walked.rows)
+    }
+
+    /// A walk while Dawarich is stopped, in one transaction: the first range with the indexes in
+    /// place; when it changed most of the rows it read, the table's plain indexes are set aside, the
+    /// rest walked, and the indexes built again before the commit (`Some`). Otherwise only the first
+    /// range commits and the caller walks the rest as usual (`None`). Interrupted or failed, the
+    /// transaction rolls back: the indexes and every row are as they were before it.
+    async fn walk_aside(
+        &self,
+        r: &batch::Ranges<'_>,
+        stmt: &tokio_postgres::Statement,
+        work: &RangeWork<'_>,
+    ) -> Result<Option<(batch::Walked, Vec<aside::Aside>)>> {
+        let db = self.db;
+        let bounds = db
+            .query_one(
+                &format!(
+                    "SELECT min(\"{pk}\")::bigint, max(\"{pk}\")::bigint FROM \"{t}\"",
+                    pk = r.pk,
+                    t = r.table
+                ),
+                &[],
+            )
+            .await?;
+        let (Some(min), Some(max)): (Option<i64>, Option<i64>) = (bounds.get(0), bounds.get(1)) else {
+            return Ok(None);
+        };
+        let Some(&(lo, end)) = r.done.gaps(min, max.saturating_add(1)).first() else {
+            return Ok(None);
+        };
+        let hi = lo.saturating_add(r.size).min(end);
+        let mut done_after = r.done.clone();
+        done_after.add(lo, hi);
+        let first = batch::Range {
+            lane: 0,
+            lo,
+            hi,
+            done_after: done_after.clone(),
+        };
+        let step = r.step;
+        let result = self
+            .with_lock_retries(step, db, |timeout| {
+                let (first, done_after) = (&first, &done_after);
+                in_transaction(db, timeout, async move {
+                    // an attempt after a lock timeout counts from zero again
+                    work.rows.iter().for_each(|n| n.store(0, Ordering::Relaxed));
+                    let changed = work.range(db, stmt, first).await?;
+                    let read: i64 = db
+                        .query_one(
+                            &format!("SELECT count(*) FROM \"{t}\" WHERE \"{pk}\" >= $1 AND \"{pk}\" < $2", pk = r.pk, t = r.table),
+                            &[&first.lo, &first.hi],
+                        )
+                        .await?
+                        .get(0);
+                    if read == 0 || (changed as f64) < MOST_ROWS * read as f64 {
+                        return Ok(None);
+                    }
+                    let aside = aside::set_aside(db, r.table).await?;
+                    self.progress.emit(ProgressEvent::Output {
+                        step: Some(step),
+                        line: format!(
+                            "{changed} of the {read} rows of the first range changed: {} index(es) of {} set aside for the walk, built again after it, all in one transaction",
+                            aside.len(),
+                            r.table
+                        ),
+                    });
+                    let rest = batch::Ranges {
+                        done: done_after.clone(),
+                        size: aside_size(r.size),
+                        ..*r
+                    };
+                    let mut walked = batch::walk(db, &rest, self.progress, self.cancel, |range| async move {
+                        work.range(db, stmt, &range).await
+                    })
+                    .await?;
+                    walked.rows += changed;
+                    walked.ranges += 1;
+                    for a in &aside {
+                        self.statement_started(step, &a.create);
+                        db.batch_execute(&a.create).await?;
+                    }
+                    Ok(Some((walked, aside)))
+                })
+            })
+            .await;
+        result.map_err(|e| match e {
+            Error::Cancelled(_) | Error::SessionLost(_) => {
+                let why = match e {
+                    Error::Cancelled(_) => "was cancelled",
+                    _ => "lost its session",
+                };
+                let msg = format!(
+                    "{} {why}: its walk ran in one transaction with the indexes of {} set aside, which rolled back (rows and indexes as before it); a new run walks it again",
+                    r.label, r.table
+                );
+                match e {
+                    Error::Cancelled(_) => Error::Cancelled(msg),
+                    _ => Error::SessionLost(msg),
+                }
+            }
+            other => other,
+        })
     }
 
     /// The first of the statement's `skip-when` conditions that holds (all evaluated in one query).

@@ -3,6 +3,7 @@
 //! migration, recorded only once its effects are complete. The runner knows nothing about any one
 //! migration: everything it needs is in the catalog.
 
+mod aside;
 mod exec;
 mod host;
 mod plan;
@@ -59,6 +60,10 @@ pub struct UpgradeOptions {
     /// Walk the job work of each migration on its own even where the catalog fuses consecutive
     /// jobs into one walk (`-- fuse:`; comparisons and benchmarks).
     pub walk_separately: bool,
+    /// Keep a table's indexes during a walk that rewrites most of its rows even while Dawarich is
+    /// stopped, instead of setting them aside and building them again after it (comparisons and
+    /// benchmarks).
+    pub keep_indexes: bool,
 }
 
 impl Default for UpgradeOptions {
@@ -75,6 +80,7 @@ impl Default for UpgradeOptions {
             walk_always: false,
             lock_wait: Duration::from_secs(20),
             walk_separately: false,
+            keep_indexes: false,
         }
     }
 }
