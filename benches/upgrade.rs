@@ -34,7 +34,8 @@ struct Variant {
     walk_always: bool,
     dawarich_stopped: bool,
     walk_separately: bool,
-    keep_indexes: bool,
+    /// Set the indexes aside at any size (else never).
+    aside: bool,
 }
 
 const VARIANTS: [Variant; 6] = [
@@ -44,7 +45,7 @@ const VARIANTS: [Variant; 6] = [
         walk_always: true,
         dawarich_stopped: false,
         walk_separately: true,
-        keep_indexes: true,
+        aside: false,
     },
     Variant {
         key: "skip",
@@ -52,7 +53,7 @@ const VARIANTS: [Variant; 6] = [
         walk_always: false,
         dawarich_stopped: false,
         walk_separately: true,
-        keep_indexes: true,
+        aside: false,
     },
     Variant {
         key: "plain",
@@ -60,7 +61,7 @@ const VARIANTS: [Variant; 6] = [
         walk_always: true,
         dawarich_stopped: true,
         walk_separately: true,
-        keep_indexes: true,
+        aside: false,
     },
     Variant {
         key: "both",
@@ -68,7 +69,7 @@ const VARIANTS: [Variant; 6] = [
         walk_always: false,
         dawarich_stopped: true,
         walk_separately: true,
-        keep_indexes: true,
+        aside: false,
     },
     Variant {
         key: "fused",
@@ -76,7 +77,7 @@ const VARIANTS: [Variant; 6] = [
         walk_always: false,
         dawarich_stopped: true,
         walk_separately: false,
-        keep_indexes: true,
+        aside: false,
     },
     Variant {
         key: "aside",
@@ -84,7 +85,7 @@ const VARIANTS: [Variant; 6] = [
         walk_always: false,
         dawarich_stopped: true,
         walk_separately: false,
-        keep_indexes: false,
+        aside: true,
     },
 ];
 
@@ -127,7 +128,7 @@ async fn run(cluster: &Cluster, admin: &Db, v: &Variant) -> Timed {
             walk_always: v.walk_always,
             dawarich_stopped: v.dawarich_stopped,
             walk_separately: v.walk_separately,
-            keep_indexes: v.keep_indexes,
+            aside_from_rows: if v.aside { 0 } else { u64::MAX },
             ..Default::default()
         },
         &progress,

@@ -221,6 +221,7 @@ async fn terminated_inside_a_walk_with_the_indexes_set_aside() {
     // no point has lonlat, no checkpoint records a range, the four jobs are still queued.
     let o = UpgradeOptions {
         dawarich_stopped: true,
+        aside_from_rows: 0,
         ..opts()
     };
     let as_before = "SELECT (SELECT count(*) FROM pg_index WHERE indrelid = 'points'::regclass AND NOT indisunique AND indisvalid) = 15

@@ -599,7 +599,7 @@ impl Executor<'_> {
         // with the table's plain indexes set aside
         let mut how = format!("in ranges of {size} on 1 session");
         let mut aside_done = None;
-        if self.opts.dawarich_stopped && !self.opts.keep_indexes {
+        if self.opts.dawarich_stopped && self.estimated_rows(table).await? >= self.opts.aside_from_rows {
             let stmt = self.db.prepare_typed(sql, types).await?;
             let r = batch::Ranges {
                 table,
@@ -705,6 +705,19 @@ impl Executor<'_> {
                 .await?;
         }
         Ok(walked.rows)
+    }
+
+    /// PostgreSQL's estimate of the rows of `table` (0 before its first VACUUM or ANALYZE).
+    async fn estimated_rows(&self, table: &str) -> Result<u64> {
+        let n: f32 = self
+            .db
+            .query_one(
+                "SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = $1::text::regclass",
+                &[&table],
+            )
+            .await?
+            .get(0);
+        Ok(n as u64)
     }
 
     /// A walk while Dawarich is stopped, in one transaction: the first range with the indexes in
