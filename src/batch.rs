@@ -84,7 +84,7 @@ impl Done {
     }
 
     /// What is not done in `[lo, hi)`.
-    pub fn gaps(&self, lo: i64, hi: i64) -> Vec<(i64, i64)> {
+    fn gaps(&self, lo: i64, hi: i64) -> Vec<(i64, i64)> {
         let mut out = Vec::new();
         let mut at = lo;
         for &(a, b) in &self.0 {
@@ -115,6 +115,43 @@ pub struct Ranges<'a> {
     pub label: &'a str,
     /// Ranges running at once (at least 1); lane 0 is the walk's own session.
     pub lanes: usize,
+}
+
+impl Ranges<'_> {
+    /// The table's keys, `[min, max + 1)`, or `None` when it has no row.
+    async fn span(&self, db: &Db) -> Result<Option<(i64, i64)>> {
+        let row = db
+            .query_one(
+                &format!(
+                    "SELECT min(\"{pk}\")::bigint, max(\"{pk}\")::bigint FROM \"{t}\"",
+                    pk = self.pk,
+                    t = self.table
+                ),
+                &[],
+            )
+            .await?;
+        let (min, max): (Option<i64>, Option<i64>) = (row.get(0), row.get(1));
+        Ok(min.zip(max).map(|(min, max)| (min, max.saturating_add(1))))
+    }
+
+    /// The first range not done yet (for lane 0), or `None` when every key is done.
+    pub async fn first(&self, db: &Db) -> Result<Option<Range>> {
+        let Some((min, end)) = self.span(db).await? else {
+            return Ok(None);
+        };
+        let Some(&(lo, gap_end)) = self.done.gaps(min, end).first() else {
+            return Ok(None);
+        };
+        let hi = lo.saturating_add(self.size).min(gap_end);
+        let mut done_after = self.done.clone();
+        done_after.add(lo, hi);
+        Ok(Some(Range {
+            lane: 0,
+            lo,
+            hi,
+            done_after,
+        }))
+    }
 }
 
 /// One range `[lo, hi)` handed to a lane.
@@ -183,20 +220,9 @@ where
     F: Fn(Range) -> Fut,
     Fut: Future<Output = Result<u64>>,
 {
-    let row = db
-        .query_one(
-            &format!(
-                "SELECT min(\"{pk}\")::bigint, max(\"{pk}\")::bigint FROM \"{t}\"",
-                pk = r.pk,
-                t = r.table
-            ),
-            &[],
-        )
-        .await?;
-    let (Some(min), Some(max)): (Option<i64>, Option<i64>) = (row.get(0), row.get(1)) else {
+    let Some((min, end)) = r.span(db).await? else {
         return Ok(Walked::default());
     };
-    let end = max.saturating_add(1);
     let todo = r.done.gaps(min, end);
     let total = (end - min) as u64;
     let mut done_keys = total - todo.iter().map(|&(a, b)| (b - a) as u64).sum::<u64>();

@@ -732,35 +732,13 @@ impl Executor<'_> {
         work: &RangeWork<'_>,
     ) -> Result<Option<(batch::Walked, Vec<aside::Aside>)>> {
         let db = self.db;
-        let bounds = db
-            .query_one(
-                &format!(
-                    "SELECT min(\"{pk}\")::bigint, max(\"{pk}\")::bigint FROM \"{t}\"",
-                    pk = r.pk,
-                    t = r.table
-                ),
-                &[],
-            )
-            .await?;
-        let (Some(min), Some(max)): (Option<i64>, Option<i64>) = (bounds.get(0), bounds.get(1)) else {
+        let Some(first) = r.first(db).await? else {
             return Ok(None);
-        };
-        let Some(&(lo, end)) = r.done.gaps(min, max.saturating_add(1)).first() else {
-            return Ok(None);
-        };
-        let hi = lo.saturating_add(r.size).min(end);
-        let mut done_after = r.done.clone();
-        done_after.add(lo, hi);
-        let first = batch::Range {
-            lane: 0,
-            lo,
-            hi,
-            done_after: done_after.clone(),
         };
         let step = r.step;
         let result = self
             .with_lock_retries(step, db, |timeout| {
-                let (first, done_after) = (&first, &done_after);
+                let first = &first;
                 in_transaction(db, timeout, async move {
                     // an attempt after a lock timeout counts from zero again
                     work.rows.iter().for_each(|n| n.store(0, Ordering::Relaxed));
@@ -785,7 +763,7 @@ impl Executor<'_> {
                         ),
                     });
                     let rest = batch::Ranges {
-                        done: done_after.clone(),
+                        done: first.done_after.clone(),
                         size: aside_size(r.size),
                         ..*r
                     };
