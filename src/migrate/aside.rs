@@ -19,8 +19,8 @@ pub(super) struct Aside {
 /// The indexes of `table` that are rebuilt exactly from `pg_get_indexdef`: valid, not unique (a
 /// unique index checks each row as it is written) and with nothing else attached that the definition
 /// leaves out (a constraint or other object depending on it, a comment, a tablespace, a per-column
-/// statistics target, the table's CLUSTER or replica-identity index, an extension's member), and
-/// owned by a role we act as.
+/// statistics target, the table's CLUSTER or replica-identity index, an extension's member, a
+/// partitioned index or one of its parts), and owned by a role we act as.
 const CANDIDATES: &str = "
 SELECT ic.relname::text, format('%I.%I', n.nspname, ic.relname), pg_get_indexdef(i.indexrelid)
 FROM pg_index AS i
@@ -38,6 +38,7 @@ WHERE i.indrelid = $1::text::regclass
   AND NOT EXISTS (SELECT 1 FROM pg_depend AS d
                   WHERE d.classid = 'pg_class'::regclass AND d.objid = ic.oid AND d.deptype = 'e')
   AND NOT EXISTS (SELECT 1 FROM pg_attribute AS a WHERE a.attrelid = ic.oid AND a.attstattarget >= 0)
+  AND NOT EXISTS (SELECT 1 FROM pg_inherits AS h WHERE ic.oid IN (h.inhrelid, h.inhparent))
 ORDER BY ic.relname";
 
 /// Drops the indexes of `table` that can be rebuilt exactly, inside the caller's transaction, and
