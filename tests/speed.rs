@@ -23,6 +23,9 @@ const LATLON: &str = "Job work of 20250222213848 migrate_points_latlon";
 /// … in one walk with the jobs of its group the job phase runs before it, when fused (the two jobs
 /// on users between the motion-data and the altitude backfills run before the walk).
 const FUSED: &str = "Job work of 20260217000001 backfill_motion_data_from_raw_data + 20260323000002 backfill_altitude_from_raw_data + 20241202125248 set_reverse_geocoded_at_for_points + 20250222213848 migrate_points_latlon, in one walk over points.id";
+/// Two of its members, walked on their own.
+const ALTITUDE: &str = "Job work of 20260323000002 backfill_altitude_from_raw_data";
+const REVERSE_GEOCODED: &str = "Job work of 20241202125248 set_reverse_geocoded_at_for_points";
 /// The same walk from 1.4.0, which has the motion-data backfill applied.
 const FUSED_SINCE_1_4_0: &str = "Job work of 20260323000002 backfill_altitude_from_raw_data + 20241202125248 set_reverse_geocoded_at_for_points + 20250222213848 migrate_points_latlon, in one walk over points.id";
 const SKIPPED: &str = "no row can change: ";
@@ -352,6 +355,15 @@ async fn a_fused_walk_leaves_out_a_member_that_cannot_change_a_row() {
             }
             (true, false) => assert_eq!(r.step(FUSED_SINCE_1_4_0).rows, Some(3000 + 1000), "{way:?}"),
             (_, true) => assert!(r.steps.iter().all(|s| s.title != FUSED_SINCE_1_4_0), "{way:?}"),
+        }
+        // walked on their own with the indexes set aside where it pays: the altitude backfill
+        // changes every row of its first range and sets them aside; the reverse-geocoding one
+        // changes a third, so it keeps them and walks the rest as usual
+        if way.walk_separately && way.dawarich_stopped && way.aside {
+            let sets_aside = |title: &str| r.step(title).output.iter().any(|l| l.contains(ASIDE));
+            assert!(sets_aside(ALTITUDE), "{way:?}");
+            assert!(!sets_aside(REVERSE_GEOCODED), "{way:?}");
+            assert_eq!(r.step(REVERSE_GEOCODED).rows, Some(1000), "{way:?}");
         }
     }
 }

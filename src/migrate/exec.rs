@@ -610,14 +610,14 @@ impl Executor<'_> {
                 label: &label,
                 lanes: 1,
             };
-            if let Some((walked, aside)) = self.walk_aside(&r, &stmt, &work).await? {
+            if let Some(aside) = self.walk_aside(&r, &stmt, &work).await? {
                 how = format!(
                     "in ranges of {} on 1 session, in one transaction with {} index(es) of {table} set aside and built again after it ({})",
                     aside_size(size),
                     aside.len(),
                     aside.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
                 );
-                aside_done = Some((walked, aside));
+                aside_done = Some(aside);
             } else {
                 done = checkpoints[0].read(self.db, "").await?;
                 for c in &checkpoints[1..] {
@@ -625,8 +625,8 @@ impl Executor<'_> {
                 }
             }
         }
-        let walked = match aside_done {
-            Some((walked, aside)) => {
+        match aside_done {
+            Some(aside) => {
                 for a in &aside {
                     self.audit
                         .record(self.db, "migrate", &a.drop(), None, Duration::ZERO, "ok")
@@ -637,7 +637,6 @@ impl Executor<'_> {
                         .record(self.db, "migrate", &a.create, None, Duration::ZERO, "ok")
                         .await?;
                 }
-                walked
             }
             None => {
                 let helpers = self.helpers(step).await;
@@ -672,9 +671,9 @@ impl Executor<'_> {
                         .await
                     }
                 })
-                .await?
+                .await?;
             }
-        };
+        }
         for (i, w) in walking.iter().enumerate() {
             let fused_with = match combined {
                 Some(f) => {
@@ -704,7 +703,8 @@ impl Executor<'_> {
                 )
                 .await?;
         }
-        Ok(walked.rows)
+        // every range's rows (a first range committed before the rest was walked as usual included)
+        Ok(rows.iter().map(|n| n.load(Ordering::Relaxed)).sum())
     }
 
     /// PostgreSQL's estimate of the rows of `table` (0 before its first VACUUM or ANALYZE).
@@ -730,7 +730,7 @@ impl Executor<'_> {
         r: &batch::Ranges<'_>,
         stmt: &tokio_postgres::Statement,
         work: &RangeWork<'_>,
-    ) -> Result<Option<(batch::Walked, Vec<aside::Aside>)>> {
+    ) -> Result<Option<Vec<aside::Aside>>> {
         let db = self.db;
         let Some(first) = r.first(db).await? else {
             return Ok(None);
@@ -742,7 +742,7 @@ impl Executor<'_> {
                 in_transaction(db, timeout, async move {
                     // an attempt after a lock timeout counts from zero again
                     work.rows.iter().for_each(|n| n.store(0, Ordering::Relaxed));
-                    let changed = work.range(db, stmt, first).await?;
+                    work.range(db, stmt, first).await?;
                     let read: i64 = db
                         .query_one(
                             &format!("SELECT count(*) FROM \"{t}\" WHERE \"{pk}\" >= $1 AND \"{pk}\" < $2", pk = r.pk, t = r.table),
@@ -750,14 +750,17 @@ impl Executor<'_> {
                         )
                         .await?
                         .get(0);
-                    if read == 0 || (changed as f64) < MOST_ROWS * read as f64 {
+                    // fused, each member counts its rows: the most any one changed is the least
+                    // number of rows changed
+                    let most = work.rows.iter().map(|n| n.load(Ordering::Relaxed)).max().unwrap_or(0);
+                    if read == 0 || (most as f64) < MOST_ROWS * read as f64 {
                         return Ok(None);
                     }
                     let aside = aside::set_aside(db, r.table).await?;
                     self.progress.emit(ProgressEvent::Output {
                         step: Some(step),
                         line: format!(
-                            "{changed} of the {read} rows of the first range changed: {} index(es) of {} set aside for the walk, built again after it, all in one transaction",
+                            "{most} or more of the {read} rows of the first range changed: {} index(es) of {} set aside for the walk, built again after it, all in one transaction",
                             aside.len(),
                             r.table
                         ),
@@ -767,17 +770,15 @@ impl Executor<'_> {
                         size: aside_size(r.size),
                         ..*r
                     };
-                    let mut walked = batch::walk(db, &rest, self.progress, self.cancel, |range| async move {
+                    batch::walk(db, &rest, self.progress, self.cancel, |range| async move {
                         work.range(db, stmt, &range).await
                     })
                     .await?;
-                    walked.rows += changed;
-                    walked.ranges += 1;
                     for a in &aside {
                         self.statement_started(step, &a.create);
                         db.batch_execute(&a.create).await?;
                     }
-                    Ok(Some((walked, aside)))
+                    Ok(Some(aside))
                 })
             })
             .await;
