@@ -216,9 +216,9 @@ async fn terminated_inside_a_fused_walk() {
 async fn terminated_inside_a_walk_with_the_indexes_set_aside() {
     // With Dawarich stopped, the fused walk changes every row of its first range, so it drops the
     // plain indexes of points in its transaction (as earlier walks over points did and committed):
-    // it is terminated right after that. The rollback
-    // leaves every index of points (the 15 plain ones of the 1.7.5 schema) and every row as before:
-    // no point has lonlat, no checkpoint records a range, the four jobs are still queued.
+    // it is terminated right after that. The rollback leaves every index of points (the 15 plain
+    // ones of the 1.7.5 schema) and every row as before: no point has lonlat, no checkpoint records
+    // a range, the four jobs are still queued.
     let o = UpgradeOptions {
         dawarich_stopped: true,
         aside_from_rows: 0,

@@ -55,13 +55,13 @@ pub(super) async fn set_aside(db: &Db, table: &str) -> Result<Vec<Aside>> {
         })
         .collect();
     for a in &aside {
-        db.batch_execute(&a.drop()).await?;
+        db.batch_execute(&a.drop_statement()).await?;
     }
     Ok(aside)
 }
 
 impl Aside {
-    pub fn drop(&self) -> String {
+    pub fn drop_statement(&self) -> String {
         format!("DROP INDEX {}", self.qualified)
     }
 }

@@ -148,6 +148,15 @@ fn aside_size(size: i64) -> i64 {
 /// A walk that changes at least this share of the rows of its first range sets the indexes aside.
 const MOST_ROWS: f64 = 0.5;
 
+/// How a walk while Dawarich is stopped went on after its first range.
+enum FirstRange {
+    /// All of it ran with these indexes set aside, and committed.
+    SetAside(Vec<aside::Aside>),
+    /// The first range (if any) committed with the indexes in place; this is done now and the rest
+    /// is walked as usual.
+    Kept(batch::Done),
+}
+
 /// Takes a migration's job off the queue.
 fn dequeue(m: &Migration) -> String {
     format!(
@@ -597,39 +606,27 @@ impl Executor<'_> {
         let t0 = Instant::now();
         // while Dawarich is stopped, a walk that rewrites most rows it reads runs in one transaction
         // with the table's plain indexes set aside
-        let mut how = format!("in ranges of {size} on 1 session");
-        let mut aside_done = None;
-        if self.opts.dawarich_stopped && self.estimated_rows(table).await? >= self.opts.aside_from_rows {
-            let stmt = self.db.prepare_typed(sql, types).await?;
-            let r = batch::Ranges {
-                table,
-                pk,
-                size,
-                done: done.clone(),
-                step,
-                label: &label,
-                lanes: 1,
-            };
-            if let Some(aside) = self.walk_aside(&r, &stmt, &work).await? {
-                how = format!(
-                    "in ranges of {} on 1 session, in one transaction with {} index(es) of {table} set aside and built again after it ({})",
-                    aside_size(size),
-                    aside.len(),
-                    aside.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
-                );
-                aside_done = Some(aside);
+        let first_range =
+            if self.opts.dawarich_stopped && self.estimated_rows(table).await? >= self.opts.aside_from_rows {
+                let stmt = self.db.prepare_typed(sql, types).await?;
+                let r = batch::Ranges {
+                    table,
+                    pk,
+                    size,
+                    done,
+                    step,
+                    label: &label,
+                    lanes: 1,
+                };
+                self.walk_aside(&r, &stmt, &work).await?
             } else {
-                done = checkpoints[0].read(self.db, "").await?;
-                for c in &checkpoints[1..] {
-                    done = done.intersect(&c.read(self.db, "").await?);
-                }
-            }
-        }
-        match aside_done {
-            Some(aside) => {
+                FirstRange::Kept(done)
+            };
+        let how = match first_range {
+            FirstRange::SetAside(aside) => {
                 for a in &aside {
                     self.audit
-                        .record(self.db, "migrate", &a.drop(), None, Duration::ZERO, "ok")
+                        .record(self.db, "migrate", &a.drop_statement(), None, Duration::ZERO, "ok")
                         .await?;
                 }
                 for a in &aside {
@@ -637,11 +634,16 @@ impl Executor<'_> {
                         .record(self.db, "migrate", &a.create, None, Duration::ZERO, "ok")
                         .await?;
                 }
+                format!(
+                    "in ranges of {} on 1 session, in one transaction with {} index(es) of {table} set aside and built again after it ({})",
+                    aside_size(size),
+                    aside.len(),
+                    aside.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
+                )
             }
-            None => {
+            FirstRange::Kept(done) => {
                 let helpers = self.helpers(step).await;
                 let lanes: Vec<&Db> = std::iter::once(self.db).chain(&helpers).collect();
-                how = format!("in ranges of {size} on {} sessions", lanes.len());
                 let mut stmts = Vec::with_capacity(lanes.len());
                 for db in &lanes {
                     stmts.push(db.prepare_typed(sql, types).await?);
@@ -672,8 +674,9 @@ impl Executor<'_> {
                     }
                 })
                 .await?;
+                format!("in ranges of {size} on {} sessions", lanes.len())
             }
-        }
+        };
         for (i, w) in walking.iter().enumerate() {
             let fused_with = match combined {
                 Some(f) => {
@@ -722,18 +725,18 @@ impl Executor<'_> {
 
     /// A walk while Dawarich is stopped, in one transaction: the first range with the indexes in
     /// place; when it changed most of the rows it read, the table's plain indexes are set aside, the
-    /// rest walked, and the indexes built again before the commit (`Some`). Otherwise only the first
-    /// range commits and the caller walks the rest as usual (`None`). Interrupted or failed, the
-    /// transaction rolls back: the indexes and every row are as they were before it.
+    /// rest walked, and the indexes built again before the commit. Otherwise only the first range
+    /// commits and the caller walks the rest as usual. Interrupted or failed, the transaction rolls
+    /// back: the indexes and every row are as they were before it.
     async fn walk_aside(
         &self,
         r: &batch::Ranges<'_>,
         stmt: &tokio_postgres::Statement,
         work: &RangeWork<'_>,
-    ) -> Result<Option<Vec<aside::Aside>>> {
+    ) -> Result<FirstRange> {
         let db = self.db;
         let Some(first) = r.first(db).await? else {
-            return Ok(None);
+            return Ok(FirstRange::Kept(r.done.clone()));
         };
         let step = r.step;
         let result = self
@@ -754,7 +757,7 @@ impl Executor<'_> {
                     // number of rows changed
                     let most = work.rows.iter().map(|n| n.load(Ordering::Relaxed)).max().unwrap_or(0);
                     if read == 0 || (most as f64) < MOST_ROWS * read as f64 {
-                        return Ok(None);
+                        return Ok(FirstRange::Kept(first.done_after.clone()));
                     }
                     let aside = aside::set_aside(db, r.table).await?;
                     self.progress.emit(ProgressEvent::Output {
@@ -778,25 +781,19 @@ impl Executor<'_> {
                         self.statement_started(step, &a.create);
                         db.batch_execute(&a.create).await?;
                     }
-                    Ok(Some(aside))
+                    Ok(FirstRange::SetAside(aside))
                 })
             })
             .await;
+        let rolled_back = |why: &str| {
+            format!(
+                "{} {why}: its walk ran in one transaction with the indexes of {} set aside, which rolled back (rows and indexes as before it); a new run walks it again",
+                r.label, r.table
+            )
+        };
         result.map_err(|e| match e {
-            Error::Cancelled(_) | Error::SessionLost(_) => {
-                let why = match e {
-                    Error::Cancelled(_) => "was cancelled",
-                    _ => "lost its session",
-                };
-                let msg = format!(
-                    "{} {why}: its walk ran in one transaction with the indexes of {} set aside, which rolled back (rows and indexes as before it); a new run walks it again",
-                    r.label, r.table
-                );
-                match e {
-                    Error::Cancelled(_) => Error::Cancelled(msg),
-                    _ => Error::SessionLost(msg),
-                }
-            }
+            Error::Cancelled(_) => Error::Cancelled(rolled_back("was cancelled")),
+            Error::SessionLost(_) => Error::SessionLost(rolled_back("lost its session")),
             other => other,
         })
     }
