@@ -284,3 +284,38 @@ async fn interrupted_before_the_rebuild_of_the_invalid_index_a_rerun_removes_and
     );
     assert_eq!(import_counts(&db).await, BTreeMap::from([(1, Some(8)), (2, Some(2))]));
 }
+
+/// With the unique index in place since 0.23.0, points can still share a place, a time and an owner
+/// when the time is NULL (the index keeps NULLs apart, Rails' grouping does not): data migration
+/// 20250120154554, pending, destroys all but the highest id of such a group and lowers the counter
+/// of each destroyed point's import.
+#[tokio::test]
+async fn the_data_migration_removes_duplicates_the_unique_index_let_through_and_lowers_their_imports_counters() {
+    let (name, db) = dawarich_db("0.23.0", 2, 0).await;
+    db.batch_execute(&format!(
+        "DELETE FROM data_migrations WHERE version = '{REMOVE_DUPLICATES}';
+         UPDATE imports SET points_count = CASE id WHEN 1 THEN 10 ELSE 4 END;
+         INSERT INTO points (id, latitude, longitude, timestamp, user_id, import_id, created_at, updated_at) VALUES
+           (1, 52.1, 13.1, NULL, 1, 1, '2024-01-01', '2024-01-01'),
+           (2, 52.1, 13.1, NULL, 1, 2, '2024-01-01', '2024-01-01'),
+           (3, 52.1, 13.1, NULL, 1, 1, '2024-01-01', '2024-01-01'),
+           (4, 52.1, 13.1, NULL, 2, 1, '2024-01-01', '2024-01-01'),
+           (5, 52.1, 13.1, 1700000000, 1, 1, '2024-01-01', '2024-01-01'),
+           (6, 52.2, 13.2, NULL, 2, NULL, '2024-01-01', '2024-01-01'),
+           (7, 52.2, 13.2, NULL, 2, 2, '2024-01-01', '2024-01-01');
+         SELECT setval('points_id_seq', 7)"
+    ))
+    .await
+    .unwrap();
+    let url = cluster().url(&name);
+    let out = upgrade(&options(&url), &opts(), &Silent, &Cancel::new()).await.unwrap();
+    assert!(out.applied.contains(&REMOVE_DUPLICATES.to_string()));
+    // (52.1, 13.1, NULL, user 1) keeps 3; (52.2, 13.2, NULL, user 2) keeps 7
+    assert_eq!(ids(&db, "SELECT id FROM points ORDER BY id").await, vec![3, 4, 5, 7]);
+    assert_eq!(
+        ids(&db, "SELECT id FROM dawarich_doctor.quarantine_points ORDER BY id").await,
+        vec![1, 2, 6]
+    );
+    // destroyed: 1 of import 1, 2 of import 2 (6 has no import)
+    assert_eq!(import_counts(&db).await, BTreeMap::from([(1, Some(9)), (2, Some(3))]));
+}
