@@ -603,22 +603,22 @@ impl Executor<'_> {
             .batch_size
             .unwrap_or_else(|| walking.iter().map(|w| w.b.size).fold(first.b.size, i64::min));
         let (table, pk) = (first.b.table.as_str(), first.b.pk.as_str());
+        let ranges = |done, lanes| batch::Ranges {
+            table,
+            pk,
+            size,
+            done,
+            step,
+            label: &label,
+            lanes,
+        };
         let t0 = Instant::now();
         // while Dawarich is stopped, a walk that rewrites most rows it reads runs in one transaction
         // with the table's plain indexes set aside
         let first_range =
             if self.opts.dawarich_stopped && self.estimated_rows(table).await? >= self.opts.aside_from_rows {
                 let stmt = self.db.prepare_typed(sql, types).await?;
-                let r = batch::Ranges {
-                    table,
-                    pk,
-                    size,
-                    done,
-                    step,
-                    label: &label,
-                    lanes: 1,
-                };
-                self.walk_aside(&r, &stmt, &work).await?
+                self.walk_aside(&ranges(done, 1), &stmt, &work).await?
             } else {
                 FirstRange::Kept(done)
             };
@@ -648,15 +648,7 @@ impl Executor<'_> {
                 for db in &lanes {
                     stmts.push(db.prepare_typed(sql, types).await?);
                 }
-                let ranges = batch::Ranges {
-                    table,
-                    pk,
-                    size,
-                    done,
-                    step,
-                    label: &label,
-                    lanes: lanes.len(),
-                };
+                let ranges = ranges(done, lanes.len());
                 batch::walk(self.db, &ranges, self.progress, self.cancel, |r| {
                     let (db, stmt) = (lanes[r.lane], &stmts[r.lane]);
                     let (label, work) = (&label, &work);
