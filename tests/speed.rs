@@ -1,9 +1,9 @@
 //! The shortcuts of an upgrade leave exactly the database the long way leaves: a batched statement
 //! whose `skip-when` holds is not walked, index builds run without CONCURRENTLY while Dawarich is
 //! stopped, consecutive job work the catalog fuses is walked once, and a walk that rewrites most
-//! rows while Dawarich is stopped sets the table's plain indexes aside and builds them again. Each
-//! comparison runs the same upgrade on copies of one database and compares every row, the schema,
-//! every recorded version and the order of the bookkeeping.
+//! rows while Dawarich is stopped sets the table's indexes aside (but the primary key) and builds
+//! them again. Each comparison runs the same upgrade on copies of one database and compares every
+//! row, the schema, every recorded version and the order of the bookkeeping.
 
 mod common;
 
@@ -13,7 +13,7 @@ use common::*;
 use dawarich_doctor::catalog::catalog;
 use dawarich_doctor::connect::Db;
 use dawarich_doctor::migrate::{upgrade, UpgradeOptions};
-use dawarich_doctor::progress::{Cancel, ProgressEvent};
+use dawarich_doctor::progress::{Cancel, ProgressEvent, Silent};
 use dawarich_doctor_model::MigrationKind;
 
 /// A 0.11.1 → newest run takes the skip here (`countries` is created empty in it).
@@ -102,8 +102,8 @@ struct Ran {
     plain_builds: i64,
     /// Indexes of points dropped for walks, and built again from their definitions.
     aside: (i64, i64),
-    /// The plain (not unique) indexes of points at the end.
-    plain_indexes: i64,
+    /// The indexes of points but the primary key at the end.
+    indexes: i64,
     /// The comment on the self-hoster's index of points at the end, if any.
     own_index_comment: Option<String>,
 }
@@ -117,10 +117,12 @@ struct Step {
 
 impl Ran {
     fn step(&self, title: &str) -> &Step {
-        self.steps
-            .iter()
-            .find(|s| s.title == title)
-            .unwrap_or_else(|| panic!("no step {title}"))
+        self.steps.iter().find(|s| s.title == title).unwrap_or_else(|| {
+            panic!(
+                "no step {title} in {:?}",
+                self.steps.iter().map(|s| &s.title).collect::<Vec<_>>()
+            )
+        })
     }
 
     fn skipped(&self) -> Vec<&str> {
@@ -200,8 +202,8 @@ async fn run(template: &str, way: Way) -> Ran {
     let aside = db
         .query_one(
             "SELECT count(*) FILTER (WHERE statement LIKE 'DROP INDEX public.%'),
-                    count(*) FILTER (WHERE statement LIKE 'CREATE INDEX % ON public.points USING %'),
-                    (SELECT count(*) FROM pg_index WHERE indrelid = 'points'::regclass AND NOT indisunique),
+                    count(*) FILTER (WHERE statement ~ '^CREATE (UNIQUE )?INDEX \\S+ ON public\\.points USING '),
+                    (SELECT count(*) FROM pg_index WHERE indrelid = 'points'::regclass AND NOT indisprimary),
                     obj_description(to_regclass('self_hosted_points_created_at'), 'pg_class')
              FROM dawarich_doctor.audit_log",
             &[],
@@ -214,7 +216,7 @@ async fn run(template: &str, way: Way) -> Ran {
         concurrent_builds,
         plain_builds,
         aside: (aside.get(0), aside.get(1)),
-        plain_indexes: aside.get(2),
+        indexes: aside.get(2),
         own_index_comment: aside.get(3),
     }
 }
@@ -312,7 +314,7 @@ async fn from_0_11_1_the_shortcuts_leave_the_same_database() {
             assert!(r.steps.iter().all(|s| s.title != LATLON), "{way:?}");
             r.step(FUSED)
         };
-        // while Dawarich is stopped, a walk that changes most rows sets the plain indexes aside
+        // while Dawarich is stopped, a walk that changes most rows sets the indexes aside
         let aside: Vec<&String> = walk.output.iter().filter(|l| l.contains(ASIDE)).collect();
         let sets_aside = way.dawarich_stopped && way.aside;
         assert_eq!(aside.len(), usize::from(sets_aside), "{way:?}: {:?}", walk.output);
@@ -320,8 +322,8 @@ async fn from_0_11_1_the_shortcuts_leave_the_same_database() {
         assert_eq!(r.own_index_comment.as_deref(), Some("ours"), "{way:?}");
         match (sets_aside, way.walk_separately) {
             (false, _) => assert_eq!(r.aside.0, 0, "{way:?}"),
-            (true, false) => assert_eq!(r.aside.0, r.plain_indexes - 1, "{way:?}: all but the commented one"),
-            (true, true) => assert!(r.aside.0 > r.plain_indexes, "{way:?}: {:?}", r.aside),
+            (true, false) => assert_eq!(r.aside.0, r.indexes - 1, "{way:?}: all but the commented one"),
+            (true, true) => assert!(r.aside.0 > r.indexes, "{way:?}: {:?}", r.aside),
         }
     }
     assert_eq!(long.step(LATLON).rows, Some(3000));
@@ -366,6 +368,72 @@ async fn a_fused_walk_leaves_out_a_member_that_cannot_change_a_row() {
             assert_eq!(r.step(REVERSE_GEOCODED).rows, Some(1000), "{way:?}");
         }
     }
+}
+
+/// A unique index set aside is checked when it is built again: a duplicate the walk wrote fails the
+/// build, and the walk rolls back whole (rows, indexes, checkpoints), as a walk with the index in
+/// place fails at the range that writes the duplicate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_under_a_unique_index_set_aside_rolls_the_walk_back() {
+    // 0.11.1 with a self-hoster's unique index over whether points past the first range have an
+    // altitude (none has one before the walk; the altitude backfill gives every point one)
+    let (_, db) = dawarich_db("0.11.1", 2, 300).await;
+    db.batch_execute(
+        "UPDATE points SET altitude = NULL;
+         CREATE UNIQUE INDEX own_unique_altitude ON points ((altitude IS NOT NULL)) WHERE id > 100 AND altitude IS NOT NULL",
+    )
+    .await
+    .unwrap();
+    let opts = UpgradeOptions {
+        audit_file: None,
+        batch_size: Some(50),
+        dawarich_stopped: true,
+        aside_from_rows: 0,
+        ..Default::default()
+    };
+    let url = cluster().url(&db.database);
+    let e = upgrade(&options(&url), &opts, &Silent, &Cancel::new())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("could not create unique index \"own_unique_altitude\""),
+        "{e}"
+    );
+    let mut after = index_definitions(&db).await;
+    // nothing of the walk is left: no row it changes, no checkpoint
+    let left = db
+        .query_one(
+            "SELECT count(*) FILTER (WHERE altitude IS NOT NULL), count(*) FILTER (WHERE lonlat IS NOT NULL),
+                    (SELECT count(*) FROM dawarich_doctor.backfill_checkpoint WHERE done <> '{}')
+             FROM points",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (left.get::<_, i64>(0), left.get::<_, i64>(1), left.get::<_, i64>(2)),
+        (0, 0, 0)
+    );
+    // every index is as before the walk: the indexes of points once the upgrade is done (without the
+    // self-hoster's index), and that one
+    let own = after
+        .iter()
+        .position(|d| d.contains(" own_unique_altitude "))
+        .expect("own index kept");
+    after.remove(own);
+    db.batch_execute("DROP INDEX own_unique_altitude").await.unwrap();
+    upgrade(&options(&url), &opts, &Silent, &Cancel::new()).await.unwrap();
+    assert_eq!(after, index_definitions(&db).await);
+    assert!(after.len() > 15, "{after:?}");
+}
+
+/// The definitions of the valid indexes of points, in order.
+async fn index_definitions(db: &Db) -> Vec<String> {
+    let sql = "SELECT pg_get_indexdef(indexrelid) FROM pg_index
+               WHERE indrelid = 'points'::regclass AND indisvalid ORDER BY 1";
+    let rows = db.query(sql, &[]).await.unwrap();
+    rows.iter().map(|r| r.get(0)).collect()
 }
 
 /// Runs `sql` on `db` for ids `[1, 1000000)` (and `$3`, the versions, for a combined statement);

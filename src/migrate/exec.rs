@@ -614,7 +614,7 @@ impl Executor<'_> {
         };
         let t0 = Instant::now();
         // while Dawarich is stopped, a walk that rewrites most rows it reads runs in one transaction
-        // with the table's plain indexes set aside
+        // with the table's indexes set aside
         let first_range =
             if self.opts.dawarich_stopped && self.estimated_rows(table).await? >= self.opts.aside_from_rows {
                 let stmt = self.db.prepare_typed(sql, types).await?;
@@ -716,7 +716,7 @@ impl Executor<'_> {
     }
 
     /// A walk while Dawarich is stopped, in one transaction: the first range with the indexes in
-    /// place; when it changed most of the rows it read, the table's plain indexes are set aside, the
+    /// place; when it changed most of the rows it read, the table's indexes are set aside (aside.rs), the
     /// rest walked, and the indexes built again before the commit. Otherwise only the first range
     /// commits and the caller walks the rest as usual. Interrupted or failed, the transaction rolls
     /// back: the indexes and every row are as they were before it.

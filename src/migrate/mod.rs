@@ -68,9 +68,9 @@ pub struct UpgradeOptions {
     /// jobs into one walk (`-- fuse:`; comparisons and benchmarks).
     pub walk_separately: bool,
     /// While Dawarich is stopped, a walk that rewrites most rows of a table with at least this many
-    /// rows (PostgreSQL's estimate) sets the table's plain indexes aside and builds them again after
-    /// it, in one transaction on one session (see `aside.rs`); `u64::MAX` keeps them (comparisons and
-    /// benchmarks).
+    /// rows (PostgreSQL's estimate) sets the table's indexes aside (but its primary key) and builds
+    /// them again after it, in one transaction on one session (see `aside.rs`); `u64::MAX` keeps
+    /// them (comparisons and benchmarks).
     pub aside_from_rows: u64,
 }
 

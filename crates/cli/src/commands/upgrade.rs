@@ -54,8 +54,8 @@ pub struct Args {
     /// Dawarich (app and sidekiq) is stopped and stays stopped until the upgrade ends, so nothing else
     /// writes to the database: indexes are then built without CONCURRENTLY, faster but blocking
     /// writes to their table, and a walk that rewrites most rows of a big table (3 M rows or more)
-    /// sets its plain indexes aside and builds them again, blocking its reads too. Implied when the
-    /// upgrade stops the containers itself.
+    /// sets its indexes aside (but the primary key) and builds them again, blocking its reads too.
+    /// Implied when the upgrade stops the containers itself.
     #[arg(long)]
     dawarich_stopped: bool,
     /// Do not run the follow-ups in the app container (they are printed instead).
