@@ -11,6 +11,7 @@ ALTER TABLE points ADD COLUMN IF NOT EXISTS country_name character varying;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS index_points_on_country_name ON points (country_name);
 -- phase: job
 -- batch: points.id
+-- fuse: points-rewrite
 UPDATE points p
 SET country_name = COALESCE(p.country, (SELECT c.name FROM countries c WHERE c.id = p.country_id))
 WHERE p.id >= $1 AND p.id < $2

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use dawarich_doctor::catalog::{catalog, Batch, Migration};
+use dawarich_doctor::catalog::{catalog, Batch, Migration, Statement};
 use dawarich_doctor_model::MigrationKind;
 
 #[test]
@@ -45,35 +45,6 @@ fn the_catalog_has_every_1_7_5_migration() {
     assert_eq!(no_tx, 50);
 }
 
-/// The columns a statement's top-level `UPDATE … SET a = …, b = … FROM|WHERE` writes.
-fn written(sql: &str) -> Vec<String> {
-    let update = sql.rfind("\nUPDATE ").map_or(0, |i| i + 1);
-    let set = update + sql[update..].find("\nSET ").expect("UPDATE … SET") + "\nSET ".len();
-    let end = ["\nFROM ", "\nWHERE "]
-        .iter()
-        .filter_map(|k| sql[set..].find(k))
-        .min()
-        .map_or(sql.len(), |e| set + e);
-    let (mut depth, mut quoted, mut start, mut targets) = (0, false, set, Vec::new());
-    for (i, c) in sql[set..end].char_indices().map(|(i, c)| (set + i, c)) {
-        match c {
-            '\'' => quoted = !quoted,
-            '(' if !quoted => depth += 1,
-            ')' if !quoted => depth -= 1,
-            ',' if !quoted && depth == 0 => {
-                targets.push(sql[start..i].to_string());
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    targets.push(sql[start..end].to_string());
-    targets
-        .iter()
-        .map(|a| a.split('=').next().unwrap().trim().trim_matches('"').to_string())
-        .collect()
-}
-
 /// How often each identifier occurs in `sql` (string literals included: they may name JSON keys
 /// only, but counting them errs on the safe side).
 fn words(sql: &str) -> BTreeMap<&str, usize> {
@@ -89,13 +60,10 @@ fn words(sql: &str) -> BTreeMap<&str, usize> {
 /// column another member writes (it may write the same one, e.g. updated_at, as its own assignment).
 #[test]
 fn members_of_a_fuse_group_share_the_key_and_read_nothing_another_writes() {
-    let mut groups: BTreeMap<&str, Vec<(&Migration, &Batch, &str)>> = BTreeMap::new();
+    let mut groups: BTreeMap<&str, Vec<(&Migration, &Batch, &Statement)>> = BTreeMap::new();
     for m in &catalog().migrations {
         if let Some((_, s, b)) = m.fusable_job() {
-            groups
-                .entry(b.fuse.as_deref().unwrap())
-                .or_default()
-                .push((m, b, &s.sql));
+            groups.entry(b.fuse.as_deref().unwrap()).or_default().push((m, b, s));
         }
     }
     let rewrite: BTreeSet<&str> = groups["points-rewrite"]
@@ -104,7 +72,13 @@ fn members_of_a_fuse_group_share_the_key_and_read_nothing_another_writes() {
         .collect();
     assert_eq!(
         rewrite,
-        BTreeSet::from(["20241202125248", "20250222213848", "20260217000001", "20260323000002"])
+        BTreeSet::from([
+            "20241202125248",
+            "20250222213848",
+            "20250728191359",
+            "20260217000001",
+            "20260323000002"
+        ])
     );
     assert_eq!(
         groups.len(),
@@ -131,19 +105,19 @@ fn members_of_a_fuse_group_share_the_key_and_read_nothing_another_writes() {
         for (m, b, _) in members {
             assert_eq!((&b.table, &b.pk), key, "{g}: {} walks another key", m.label());
         }
-        for (a, _, a_sql) in members {
-            let writes = written(a_sql);
+        for (a, _, a_s) in members {
+            let writes = a_s.assigned();
             assert!(
                 !writes.is_empty() && writes.iter().all(|c| !c.is_empty()),
                 "{}: {writes:?}",
                 a.label()
             );
-            for (o, ob, o_sql) in members.iter().filter(|(o, _, _)| o.version != a.version) {
+            for (o, ob, o_s) in members.iter().filter(|(o, _, _)| o.version != a.version) {
                 // what it reads: its statement and its skip-when conditions (evaluated before the walk)
                 let conditions: Vec<&str> = ob.skip_when.iter().map(|c| c.sql.as_str()).collect();
-                let read = format!("{o_sql}\n{}", conditions.join("\n"));
+                let read = format!("{}\n{}", o_s.sql, conditions.join("\n"));
                 let mentions = words(&read);
-                let assigned = written(o_sql);
+                let assigned = o_s.assigned();
                 for col in &writes {
                     let reads = mentions.get(col.as_str()).copied().unwrap_or(0)
                         - assigned.iter().filter(|c| *c == col).count();
@@ -155,14 +129,12 @@ fn members_of_a_fuse_group_share_the_key_and_read_nothing_another_writes() {
     // the country backfill reads lonlat, which the latlon backfill writes: it is no member
     let country_ids = catalog().get(MigrationKind::Data, "20250516180933").unwrap();
     assert!(country_ids.fusable_job().is_none());
-    assert!(written(
-        &catalog()
-            .get(MigrationKind::Data, "20250222213848")
-            .unwrap()
-            .fusable_job()
-            .unwrap()
-            .1
-            .sql
-    )
-    .contains(&"lonlat".to_string()));
+    assert!(catalog()
+        .get(MigrationKind::Data, "20250222213848")
+        .unwrap()
+        .fusable_job()
+        .unwrap()
+        .1
+        .assigned()
+        .contains(&"lonlat".to_string()));
 }

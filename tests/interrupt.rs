@@ -190,19 +190,20 @@ async fn terminated_inside_a_batched_backfill() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn terminated_inside_a_fused_walk() {
-    // From 0.9.5 the motion-data, altitude, reverse-geocoding and latlon jobs run as one walk, ranges
-    // of 50 on two sessions; a test session holds a row of the locking session's third range, so it
-    // waits there while the helper finishes the upper half; it is terminated while waiting. What is
-    // left is the fused walk's checkpoint: the same intervals for each of the four (none past the
-    // unfinished range, the helper's above it), no other, and all four jobs still queued.
-    let checkpoint = "SELECT array_agg(version ORDER BY version) = '{20241202125248,20250222213848,20260217000001,20260323000002}'
+    // From 0.9.5 the country-name, motion-data, altitude, reverse-geocoding and latlon jobs run as one
+    // walk, ranges of 50 on two sessions; a test session holds a row of the locking session's third
+    // range, so it waits there while the helper finishes the upper half; it is terminated while
+    // waiting. What is left is the fused walk's checkpoint: the same intervals for each of the five
+    // (none past the unfinished range, the helper's above it), no other, and all five jobs still
+    // queued.
+    let checkpoint = "SELECT array_agg(version ORDER BY version) = '{20241202125248,20250222213848,20250728191359,20260217000001,20260323000002}'
                              AND count(DISTINCT (next_id, done)) = 1 AND max(next_id) <= 101 AND max(done[array_upper(done, 1)]) = 301
                              AND (SELECT array_agg(version ORDER BY version) FROM dawarich_doctor.job_queue)
-                                 @> '{20241202125248,20250222213848,20260217000001,20260323000002}'
+                                 @> '{20241202125248,20250222213848,20250728191359,20260217000001,20260323000002}'
                       FROM dawarich_doctor.backfill_checkpoint";
     converges("0.9.5", &opts(), None, checkpoint, |e, ctl| match e {
         ProgressEvent::StepStarted { title, .. }
-            if title.starts_with("Job work of 20260217000001 backfill_motion_data_from_raw_data + ") =>
+            if title.starts_with("Job work of 20250728191359 add_country_name_to_points + ") =>
         {
             send(ctl, Cmd::LockRow(125))
         }
@@ -218,7 +219,7 @@ async fn terminated_inside_a_walk_with_the_indexes_set_aside() {
     // indexes of points but the primary key in its transaction (as earlier walks over points did
     // and committed): it is terminated right after that. The rollback leaves every index of points
     // (the 15 plain ones, the unique one and the primary key of the 1.7.5 schema) and every row as
-    // before: no point has lonlat, no checkpoint records a range, the four jobs are still queued.
+    // before: no point has lonlat, no checkpoint records a range, the five jobs are still queued.
     let o = UpgradeOptions {
         dawarich_stopped: true,
         aside_from_rows: 0,
@@ -229,7 +230,7 @@ async fn terminated_inside_a_walk_with_the_indexes_set_aside() {
                             AND NOT EXISTS (SELECT 1 FROM points WHERE lonlat IS NOT NULL)
                             AND NOT EXISTS (SELECT 1 FROM dawarich_doctor.backfill_checkpoint WHERE done <> '{}')
                             AND (SELECT array_agg(version ORDER BY version) FROM dawarich_doctor.job_queue)
-                                @> '{20241202125248,20250222213848,20260217000001,20260323000002}'";
+                                @> '{20241202125248,20250222213848,20250728191359,20260217000001,20260323000002}'";
     let set_aside = AtomicBool::new(false);
     let step = Mutex::new(String::new());
     converges("0.9.5", &o, None, as_before, |e, ctl| match e {
@@ -239,7 +240,7 @@ async fn terminated_inside_a_walk_with_the_indexes_set_aside() {
                 && step
                     .lock()
                     .unwrap()
-                    .starts_with("Job work of 20260217000001 backfill_motion_data_from_raw_data + ") =>
+                    .starts_with("Job work of 20250728191359 add_country_name_to_points + ") =>
         {
             set_aside.store(true, SeqCst);
             send(ctl, Cmd::Terminate);

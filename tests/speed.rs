@@ -20,9 +20,10 @@ use dawarich_doctor_model::MigrationKind;
 const COUNTRY_IDS: &str = "Job work of 20250516180933 set_points_country_ids";
 /// … and walks this one (every point lacks lonlat at 0.11.1) …
 const LATLON: &str = "Job work of 20250222213848 migrate_points_latlon";
-/// … in one walk with the jobs of its group the job phase runs before it, when fused (the two jobs
-/// on users between the motion-data and the altitude backfills run before the walk).
-const FUSED: &str = "Job work of 20260217000001 backfill_motion_data_from_raw_data + 20260323000002 backfill_altitude_from_raw_data + 20241202125248 set_reverse_geocoded_at_for_points + 20250222213848 migrate_points_latlon, in one walk over points.id";
+/// … in one walk with the jobs of its group the job phase runs before it, when fused (the jobs
+/// between them run before the walk: the users' points counts, which read points but no column the
+/// walk writes, and the jobs on users and tracks).
+const FUSED: &str = "Job work of 20250728191359 add_country_name_to_points + 20260217000001 backfill_motion_data_from_raw_data + 20260323000002 backfill_altitude_from_raw_data + 20241202125248 set_reverse_geocoded_at_for_points + 20250222213848 migrate_points_latlon, in one walk over points.id";
 /// Two of its members, walked on their own.
 const ALTITUDE: &str = "Job work of 20260323000002 backfill_altitude_from_raw_data";
 const REVERSE_GEOCODED: &str = "Job work of 20241202125248 set_reverse_geocoded_at_for_points";
@@ -262,6 +263,10 @@ async fn same_end_state(template: &str) -> (Ran, Vec<Ran>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn from_0_11_1_the_shortcuts_leave_the_same_database() {
     let (template, db) = dawarich_db("0.11.1", 2, 3000).await;
+    // every other point with a country (the country-name job copies it)
+    db.batch_execute("UPDATE points SET country = 'Germany' WHERE id % 2 = 0")
+        .await
+        .unwrap();
     // duplicates (quarantined before the unique index is built) and an INVALID leftover of an index a
     // pending migration builds (dropped and rebuilt)
     dawarich_doctor_testkit::fixtures::duplicate_points(&db, 5)
@@ -303,14 +308,15 @@ async fn from_0_11_1_the_shortcuts_leave_the_same_database() {
             assert_eq!(r.step(COUNTRY_IDS).rows, Some(0));
         }
         // the latlon backfill has a skip-when too, but its rows do change (the duplicates are gone);
-        // fused, it runs in one walk with the motion-data and altitude backfills (every point
-        // changes) and the reverse-geocoding timestamps (no point has geodata)
+        // fused, it runs in one walk with the country names (every other point), the motion-data and
+        // altitude backfills (every point changes) and the reverse-geocoding timestamps (no point has
+        // geodata)
         let walk = if way.walk_separately {
             assert_eq!(r.step(LATLON).rows, Some(3000), "{way:?}");
             assert!(r.steps.iter().all(|s| s.title != FUSED), "{way:?}");
             r.step(LATLON)
         } else {
-            assert_eq!(r.step(FUSED).rows, Some(3000 + 3000 + 3000), "{way:?}");
+            assert_eq!(r.step(FUSED).rows, Some(1500 + 3000 + 3000 + 3000), "{way:?}");
             assert!(r.steps.iter().all(|s| s.title != LATLON), "{way:?}");
             r.step(FUSED)
         };
@@ -456,7 +462,10 @@ async fn whole_range(db: &Db, sql: &str, versions: Option<&[&str]>) -> Vec<i64> 
 async fn a_combined_statement_does_what_its_members_do_one_after_another() {
     let (_, db) = dawarich_db("1.7.5", 3, 600).await;
     db.batch_execute(
-        "UPDATE users SET points_count = (SELECT count(*) FROM points WHERE points.user_id = users.id);
+        "INSERT INTO countries (name, iso_a2, iso_a3, geom, created_at, updated_at)
+         VALUES ('Testland', 'TL', 'TST', ST_Multi(ST_MakeEnvelope(0, 0, 1, 1, 4326)), now(), now()),
+                (' ', 'BL', 'BLK', ST_Multi(ST_MakeEnvelope(2, 2, 3, 3, 4326)), now(), now());
+         UPDATE users SET points_count = (SELECT count(*) FROM points WHERE points.user_id = users.id);
          UPDATE users SET points_count = 0 WHERE id = (SELECT min(id) + 1 FROM users);
          UPDATE users SET deleted_at = now() WHERE id = (SELECT max(id) FROM users);
          UPDATE points SET raw_data = CASE id % 12
@@ -478,7 +487,11 @@ async fn a_combined_statement_does_what_its_members_do_one_after_another() {
            geodata = CASE WHEN id % 4 = 0 THEN '{\"city\": \"Berlin\"}'::jsonb ELSE '{}' END,
            reverse_geocoded_at = CASE WHEN id % 8 = 0 THEN now() - interval '1 day' END,
            lonlat = CASE WHEN id % 3 = 0 THEN NULL ELSE lonlat END,
-           latitude = CASE WHEN id % 9 = 0 THEN NULL ELSE latitude END;
+           latitude = CASE WHEN id % 9 = 0 THEN NULL ELSE latitude END,
+           country = CASE id % 6 WHEN 1 THEN 'Germany' WHEN 2 THEN '  ' WHEN 3 THEN '' END,
+           country_id = CASE id % 5
+             WHEN 1 THEN (SELECT min(id) FROM countries) WHEN 2 THEN (SELECT max(id) FROM countries) WHEN 3 THEN -1 END,
+           country_name = CASE WHEN id % 11 = 1 THEN 'Already named' END;
          UPDATE points SET user_id = NULL WHERE id % 17 = 0;",
     )
     .await
@@ -527,7 +540,7 @@ async fn a_combined_statement_does_what_its_members_do_one_after_another() {
             compared += 1;
         }
     }
-    assert_eq!(compared, 11);
+    assert_eq!(compared, 26);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

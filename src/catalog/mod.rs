@@ -45,6 +45,54 @@ pub struct Statement {
     pub job: bool,
 }
 
+impl Statement {
+    /// The columns an `UPDATE … SET` statement (its last UPDATE, after any CTEs) assigns; empty for
+    /// any other statement.
+    pub fn assigned(&self) -> Vec<String> {
+        let sql = self.sql.as_str();
+        // a keyword as a word of its own, at or after `from`
+        let word = |kw: &str, from: usize| {
+            sql[from..].match_indices(kw).map(|(i, _)| from + i).find(|&i| {
+                let before = sql[..i].chars().next_back().is_none_or(char::is_whitespace);
+                let after = sql[i + kw.len()..].chars().next().is_none_or(char::is_whitespace);
+                before && after
+            })
+        };
+        let update = sql.rfind("\nUPDATE ").map_or(0, |i| i + 1);
+        let Some(set) = sql[update..]
+            .starts_with("UPDATE ")
+            .then(|| word("SET", update))
+            .flatten()
+            .map(|i| i + "SET".len())
+        else {
+            return Vec::new();
+        };
+        // the assignments: split at top-level commas, up to the first top-level FROM, WHERE or RETURNING
+        let (mut depth, mut quoted, mut start, mut end, mut targets) = (0, false, set, sql.len(), Vec::new());
+        for (i, c) in sql[set..].char_indices().map(|(i, c)| (set + i, c)) {
+            match c {
+                '\'' => quoted = !quoted,
+                '(' if !quoted => depth += 1,
+                ')' if !quoted => depth -= 1,
+                ',' if !quoted && depth == 0 => {
+                    targets.push(&sql[start..i]);
+                    start = i + 1;
+                }
+                _ if !quoted && depth == 0 && ["FROM", "WHERE", "RETURNING"].iter().any(|k| word(k, i) == Some(i)) => {
+                    end = i;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        targets.push(&sql[start..end]);
+        targets
+            .iter()
+            .map(|a| a.split('=').next().unwrap_or("").trim().trim_matches('"').to_string())
+            .collect()
+    }
+}
+
 /// A migration from the catalog.
 #[derive(Debug, Clone)]
 pub struct Migration {

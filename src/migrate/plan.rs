@@ -318,16 +318,13 @@ fn drops_table(m: &Migration, t: &str) -> bool {
 }
 
 /// The job phase's walks, in its order: jobs of one `-- fuse:` group on the same table key are one
-/// walk when what runs between them mentions none of the `tables` the walk's members mention (such
-/// a job then runs before the walk instead of after its first members); every other job is a walk
-/// of its own.
+/// walk when each job between them may run before the walk's first members (see [`commutes`]; it
+/// then does); every other job is a walk of its own.
 fn fuse_jobs<'a>(jobs: &[&'a Migration], tables: &HashSet<String>) -> Vec<Vec<&'a Migration>> {
     let key = |m: &'a Migration| {
         m.fusable_job()
             .map(|(_, _, b)| (b.fuse.as_deref(), b.table.as_str(), b.pk.as_str()))
     };
-    let is_table = |w: &str| tables.contains(w);
-    let mentions = |ms: &[&Migration]| mentioned(ms, is_table);
     let mut walks: Vec<Vec<&Migration>> = Vec::new();
     // the last walk while it may still take members, and the jobs after it that may run before it
     let mut open: Option<usize> = None;
@@ -341,7 +338,7 @@ fn fuse_jobs<'a>(jobs: &[&'a Migration], tables: &HashSet<String>) -> Vec<Vec<&'
                 open = Some(i + moved);
                 continue;
             }
-            if key(m).is_none() && mentions(&[m]).is_disjoint(&mentions(&walks[i])) {
+            if key(m).is_none() && commutes(m, &walks[i], tables) {
                 between.push(m);
                 continue;
             }
@@ -354,15 +351,59 @@ fn fuse_jobs<'a>(jobs: &[&'a Migration], tables: &HashSet<String>) -> Vec<Vec<&'
     walks
 }
 
+/// Whether job `m` may run before the walk's members `walk` instead of after them: it mentions none
+/// of the `tables` they mention, or it writes none of them and names no column they assign (it may
+/// read their table, e.g. to count its rows).
+fn commutes(m: &Migration, walk: &[&Migration], tables: &HashSet<String>) -> bool {
+    let is_table = |w: &str| tables.contains(w);
+    let theirs = mentioned(walk, is_table);
+    if mentioned(&[m], is_table).is_disjoint(&theirs) {
+        return true;
+    }
+    let assigned: HashSet<String> = walk
+        .iter()
+        .filter_map(|w| w.fusable_job())
+        .flat_map(|(_, s, _)| s.assigned())
+        .collect();
+    written(m, is_table).is_disjoint(&theirs)
+        && !m
+            .statements
+            .iter()
+            .flat_map(|s| identifiers(&s.sql))
+            .any(|w| assigned.contains(w))
+}
+
+/// The words of `sql` that may name something (string literals included, which errs on the safe side).
+fn identifiers(sql: &str) -> impl Iterator<Item = &str> {
+    sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+}
+
+/// The tables (words for which `is_table` holds) `m`'s statements may write: named right after
+/// UPDATE, INTO, TRUNCATE or TABLE, after DELETE FROM, or first in a `quarantine_*` call.
+fn written(m: &Migration, is_table: impl Fn(&str) -> bool) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for s in &m.statements {
+        let words: Vec<&str> = identifiers(&s.sql).collect();
+        for (i, w) in words.iter().enumerate().skip(1) {
+            let before = words[i - 1];
+            let writes = ["UPDATE", "INTO", "TRUNCATE", "TABLE"]
+                .iter()
+                .any(|k| before.eq_ignore_ascii_case(k))
+                || (before.eq_ignore_ascii_case("FROM") && i >= 2 && words[i - 2].eq_ignore_ascii_case("DELETE"))
+                || before.starts_with("quarantine_");
+            if writes && is_table(w) {
+                out.insert(w.to_string());
+            }
+        }
+    }
+    out
+}
+
 /// The tables (words for which `is_table` holds) the migrations' statements and `skip-when`
 /// conditions mention.
 fn mentioned(ms: &[&Migration], is_table: impl Fn(&str) -> bool) -> BTreeSet<String> {
-    let words = |sql: &str| -> Vec<String> {
-        sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .filter(|w| is_table(w))
-            .map(String::from)
-            .collect()
-    };
+    let words = |sql: &str| -> Vec<String> { identifiers(sql).filter(|w| is_table(w)).map(String::from).collect() };
     let mut seen = BTreeSet::new();
     for s in ms.iter().flat_map(|m| &m.statements) {
         seen.extend(words(&s.sql));
@@ -474,6 +515,16 @@ mod tests {
     }
 
     fn job_on(version: &str, key: &str, group: Option<&str>, skip_when: bool, table: &str) -> (String, String) {
+        job_of(
+            version,
+            key,
+            group,
+            skip_when,
+            &format!("UPDATE {table} SET x = 1 WHERE id >= $1 AND id < $2;\n"),
+        )
+    }
+
+    fn job_of(version: &str, key: &str, group: Option<&str>, skip_when: bool, sql: &str) -> (String, String) {
         let mut body = String::from("-- phase: job\n");
         if !key.is_empty() {
             body += &format!("-- batch: {key}\n");
@@ -484,7 +535,7 @@ mod tests {
         if skip_when {
             body += "-- skip-when: NOT EXISTS (SELECT 1 FROM users) -- no user\n";
         }
-        body += &format!("UPDATE {table} SET x = 1 WHERE id >= $1 AND id < $2;\n");
+        body += sql;
         (
             format!("{version}_job_{version}.sql"),
             format!("-- version: {version}\n-- name: job_{version}\n-- kind: data\n-- release: 1.7.5\n-- transaction: true\n-- changes-data: true\n-- job: J; done here in SQL\n\n{body}"),
@@ -504,6 +555,34 @@ mod tests {
             job_on("8", "", None, false, "users"),
             job_on("9", "imports.id", None, true, "imports"),
             job("10", "points.id", Some("rewrite"), false),
+            job_of(
+                "11",
+                "",
+                None,
+                false,
+                "UPDATE users SET y = (SELECT count(*) FROM points WHERE points.user_id = users.id);\n",
+            ),
+            job_of(
+                "12",
+                "",
+                None,
+                false,
+                "UPDATE users SET y = (SELECT max(x) FROM points);\n",
+            ),
+            job_of(
+                "13",
+                "",
+                None,
+                false,
+                "SELECT dawarich_doctor.quarantine_delete('points', $$user_id IS NULL$$, 'no user');\n",
+            ),
+            job_of(
+                "14",
+                "",
+                None,
+                false,
+                "DO $$\nBEGIN\n  EXECUTE 'DELETE FROM points WHERE user_id IS NULL';\nEND\n$$;\n",
+            ),
         ];
         let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
         let combined = |g: &str| format!("-- fuse: {g}\nSELECT $1::bigint, $2::bigint, $3::text[];\n");
@@ -553,5 +632,19 @@ mod tests {
             walks(&["2", "3", "5", "1", "2"]),
             [vec!["2", "3"], vec!["5"], vec!["1", "2"]]
         );
+        // a job that reads the walk's table but no column its members assign runs before the walk
+        assert_eq!(walks(&["1", "11", "2"]), [vec!["11"], vec!["1", "2"]]);
+        assert_eq!(
+            walks(&["1", "12", "2"]),
+            [["1"], ["12"], ["2"]],
+            "12 reads x, which 1 assigns"
+        );
+        for writes in ["13", "14"] {
+            assert_eq!(
+                walks(&["1", writes, "2"]),
+                [["1"], [writes], ["2"]],
+                "{writes} deletes points"
+            );
+        }
     }
 }
