@@ -379,21 +379,28 @@ fn identifiers(sql: &str) -> impl Iterator<Item = &str> {
         .filter(|w| !w.is_empty())
 }
 
-/// The tables (words for which `is_table` holds) `m`'s statements may write: named right after
-/// UPDATE, INTO, TRUNCATE or TABLE, after DELETE FROM, or first in a `quarantine_*` call.
+/// The tables (words for which `is_table` holds) `m`'s statements may write: named in the three words
+/// after UPDATE, INTO, TRUNCATE, TABLE or DELETE FROM (room for ONLY or a schema), or first in a
+/// `quarantine_*` call.
 fn written(m: &Migration, is_table: impl Fn(&str) -> bool) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for s in &m.statements {
         let words: Vec<&str> = identifiers(&s.sql).collect();
-        for (i, w) in words.iter().enumerate().skip(1) {
-            let before = words[i - 1];
-            let writes = ["UPDATE", "INTO", "TRUNCATE", "TABLE"]
+        for (k, w) in words.iter().enumerate() {
+            let delete_from = w.eq_ignore_ascii_case("FROM") && k > 0 && words[k - 1].eq_ignore_ascii_case("DELETE");
+            let target = ["UPDATE", "INTO", "TRUNCATE", "TABLE"]
                 .iter()
-                .any(|k| before.eq_ignore_ascii_case(k))
-                || (before.eq_ignore_ascii_case("FROM") && i >= 2 && words[i - 2].eq_ignore_ascii_case("DELETE"))
-                || before.starts_with("quarantine_");
-            if writes && is_table(w) {
-                out.insert(w.to_string());
+                .any(|kw| w.eq_ignore_ascii_case(kw))
+                || delete_from
+                || w.starts_with("quarantine_");
+            if target {
+                out.extend(
+                    words[k + 1..]
+                        .iter()
+                        .take(3)
+                        .filter(|t| is_table(t))
+                        .map(|t| t.to_string()),
+                );
             }
         }
     }
@@ -581,7 +588,7 @@ mod tests {
                 "",
                 None,
                 false,
-                "DO $$\nBEGIN\n  EXECUTE 'DELETE FROM points WHERE user_id IS NULL';\nEND\n$$;\n",
+                "DO $$\nBEGIN\n  EXECUTE 'DELETE FROM ONLY public.points WHERE user_id IS NULL';\nEND\n$$;\n",
             ),
         ];
         let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
