@@ -365,12 +365,15 @@ fn commutes(m: &Migration, walk: &[&Migration], tables: &HashSet<String>) -> boo
         .filter_map(|w| w.fusable_job())
         .flat_map(|(_, s, _)| s.assigned())
         .collect();
-    written(m, is_table).is_disjoint(&theirs)
-        && !m
-            .statements
-            .iter()
-            .flat_map(|s| identifiers(&s.sql))
-            .any(|w| assigned.contains(w))
+    written(m, is_table).is_disjoint(&theirs) && !texts(m).flat_map(identifiers).any(|w| assigned.contains(w))
+}
+
+/// The SQL of `m`'s statements and of their `skip-when` conditions.
+fn texts(m: &Migration) -> impl Iterator<Item = &str> {
+    m.statements.iter().flat_map(|s| {
+        let conditions = s.batch.iter().flat_map(|b| b.skip_when.iter().map(|w| w.sql.as_str()));
+        std::iter::once(s.sql.as_str()).chain(conditions)
+    })
 }
 
 /// The words of `sql` that may name something (string literals included, which errs on the safe side).
@@ -410,18 +413,14 @@ fn written(m: &Migration, is_table: impl Fn(&str) -> bool) -> BTreeSet<String> {
 /// The tables (words for which `is_table` holds) the migrations' statements and `skip-when`
 /// conditions mention.
 fn mentioned(ms: &[&Migration], is_table: impl Fn(&str) -> bool) -> BTreeSet<String> {
-    let words = |sql: &str| -> Vec<String> { identifiers(sql).filter(|w| is_table(w)).map(String::from).collect() };
-    let mut seen = BTreeSet::new();
-    for s in ms.iter().flat_map(|m| &m.statements) {
-        seen.extend(words(&s.sql));
-        if let Some(b) = &s.batch {
-            seen.insert(b.table.clone());
-            for w in &b.skip_when {
-                seen.extend(words(&w.sql));
-            }
-        }
-    }
-    seen
+    let batched = ms.iter().flat_map(|m| &m.statements).filter_map(|s| s.batch.as_ref());
+    ms.iter()
+        .flat_map(|m| texts(m))
+        .flat_map(identifiers)
+        .filter(|w| is_table(w))
+        .map(String::from)
+        .chain(batched.map(|b| b.table.clone()))
+        .collect()
 }
 
 /// Tables the migrations' SQL mentions, with their estimated rows.
@@ -526,12 +525,12 @@ mod tests {
             version,
             key,
             group,
-            skip_when,
+            skip_when.then_some("NOT EXISTS (SELECT 1 FROM users) -- no user"),
             &format!("UPDATE {table} SET x = 1 WHERE id >= $1 AND id < $2;\n"),
         )
     }
 
-    fn job_of(version: &str, key: &str, group: Option<&str>, skip_when: bool, sql: &str) -> (String, String) {
+    fn job_of(version: &str, key: &str, group: Option<&str>, skip_when: Option<&str>, sql: &str) -> (String, String) {
         let mut body = String::from("-- phase: job\n");
         if !key.is_empty() {
             body += &format!("-- batch: {key}\n");
@@ -539,8 +538,8 @@ mod tests {
         if let Some(g) = group {
             body += &format!("-- fuse: {g}\n");
         }
-        if skip_when {
-            body += "-- skip-when: NOT EXISTS (SELECT 1 FROM users) -- no user\n";
+        if let Some(c) = skip_when {
+            body += &format!("-- skip-when: {c}\n");
         }
         body += sql;
         (
@@ -566,29 +565,36 @@ mod tests {
                 "11",
                 "",
                 None,
-                false,
+                None,
                 "UPDATE users SET y = (SELECT count(*) FROM points WHERE points.user_id = users.id);\n",
             ),
             job_of(
                 "12",
                 "",
                 None,
-                false,
+                None,
                 "UPDATE users SET y = (SELECT max(x) FROM points);\n",
             ),
             job_of(
                 "13",
                 "",
                 None,
-                false,
+                None,
                 "SELECT dawarich_doctor.quarantine_delete('points', $$user_id IS NULL$$, 'no user');\n",
             ),
             job_of(
                 "14",
                 "",
                 None,
-                false,
+                None,
                 "DO $$\nBEGIN\n  EXECUTE 'DELETE FROM ONLY public.points WHERE user_id IS NULL';\nEND\n$$;\n",
+            ),
+            job_of(
+                "15",
+                "users.id",
+                None,
+                Some("NOT EXISTS (SELECT 1 FROM points WHERE x IS NULL) -- every point has x"),
+                "UPDATE users SET y = (SELECT count(*) FROM points WHERE points.user_id = users.id) WHERE id >= $1 AND id < $2;\n",
             ),
         ];
         let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
@@ -645,6 +651,11 @@ mod tests {
             walks(&["1", "12", "2"]),
             [["1"], ["12"], ["2"]],
             "12 reads x, which 1 assigns"
+        );
+        assert_eq!(
+            walks(&["1", "15", "2"]),
+            [["1"], ["15"], ["2"]],
+            "15's skip-when reads x, which 1 assigns"
         );
         for writes in ["13", "14"] {
             assert_eq!(
