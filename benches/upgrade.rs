@@ -3,9 +3,9 @@
 //! statement whose `skip-when` holds is not walked; index builds without CONCURRENTLY while
 //! Dawarich is stopped; job work the catalog fuses walked once; a walk that rewrites most rows with
 //! the table's indexes but the primary key set aside and built again after it), next to one
-//! full-table `UPDATE points SET id = id` on the same data as the reference. `cargo bench --bench upgrade`;
-//! `DAWARICH_DOCTOR_BENCH_WAYS=long,aside` runs only those ways (long, skip, plain, both, fused,
-//! aside).
+//! full-table `UPDATE points SET id = id` on the same data as the reference.
+//! `cargo bench --bench upgrade`; `DAWARICH_DOCTOR_BENCH_WAYS=long,aside` runs only those ways
+//! (long, skip, plain, both, fused, aside).
 //! Every run starts from a copy of the same database, in a cluster with PostgreSQL's default
 //! durability.
 

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use dawarich_doctor::catalog::{catalog, Batch, Migration, Statement};
+use dawarich_doctor::catalog::{catalog, identifiers, Batch, Migration, Statement};
 use dawarich_doctor_model::MigrationKind;
 
 #[test]
@@ -49,7 +49,7 @@ fn the_catalog_has_every_1_7_5_migration() {
 /// only, but counting them errs on the safe side).
 fn words(sql: &str) -> BTreeMap<&str, usize> {
     let mut n = BTreeMap::new();
-    for w in sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+    for w in identifiers(sql) {
         *n.entry(w).or_default() += 1;
     }
     n

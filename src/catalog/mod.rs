@@ -45,24 +45,32 @@ pub struct Statement {
     pub job: bool,
 }
 
+/// The words of `sql` that may name something: runs of ASCII letters, digits and `_` (string
+/// literals included, which errs on the safe side).
+pub fn identifiers(sql: &str) -> impl Iterator<Item = &str> {
+    sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+}
+
 impl Statement {
     /// The columns an `UPDATE … SET` statement (its last UPDATE, after any CTEs) assigns; empty for
     /// any other statement.
     pub fn assigned(&self) -> Vec<String> {
         let sql = self.sql.as_str();
-        // a keyword as a word of its own, at or after `from`
-        let word = |kw: &str, from: usize| {
-            sql[from..].match_indices(kw).map(|(i, _)| from + i).find(|&i| {
-                let before = sql[..i].chars().next_back().is_none_or(char::is_whitespace);
-                let after = sql[i + kw.len()..].chars().next().is_none_or(char::is_whitespace);
-                before && after
-            })
+        // keyword `kw` as a word of its own at `i`
+        let at = |kw: &str, i: usize| {
+            sql[i..].starts_with(kw)
+                && sql[..i].chars().next_back().is_none_or(char::is_whitespace)
+                && sql[i + kw.len()..].chars().next().is_none_or(char::is_whitespace)
         };
         let update = sql.rfind("\nUPDATE ").map_or(0, |i| i + 1);
+        if !sql[update..].starts_with("UPDATE ") {
+            return Vec::new();
+        }
         let Some(set) = sql[update..]
-            .starts_with("UPDATE ")
-            .then(|| word("SET", update))
-            .flatten()
+            .match_indices("SET")
+            .map(|(i, _)| update + i)
+            .find(|&i| at("SET", i))
             .map(|i| i + "SET".len())
         else {
             return Vec::new();
@@ -78,7 +86,7 @@ impl Statement {
                     targets.push(&sql[start..i]);
                     start = i + 1;
                 }
-                _ if !quoted && depth == 0 && ["FROM", "WHERE", "RETURNING"].iter().any(|k| word(k, i) == Some(i)) => {
+                _ if !quoted && depth == 0 && ["FROM", "WHERE", "RETURNING"].iter().any(|k| at(k, i)) => {
                     end = i;
                     break;
                 }

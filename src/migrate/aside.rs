@@ -1,11 +1,11 @@
 //! Indexes set aside during a walk while Dawarich is stopped: a walk that rewrites most rows of a
 //! table adds an entry to every index of the table for each row it changes, which costs more than
 //! building the index again once the rows are written. Inside the walk's one transaction the
-//! table's indexes (but its primary key and those of constraints) are dropped, the rows rewritten, and each index created again from its own
-//! definition, so a failure or an interruption at any point leaves every index as it was. A unique
-//! index set aside checks the rewritten rows when it is built again: a duplicate fails the build
-//! (the same unique violation, naming the index and the key) and the walk rolls back whole, as it
-//! would have at the row that made it.
+//! table's indexes (but its primary key and those of constraints) are dropped, the rows rewritten,
+//! and each index created again from its own definition, so a failure or an interruption at any
+//! point leaves every index as it was. A unique index set aside checks the rewritten rows when it
+//! is built again: a duplicate fails the build (the same unique violation, naming the index and the
+//! key) and the walk rolls back whole, as it would have at the row that made it.
 
 use crate::connect::Db;
 use crate::error::Result;
@@ -19,9 +19,9 @@ pub(super) struct Aside {
     pub create: String,
 }
 
-/// The indexes of `table` that are rebuilt exactly from `pg_get_indexdef`: valid, not the primary key,
-/// no constraint's (unique, exclusion, or referenced by a foreign key) and with nothing else attached
-/// that the definition leaves out (an object depending on it, a comment, a tablespace, a per-column
+/// The indexes of `table` that are rebuilt exactly from `pg_get_indexdef`: valid, not the primary
+/// key, no constraint's (unique, exclusion, or referenced by a foreign key) and with nothing else
+/// attached that the definition leaves out (an object depending on it, a comment, a tablespace, a per-column
 /// statistics target, the table's CLUSTER or replica-identity index, an extension's member, a
 /// partitioned index or one of its parts), and owned by a role we act as.
 const CANDIDATES: &str = "

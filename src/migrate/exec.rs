@@ -716,8 +716,8 @@ impl Executor<'_> {
     }
 
     /// A walk while Dawarich is stopped, in one transaction: the first range with the indexes in
-    /// place; when it changed most of the rows it read, the table's indexes are set aside (aside.rs), the
-    /// rest walked, and the indexes built again before the commit. Otherwise only the first range
+    /// place; when it changed most of the rows it read, the table's indexes are set aside (aside.rs),
+    /// the rest walked, and the indexes built again before the commit. Otherwise only the first range
     /// commits and the caller walks the rest as usual. Interrupted or failed, the transaction rolls
     /// back: the indexes and every row are as they were before it.
     async fn walk_aside(

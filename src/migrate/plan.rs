@@ -8,7 +8,7 @@ use dawarich_doctor_model::{
 };
 
 use crate::applied;
-use crate::catalog::{catalog, Migration};
+use crate::catalog::{catalog, identifiers, Migration};
 use crate::connect::Db;
 use crate::diagnose::{diagnose, DiagnoseOptions};
 use crate::error::{Error, Result};
@@ -374,12 +374,6 @@ fn texts(m: &Migration) -> impl Iterator<Item = &str> {
         let conditions = s.batch.iter().flat_map(|b| b.skip_when.iter().map(|w| w.sql.as_str()));
         std::iter::once(s.sql.as_str()).chain(conditions)
     })
-}
-
-/// The words of `sql` that may name something (string literals included, which errs on the safe side).
-fn identifiers(sql: &str) -> impl Iterator<Item = &str> {
-    sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .filter(|w| !w.is_empty())
 }
 
 /// The tables (words for which `is_table` holds) `m`'s statements may write: named in the three words
