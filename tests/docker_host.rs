@@ -343,7 +343,8 @@ async fn the_incident_is_upgraded_with_backup_and_containers_and_dawarich_comes_
     assert_eq!(
         double.app_log("dawarich_app").matches("Migrations are pending").count(),
         failed_starts,
-        "the start after the upgrade found something pending"
+        "the start after the upgrade found something pending: {}",
+        double.app_log("dawarich_app")
     );
     // follow-ups ran in the app container, each once; those whose condition is false did not
     assert!(!outcome.follow_ups_run.is_empty());

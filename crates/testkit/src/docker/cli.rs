@@ -658,17 +658,16 @@ fn stop(dir: &Path, args: &[String]) -> i32 {
     };
     let mut status = 0;
     for name in &p.args {
-        let (id, pid) = match find_container(dir, name) {
-            Ok((c, _)) => (c.id, c.pid),
+        let id = match find_container(dir, name) {
+            Ok((c, _)) => c.id,
             Err(code) => {
                 status = code;
                 continue;
             }
         };
-        if let Some(pid) = pid {
-            end_process(pid, dir, grace);
-        }
+        // The state first: a process the caller may not signal then ends itself (its watcher).
         let Ok(mut l) = lock(dir) else { return 1 };
+        let mut pid = None;
         if let Some(i) = l.state.find(&id) {
             let c = &mut l.state.containers[i];
             if c.is_up() {
@@ -678,8 +677,12 @@ fn stop(dir: &Path, args: &[String]) -> i32 {
                 c.state = "exited".into();
                 c.finished_at = state::rfc3339(state::now());
             }
-            c.pid = None;
+            pid = c.pid.take();
             let _ = l.save();
+        }
+        drop(l);
+        if let Some(pid) = pid {
+            end_process(pid, dir, grace);
         }
         out(&format!("{name}\n"));
     }

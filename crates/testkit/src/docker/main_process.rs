@@ -111,18 +111,7 @@ impl Main {
 
     /// Changes the container's state under the lock (ending the process like `current`).
     fn update(&self, f: impl FnOnce(&mut Container)) -> (Container, Pg) {
-        let Ok(mut l) = lock(&self.dir) else {
-            std::process::exit(0)
-        };
-        let owner_alive = l
-            .state
-            .owner
-            .as_ref()
-            .is_none_or(|o| state::process_start(o.pid) == Some(o.start));
-        let i = match l.state.find(&self.id) {
-            Some(i) if owner_alive && l.state.containers[i].pid == Some(self.me) => i,
-            _ => std::process::exit(0),
-        };
+        let (mut l, i) = wanted(&self.dir, &self.id, self.me);
         let before = serde_json::to_string(&l.state.containers[i]).unwrap();
         f(&mut l.state.containers[i]);
         if serde_json::to_string(&l.state.containers[i]).unwrap() != before {
@@ -173,8 +162,32 @@ impl Main {
     }
 }
 
+/// The locked state and the container's index while the state still names this process as the
+/// container's; otherwise (stopped, restarted by someone else, or the test is gone) ends the process.
+fn wanted(dir: &Path, id: &str, me: i32) -> (state::Locked, usize) {
+    let Ok(l) = lock(dir) else { std::process::exit(0) };
+    let owner_alive = l
+        .state
+        .owner
+        .as_ref()
+        .is_none_or(|o| state::process_start(o.pid) == Some(o.start));
+    match l.state.find(id) {
+        Some(i) if owner_alive && l.state.containers[i].pid == Some(me) => (l, i),
+        _ => std::process::exit(0),
+    }
+}
+
 /// Runs the main process of container `id`; returns only when it has nothing to run.
 pub fn run(dir: &Path, id: &str) -> i32 {
+    // Like the daemon, `stop` ends the process whoever asks, even a user who may not signal it (the
+    // SSH tests' user stopping a container the test started): it takes the process out of the state,
+    // and this watcher ends it within 50 ms, in the middle of a query or not.
+    let (watched, me) = (dir.to_path_buf(), std::process::id() as i32);
+    let watched_id = id.to_string();
+    std::thread::spawn(move || loop {
+        std::thread::sleep(Duration::from_millis(50));
+        drop(wanted(&watched, &watched_id, me));
+    });
     let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
         return 1;
     };
