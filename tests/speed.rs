@@ -7,6 +7,7 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::Mutex;
 
 use common::*;
@@ -30,7 +31,7 @@ const REVERSE_GEOCODED: &str = "Job work of 20241202125248 set_reverse_geocoded_
 /// The same walk from 1.4.0, which has the motion-data backfill applied.
 const FUSED_SINCE_1_4_0: &str = "Job work of 20260323000002 backfill_altitude_from_raw_data + 20241202125248 set_reverse_geocoded_at_for_points + 20250222213848 migrate_points_latlon, in one walk over points.id";
 const SKIPPED: &str = "no row can change: ";
-const ASIDE: &str = " index(es) of points set aside for the walk, built again after it, all in one transaction";
+const ASIDE: &str = " index(es) of points set aside for the walk, built again after it";
 
 /// How a run goes: the catalog's skips taken or not, Dawarich stopped or not, fusable job work
 /// walked once or each on its own, indexes set aside or not.
@@ -101,9 +102,10 @@ struct Ran {
     steps: Vec<Step>,
     concurrent_builds: i64,
     plain_builds: i64,
-    /// Indexes of points dropped for walks, and built again from their definitions.
-    aside: (i64, i64),
-    /// The indexes of points but the primary key at the end.
+    /// Indexes of points dropped for walks, built again from their definitions, and still recorded as
+    /// set aside at the end.
+    aside: (i64, i64, i64),
+    /// The plain (not unique) indexes of points at the end.
     indexes: i64,
     /// The comment on the self-hoster's index of points at the end, if any.
     own_index_comment: Option<String>,
@@ -204,8 +206,9 @@ async fn run(template: &str, way: Way) -> Ran {
         .query_one(
             "SELECT count(*) FILTER (WHERE statement LIKE 'DROP INDEX public.%'),
                     count(*) FILTER (WHERE statement ~ '^CREATE (UNIQUE )?INDEX \\S+ ON public\\.points USING '),
-                    (SELECT count(*) FROM pg_index WHERE indrelid = 'points'::regclass AND NOT indisprimary),
-                    obj_description(to_regclass('self_hosted_points_created_at'), 'pg_class')
+                    (SELECT count(*) FROM pg_index WHERE indrelid = 'points'::regclass AND NOT indisunique),
+                    obj_description(to_regclass('self_hosted_points_created_at'), 'pg_class'),
+                    (SELECT count(*) FROM dawarich_doctor.index_aside)
              FROM dawarich_doctor.audit_log",
             &[],
         )
@@ -216,7 +219,7 @@ async fn run(template: &str, way: Way) -> Ran {
         steps: steps.into_inner().unwrap(),
         concurrent_builds,
         plain_builds,
-        aside: (aside.get(0), aside.get(1)),
+        aside: (aside.get(0), aside.get(1), aside.get(4)),
         indexes: aside.get(2),
         own_index_comment: aside.get(3),
     }
@@ -324,11 +327,19 @@ async fn from_0_11_1_the_shortcuts_leave_the_same_database() {
         let aside: Vec<&String> = walk.output.iter().filter(|l| l.contains(ASIDE)).collect();
         let sets_aside = way.dawarich_stopped && way.aside;
         assert_eq!(aside.len(), usize::from(sets_aside), "{way:?}: {:?}", walk.output);
-        assert_eq!(r.aside.0, r.aside.1, "{way:?}: every index set aside is built again");
+        assert_eq!(
+            (r.aside.0, r.aside.2),
+            (r.aside.1, 0),
+            "{way:?}: every index set aside is built again"
+        );
         assert_eq!(r.own_index_comment.as_deref(), Some("ours"), "{way:?}");
         match (sets_aside, way.walk_separately) {
             (false, _) => assert_eq!(r.aside.0, 0, "{way:?}"),
-            (true, false) => assert_eq!(r.aside.0, r.indexes - 1, "{way:?}: all but the commented one"),
+            (true, false) => assert_eq!(
+                r.aside.0,
+                r.indexes - 1,
+                "{way:?}: the plain ones but the commented one"
+            ),
             (true, true) => assert!(r.aside.0 > r.indexes, "{way:?}: {:?}", r.aside),
         }
     }
@@ -376,11 +387,11 @@ async fn a_fused_walk_leaves_out_a_member_that_cannot_change_a_row() {
     }
 }
 
-/// A unique index set aside is checked when it is built again: a duplicate the walk wrote fails the
-/// build, and the walk rolls back whole (rows, indexes, checkpoints), as a walk with the index in
-/// place fails at the range that writes the duplicate.
+/// A unique index stays in place while the plain ones are set aside: a duplicate fails the range
+/// that writes it, as in a walk with every index in place. The ranges committed before stay, and the
+/// indexes set aside are built again before the error is reported.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_duplicate_under_a_unique_index_set_aside_rolls_the_walk_back() {
+async fn a_duplicate_under_a_unique_index_fails_its_range_and_the_indexes_set_aside_are_built_again() {
     // 0.11.1 with a self-hoster's unique index over whether points past the first range have an
     // altitude (none has one before the walk; the altitude backfill gives every point one)
     let (_, db) = dawarich_db("0.11.1", 2, 300).await;
@@ -398,20 +409,27 @@ async fn a_duplicate_under_a_unique_index_set_aside_rolls_the_walk_back() {
         ..Default::default()
     };
     let url = cluster().url(&db.database);
-    let e = upgrade(&options(&url), &opts, &Silent, &Cancel::new())
+    let set_aside = AtomicBool::new(false);
+    let progress = |e: ProgressEvent| {
+        if matches!(&e, ProgressEvent::Output { line, .. } if line.contains(ASIDE)) {
+            set_aside.store(true, SeqCst);
+        }
+    };
+    let e = upgrade(&options(&url), &opts, &progress, &Cancel::new())
         .await
         .unwrap_err()
         .to_string();
+    assert!(set_aside.load(SeqCst));
     assert!(
-        e.contains("could not create unique index \"own_unique_altitude\""),
+        e.contains("duplicate key value violates unique constraint \"own_unique_altitude\""),
         "{e}"
     );
-    let mut after = index_definitions(&db).await;
-    // nothing of the walk is left: no row it changes, no checkpoint
+    // the first range (ids 1 to 50, indexes in place) committed; the range that wrote the duplicate
+    // did not; nothing is left set aside
     let left = db
         .query_one(
             "SELECT count(*) FILTER (WHERE altitude IS NOT NULL), count(*) FILTER (WHERE lonlat IS NOT NULL),
-                    (SELECT count(*) FROM dawarich_doctor.backfill_checkpoint WHERE done <> '{}')
+                    (SELECT count(*) FROM dawarich_doctor.index_aside)
              FROM points",
             &[],
         )
@@ -419,10 +437,11 @@ async fn a_duplicate_under_a_unique_index_set_aside_rolls_the_walk_back() {
         .unwrap();
     assert_eq!(
         (left.get::<_, i64>(0), left.get::<_, i64>(1), left.get::<_, i64>(2)),
-        (0, 0, 0)
+        (50, 50, 0)
     );
     // every index is as before the walk: the indexes of points once the upgrade is done (without the
     // self-hoster's index), and that one
+    let mut after = index_definitions(&db).await;
     let own = after
         .iter()
         .position(|d| d.contains(" own_unique_altitude "))

@@ -1,11 +1,11 @@
 //! Indexes set aside during a walk while Dawarich is stopped: a walk that rewrites most rows of a
 //! table adds an entry to every index of the table for each row it changes, which costs more than
-//! building the index again once the rows are written. Inside the walk's one transaction the
-//! table's indexes (but its primary key and those of constraints) are dropped, the rows rewritten,
-//! and each index created again from its own definition, so a failure or an interruption at any
-//! point leaves every index as it was. A unique index set aside checks the rewritten rows when it
-//! is built again: a duplicate fails the build (the same unique violation, naming the index and the
-//! key) and the walk rolls back whole, as it would have at the row that made it.
+//! building the index again once the rows are written. The table's plain indexes (not its primary
+//! key, no unique index, none of a constraint) are dropped in one transaction that records how to
+//! create each again in `dawarich_doctor.index_aside`; the walk then commits its ranges as usual,
+//! and each index is created again in a transaction that removes its record. An interrupted walk
+//! leaves the records: the next run finishes the walk and builds them. Unique indexes stay in place,
+//! so a duplicate still fails the row that makes it, never a build after the rows are committed.
 
 use crate::connect::Db;
 use crate::error::Result;
@@ -20,7 +20,7 @@ pub(super) struct Aside {
 }
 
 /// The indexes of `table` that are rebuilt exactly from `pg_get_indexdef`: valid, not the primary
-/// key, no constraint's (unique, exclusion, or referenced by a foreign key) and with nothing else
+/// key, not unique, no constraint's (exclusion, or referenced by a foreign key) and with nothing else
 /// attached that the definition leaves out (an object depending on it, a comment, a tablespace, a per-column
 /// statistics target, the table's CLUSTER or replica-identity index, an extension's member, a
 /// partitioned index or one of its parts), and owned by a role we act as.
@@ -31,7 +31,7 @@ JOIN pg_class AS ic ON ic.oid = i.indexrelid
 JOIN pg_namespace AS n ON n.oid = ic.relnamespace
 WHERE i.indrelid = $1::text::regclass
   AND i.indisvalid AND i.indisready AND i.indislive
-  AND NOT i.indisprimary AND NOT i.indisexclusion
+  AND NOT i.indisprimary AND NOT i.indisunique AND NOT i.indisexclusion
   AND NOT EXISTS (SELECT 1 FROM pg_constraint AS c WHERE c.conindid = ic.oid)
   AND NOT i.indisclustered AND NOT i.indisreplident
   AND ic.reltablespace = 0
@@ -45,8 +45,8 @@ WHERE i.indrelid = $1::text::regclass
   AND NOT EXISTS (SELECT 1 FROM pg_inherits AS h WHERE ic.oid IN (h.inhrelid, h.inhparent))
 ORDER BY ic.relname";
 
-/// Drops the indexes of `table` that can be rebuilt exactly, inside the caller's transaction, and
-/// returns how to create them again.
+/// Drops the indexes of `table` that can be rebuilt exactly and records how to create them again,
+/// inside the caller's transaction; returns them.
 pub(super) async fn set_aside(db: &Db, table: &str) -> Result<Vec<Aside>> {
     let aside: Vec<Aside> = db
         .query(CANDIDATES, &[&table])
@@ -60,12 +60,46 @@ pub(super) async fn set_aside(db: &Db, table: &str) -> Result<Vec<Aside>> {
         .collect();
     for a in &aside {
         db.batch_execute(&a.drop_statement()).await?;
+        db.execute(
+            "INSERT INTO dawarich_doctor.index_aside (table_name, name, qualified, definition, run_id)
+             VALUES ($1, $2, $3, $4, current_setting('dawarich_doctor.run_id'))",
+            &[&table, &a.name, &a.qualified, &a.create],
+        )
+        .await?;
     }
     Ok(aside)
+}
+
+/// The indexes of `table` a walk set aside and that are not built again yet (an interrupted run's).
+pub(super) async fn recorded(db: &Db, table: &str) -> Result<Vec<Aside>> {
+    Ok(db
+        .query(
+            "SELECT name, qualified, definition FROM dawarich_doctor.index_aside WHERE table_name = $1 ORDER BY name",
+            &[&table],
+        )
+        .await?
+        .iter()
+        .map(|r| Aside {
+            name: r.get(0),
+            qualified: r.get(1),
+            create: r.get(2),
+        })
+        .collect())
 }
 
 impl Aside {
     pub fn drop_statement(&self) -> String {
         format!("DROP INDEX {}", self.qualified)
+    }
+
+    /// Creates the index again and removes its record, inside the caller's transaction.
+    pub async fn build_again(&self, db: &Db) -> Result<()> {
+        db.batch_execute(&self.create).await?;
+        db.execute(
+            "DELETE FROM dawarich_doctor.index_aside WHERE qualified = $1",
+            &[&self.qualified],
+        )
+        .await?;
+        Ok(())
     }
 }

@@ -2,7 +2,7 @@
 //! primary-key ranges with checkpoints, lock_timeout with retries (reporting who blocks us), and the
 //! version recorded only at the very end.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use dawarich_doctor_model::{Change, MigrationKind, ObjectKind, ProgressEvent, RunSettings};
@@ -139,23 +139,14 @@ impl RangeWork<'_> {
     }
 }
 
-/// Rows per range of a walk with the indexes set aside: the ranges only pace the progress shown,
-/// since the walk is one transaction.
+/// Rows per range of a walk with the indexes set aside: each row costs less to write, so a range
+/// takes about as long as one with the indexes in place.
 fn aside_size(size: i64) -> i64 {
     size.saturating_mul(10)
 }
 
 /// A walk that changes at least this share of the rows of its first range sets the indexes aside.
 const MOST_ROWS: f64 = 0.5;
-
-/// How a walk while Dawarich is stopped went on after its first range.
-enum FirstRange {
-    /// All of it ran with these indexes set aside, and committed.
-    SetAside(Vec<aside::Aside>),
-    /// The first range (if any) committed with the indexes in place; this is done now and the rest
-    /// is walked as usual.
-    Kept(batch::Done),
-}
 
 /// Takes a migration's job off the queue.
 fn dequeue(m: &Migration) -> String {
@@ -557,6 +548,9 @@ impl Executor<'_> {
                 .await?;
         }
         let Some(first) = walking.first() else {
+            // an interrupted run's indexes set aside are built again even when nothing walks now
+            let left = aside::recorded(self.db, &members[0].b.table).await?;
+            self.build_again(step, &[self.db], &left).await?;
             return Ok(0);
         };
         // each statement's checkpoint; resumed, the walk starts from what all of them have done
@@ -603,7 +597,7 @@ impl Executor<'_> {
             .batch_size
             .unwrap_or_else(|| walking.iter().map(|w| w.b.size).fold(first.b.size, i64::min));
         let (table, pk) = (first.b.table.as_str(), first.b.pk.as_str());
-        let ranges = |done, lanes| batch::Ranges {
+        let ranges = |done, lanes, size| batch::Ranges {
             table,
             pk,
             size,
@@ -613,61 +607,76 @@ impl Executor<'_> {
             lanes,
         };
         let t0 = Instant::now();
-        // while Dawarich is stopped, a walk that rewrites most rows it reads runs in one transaction
-        // with the table's indexes set aside
-        let first_range =
-            if self.opts.dawarich_stopped && self.estimated_rows(table).await? >= self.opts.aside_from_rows {
-                let stmt = self.db.prepare_typed(sql, types).await?;
-                self.walk_aside(&ranges(done, 1), &stmt, &work).await?
-            } else {
-                FirstRange::Kept(done)
-            };
-        let how = match first_range {
-            FirstRange::SetAside(aside) => {
-                for a in &aside {
-                    self.audit
-                        .record(self.db, "migrate", &a.drop_statement(), None, Duration::ZERO, "ok")
-                        .await?;
-                }
-                for a in &aside {
-                    self.audit
-                        .record(self.db, "migrate", &a.create, None, Duration::ZERO, "ok")
-                        .await?;
-                }
-                format!(
-                    "in ranges of {} on 1 session, in one transaction with {} index(es) of {table} set aside and built again after it ({})",
-                    aside_size(size),
-                    aside.len(),
-                    aside.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
-                )
-            }
-            FirstRange::Kept(done) => {
-                let helpers = self.helpers(step).await;
-                let lanes: Vec<&Db> = std::iter::once(self.db).chain(&helpers).collect();
-                let mut stmts = Vec::with_capacity(lanes.len());
-                for db in &lanes {
-                    stmts.push(db.prepare_typed(sql, types).await?);
-                }
-                let ranges = ranges(done, lanes.len());
-                batch::walk(self.db, &ranges, self.progress, self.cancel, |r| {
-                    let (db, stmt) = (lanes[r.lane], &stmts[r.lane]);
-                    let (label, work) = (&label, &work);
-                    async move {
-                        let r = &r;
-                        self.with_lock_retries(step, db, move |timeout| {
-                            in_transaction(db, timeout, async move {
-                                if r.lane > 0 && !holds_migration_lock(db, &self.db.database, self.db.backend_pid).await? {
-                                    return Err(Error::SessionLost(format!("{label} stopped before id {}: the session holding the migration lock was closed or terminated; a new run continues from the last checkpoint", r.lo)));
-                                }
-                                work.range(db, stmt, r).await
-                            })
-                        })
-                        .await
-                    }
+        // while Dawarich is stopped, a walk that rewrites most rows it reads sets the table's plain
+        // indexes aside (aside.rs); those of an interrupted run are still aside
+        let mut aside = aside::recorded(self.db, table).await?;
+        if aside.is_empty()
+            && self.opts.dawarich_stopped
+            && self.estimated_rows(table).await? >= self.opts.aside_from_rows
+        {
+            let stmt = self.db.prepare_typed(sql, types).await?;
+            (done, aside) = self.first_range(&ranges(done, 1, size), &stmt, &work).await?;
+        }
+        let size = if aside.is_empty() { size } else { aside_size(size) };
+        let helpers = self.helpers(step).await;
+        let lanes: Vec<&Db> = std::iter::once(self.db).chain(&helpers).collect();
+        let mut stmts = Vec::with_capacity(lanes.len());
+        for db in &lanes {
+            stmts.push(db.prepare_typed(sql, types).await?);
+        }
+        let ranges = ranges(done, lanes.len(), size);
+        let walked = batch::walk(self.db, &ranges, self.progress, self.cancel, |r| {
+            let (db, stmt) = (lanes[r.lane], &stmts[r.lane]);
+            let (label, work) = (&label, &work);
+            async move {
+                let r = &r;
+                self.with_lock_retries(step, db, move |timeout| {
+                    in_transaction(db, timeout, async move {
+                        if r.lane > 0 && !holds_migration_lock(db, &self.db.database, self.db.backend_pid).await? {
+                            return Err(Error::SessionLost(format!("{label} stopped before id {}: the session holding the migration lock was closed or terminated; a new run continues from the last checkpoint", r.lo)));
+                        }
+                        work.range(db, stmt, r).await
+                    })
                 })
-                .await?;
-                format!("in ranges of {size} on {} sessions", lanes.len())
+                .await
             }
+        })
+        .await;
+        if !aside.is_empty() {
+            match walked {
+                // cancelled or without the migration lock: left aside, a new run finishes the walk
+                // and builds them
+                Err(e) if matches!(e, Error::Cancelled(_)) || e.session_ended() || self.db.is_closed() => {
+                    let note = format!(
+                        "{} index(es) of {table} stay set aside (dawarich_doctor.index_aside keeps how to create each); a new run builds them again after the walk",
+                        aside.len()
+                    );
+                    return Err(match e {
+                        Error::Cancelled(m) => Error::Cancelled(format!("{m}; {note}")),
+                        Error::SessionLost(m) => Error::SessionLost(format!("{m}; {note}")),
+                        other => Error::SessionLost(format!("{label}: {other}; {note}")),
+                    });
+                }
+                _ => {}
+            }
+            // built again after the walk, and after a failed one too (its committed ranges stay)
+            for db in &helpers {
+                super::index_build_settings(db).await?;
+            }
+            let built = self.build_again(step, &lanes, &aside).await;
+            walked?;
+            built?;
+        } else {
+            walked?;
+        }
+        let how = match aside.as_slice() {
+            [] => format!("in ranges of {size} on {} sessions", lanes.len()),
+            aside => format!(
+                "in ranges of {size} on {} sessions, with {} index(es) of {table} set aside and built again after it ({})",
+                lanes.len(),
+                aside.len(),
+                aside.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
         };
         for (i, w) in walking.iter().enumerate() {
             let fused_with = match combined {
@@ -715,23 +724,21 @@ impl Executor<'_> {
         Ok(n as u64)
     }
 
-    /// A walk while Dawarich is stopped, in one transaction: the first range with the indexes in
-    /// place; when it changed most of the rows it read, the table's indexes are set aside (aside.rs),
-    /// the rest walked, and the indexes built again before the commit. Otherwise only the first range
-    /// commits and the caller walks the rest as usual. Interrupted or failed, the transaction rolls
-    /// back: the indexes and every row are as they were before it.
-    async fn walk_aside(
+    /// The first range of a walk while Dawarich is stopped, committed with the indexes in place; when
+    /// it changed most of the rows it read, the table's plain indexes are set aside (aside.rs) in a
+    /// transaction of their own. Returns what is done then and the indexes set aside.
+    async fn first_range(
         &self,
         r: &batch::Ranges<'_>,
         stmt: &tokio_postgres::Statement,
         work: &RangeWork<'_>,
-    ) -> Result<FirstRange> {
+    ) -> Result<(batch::Done, Vec<aside::Aside>)> {
         let db = self.db;
         let Some(first) = r.first(db).await? else {
-            return Ok(FirstRange::Kept(r.done.clone()));
+            return Ok((r.done.clone(), Vec::new()));
         };
         let step = r.step;
-        let result = self
+        let (most, read) = self
             .with_lock_retries(step, db, |timeout| {
                 let first = &first;
                 in_transaction(db, timeout, async move {
@@ -740,54 +747,75 @@ impl Executor<'_> {
                     work.range(db, stmt, first).await?;
                     let read: i64 = db
                         .query_one(
-                            &format!("SELECT count(*) FROM \"{t}\" WHERE \"{pk}\" >= $1 AND \"{pk}\" < $2", pk = r.pk, t = r.table),
+                            &format!(
+                                "SELECT count(*) FROM \"{t}\" WHERE \"{pk}\" >= $1 AND \"{pk}\" < $2",
+                                pk = r.pk,
+                                t = r.table
+                            ),
                             &[&first.lo, &first.hi],
                         )
                         .await?
                         .get(0);
                     // fused, each member counts its rows: the most any one changed is the least
                     // number of rows changed
-                    let most = work.rows.iter().map(|n| n.load(Ordering::Relaxed)).max().unwrap_or(0);
-                    if read == 0 || (most as f64) < MOST_ROWS * read as f64 {
-                        return Ok(FirstRange::Kept(first.done_after.clone()));
-                    }
-                    let aside = aside::set_aside(db, r.table).await?;
-                    self.progress.emit(ProgressEvent::Output {
-                        step: Some(step),
-                        line: format!(
-                            "{most} or more of the {read} rows of the first range changed: {} index(es) of {} set aside for the walk, built again after it, all in one transaction",
-                            aside.len(),
-                            r.table
-                        ),
-                    });
-                    let rest = batch::Ranges {
-                        done: first.done_after.clone(),
-                        size: aside_size(r.size),
-                        ..*r
-                    };
-                    batch::walk(db, &rest, self.progress, self.cancel, |range| async move {
-                        work.range(db, stmt, &range).await
-                    })
-                    .await?;
-                    for a in &aside {
-                        self.statement_started(step, &a.create);
-                        db.batch_execute(&a.create).await?;
-                    }
-                    Ok(FirstRange::SetAside(aside))
+                    Ok((
+                        work.rows.iter().map(|n| n.load(Ordering::Relaxed)).max().unwrap_or(0),
+                        read,
+                    ))
                 })
             })
-            .await;
-        let rolled_back = |why: &str| {
-            format!(
-                "{} {why}: its walk ran in one transaction with the indexes of {} set aside, which rolled back (rows and indexes as before it); a new run walks it again",
-                r.label, r.table
-            )
-        };
-        result.map_err(|e| match e {
-            Error::Cancelled(_) => Error::Cancelled(rolled_back("was cancelled")),
-            Error::SessionLost(_) => Error::SessionLost(rolled_back("lost its session")),
-            other => other,
-        })
+            .await?;
+        let done = first.done_after.clone();
+        if read == 0 || (most as f64) < MOST_ROWS * read as f64 {
+            return Ok((done, Vec::new()));
+        }
+        let aside = self
+            .with_lock_retries(step, db, |timeout| {
+                in_transaction(db, timeout, aside::set_aside(db, r.table))
+            })
+            .await?;
+        for a in &aside {
+            self.audit
+                .record(db, "migrate", &a.drop_statement(), None, Duration::ZERO, "ok")
+                .await?;
+        }
+        self.progress.emit(ProgressEvent::Output {
+            step: Some(step),
+            line: format!(
+                "{most} or more of the {read} rows of the first range changed: {} index(es) of {} set aside for the walk, built again after it",
+                aside.len(),
+                r.table
+            ),
+        });
+        Ok((done, aside))
+    }
+
+    /// Creates the indexes set aside again, spread over `lanes` (each in a transaction that removes
+    /// its record), then writes each to the audit log.
+    async fn build_again(&self, step: usize, lanes: &[&Db], aside: &[aside::Aside]) -> Result<()> {
+        let next = AtomicUsize::new(0);
+        let took = std::sync::Mutex::new(vec![Duration::ZERO; aside.len()]);
+        futures_util::future::try_join_all(lanes.iter().map(|&db| {
+            let (next, took) = (&next, &took);
+            async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(a) = aside.get(i) else {
+                        return Ok::<_, Error>(());
+                    };
+                    self.statement_started(step, &a.create);
+                    let t = Instant::now();
+                    self.with_lock_retries(step, db, |timeout| in_transaction(db, timeout, a.build_again(db)))
+                        .await?;
+                    took.lock().expect("not poisoned")[i] = t.elapsed();
+                }
+            }
+        }))
+        .await?;
+        for (a, t) in aside.iter().zip(took.into_inner().expect("not poisoned")) {
+            self.audit.record(self.db, "migrate", &a.create, None, t, "ok").await?;
+        }
+        Ok(())
     }
 
     /// The first of the statement's `skip-when` conditions that holds (all evaluated in one query).

@@ -58,6 +58,17 @@ CREATE TABLE IF NOT EXISTS dawarich_doctor.backfill_checkpoint (
 );
 ALTER TABLE dawarich_doctor.backfill_checkpoint ADD COLUMN IF NOT EXISTS done bigint[];
 
+-- Indexes a walk set aside while Dawarich was stopped (dropped in a committed transaction), each
+-- until the transaction that creates it again from its definition removes it.
+CREATE TABLE IF NOT EXISTS dawarich_doctor.index_aside (
+  qualified text PRIMARY KEY,
+  table_name text NOT NULL,
+  name text NOT NULL,
+  definition text NOT NULL,
+  run_id text NOT NULL,
+  set_aside_at timestamptz NOT NULL DEFAULT now()
+);
+
 -- Job work a recorded migration enqueued and that is not done yet (Dawarich's Sidekiq queue): added
 -- in the transaction that records the migration, removed with the job's last statement.
 CREATE TABLE IF NOT EXISTS dawarich_doctor.job_queue (
