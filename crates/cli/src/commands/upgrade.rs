@@ -53,8 +53,8 @@ pub struct Args {
     no_manage_containers: bool,
     /// Dawarich (app and sidekiq) is stopped and stays stopped until the upgrade ends, so nothing else
     /// writes to the database: indexes are then built without CONCURRENTLY, faster but blocking
-    /// writes to their table, and a walk that rewrites most rows of a big table (3 M rows or more)
-    /// sets its indexes aside (but the primary key) and builds them again, blocking its reads too.
+    /// writes to their table, and a walk that rewrites most rows of a big table (500 k rows or more)
+    /// sets its plain indexes aside (not the primary key or unique ones) and builds them again after.
     /// Implied when the upgrade stops the containers itself.
     #[arg(long)]
     dawarich_stopped: bool,
