@@ -453,6 +453,48 @@ async fn a_duplicate_under_a_unique_index_fails_its_range_and_the_indexes_set_as
     assert!(after.len() > 15, "{after:?}");
 }
 
+/// A walk cancelled once the plain indexes are set aside leaves them recorded and says so; the next
+/// run finishes the walk and builds them: the same indexes as a run that was not cancelled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_walk_cancelled_with_the_indexes_set_aside_leaves_them_to_the_next_run() {
+    let (template, db) = dawarich_db("0.11.1", 2, 300).await;
+    drop(db);
+    let opts = UpgradeOptions {
+        audit_file: None,
+        batch_size: Some(50),
+        dawarich_stopped: true,
+        aside_from_rows: 0,
+        ..Default::default()
+    };
+    let straight = connect_url(&cluster().url(&copy_of(&template).await)).await;
+    upgrade(
+        &options(&cluster().url(&straight.database)),
+        &opts,
+        &Silent,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
+    let url = cluster().url(&copy_of(&template).await);
+    let cancel = Cancel::new();
+    let progress = |e: ProgressEvent| {
+        if matches!(&e, ProgressEvent::Output { line, .. } if line.contains(ASIDE)) {
+            cancel.cancel();
+        }
+    };
+    let e = upgrade(&options(&url), &opts, &progress, &cancel)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("15 index(es) of points stay set aside"), "{e}");
+    let db = connect_url(&url).await;
+    let recorded = "SELECT count(*) FROM dawarich_doctor.index_aside";
+    assert_eq!(db.query_one(recorded, &[]).await.unwrap().get::<_, i64>(0), 15);
+    upgrade(&options(&url), &opts, &Silent, &Cancel::new()).await.unwrap();
+    assert_eq!(db.query_one(recorded, &[]).await.unwrap().get::<_, i64>(0), 0);
+    assert_eq!(index_definitions(&db).await, index_definitions(&straight).await);
+}
+
 /// The definitions of the valid indexes of points, in order.
 async fn index_definitions(db: &Db) -> Vec<String> {
     let sql = "SELECT pg_get_indexdef(indexrelid) FROM pg_index

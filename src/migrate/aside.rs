@@ -48,16 +48,7 @@ ORDER BY ic.relname";
 /// Drops the indexes of `table` that can be rebuilt exactly and records how to create them again,
 /// inside the caller's transaction; returns them.
 pub(super) async fn set_aside(db: &Db, table: &str) -> Result<Vec<Aside>> {
-    let aside: Vec<Aside> = db
-        .query(CANDIDATES, &[&table])
-        .await?
-        .iter()
-        .map(|r| Aside {
-            name: r.get(0),
-            qualified: r.get(1),
-            create: r.get(2),
-        })
-        .collect();
+    let aside: Vec<Aside> = db.query(CANDIDATES, &[&table]).await?.iter().map(Aside::of).collect();
     for a in &aside {
         db.batch_execute(&a.drop_statement()).await?;
         db.execute(
@@ -79,22 +70,34 @@ pub(super) async fn recorded(db: &Db, table: &str) -> Result<Vec<Aside>> {
         )
         .await?
         .iter()
-        .map(|r| Aside {
-            name: r.get(0),
-            qualified: r.get(1),
-            create: r.get(2),
-        })
+        .map(Aside::of)
         .collect())
 }
 
 impl Aside {
+    /// From a row of name, qualified name and definition.
+    fn of(r: &tokio_postgres::Row) -> Aside {
+        Aside {
+            name: r.get(0),
+            qualified: r.get(1),
+            create: r.get(2),
+        }
+    }
+
     pub fn drop_statement(&self) -> String {
         format!("DROP INDEX {}", self.qualified)
     }
 
-    /// Creates the index again and removes its record, inside the caller's transaction.
+    /// Creates the index again (unless one of its name exists by now, e.g. the schema check of a
+    /// run in between created it) and removes its record, inside the caller's transaction.
     pub async fn build_again(&self, db: &Db) -> Result<()> {
-        db.batch_execute(&self.create).await?;
+        let exists: bool = db
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&self.qualified])
+            .await?
+            .get(0);
+        if !exists {
+            db.batch_execute(&self.create).await?;
+        }
         db.execute(
             "DELETE FROM dawarich_doctor.index_aside WHERE qualified = $1",
             &[&self.qualified],
