@@ -387,6 +387,17 @@ async fn a_fused_walk_leaves_out_a_member_that_cannot_change_a_row() {
     }
 }
 
+/// Dawarich stopped, ranges of 50 and the indexes set aside at any size.
+fn aside_in_ranges_of_50() -> UpgradeOptions {
+    UpgradeOptions {
+        audit_file: None,
+        batch_size: Some(50),
+        dawarich_stopped: true,
+        aside_from_rows: 0,
+        ..Default::default()
+    }
+}
+
 /// A unique index stays in place while the plain ones are set aside: a duplicate fails the range
 /// that writes it, as in a walk with every index in place. The ranges committed before stay, and the
 /// indexes set aside are built again before the error is reported.
@@ -401,13 +412,7 @@ async fn a_duplicate_under_a_unique_index_fails_its_range_and_the_indexes_set_as
     )
     .await
     .unwrap();
-    let opts = UpgradeOptions {
-        audit_file: None,
-        batch_size: Some(50),
-        dawarich_stopped: true,
-        aside_from_rows: 0,
-        ..Default::default()
-    };
+    let opts = aside_in_ranges_of_50();
     let url = cluster().url(&db.database);
     let set_aside = AtomicBool::new(false);
     let progress = |e: ProgressEvent| {
@@ -459,13 +464,7 @@ async fn a_duplicate_under_a_unique_index_fails_its_range_and_the_indexes_set_as
 async fn a_walk_cancelled_with_the_indexes_set_aside_leaves_them_to_the_next_run() {
     let (template, db) = dawarich_db("0.11.1", 2, 300).await;
     drop(db);
-    let opts = UpgradeOptions {
-        audit_file: None,
-        batch_size: Some(50),
-        dawarich_stopped: true,
-        aside_from_rows: 0,
-        ..Default::default()
-    };
+    let opts = aside_in_ranges_of_50();
     let straight = connect_url(&cluster().url(&copy_of(&template).await)).await;
     upgrade(
         &options(&cluster().url(&straight.database)),
