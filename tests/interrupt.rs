@@ -253,6 +253,34 @@ async fn terminated_inside_a_walk_with_the_indexes_set_aside() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminated_once_an_index_build_is_set_aside_before_it_is_built() {
+    // With Dawarich stopped, 20250728191359's concurrent build of index_points_on_country_name is only
+    // recorded (a later migration drops that index again): terminated right after, the record stays,
+    // the index does not exist and the version is not recorded. The next run records it again,
+    // 20251228000000 forgets it, and nothing of it is left.
+    let o = UpgradeOptions {
+        dawarich_stopped: true,
+        aside_from_rows: 0,
+        ..opts()
+    };
+    let left = "SELECT EXISTS (SELECT 1 FROM dawarich_doctor.index_aside WHERE name = 'index_points_on_country_name')
+                       AND to_regclass('index_points_on_country_name') IS NULL
+                       AND NOT EXISTS (SELECT 1 FROM schema_migrations WHERE version = '20250728191359')";
+    let set_aside = AtomicBool::new(false);
+    converges("0.9.5", &o, None, left, |e, ctl| match e {
+        ProgressEvent::Output { line, .. }
+            if line.starts_with("index index_points_on_country_name of points set aside before it is built") =>
+        {
+            set_aside.store(true, SeqCst);
+            send(ctl, Cmd::Terminate);
+        }
+        _ => {}
+    })
+    .await;
+    assert!(set_aside.load(SeqCst));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_helper_session_starts_nothing_once_the_locking_session_is_gone() {
     // The motion-data backfill (every point changes), walked on its own, runs in ranges of 50 on two
     // sessions: the first range of the locking session waits on a row the test holds, the helper

@@ -6,6 +6,11 @@
 //! and each index is created again in a transaction that removes its record. An interrupted walk
 //! leaves the records: the next run finishes the walk and builds them. Unique indexes stay in place,
 //! so a duplicate still fails the row that makes it, never a build after the rows are committed.
+//!
+//! On such a table a pending migration's plain index build is set aside before it is built: only
+//! its record is written, and the walk (or at the latest the run's last step) builds it with the
+//! others. One a later migration drops (`DROP INDEX … IF EXISTS`) loses its record and is never
+//! built, as it would not be there at the end either.
 
 use crate::connect::Db;
 use crate::error::Result;
@@ -61,11 +66,40 @@ pub(super) async fn set_aside(db: &Db, table: &str) -> Result<Vec<Aside>> {
     Ok(aside)
 }
 
-/// The indexes of `table` a walk set aside and that are not built again yet (an interrupted run's).
-pub(super) async fn recorded(db: &Db, table: &str) -> Result<Vec<Aside>> {
+/// Records the index `name` of `table` that `create` builds, without building it (an index of that
+/// name already recorded keeps its record, as `IF NOT EXISTS` keeps the index).
+pub(super) async fn defer(db: &Db, table: &str, name: &str, create: &str) -> Result<()> {
+    db.execute(
+        "INSERT INTO dawarich_doctor.index_aside (table_name, name, qualified, definition, run_id)
+         SELECT $1, $2, format('%I.%I', n.nspname, $2::text), $3, current_setting('dawarich_doctor.run_id')
+         FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+         WHERE c.oid = $1::text::regclass
+         ON CONFLICT (qualified) DO NOTHING",
+        &[&table, &name, &create],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Forgets the index `name` that a migration dropped (by that name, in its table's schema): what is
+/// set aside is not built again.
+pub(super) async fn forget(db: &Db, name: &str) -> Result<()> {
+    db.execute(
+        "DELETE FROM dawarich_doctor.index_aside AS a
+         USING pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+         WHERE a.name = $1 AND c.oid = to_regclass(a.table_name) AND a.qualified = format('%I.%I', n.nspname, a.name)",
+        &[&name],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The indexes of `table` (of every table: `None`) set aside and not built again yet.
+pub(super) async fn recorded(db: &Db, table: Option<&str>) -> Result<Vec<Aside>> {
     Ok(db
         .query(
-            "SELECT name, qualified, definition FROM dawarich_doctor.index_aside WHERE table_name = $1 ORDER BY name",
+            "SELECT name, qualified, definition FROM dawarich_doctor.index_aside
+             WHERE table_name = $1 OR $1 IS NULL ORDER BY table_name, name",
             &[&table],
         )
         .await?
@@ -89,13 +123,18 @@ impl Aside {
     }
 
     /// Creates the index again (unless one of its name exists by now, e.g. the schema check of a
-    /// run in between created it) and removes its record, inside the caller's transaction.
+    /// run in between created it, or its table is gone) and removes its record, inside the caller's
+    /// transaction.
     pub async fn build_again(&self, db: &Db) -> Result<()> {
-        let exists: bool = db
-            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&self.qualified])
+        let build: bool = db
+            .query_one(
+                "SELECT to_regclass($1) IS NULL AND EXISTS (SELECT 1 FROM dawarich_doctor.index_aside
+                     WHERE qualified = $1 AND to_regclass(table_name) IS NOT NULL)",
+                &[&self.qualified],
+            )
             .await?
             .get(0);
-        if !exists {
+        if build {
             db.batch_execute(&self.create).await?;
         }
         db.execute(

@@ -178,11 +178,14 @@ async fn in_transaction<T>(
     result
 }
 
-/// A concurrent index build of the catalog, `CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS <name> …`.
+/// A concurrent index build of the catalog, `CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS <name> ON <table> …`.
 #[derive(Debug, PartialEq, Eq)]
 struct ConcurrentBuild {
     /// The index name.
     name: String,
+    /// The table it indexes.
+    table: String,
+    unique: bool,
     /// The same build without CONCURRENTLY (one scan, no wait for other transactions; blocks writes).
     plain: String,
 }
@@ -195,10 +198,28 @@ fn concurrent_build(sql: &str) -> Option<ConcurrentBuild> {
         .find(|h| up.starts_with(&format!("{h}{CONCURRENTLY}IF NOT EXISTS ")))?
         .len();
     let rest = &sql[head + CONCURRENTLY.len() + "IF NOT EXISTS ".len()..];
+    let mut words = rest.split_whitespace();
+    let name = words.next()?.trim_matches('"').to_string();
+    let table = match (words.next(), words.next()) {
+        (Some(on), Some(t)) if on.eq_ignore_ascii_case("ON") => t.split('(').next()?.trim_matches('"').to_string(),
+        _ => return None,
+    };
     Some(ConcurrentBuild {
-        name: rest.split_whitespace().next()?.trim_matches('"').to_string(),
+        name,
+        table,
+        unique: up.starts_with("CREATE UNIQUE "),
         plain: format!("{}{}", &sql[..head], &sql[head + CONCURRENTLY.len()..]),
     })
+}
+
+/// The index a catalog statement `DROP INDEX [CONCURRENTLY] IF EXISTS <name>` drops.
+fn dropped_index(sql: &str) -> Option<String> {
+    let up = sql.to_ascii_uppercase();
+    let head = ["DROP INDEX CONCURRENTLY IF EXISTS ", "DROP INDEX IF EXISTS "]
+        .into_iter()
+        .find(|h| up.starts_with(h))?;
+    let name = sql[head.len()..].split_whitespace().next()?;
+    Some(name.trim_end_matches(';').trim_matches('"').to_string())
 }
 
 impl Executor<'_> {
@@ -382,6 +403,9 @@ impl Executor<'_> {
                     for s in stmts {
                         self.statement_started(step, &s.sql);
                         counts.push(self.db.execute(s.sql.as_str(), &[]).await?);
+                        if let Some(name) = dropped_index(&s.sql) {
+                            aside::forget(self.db, &name).await?;
+                        }
                     }
                     if let Some(r) = record {
                         self.db.batch_execute(r).await?;
@@ -458,6 +482,11 @@ impl Executor<'_> {
                     .await?;
             }
         }
+        if let Some(b) = &build {
+            if self.defers(b).await? {
+                return self.defer(step, b).await;
+            }
+        }
         let sql = match &build {
             Some(b) if self.opts.dawarich_stopped => b.plain.as_str(),
             _ => s.sql.as_str(),
@@ -474,6 +503,9 @@ impl Executor<'_> {
             .await;
         match n {
             Ok(n) => {
+                if let Some(name) = dropped_index(sql) {
+                    aside::forget(self.db, &name).await?;
+                }
                 self.audit
                     .record(self.db, "migrate", sql, Some(n), t.elapsed(), "ok")
                     .await?;
@@ -487,6 +519,40 @@ impl Executor<'_> {
                 Err(e)
             }
         }
+    }
+
+    /// Whether a plain index build waits for the next walk of its table: Dawarich stopped and the
+    /// table big enough that a walk sets its indexes aside (aside.rs). A unique build never waits.
+    async fn defers(&self, b: &ConcurrentBuild) -> Result<bool> {
+        Ok(
+            self.opts.dawarich_stopped
+                && !b.unique
+                && self.estimated_rows(&b.table).await? >= self.opts.aside_from_rows,
+        )
+    }
+
+    /// Sets the build aside before it is built: its record only (aside.rs).
+    async fn defer(&self, step: usize, b: &ConcurrentBuild) -> Result<u64> {
+        aside::defer(self.db, &b.table, &b.name, &b.plain).await?;
+        let line = format!(
+            "index {} of {} set aside before it is built: built after the walk of {}, or by the last step",
+            b.name, b.table, b.table
+        );
+        self.progress.emit(ProgressEvent::Output {
+            step: Some(step),
+            line: line.clone(),
+        });
+        self.audit
+            .record(
+                self.db,
+                "migrate",
+                &format!("-- {line}\n{}", b.plain),
+                None,
+                Duration::ZERO,
+                "ok",
+            )
+            .await?;
+        Ok(0)
     }
 
     /// Opens the helper sessions a backfill spreads its ranges over (`workers - 1` besides the locking
@@ -548,9 +614,6 @@ impl Executor<'_> {
                 .await?;
         }
         let Some(first) = walking.first() else {
-            // an interrupted run's indexes set aside are built again even when nothing walks now
-            let left = aside::recorded(self.db, &members[0].b.table).await?;
-            self.build_again(step, &[self.db], &left).await?;
             return Ok(0);
         };
         // each statement's checkpoint; resumed, the walk starts from what all of them have done
@@ -608,14 +671,14 @@ impl Executor<'_> {
         };
         let t0 = Instant::now();
         // while Dawarich is stopped, a walk that rewrites most rows it reads sets the table's plain
-        // indexes aside (aside.rs); those of an interrupted run are still aside
-        let mut aside = aside::recorded(self.db, table).await?;
-        if aside.is_empty()
-            && self.opts.dawarich_stopped
-            && self.estimated_rows(table).await? >= self.opts.aside_from_rows
-        {
+        // indexes aside (aside.rs), besides those already aside (builds set aside before they were
+        // built, an interrupted run's)
+        let mut aside = aside::recorded(self.db, Some(table)).await?;
+        if self.opts.dawarich_stopped && self.estimated_rows(table).await? >= self.opts.aside_from_rows {
             let stmt = self.db.prepare_typed(sql, types).await?;
-            (done, aside) = self.first_range(&ranges(done, 1, size), &stmt, &work).await?;
+            let set_aside;
+            (done, set_aside) = self.first_range(&ranges(done, 1, size), &stmt, &work).await?;
+            aside.extend(set_aside);
         }
         let size = if aside.is_empty() { size } else { aside_size(size) };
         let helpers = self.helpers(step).await;
@@ -774,6 +837,9 @@ impl Executor<'_> {
                 in_transaction(db, timeout, aside::set_aside(db, r.table))
             })
             .await?;
+        if aside.is_empty() {
+            return Ok((done, aside));
+        }
         for a in &aside {
             self.audit
                 .record(db, "migrate", &a.drop_statement(), None, Duration::ZERO, "ok")
@@ -818,6 +884,43 @@ impl Executor<'_> {
         Ok(())
     }
 
+    /// Builds every index still set aside, spread over this session and its helpers.
+    async fn build_left_aside(&self, step: usize) -> Result<()> {
+        let left = aside::recorded(self.db, None).await?;
+        if left.is_empty() {
+            return Ok(());
+        }
+        self.progress.emit(ProgressEvent::Output {
+            step: Some(step),
+            line: format!(
+                "building the {} index(es) still set aside: {}",
+                left.len(),
+                left.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        });
+        let helpers = self.helpers(step).await;
+        for db in &helpers {
+            super::index_build_settings(db).await?;
+        }
+        let lanes: Vec<&Db> = std::iter::once(self.db).chain(&helpers).collect();
+        self.build_again(step, &lanes, &left).await
+    }
+
+    /// The error of a failed step, once the indexes still set aside are built (a cancelled run, or
+    /// one that lost its session, leaves them to the next run, as does a build that fails too).
+    pub async fn failed(&self, step: usize, e: Error) -> Error {
+        if matches!(e, Error::Cancelled(_)) || e.session_ended() || self.db.is_closed() {
+            return e;
+        }
+        if let Err(b) = self.build_left_aside(step).await {
+            self.progress.emit(ProgressEvent::Warning {
+                step: Some(step),
+                message: format!("the indexes still set aside were not built ({b}); a new run builds them"),
+            });
+        }
+        e
+    }
+
     /// The first of the statement's `skip-when` conditions that holds (all evaluated in one query).
     async fn cannot_change<'b>(&self, b: &'b Batch) -> Result<Option<&'b SkipWhen>> {
         if b.skip_when.is_empty() {
@@ -837,8 +940,10 @@ impl Executor<'_> {
             .map(|(_, c)| c))
     }
 
-    /// Creates whatever the target release has and the database still lacks (extras are reported).
+    /// Builds the indexes still set aside (this run's not walked, an earlier run's), then creates
+    /// whatever the target release has and the database still lacks (extras are reported).
     pub async fn repair_drift(&self, target: &str, step: usize) -> Result<u64> {
+        self.build_left_aside(step).await?;
         let diffs = schema::verify(self.db, target).await?;
         let missing: Vec<_> = diffs
             .into_iter()
@@ -866,7 +971,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_concurrent_index_build_of_the_catalog_has_its_plain_form() {
+    fn every_concurrent_index_build_of_the_catalog_has_its_plain_form_and_table() {
         let mut n = 0;
         for m in &crate::catalog::catalog().migrations {
             for s in m.statements.iter().filter(|s| {
@@ -876,17 +981,56 @@ mod tests {
                 let b =
                     concurrent_build(&s.sql).unwrap_or_else(|| panic!("{}: {} is not recognised", m.label(), s.sql));
                 assert_eq!(b.plain, s.sql.replacen("CONCURRENTLY ", "", 1), "{}", m.label());
+                assert!(
+                    s.sql.contains(&format!(" ON {} ", b.table)),
+                    "{}: {} on {}",
+                    m.label(),
+                    s.sql,
+                    b.table
+                );
                 n += 1;
             }
         }
         assert!(n > 40, "only {n} concurrent builds found");
         assert_eq!(
-            concurrent_build("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"ab\" ON t (x)"),
+            concurrent_build("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"ab\" ON \"t\"(x)"),
             Some(ConcurrentBuild {
                 name: "ab".into(),
-                plain: "CREATE UNIQUE INDEX IF NOT EXISTS \"ab\" ON t (x)".into()
+                table: "t".into(),
+                unique: true,
+                plain: "CREATE UNIQUE INDEX IF NOT EXISTS \"ab\" ON \"t\"(x)".into()
             })
         );
         assert_eq!(concurrent_build("CREATE INDEX IF NOT EXISTS a ON t (x)"), None);
+        assert_eq!(
+            concurrent_build("CREATE INDEX CONCURRENTLY IF NOT EXISTS a USING t (x)"),
+            None
+        );
+    }
+
+    /// A build set aside before it is built is forgotten when a later migration drops the index: every
+    /// statement of the catalog that drops an index is recognised, and none drops a column or a table
+    /// an index could still be set aside on (its record would outlive what it indexes).
+    #[test]
+    fn every_index_drop_of_the_catalog_is_recognised() {
+        let mut n = 0;
+        for m in &crate::catalog::catalog().migrations {
+            for s in &m.statements {
+                let up = s.sql.to_ascii_uppercase();
+                if up.starts_with("DROP INDEX") {
+                    let name =
+                        dropped_index(&s.sql).unwrap_or_else(|| panic!("{}: {} is not recognised", m.label(), s.sql));
+                    assert!(s.sql.contains(&name), "{}: {name}", m.label());
+                    n += 1;
+                }
+                assert!(!up.contains("DROP COLUMN"), "{}: {}", m.label(), s.sql);
+            }
+        }
+        assert!(n > 20, "only {n} index drops found");
+        assert_eq!(
+            dropped_index("DROP INDEX CONCURRENTLY IF EXISTS \"ab\";"),
+            Some("ab".to_string())
+        );
+        assert_eq!(dropped_index("DROP INDEX a"), None);
     }
 }

@@ -67,9 +67,9 @@ pub struct UpgradeOptions {
     /// jobs into one walk (`-- fuse:`; comparisons and benchmarks).
     pub walk_separately: bool,
     /// While Dawarich is stopped, a walk that rewrites most rows of a table with at least this many
-    /// rows (PostgreSQL's estimate) sets the table's indexes aside (but its primary key) and builds
-    /// them again after it, in one transaction on one session (see `aside.rs`); `u64::MAX` keeps
-    /// them (comparisons and benchmarks).
+    /// rows (PostgreSQL's estimate) sets the table's plain indexes aside and builds them again after
+    /// it, and a pending migration's plain index build on such a table waits for that (see
+    /// `aside.rs`); `u64::MAX` keeps them (comparisons and benchmarks).
     pub aside_from_rows: u64,
 }
 
@@ -273,6 +273,40 @@ async fn locked(
     })
 }
 
+/// Runs one step of the plan; a migration it records goes to `applied`.
+async fn run_step(
+    ex: &mut exec::Executor<'_>,
+    plan: &dawarich_doctor_model::Plan,
+    step: &dawarich_doctor_model::PlanStep,
+    applied: &mut Vec<String>,
+) -> Result<u64> {
+    Ok(match step.kind {
+        StepKind::DriftRepair if step.version.is_some() => {
+            ex.run_migration(catalog_migration(step), step.step, false).await?
+        }
+        StepKind::DriftRepair => ex.repair_drift(&plan.to_release, step.step).await?,
+        StepKind::SchemaMigration | StepKind::DataMigration => {
+            let m = catalog_migration(step);
+            if m.kind == MigrationKind::Data {
+                ex.db.batch_execute(crate::applied::DATA_MIGRATIONS_SQL).await?;
+            }
+            let rows = ex.run_migration(m, step.step, true).await?;
+            applied.push(m.version.clone());
+            rows
+        }
+        StepKind::JobWork if step.fused.is_empty() => ex.run_job(catalog_migration(step), step.step).await?,
+        StepKind::JobWork => {
+            let members: Vec<&Migration> = step
+                .fused
+                .iter()
+                .map(|j| catalog().get(j.migration_kind, &j.version))
+                .collect::<Option<_>>()
+                .expect("fused jobs are planned from the catalog");
+            ex.run_fused_jobs(&members, step.step).await?
+        }
+    })
+}
+
 async fn run_steps(ex: &mut exec::Executor<'_>, plan: &dawarich_doctor_model::Plan) -> Result<Vec<String>> {
     let (db, audit, progress, cancel) = (ex.db, ex.audit, ex.progress, ex.cancel);
     prepare_session(db, &plan.settings, &audit.run_id).await?;
@@ -296,30 +330,9 @@ async fn run_steps(ex: &mut exec::Executor<'_>, plan: &dawarich_doctor_model::Pl
             title: step.title.clone(),
         });
         let t = Instant::now();
-        let rows = match step.kind {
-            StepKind::DriftRepair if step.version.is_some() => {
-                ex.run_migration(catalog_migration(step), step.step, false).await?
-            }
-            StepKind::DriftRepair => ex.repair_drift(&plan.to_release, step.step).await?,
-            StepKind::SchemaMigration | StepKind::DataMigration => {
-                let m = catalog_migration(step);
-                if m.kind == MigrationKind::Data {
-                    db.batch_execute(crate::applied::DATA_MIGRATIONS_SQL).await?;
-                }
-                let rows = ex.run_migration(m, step.step, true).await?;
-                applied.push(m.version.clone());
-                rows
-            }
-            StepKind::JobWork if step.fused.is_empty() => ex.run_job(catalog_migration(step), step.step).await?,
-            StepKind::JobWork => {
-                let members: Vec<&Migration> = step
-                    .fused
-                    .iter()
-                    .map(|j| catalog().get(j.migration_kind, &j.version))
-                    .collect::<Option<_>>()
-                    .expect("fused jobs are planned from the catalog");
-                ex.run_fused_jobs(&members, step.step).await?
-            }
+        let rows = match run_step(ex, plan, step, &mut applied).await {
+            Ok(rows) => rows,
+            Err(e) => return Err(ex.failed(step.step, e).await),
         };
         for w in db.take_warnings() {
             progress.emit(ProgressEvent::Warning {
