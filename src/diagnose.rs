@@ -263,6 +263,7 @@ fn runner(id: CheckId) -> CheckFn {
         CheckId::DuplicateRawDataArchives => |c| Box::pin(dup(c, &DUPS[4])),
         CheckId::UsersNullSettings => |c| Box::pin(null_settings(c)),
         CheckId::InvalidIndexes => |c| Box::pin(invalid_indexes(c)),
+        CheckId::IndexesSetAside => |c| Box::pin(indexes_set_aside(c)),
         CheckId::BlockingSessions => |c| Box::pin(long_sessions(c)),
         CheckId::Postgis => |c| Box::pin(postgis(c)),
     }
@@ -929,6 +930,37 @@ async fn invalid_indexes(ctx: &Ctx<'_>) -> Result<Check> {
     }
     let mut c = found(c, n, CheckStatus::Problem, message);
     c.sample = sample.into_iter().take(10).collect();
+    Ok(c)
+}
+
+/// Indexes an upgrade of ours set aside (`dawarich_doctor.index_aside`) and did not build again: it
+/// was cancelled, lost its session or failed to build them.
+async fn indexes_set_aside(ctx: &Ctx<'_>) -> Result<Check> {
+    let c = check(CheckId::IndexesSetAside);
+    let ours: bool = ctx
+        .client
+        .query_one("SELECT to_regclass('dawarich_doctor.index_aside') IS NOT NULL", &[])
+        .await?
+        .get(0);
+    if !ours {
+        return Ok(found(c, 0, CheckStatus::Warning, String::new()));
+    }
+    let rows = ctx
+        .client
+        .query(
+            "SELECT format('%s on %s (run %s, since %s)', name, table_name, run_id, date_trunc('second', set_aside_at))
+             FROM dawarich_doctor.index_aside ORDER BY set_aside_at, name",
+            &[],
+        )
+        .await?;
+    let n = rows.len() as i64;
+    let mut c = found(
+        c,
+        n,
+        CheckStatus::Warning,
+        format!("{n} indexes are missing: an upgrade set them aside while Dawarich was stopped and did not finish. Dawarich works, but the queries they serve are slow. Run the upgrade again: it builds them (its last step at the latest), and what it knows of each is kept in dawarich_doctor.index_aside."),
+    );
+    c.sample = rows.iter().take(10).map(|r| r.get(0)).collect();
     Ok(c)
 }
 

@@ -56,7 +56,7 @@ const SETTINGS_NIL: &str = "\"undefined method for nil\" (settings.merge on NULL
 const DEDUPE: &[StrategyId] = &[StrategyId::Quarantine];
 
 /// Every problem, in `CheckId::ALL` order.
-static PROBLEMS: [Problem; 15] = [
+static PROBLEMS: [Problem; 16] = [
     Problem {
         id: CheckId::PointsWithoutUser,
         title: "Points without a user",
@@ -213,6 +213,14 @@ static PROBLEMS: [Problem; 15] = [
         condition: None,
         effects: &[],
         strategies: &[StrategyId::Rebuild],
+    },
+    Problem {
+        id: CheckId::IndexesSetAside,
+        title: "Indexes an unfinished upgrade set aside",
+        table: "",
+        condition: None,
+        effects: &[],
+        strategies: &[],
     },
     Problem {
         id: CheckId::BlockingSessions,

@@ -325,16 +325,18 @@ async fn plan_for(db: &Db, check: CheckId, user: Option<i64>, strategy: Option<S
                 .await?
                 .expect("every duplicate check has its index"),
         )),
-        CheckId::InvalidIndexes | CheckId::PointsWithoutTimestamp | CheckId::BlockingSessions | CheckId::Postgis => {
-            Err(Error::Refused(format!(
-                "{} has no repair of its rows; repairable checks: {}",
-                check,
-                crate::problems::repairable()
-                    .map(|p| p.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )))
-        }
+        CheckId::InvalidIndexes
+        | CheckId::IndexesSetAside
+        | CheckId::PointsWithoutTimestamp
+        | CheckId::BlockingSessions
+        | CheckId::Postgis => Err(Error::Refused(format!(
+            "{} has no repair of its rows; repairable checks: {}",
+            check,
+            crate::problems::repairable()
+                .map(|p| p.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
     }
 }
 

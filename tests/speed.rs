@@ -13,9 +13,10 @@ use std::sync::Mutex;
 use common::*;
 use dawarich_doctor::catalog::catalog;
 use dawarich_doctor::connect::Db;
+use dawarich_doctor::diagnose::{diagnose, DiagnoseOptions};
 use dawarich_doctor::migrate::{upgrade, UpgradeOptions};
 use dawarich_doctor::progress::{Cancel, ProgressEvent, Silent};
-use dawarich_doctor_model::MigrationKind;
+use dawarich_doctor_model::{CheckId, CheckStatus, Diagnosis, MigrationKind};
 
 /// A 0.11.1 → newest run takes the skip here (`countries` is created empty in it).
 const COUNTRY_IDS: &str = "Job work of 20250516180933 set_points_country_ids";
@@ -519,8 +520,16 @@ async fn a_walk_cancelled_with_the_indexes_set_aside_leaves_them_to_the_next_run
     let (points, all) = count(db.query_one(recorded, &[]).await.unwrap());
     assert_eq!(points, 15);
     assert!(all > points, "{all}");
+    // diagnose names them, and says what to do
+    let set_aside = |d: Diagnosis| d.checks.into_iter().find(|c| c.id == CheckId::IndexesSetAside).unwrap();
+    let c = set_aside(diagnose(&db, &DiagnoseOptions::default(), &Silent).await.unwrap());
+    assert_eq!((c.status, c.count), (CheckStatus::Warning, Some(all)));
+    assert!(c.detail.contains("Run the upgrade again"), "{}", c.detail);
+    assert_eq!(c.sample.len(), 10);
     upgrade(&options(&url), &opts, &Silent, &Cancel::new()).await.unwrap();
     assert_eq!(count(db.query_one(recorded, &[]).await.unwrap()), (0, 0));
+    let c = set_aside(diagnose(&db, &DiagnoseOptions::default(), &Silent).await.unwrap());
+    assert_eq!((c.status, c.count), (CheckStatus::Ok, Some(0)));
     assert_eq!(index_definitions(&db).await, index_definitions(&straight).await);
 }
 

@@ -17,13 +17,14 @@ pub enum CheckId {
     DuplicateRawDataArchives,
     UsersNullSettings,
     InvalidIndexes,
+    IndexesSetAside,
     BlockingSessions,
     Postgis,
 }
 
 impl CheckId {
     /// Every check, in the order a diagnosis runs them.
-    pub const ALL: [CheckId; 15] = [
+    pub const ALL: [CheckId; 16] = [
         CheckId::PointsWithoutUser,
         CheckId::PointsUserMissing,
         CheckId::PointsUserSoftDeleted,
@@ -37,6 +38,7 @@ impl CheckId {
         CheckId::DuplicateRawDataArchives,
         CheckId::UsersNullSettings,
         CheckId::InvalidIndexes,
+        CheckId::IndexesSetAside,
         CheckId::BlockingSessions,
         CheckId::Postgis,
     ];
@@ -57,6 +59,7 @@ impl CheckId {
             CheckId::DuplicateRawDataArchives => "duplicate-raw-data-archives",
             CheckId::UsersNullSettings => "users-null-settings",
             CheckId::InvalidIndexes => "invalid-indexes",
+            CheckId::IndexesSetAside => "indexes-set-aside",
             CheckId::BlockingSessions => "blocking-sessions",
             CheckId::Postgis => "postgis",
         }
