@@ -10,7 +10,8 @@
 //! On such a table a pending migration's plain index build is set aside before it is built: only
 //! its record is written, and the walk (or at the latest the run's last step) builds it with the
 //! others. One a later migration drops (`DROP INDEX … IF EXISTS`) loses its record and is never
-//! built, as it would not be there at the end either.
+//! built, as it would not be there at the end either; so is a unique build whose index a later
+//! step of the run drops (a unique one that stays is built where its migration builds it).
 
 use crate::connect::Db;
 use crate::error::Result;

@@ -29,6 +29,24 @@ pub(super) struct Executor<'a> {
     pub audit: &'a Audit,
     pub progress: &'a dyn Progress,
     pub cancel: &'a Cancel,
+    /// The indexes the plan's migrations drop, each with the step that drops it (`index_drops`).
+    pub drops: Vec<(usize, String)>,
+}
+
+/// The indexes the plan's migrations drop (`DROP INDEX … IF EXISTS`), each with the step that
+/// drops it.
+pub(super) fn index_drops(plan: &dawarich_doctor_model::Plan) -> Vec<(usize, String)> {
+    plan.steps
+        .iter()
+        .filter(|s| s.version.is_some() && s.kind != dawarich_doctor_model::StepKind::JobWork)
+        .flat_map(|s| {
+            super::catalog_migration(s)
+                .statements
+                .iter()
+                .filter_map(|st| dropped_index(&st.sql))
+                .map(move |name| (s.step, name))
+        })
+        .collect()
 }
 
 fn is_lock_timeout(e: &Error) -> bool {
@@ -483,7 +501,7 @@ impl Executor<'_> {
             }
         }
         if let Some(b) = &build {
-            if self.defers(b).await? {
+            if self.defers(step, b).await? {
                 return self.defer(step, b).await;
             }
         }
@@ -521,14 +539,14 @@ impl Executor<'_> {
         }
     }
 
-    /// Whether a plain index build waits for the next walk of its table: Dawarich stopped and the
-    /// table big enough that a walk sets its indexes aside (aside.rs). A unique build never waits.
-    async fn defers(&self, b: &ConcurrentBuild) -> Result<bool> {
-        Ok(
-            self.opts.dawarich_stopped
-                && !b.unique
-                && self.estimated_rows(&b.table).await? >= self.opts.aside_from_rows,
-        )
+    /// Whether an index build of `step` is set aside before it is built: Dawarich stopped and the
+    /// table big enough that a walk sets its indexes aside (aside.rs). A unique build only when a
+    /// later step drops that index again (it is never built then).
+    async fn defers(&self, step: usize, b: &ConcurrentBuild) -> Result<bool> {
+        let dropped_later = || self.drops.iter().any(|(s, name)| *s > step && *name == b.name);
+        Ok(self.opts.dawarich_stopped
+            && (!b.unique || dropped_later())
+            && self.estimated_rows(&b.table).await? >= self.opts.aside_from_rows)
     }
 
     /// Sets the build aside before it is built: its record only (aside.rs).

@@ -247,6 +247,7 @@ async fn locked(
         audit: &audit,
         progress,
         cancel,
+        drops: exec::index_drops(&plan),
     };
     let result = run_steps(&mut ex, &plan).await;
     if !db.is_closed() {
