@@ -2,7 +2,8 @@
 //! (`DAWARICH_DOCTOR_BENCH_POINTS`, default 1,000,000) with and without the shortcuts (a batched
 //! statement whose `skip-when` holds is not walked; index builds without CONCURRENTLY while
 //! Dawarich is stopped; job work the catalog fuses walked once; a walk that rewrites most rows with
-//! the table's indexes but the primary key set aside and built again after it), next to one
+//! the table's plain indexes set aside and built again after it, the pending migrations' builds of
+//! such indexes waiting for it), next to one
 //! full-table `UPDATE points SET id = id` on the same data as the reference.
 //! `cargo bench --bench upgrade`; `DAWARICH_DOCTOR_BENCH_WAYS=long,aside` runs only those ways
 //! (long, skip, plain, both, fused, aside).
