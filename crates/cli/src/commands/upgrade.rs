@@ -54,8 +54,9 @@ pub struct Args {
     /// Dawarich (app and sidekiq) is stopped and stays stopped until the upgrade ends, so nothing else
     /// writes to the database: indexes are then built without CONCURRENTLY, faster but blocking
     /// writes to their table, and a walk that rewrites most rows of a big table (500 k rows or more)
-    /// sets its plain indexes aside (not the primary key or unique ones) and builds them again after.
-    /// Implied when the upgrade stops the containers itself.
+    /// sets its plain indexes aside (not the primary key or unique ones) and builds them again after;
+    /// the pending migrations' builds of such indexes wait for that walk (an index a later migration
+    /// drops again is never built). Implied when the upgrade stops the containers itself.
     #[arg(long)]
     dawarich_stopped: bool,
     /// Do not run the follow-ups in the app container (they are printed instead).
