@@ -741,10 +741,7 @@ impl Executor<'_> {
                 _ => {}
             }
             // built again after the walk, and after a failed one too (its committed ranges stay)
-            for db in &helpers {
-                super::index_build_settings(db).await?;
-            }
-            let built = self.build_again(step, &lanes, &aside).await;
+            let built = self.build_again(step, &helpers, &aside).await;
             walked?;
             built?;
         } else {
@@ -874,9 +871,14 @@ impl Executor<'_> {
         Ok((done, aside))
     }
 
-    /// Creates the indexes set aside again, spread over `lanes` (each in a transaction that removes
-    /// its record), then writes each to the audit log.
-    async fn build_again(&self, step: usize, lanes: &[&Db], aside: &[aside::Aside]) -> Result<()> {
+    /// Creates the indexes set aside again, spread over this session and `helpers` (given the index
+    /// build settings; each index in a transaction that removes its record), then writes each to the
+    /// audit log.
+    async fn build_again(&self, step: usize, helpers: &[Db], aside: &[aside::Aside]) -> Result<()> {
+        for db in helpers {
+            super::index_build_settings(db).await?;
+        }
+        let lanes: Vec<&Db> = std::iter::once(self.db).chain(helpers).collect();
         let next = AtomicUsize::new(0);
         let took = std::sync::Mutex::new(vec![Duration::ZERO; aside.len()]);
         futures_util::future::try_join_all(lanes.iter().map(|&db| {
@@ -917,11 +919,7 @@ impl Executor<'_> {
             ),
         });
         let helpers = self.helpers(step).await;
-        for db in &helpers {
-            super::index_build_settings(db).await?;
-        }
-        let lanes: Vec<&Db> = std::iter::once(self.db).chain(&helpers).collect();
-        self.build_again(step, &lanes, &left).await
+        self.build_again(step, &helpers, &left).await
     }
 
     /// The error of a failed step, once the indexes still set aside are built (a cancelled run, or
