@@ -368,12 +368,15 @@ fn catalog_migration(step: &dawarich_doctor_model::PlanStep) -> &'static Migrati
         .expect("migration steps are planned from the catalog")
 }
 
-/// The settings the catalog's SQL reads (see docs/CATALOG.md), and no statement timeout: backfills
-/// are long. Every session that runs migration SQL gets them.
+/// The settings the catalog's SQL reads (see docs/CATALOG.md), no statement timeout (backfills are
+/// long) and no JIT compilation: a walk runs its statement once per range, and compiling it each time
+/// cost more than it saved (a range of 50,000 points of the fused walk: 5.5 s with JIT, 3.0 s
+/// without). Every session that runs migration SQL gets them.
 async fn prepare_session(db: &Db, settings: &RunSettings, run_id: &str) -> Result<()> {
     db.execute(
         "SELECT set_config('dawarich_doctor.self_hosted', $1, false), set_config('dawarich_doctor.run_id', $2, false),
-                set_config('dawarich_doctor.time_zone', $3, false), set_config('statement_timeout', '0', false)",
+                set_config('dawarich_doctor.time_zone', $3, false), set_config('statement_timeout', '0', false),
+                set_config('jit', 'off', false)",
         &[&settings.self_hosted.value, &run_id, &settings.time_zone.value],
     )
     .await?;
