@@ -119,6 +119,13 @@ impl Aside {
         }
     }
 
+    /// Whether it is a B-tree index (no `USING`, or `USING btree`).
+    pub fn is_btree(&self) -> bool {
+        self.create
+            .split_once(" USING ")
+            .is_none_or(|(_, method)| method.trim_start().starts_with("btree"))
+    }
+
     pub fn drop_statement(&self) -> String {
         format!("DROP INDEX {}", self.qualified)
     }
@@ -144,5 +151,23 @@ impl Aside {
         )
         .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Aside;
+
+    #[test]
+    fn the_access_method_is_read_from_the_definition() {
+        let aside = |create: &str| Aside {
+            name: "i".into(),
+            qualified: "public.i".into(),
+            create: create.into(),
+        };
+        assert!(aside("CREATE INDEX IF NOT EXISTS i ON points (track_id)").is_btree());
+        assert!(aside("CREATE INDEX i ON public.points USING btree (import_id)").is_btree());
+        assert!(!aside("CREATE INDEX IF NOT EXISTS i ON points USING gist (lonlat)").is_btree());
+        assert!(!aside("CREATE INDEX i ON public.points USING gin (geodata)").is_btree());
     }
 }

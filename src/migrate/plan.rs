@@ -352,7 +352,7 @@ fn fuse_jobs<'a>(jobs: &[&'a Migration], tables: &HashSet<String>) -> Vec<Vec<&'
 }
 
 /// Whether job `m` may run before the walk's members `walk` instead of after them: it mentions none
-/// of the `tables` they mention, or it writes none of them and names no column they assign (it may
+/// of the `tables` they mention, or it writes none of them and reads no column they assign (it may
 /// read their table, e.g. to count its rows).
 fn commutes(m: &Migration, walk: &[&Migration], tables: &HashSet<String>) -> bool {
     let is_table = |w: &str| tables.contains(w);
@@ -365,7 +365,22 @@ fn commutes(m: &Migration, walk: &[&Migration], tables: &HashSet<String>) -> boo
         .filter_map(|w| w.fusable_job())
         .flat_map(|(_, s, _)| s.assigned())
         .collect();
-    written(m, is_table).is_disjoint(&theirs) && !texts(m).flat_map(identifiers).any(|w| assigned.contains(w))
+    written(m, is_table).is_disjoint(&theirs) && !assigned.iter().any(|c| may_read(m, c))
+}
+
+/// Whether `m`'s SQL may read a column named `column`: it names it anywhere but as the target of its
+/// own `SET` (a column of a table it writes, e.g. its own `updated_at`).
+fn may_read(m: &Migration, column: &str) -> bool {
+    let in_conditions = m
+        .statements
+        .iter()
+        .flat_map(|s| s.batch.iter().flat_map(|b| &b.skip_when))
+        .any(|w| identifiers(&w.sql).any(|x| x == column));
+    in_conditions
+        || m.statements.iter().any(|s| {
+            let named = identifiers(&s.sql).filter(|&x| x == column).count();
+            named > s.assigned().iter().filter(|&t| t == column).count()
+        })
 }
 
 /// The SQL of `m`'s statements and of their `skip-when` conditions.
@@ -590,6 +605,14 @@ mod tests {
                 Some("NOT EXISTS (SELECT 1 FROM points WHERE x IS NULL) -- every point has x"),
                 "UPDATE users SET y = (SELECT count(*) FROM points WHERE points.user_id = users.id) WHERE id >= $1 AND id < $2;\n",
             ),
+            job_of(
+                "16",
+                "",
+                None,
+                None,
+                "UPDATE users SET x = (SELECT count(*) FROM points WHERE points.user_id = users.id);\n",
+            ),
+            job_of("17", "", None, None, "UPDATE users SET x = x + 1 WHERE EXISTS (SELECT 1 FROM points);\n"),
         ];
         let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
         let combined = |g: &str| format!("-- fuse: {g}\nSELECT $1::bigint, $2::bigint, $3::text[];\n");
@@ -650,6 +673,16 @@ mod tests {
             walks(&["1", "15", "2"]),
             [["1"], ["15"], ["2"]],
             "15's skip-when reads x, which 1 assigns"
+        );
+        assert_eq!(
+            walks(&["1", "16", "2"]),
+            [vec!["16"], vec!["1", "2"]],
+            "16 assigns a column of users named x, and reads none"
+        );
+        assert_eq!(
+            walks(&["1", "17", "2"]),
+            [["1"], ["17"], ["2"]],
+            "17 reads a column named x"
         );
         for writes in ["13", "14"] {
             assert_eq!(
