@@ -23,8 +23,8 @@ const COUNTRY_IDS: &str = "Job work of 20250516180933 set_points_country_ids";
 /// … and walks this one (every point lacks lonlat at 0.11.1) …
 const LATLON: &str = "Job work of 20250222213848 migrate_points_latlon";
 /// … in one walk with the jobs of its group the job phase runs before it, when fused (the jobs
-/// between them run before the walk: the users' points counts, which read points but no column the
-/// walk writes, and the jobs on users and tracks).
+/// between them run before the walk: the users' and the imports' points counts, which read points but
+/// no column the walk writes, and the jobs on users and tracks).
 const FUSED: &str = "Job work of 20250728191359 add_country_name_to_points + 20260217000001 backfill_motion_data_from_raw_data + 20260323000002 backfill_altitude_from_raw_data + 20241202125248 set_reverse_geocoded_at_for_points + 20250222213848 migrate_points_latlon, in one walk over points.id";
 /// Two of its members, walked on their own.
 const ALTITUDE: &str = "Job work of 20260323000002 backfill_altitude_from_raw_data";
