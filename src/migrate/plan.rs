@@ -354,12 +354,15 @@ fn fuse_jobs<'a>(jobs: &[&'a Migration], tables: &HashSet<String>) -> Vec<Vec<&'
     walks
 }
 
-/// Whether job `m` may run before the walk's members `walk` instead of after them: it mentions none
-/// of the `tables` they mention, or it writes none of them and reads no column they assign (it may
-/// read their table, e.g. to count its rows).
+/// Whether job `m` may run before the walk's members `walk` instead of after them: it writes none of
+/// the `tables` they mention, and it mentions none of those they write or reads no column they assign
+/// (it may read their table, e.g. to count its rows).
 fn commutes(m: &Migration, walk: &[&Migration], tables: &HashSet<String>) -> bool {
     let is_table = |w: &str| tables.contains(w);
-    let theirs = mentioned(walk, is_table);
+    if !written(m, is_table).is_disjoint(&mentioned(walk, is_table)) {
+        return false;
+    }
+    let theirs: BTreeSet<String> = walk.iter().flat_map(|w| written(w, is_table)).collect();
     if mentioned(&[m], is_table).is_disjoint(&theirs) {
         return true;
     }
@@ -368,7 +371,7 @@ fn commutes(m: &Migration, walk: &[&Migration], tables: &HashSet<String>) -> boo
         .filter_map(|w| w.fusable_job())
         .flat_map(|(_, s, _)| s.assigned())
         .collect();
-    written(m, is_table).is_disjoint(&theirs) && !assigned.iter().any(|c| may_read(m, c))
+    !assigned.iter().any(|c| may_read(m, c))
 }
 
 /// Whether `m`'s SQL may read a column named `column`: it names it anywhere but as the target of its
@@ -488,6 +491,7 @@ async fn blockers(db: &Db, order: Vec<String>) -> Result<Vec<Blocker>> {
         db,
         &DiagnoseOptions {
             run_order: Some(order),
+            blockers_only: true,
             ..Default::default()
         },
         &Silent,
@@ -695,5 +699,32 @@ mod tests {
                 "{writes} deletes points"
             );
         }
+    }
+
+    #[test]
+    fn from_0_11_1_the_jobs_that_read_no_point_the_walk_rewrites_run_before_it() {
+        let c = catalog();
+        // the job phase of a 0.11.1 → newest run: the schema migrations' jobs, then the data ones'
+        let jobs: Vec<&Migration> = [MigrationKind::Schema, MigrationKind::Data]
+            .iter()
+            .flat_map(|&k| c.migrations.iter().filter(move |m| m.kind == k && m.has_job()))
+            .collect();
+        let tables = ["points", "users", "imports", "places", "visits", "countries"]
+            .map(String::from)
+            .into();
+        let walks: Vec<Vec<&str>> = fuse_jobs(&jobs, &tables)
+            .iter()
+            .map(|w| w.iter().map(|m| m.version.as_str()).collect())
+            .collect();
+        let at = |v: &str| walks.iter().position(|w| w.contains(&v)).unwrap();
+        let walk = at("20250222213848");
+        assert_eq!(walks[walk].len(), 5, "{walks:?}");
+        // the places' lonlat (a column of places named as one the walk writes) and the imports'
+        // points counts (reads points, writes its own updated_at) run before the walk; the country
+        // ids (reads lonlat of points) after it
+        for before in ["20250303194123", "20250403204658"] {
+            assert!(at(before) < walk, "{before}: {walks:?}");
+        }
+        assert!(at("20250516180933") > walk, "{walks:?}");
     }
 }
